@@ -1,0 +1,139 @@
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { AuditEventRow, DB } from '../db/schema.js';
+import { likePrefix } from '../db/sql.js';
+import { badRequest } from '../http/errors.js';
+import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
+import { newId } from '../ids.js';
+
+/** Who did something, from where: taken from the request, or `system` for the server itself. */
+export interface AuditActor {
+  type: 'api_key' | 'user' | 'system';
+  id: string | null;
+  ip: string | null;
+  requestId: string | null;
+}
+
+export interface AuditEntry {
+  tenantId: string;
+  action: string;
+  outcome?: 'success' | 'failure';
+  target?: { type: string; id: string } | undefined;
+  details?: Record<string, unknown> | undefined;
+}
+
+export const systemActor: AuditActor = { type: 'system', id: null, ip: null, requestId: null };
+
+export function actorOf(req: FastifyRequest): AuditActor {
+  return {
+    type: req.principal?.kind ?? 'system',
+    id: req.principal?.id ?? null,
+    ip: req.ip ?? null,
+    requestId: req.id,
+  };
+}
+
+export const auditEventSchema = z
+  .object({
+    id: z.string(),
+    occurredAt: z.string().describe('ISO 8601 time'),
+    tenant: z.string().describe('Slug of the tenant the event belongs to'),
+    actor: z.object({ type: z.string(), id: z.string().nullable() }),
+    action: z.string().describe('What was done, like `user.create`'),
+    target: z.object({ type: z.string(), id: z.string() }).nullable(),
+    outcome: z.enum(['success', 'failure']),
+    ip: z.string().nullable(),
+    requestId: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .meta({ id: 'AuditEvent' });
+
+export type AuditEvent = z.infer<typeof auditEventSchema>;
+
+const isoTime = z.iso.datetime({ offset: true }).transform((v) => Date.parse(v));
+
+export const auditQuerySchema = z.strictObject({
+  action: z.string().max(100).optional().describe('Exact action, or a prefix ending in `*` (like `user.*`)'),
+  actor: z.string().max(100).optional().describe('Actor id (a user or API key id)'),
+  outcome: z.enum(['success', 'failure']).optional(),
+  target: z.string().max(100).optional().describe('Target id'),
+  since: isoTime.optional().describe('Earliest time (inclusive), ISO 8601'),
+  until: isoTime.optional().describe('Latest time (exclusive), ISO 8601'),
+  limit: limitSchema,
+  cursor: cursorSchema,
+});
+
+export type AuditQuery = z.output<typeof auditQuerySchema>;
+
+const sortFields = { occurredAt: { column: 'occurred_at' } };
+
+export class AuditService {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  /** Writes one event; pass the transaction that made the change so both land or neither. */
+  async record(executor: Kysely<DB>, actor: AuditActor, entry: AuditEntry): Promise<void> {
+    await executor
+      .insertInto('audit_events')
+      .values({
+        id: newId('auditEvent'),
+        tenant_id: entry.tenantId,
+        occurred_at: Date.now(),
+        actor_type: actor.type,
+        actor_id: actor.id,
+        action: entry.action,
+        target_type: entry.target?.type ?? null,
+        target_id: entry.target?.id ?? null,
+        ip: actor.ip,
+        outcome: entry.outcome ?? 'success',
+        request_id: actor.requestId,
+        details: entry.details ? JSON.stringify(entry.details) : null,
+      })
+      .execute();
+  }
+
+  async list(tenant: { id: string; slug: string }, query: AuditQuery) {
+    if (query.since !== undefined && query.until !== undefined && query.since >= query.until) {
+      throw badRequest('invalid_time_range', '`since` must be earlier than `until`');
+    }
+    const sort = parseSort('-occurredAt', sortFields, '-occurredAt');
+    const cursor = decodeCursor(query.cursor, sort);
+    let q = this.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenant.id);
+    if (query.action !== undefined) {
+      q = query.action.endsWith('*')
+        ? q.where(likePrefix('action', query.action.slice(0, -1)))
+        : q.where('action', '=', query.action);
+    }
+    if (query.actor !== undefined) q = q.where('actor_id', '=', query.actor);
+    if (query.target !== undefined) q = q.where('target_id', '=', query.target);
+    if (query.outcome !== undefined) q = q.where('outcome', '=', query.outcome);
+    if (query.since !== undefined) q = q.where('occurred_at', '>=', query.since);
+    if (query.until !== undefined) q = q.where('occurred_at', '<', query.until);
+    const rows = await applyKeyset(q, sort, 'id', cursor)
+      .limit(query.limit + 1)
+      .execute();
+    return toPage(
+      rows,
+      query.limit,
+      sort,
+      (r) => r.occurred_at,
+      (r) => r.id,
+      (r) => toAuditEvent(r, tenant.slug),
+    );
+  }
+}
+
+function toAuditEvent(r: AuditEventRow, slug: string): AuditEvent {
+  return {
+    id: r.id,
+    occurredAt: new Date(r.occurred_at).toISOString(),
+    tenant: slug,
+    actor: { type: r.actor_type, id: r.actor_id },
+    action: r.action,
+    target: r.target_type && r.target_id ? { type: r.target_type, id: r.target_id } : null,
+    outcome: r.outcome,
+    ip: r.ip,
+    requestId: r.request_id,
+    details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
+  };
+}

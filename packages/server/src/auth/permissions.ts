@@ -1,0 +1,83 @@
+/**
+ * What a credential may do. Permissions are tenant-scoped; roles carry them. The two
+ * built-in roles are special: `tenant:admin` holds every permission in its tenant, and
+ * `system:admin` (only in the `system` tenant) holds every permission in every tenant plus
+ * the global ones (create, list and delete tenants).
+ */
+export const SYSTEM_TENANT_SLUG = 'system';
+export const SYSTEM_ADMIN_ROLE = 'system:admin';
+export const TENANT_ADMIN_ROLE = 'tenant:admin';
+
+export const tenantPermissions = [
+  'tenant:read',
+  'tenant:write',
+  'users:read',
+  'users:write',
+  'roles:read',
+  'roles:write',
+  'api_keys:read',
+  'api_keys:write',
+  'audit:read',
+] as const;
+
+export type Permission = (typeof tenantPermissions)[number];
+
+export const builtinRoles = {
+  [TENANT_ADMIN_ROLE]: {
+    description: 'Manages everything in this tenant',
+    permissions: [...tenantPermissions] as Permission[],
+  },
+  [SYSTEM_ADMIN_ROLE]: {
+    description: 'Manages every tenant of this Latchkey',
+    permissions: [...tenantPermissions] as Permission[],
+  },
+} as const;
+
+/** Who is calling: the credential, its tenant, and what its roles let it do there. */
+export interface Principal {
+  kind: 'api_key' | 'user';
+  id: string;
+  tenantId: string;
+  tenantSlug: string;
+  roles: readonly string[];
+  permissions: ReadonlySet<Permission>;
+  /** Holds `system:admin` in the `system` tenant: may do everything everywhere. */
+  systemAdmin: boolean;
+}
+
+export function permissionsOf(roles: Iterable<{ name: string; permissions: readonly string[] }>): Set<Permission> {
+  const out = new Set<Permission>();
+  for (const role of roles) {
+    const builtin = Object.hasOwn(builtinRoles, role.name)
+      ? builtinRoles[role.name as keyof typeof builtinRoles]
+      : undefined;
+    for (const p of builtin?.permissions ?? role.permissions) {
+      if ((tenantPermissions as readonly string[]).includes(p)) out.add(p as Permission);
+    }
+  }
+  return out;
+}
+
+/** May this principal see tenant `tenantId` at all? (Otherwise it gets 404s there.) */
+export function canSeeTenant(principal: Principal, tenantId: string): boolean {
+  return principal.systemAdmin || principal.tenantId === tenantId;
+}
+
+export function can(principal: Principal, tenantId: string, permission: Permission): boolean {
+  return principal.systemAdmin || (principal.tenantId === tenantId && principal.permissions.has(permission));
+}
+
+/**
+ * A principal may hand out (to a user or an API key) a role only if it already holds
+ * everything that role allows there: nobody creates a credential stronger than their own.
+ */
+export function canGrant(
+  principal: Principal,
+  tenantId: string,
+  role: { name: string; permissions: readonly string[] },
+): boolean {
+  if (principal.systemAdmin) return true;
+  if (role.name === SYSTEM_ADMIN_ROLE || principal.tenantId !== tenantId) return false;
+  for (const p of permissionsOf([role])) if (!principal.permissions.has(p)) return false;
+  return true;
+}

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+/**
+ * `latchkey` command: serve (default), migrate, bootstrap, openapi.
+ */
+import { createRequire } from 'node:module';
+import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
+import { type Config, ConfigError, loadConfig, readDotEnv } from './config.js';
+import { createContext } from './context.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { buildApp } from './http/app.js';
+import { createLogger } from './logger.js';
+import { startServer } from './main.js';
+
+const help = `latchkey: multi-tenant security and login service
+
+Usage: latchkey [command]
+
+Commands:
+  serve       Migrate, bootstrap on first start, and serve HTTP (default)
+  migrate     Apply pending database migrations and exit
+  bootstrap   Migrate and create the system tenant, admin and API key if missing
+  openapi     Print the admin API's OpenAPI document
+  --help      Show this help
+  --version   Show the version
+
+Configuration comes from environment variables (and ./.env); see docs/configuration.md.
+`;
+
+function version(): string {
+  const require = createRequire(import.meta.url);
+  return (require('../package.json') as { version: string }).version;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`latchkey: ${message}\n`);
+  process.exit(1);
+}
+
+function config(): Config {
+  try {
+    return loadConfig({ ...readDotEnv(), ...process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`configuration error: ${err.message}`);
+    throw err;
+  }
+}
+
+async function serve(): Promise<void> {
+  const cfg = config();
+  const server = await startServer(cfg);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      server.log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, cfg.shutdownTimeoutMs);
+    timer.unref();
+    server.close().then(
+      () => {
+        server.log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        server.log.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function migrate(andBootstrap: boolean): Promise<void> {
+  const cfg = config();
+  const log = createLogger(cfg);
+  const database = openDatabase(cfg.database);
+  try {
+    const applied = await migrateToLatest(database.db, { dialect: database.dialect });
+    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+    if (andBootstrap) {
+      const ctx = createContext(cfg, database, log);
+      const created = await bootstrap(database, cfg, ctx.audit);
+      process.stdout.write(created ? `${bootstrapMessage(created, cfg.publicUrl)}\n` : 'already bootstrapped\n');
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+async function openapi(): Promise<void> {
+  const cfg = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:' });
+  const database = openDatabase(cfg.database);
+  const app = await buildApp(createContext(cfg, database, createLogger(cfg)));
+  await app.ready();
+  process.stdout.write(`${JSON.stringify(app.swagger(), null, 2)}\n`);
+  await app.close();
+  await database.close();
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'serve', ...rest] = argv;
+  if (rest.length > 0) fail(`unexpected argument "${rest[0]}"; see latchkey --help`);
+  switch (command) {
+    case 'serve':
+      return serve();
+    case 'migrate':
+      return migrate(false);
+    case 'bootstrap':
+      return migrate(true);
+    case 'openapi':
+      return openapi();
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(help);
+      return;
+    case '--version':
+    case '-v':
+      process.stdout.write(`${version()}\n`);
+      return;
+    default:
+      fail(`unknown command "${command}"; see latchkey --help`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  fail(err instanceof Error ? err.message : String(err));
+});

@@ -1,0 +1,53 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import * as m0001 from './migrations/0001_core.js';
+
+export interface MigrationContext {
+  dialect: 'sqlite' | 'postgres';
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations run against the schema as it was then, not today's types
+type AnyDb = Kysely<any>;
+
+type MigrationModule = { up: (db: AnyDb, ctx: MigrationContext) => Promise<void> };
+
+/** Numbered and immutable: add a file, never edit a released one. */
+const migrations: Record<string, MigrationModule> = {
+  '0001_core': m0001,
+};
+
+class InCodeMigrations implements MigrationProvider {
+  constructor(private readonly ctx: MigrationContext) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, mod] of Object.entries(migrations)) {
+      out[name] = { up: (db) => mod.up(db, this.ctx) };
+    }
+    return out;
+  }
+}
+
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+/**
+ * Applies every pending migration. Safe when several processes start at once: Kysely holds
+ * a lock (an advisory lock on PostgreSQL) while it migrates.
+ */
+export async function migrateToLatest(db: AnyDb, ctx: MigrationContext): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeMigrations(ctx),
+    migrationTableName: 'latchkey_migrations',
+    migrationLockTableName: 'latchkey_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new MigrationError(
+      `migration ${failed?.migrationName ?? '?'} failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,174 @@
+/**
+ * Builds the HTTP application: Fastify with zod validation both ways, one error shape,
+ * request ids, the OpenAPI document, health checks and every feature's routes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from '@fastify/type-provider-zod';
+import Fastify, { type FastifyError, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { apiKeyRoutes } from '../api-keys/routes.js';
+import { auditRoutes } from '../audit/routes.js';
+import type { AppContext } from '../context.js';
+import { roleRoutes } from '../roles/routes.js';
+import { tenantRoutes } from '../tenants/routes.js';
+import { userRoutes } from '../users/routes.js';
+import { AppError, type ErrorBody } from './errors.js';
+import { registerGuards } from './guard.js';
+
+const fastifyErrorCodes: Record<string, { status: number; code: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json' },
+  FST_ERR_INVALID_URL: { status: 400, code: 'invalid_url' },
+};
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildApp(ctx: AppContext) {
+  const app = Fastify<Server, IncomingMessage, ServerResponse, Logger>({
+    loggerInstance: ctx.log,
+    bodyLimit: ctx.config.bodyLimit,
+    // Trust X-Forwarded-For for exactly the configured number of proxy hops.
+    trustProxy: (_address: string, hop: number) => hop < ctx.config.trustProxyHops,
+    // One line per request, written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const body = toErrorBody(err, req.id);
+    if (body.status >= 500) {
+      req.log.error({ err }, 'unexpected error');
+    }
+    return reply.code(body.status).send({ error: body.error } satisfies ErrorBody);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({
+      error: { code: 'route_not_found', message: `No route ${req.method} ${req.url.split('?')[0]}` },
+    }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Latchkey admin API',
+        version: '1.0.0',
+        description:
+          'Tenants, users, roles, API keys and the audit log. Errors are `{"error": {"code", "message", "details"}}` with stable codes.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key (`lk_…`) or an access token for the admin API',
+          },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+    hideUntagged: true,
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    uiConfig: { deepLinking: true },
+    staticCSP: true,
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (req, reply) => {
+    try {
+      await ctx.database.ping();
+      return { status: 'ok' };
+    } catch (err) {
+      req.log.warn({ err }, 'database unreachable');
+      return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+
+  await app.register(
+    async (api) => {
+      registerGuards(api, ctx);
+      api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+      await api.register(tenantRoutes(ctx));
+      await api.register(userRoutes(ctx));
+      await api.register(roleRoutes(ctx));
+      await api.register(apiKeyRoutes(ctx));
+      await api.register(auditRoutes(ctx));
+    },
+    { prefix: '/api/v1' },
+  );
+
+  return app;
+}
+
+function toErrorBody(err: FastifyError, requestId: string): { status: number; error: ErrorBody['error'] } {
+  if (err instanceof AppError) {
+    return {
+      status: err.status,
+      error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) },
+    };
+  }
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    return {
+      status: 400,
+      error: {
+        code: 'validation_failed',
+        message: `Invalid ${err.validationContext ?? 'request'}: ${err.validation
+          .slice(0, 3)
+          .map((v) => `${v.instancePath || '/'} ${v.message}`)
+          .join('; ')}`,
+        details: err.validation.map((v) => ({
+          in: err.validationContext,
+          path: v.instancePath,
+          message: v.message,
+          code: v.keyword,
+        })),
+      },
+    };
+  }
+  const known = err.code ? fastifyErrorCodes[err.code] : undefined;
+  if (known) return { status: known.status, error: { code: known.code, message: err.message } };
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return { status: err.statusCode, error: { code: 'bad_request', message: err.message } };
+  }
+  return {
+    status: 500,
+    error: { code: 'internal_error', message: 'An unexpected error occurred', requestId },
+  };
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/**
+ * The one error type routes and services throw. `code` is stable snake_case that clients
+ * may branch on; `message` is for people; `details` is optional structured data.
+ */
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (code: string, message: string, details?: unknown) =>
+  new AppError(400, code, message, details);
+export const unauthorized = (message = 'A valid bearer credential is required') =>
+  new AppError(401, 'unauthorized', message);
+export const forbidden = (message = 'The credential lacks the permission this needs', details?: unknown) =>
+  new AppError(403, 'forbidden', message, details);
+export const notFound = (code: string, message: string) => new AppError(404, code, message);
+export const conflict = (code: string, message: string, details?: unknown) => new AppError(409, code, message, details);
+export const preconditionFailed = (message = 'The resource changed since the version given in If-Match') =>
+  new AppError(412, 'version_mismatch', message);
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.unknown().optional(),
+      requestId: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** Response schemas for the error statuses a route can answer, for the OpenAPI document. */
+export function errorResponses<S extends number>(...statuses: S[]): Record<S, typeof errorBodySchema> {
+  const out = {} as Record<S, typeof errorBodySchema>;
+  for (const s of statuses) out[s] = errorBodySchema;
+  return out;
+}

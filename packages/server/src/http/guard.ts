@@ -1,0 +1,96 @@
+/**
+ * Authentication and authorization for `/api/v1`. Every route is closed unless its config
+ * says `public: true`; tenant routes name the permission they need and resolve `{slug}`
+ * here, answering 404 for tenants the caller may not see, so that other tenants' existence
+ * does not leak.
+ */
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { actorOf } from '../audit/service.js';
+import { can, canSeeTenant, type Permission, type Principal } from '../auth/permissions.js';
+import type { AppContext } from '../context.js';
+import type { Tenant } from '../tenants/service.js';
+import { forbidden, notFound, unauthorized } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+    tenant: Tenant | null;
+  }
+  interface FastifyContextConfig {
+    /** No credential needed (the OpenAPI document). */
+    public?: boolean;
+    /** Audit action of a mutating route; failures are logged under it too. */
+    audit?: string;
+  }
+}
+
+export function registerGuards(api: FastifyInstance, ctx: AppContext): void {
+  api.decorateRequest('principal', null);
+  api.decorateRequest('tenant', null);
+
+  api.addHook('onRequest', async (req, reply) => {
+    if (req.routeOptions.config.public) return;
+    const header = req.headers.authorization;
+    const match = header ? /^Bearer +([\x21-\x7e]+) *$/i.exec(header) : null;
+    if (!match?.[1]) {
+      reply.header('www-authenticate', 'Bearer realm="latchkey"');
+      throw unauthorized();
+    }
+    const principal = await ctx.credentials.authenticate(match[1]);
+    if (!principal) {
+      reply.header('www-authenticate', 'Bearer realm="latchkey", error="invalid_token"');
+      throw unauthorized('The credential is invalid, expired or revoked');
+    }
+    req.principal = principal;
+  });
+
+  // A refused change is itself worth recording: who tried what, where, and what came back.
+  api.addHook('onResponse', async (req, reply) => {
+    const action = req.routeOptions.config.audit;
+    const principal = req.principal;
+    if (!action || !principal || reply.statusCode < 400 || reply.statusCode >= 500) return;
+    try {
+      await ctx.audit.record(ctx.database.db, actorOf(req), {
+        tenantId: req.tenant?.id ?? principal.tenantId,
+        action,
+        outcome: 'failure',
+        details: { status: reply.statusCode, url: req.url.split('?')[0] },
+      });
+    } catch (err) {
+      req.log.error({ err }, 'could not record a failed action in the audit log');
+    }
+  });
+}
+
+/** The authenticated principal; only for routes behind the guard. */
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw unauthorized();
+  return req.principal;
+}
+
+/** The tenant that `requireTenant` resolved for this request. */
+export function tenantOf(req: FastifyRequest): Tenant {
+  if (!req.tenant) throw notFound('tenant_not_found', 'No such tenant');
+  return req.tenant;
+}
+
+/** Resolves `{slug}` to a tenant the caller may see and checks `permission` there. */
+export function requireTenant(ctx: AppContext, permission: Permission): preHandlerAsyncHookHandler {
+  return async (req) => {
+    const principal = principalOf(req);
+    const { slug } = req.params as { slug: string };
+    const tenant = await ctx.tenants.findBySlug(slug);
+    if (!tenant || !canSeeTenant(principal, tenant.id)) {
+      throw notFound('tenant_not_found', `No tenant "${slug}"`);
+    }
+    req.tenant = tenant;
+    if (!can(principal, tenant.id, permission)) {
+      throw forbidden(`This needs the ${permission} permission in tenant "${slug}"`, { permission });
+    }
+  };
+}
+
+/** Global operations (create or delete tenants) need `system:admin`. */
+export const requireSystemAdmin: preHandlerAsyncHookHandler = async (req) => {
+  if (!principalOf(req).systemAdmin) throw forbidden('This needs the system:admin role', { role: 'system:admin' });
+};

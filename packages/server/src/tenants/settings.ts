@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
+const DAY = 86_400;
+
+const origin = z
+  .string()
+  .max(2048)
+  .refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === v;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an origin: scheme, host and optional port, no path or trailing slash' },
+  );
+
+// Field validators without defaults: PATCH uses them as they are, the stored form adds defaults.
+const brandingFields = {
+  logoUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .nullable(),
+  primaryColor: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1f6feb'),
+  loginMessage: z.string().max(1000).nullable(),
+};
+const lifetimeFields = {
+  accessTokenSeconds: seconds(60, DAY),
+  refreshTokenIdleSeconds: seconds(300, 365 * DAY),
+  refreshTokenAbsoluteSeconds: seconds(300, 365 * DAY),
+  sessionIdleSeconds: seconds(300, 365 * DAY),
+  sessionAbsoluteSeconds: seconds(300, 365 * DAY),
+};
+const lockoutFields = {
+  maxFailures: z.number().int().min(1).max(1000),
+  durationSeconds: seconds(1, DAY),
+};
+const topFields = {
+  selfRegistration: z.boolean(),
+  passwordMinLength: z.number().int().min(8).max(256),
+  allowedOrigins: z.array(origin).max(100),
+};
+
+export const tenantSettingsSchema = z
+  .strictObject({
+    selfRegistration: topFields.selfRegistration.default(false),
+    passwordMinLength: topFields.passwordMinLength.default(8),
+    lifetimes: z
+      .strictObject({
+        accessTokenSeconds: lifetimeFields.accessTokenSeconds.default(3600),
+        refreshTokenIdleSeconds: lifetimeFields.refreshTokenIdleSeconds.default(14 * DAY),
+        refreshTokenAbsoluteSeconds: lifetimeFields.refreshTokenAbsoluteSeconds.default(30 * DAY),
+        sessionIdleSeconds: lifetimeFields.sessionIdleSeconds.default(DAY),
+        sessionAbsoluteSeconds: lifetimeFields.sessionAbsoluteSeconds.default(14 * DAY),
+      })
+      .prefault({}),
+    lockout: z
+      .strictObject({
+        maxFailures: lockoutFields.maxFailures.default(10),
+        durationSeconds: lockoutFields.durationSeconds.default(900),
+      })
+      .prefault({}),
+    allowedOrigins: topFields.allowedOrigins.default([]),
+    branding: z
+      .strictObject({
+        logoUrl: brandingFields.logoUrl.default(null),
+        primaryColor: brandingFields.primaryColor.default('#1f6feb'),
+        loginMessage: brandingFields.loginMessage.default(null),
+      })
+      .prefault({}),
+  })
+  .superRefine((s, ctx) => {
+    const l = s.lifetimes;
+    const order: [keyof typeof l, keyof typeof l][] = [
+      ['accessTokenSeconds', 'refreshTokenIdleSeconds'],
+      ['refreshTokenIdleSeconds', 'refreshTokenAbsoluteSeconds'],
+      ['sessionIdleSeconds', 'sessionAbsoluteSeconds'],
+    ];
+    for (const [shorter, longer] of order) {
+      if (l[shorter] > l[longer]) {
+        ctx.addIssue({ code: 'custom', path: ['lifetimes', shorter], message: `must not exceed ${longer}` });
+      }
+    }
+  })
+  .meta({ id: 'TenantSettings' });
+
+export type TenantSettings = z.output<typeof tenantSettingsSchema>;
+
+/** What PATCH accepts: any subset; nested groups are merged into the current settings. */
+export const tenantSettingsPatchSchema = z.strictObject({
+  selfRegistration: topFields.selfRegistration.optional(),
+  passwordMinLength: topFields.passwordMinLength.optional(),
+  allowedOrigins: topFields.allowedOrigins.optional(),
+  lifetimes: z.strictObject(lifetimeFields).partial().optional(),
+  lockout: z.strictObject(lockoutFields).partial().optional(),
+  branding: z.strictObject(brandingFields).partial().optional(),
+});
+
+export type TenantSettingsPatch = z.infer<typeof tenantSettingsPatchSchema>;
+
+/** Reads stored settings; fields added by later versions take their defaults. */
+export function readSettings(json: string): TenantSettings {
+  return tenantSettingsSchema.parse(JSON.parse(json));
+}
+
+/** Settings after applying a patch (or creation input), validated as a whole. */
+export function applySettingsPatch(current: TenantSettings | undefined, patch: TenantSettingsPatch) {
+  const base = current ?? tenantSettingsSchema.parse({});
+  const merged = {
+    ...base,
+    ...defined(patch),
+    lifetimes: { ...base.lifetimes, ...defined(patch.lifetimes ?? {}) },
+    lockout: { ...base.lockout, ...defined(patch.lockout ?? {}) },
+    branding: { ...base.branding, ...defined(patch.branding ?? {}) },
+  };
+  return tenantSettingsSchema.safeParse(merged);
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

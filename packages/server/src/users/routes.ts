@@ -1,0 +1,144 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import { z } from 'zod';
+import { actorOf } from '../audit/service.js';
+import type { AppContext } from '../context.js';
+import { ifMatchVersions, setEtag } from '../http/concurrency.js';
+import { errorResponses } from '../http/errors.js';
+import { principalOf, requireTenant, tenantOf } from '../http/guard.js';
+import { pageSchema } from '../http/pagination.js';
+import { slugSchema } from '../tenants/service.js';
+import {
+  createUserSchema,
+  listUsersQuerySchema,
+  setPasswordSchema,
+  updateUserSchema,
+  userIdSchema,
+  userSchema,
+} from './service.js';
+
+const tags = ['Users'];
+const tenantParams = z.strictObject({ slug: slugSchema });
+const userParams = z.strictObject({ slug: slugSchema, id: userIdSchema });
+
+export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/tenants/:slug/users',
+      {
+        config: { audit: 'user.create' },
+        preHandler: requireTenant(ctx, 'users:write'),
+        schema: {
+          tags,
+          summary: 'Create a user, with or without a password',
+          params: tenantParams,
+          body: createUserSchema,
+          response: { 201: userSchema, ...errorResponses(400, 401, 403, 404, 409, 413) },
+        },
+      },
+      async (req, reply) => {
+        const tenant = tenantOf(req);
+        const user = await ctx.users.create(tenant, req.body, actorOf(req));
+        setEtag(reply, user.version);
+        reply.header('location', `/api/v1/tenants/${tenant.slug}/users/${user.id}`);
+        return reply.code(201).send(user);
+      },
+    );
+
+    app.get(
+      '/tenants/:slug/users',
+      {
+        preHandler: requireTenant(ctx, 'users:read'),
+        schema: {
+          tags,
+          summary: 'List users: search, filter, sort, page',
+          params: tenantParams,
+          querystring: listUsersQuerySchema,
+          response: { 200: pageSchema(userSchema), ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (req) => ctx.users.list(tenantOf(req), req.query),
+    );
+
+    app.get(
+      '/tenants/:slug/users/:id',
+      {
+        preHandler: requireTenant(ctx, 'users:read'),
+        schema: {
+          tags,
+          summary: 'Get a user',
+          params: userParams,
+          response: { 200: userSchema, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (req, reply) => {
+        const user = await ctx.users.get(tenantOf(req), req.params.id);
+        setEtag(reply, user.version);
+        return user;
+      },
+    );
+
+    app.patch(
+      '/tenants/:slug/users/:id',
+      {
+        config: { audit: 'user.update' },
+        preHandler: requireTenant(ctx, 'users:write'),
+        schema: {
+          tags,
+          summary: 'Change a user (profile, status, attributes); honours If-Match',
+          params: userParams,
+          body: updateUserSchema,
+          response: { 200: userSchema, ...errorResponses(400, 401, 403, 404, 409, 412, 413) },
+        },
+      },
+      async (req, reply) => {
+        const user = await ctx.users.update(
+          tenantOf(req),
+          req.params.id,
+          req.body,
+          ifMatchVersions(req),
+          principalOf(req),
+          actorOf(req),
+        );
+        setEtag(reply, user.version);
+        return user;
+      },
+    );
+
+    app.delete(
+      '/tenants/:slug/users/:id',
+      {
+        config: { audit: 'user.delete' },
+        preHandler: requireTenant(ctx, 'users:write'),
+        schema: {
+          tags,
+          summary: 'Delete a user; honours If-Match',
+          params: userParams,
+          response: { 204: z.null(), ...errorResponses(400, 401, 403, 404, 409, 412) },
+        },
+      },
+      async (req, reply) => {
+        await ctx.users.delete(tenantOf(req), req.params.id, ifMatchVersions(req), principalOf(req), actorOf(req));
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/tenants/:slug/users/:id/password',
+      {
+        config: { audit: 'user.password.set' },
+        preHandler: requireTenant(ctx, 'users:write'),
+        schema: {
+          tags,
+          summary: 'Set a user’s password (checked against the tenant’s policy)',
+          params: userParams,
+          body: setPasswordSchema,
+          response: { 204: z.null(), ...errorResponses(400, 401, 403, 404, 413) },
+        },
+      },
+      async (req, reply) => {
+        await ctx.users.setPassword(tenantOf(req), req.params.id, req.body.password, actorOf(req));
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,366 @@
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { AuditActor, AuditService } from '../audit/service.js';
+import { type Principal, SYSTEM_TENANT_SLUG } from '../auth/permissions.js';
+import { type Database, isUniqueViolation } from '../db/database.js';
+import type { DB, UserRow, UserUpdate } from '../db/schema.js';
+import { conflict, notFound, preconditionFailed } from '../http/errors.js';
+import {
+  applyKeyset,
+  cursorSchema,
+  decodeCursor,
+  limitSchema,
+  parseSort,
+  prefixUpperBound,
+  toPage,
+} from '../http/pagination.js';
+import { idPattern, newId } from '../ids.js';
+import { hashPassword } from '../passwords/hash.js';
+import { checkPassword } from '../passwords/policy.js';
+import type { RoleService } from '../roles/service.js';
+import type { Tenant } from '../tenants/service.js';
+
+/** Emails are compared and stored trimmed, NFKC-normalised and lower-cased. */
+export function normalizeEmail(email: string): string {
+  return email.trim().normalize('NFKC').toLowerCase();
+}
+
+const emailSchema = z
+  .string()
+  .max(254)
+  .transform(normalizeEmail)
+  .pipe(z.email({ pattern: z.regexes.unicodeEmail, message: 'must be an email address' }));
+
+const ATTRIBUTES_MAX_BYTES = 16_384;
+
+export const attributesSchema = z
+  .record(z.string().min(1).max(100), z.json())
+  .refine((v) => Object.keys(v).length <= 100, { message: 'at most 100 attributes' })
+  .refine((v) => Buffer.byteLength(JSON.stringify(v)) <= ATTRIBUTES_MAX_BYTES, {
+    message: `at most ${ATTRIBUTES_MAX_BYTES} bytes as JSON`,
+  })
+  .describe('Free-form JSON object for the application’s own data');
+
+const displayNameSchema = z.string().trim().min(1).max(200).nullable();
+const passwordSchema = z.string().min(1).max(4096).describe('Checked against the tenant’s password policy');
+
+export const userIdSchema = z.string().regex(idPattern('user'), 'must be a user id (usr_…)');
+
+export const userSchema = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    emailVerified: z.boolean(),
+    displayName: z.string().nullable(),
+    status: z.enum(['active', 'disabled']),
+    attributes: z.record(z.string(), z.unknown()),
+    roles: z.array(z.string()),
+    hasPassword: z.boolean(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    lastLoginAt: z.string().nullable(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'User' });
+
+export type UserView = z.infer<typeof userSchema>;
+
+export const createUserSchema = z.strictObject({
+  email: emailSchema,
+  emailVerified: z.boolean().default(false),
+  displayName: displayNameSchema.optional(),
+  status: z.enum(['active', 'disabled']).default('active'),
+  attributes: attributesSchema.default({}),
+  password: passwordSchema.optional(),
+});
+
+export const updateUserSchema = z.strictObject({
+  email: emailSchema.optional(),
+  emailVerified: z.boolean().optional(),
+  displayName: displayNameSchema.optional(),
+  status: z.enum(['active', 'disabled']).optional(),
+  attributes: attributesSchema.optional().describe('Replaces the whole attributes object'),
+});
+
+export const setPasswordSchema = z.strictObject({ password: passwordSchema });
+
+export const listUsersQuerySchema = z.strictObject({
+  q: z.string().min(1).max(254).optional().describe('Email or display-name prefix, case-insensitive'),
+  status: z.enum(['active', 'disabled']).optional(),
+  role: z.string().max(100).optional().describe('Only users holding this role'),
+  sort: z.string().optional().describe('email, displayName, createdAt, updatedAt or lastLoginAt; `-` for descending'),
+  limit: limitSchema,
+  cursor: cursorSchema,
+});
+
+const sortFields = {
+  email: { column: 'users.email' },
+  displayName: { column: 'users.name_sort' },
+  createdAt: { column: 'users.created_at' },
+  updatedAt: { column: 'users.updated_at' },
+  lastLoginAt: { column: 'users.last_login_at', nullable: true },
+};
+
+const sortValue: Record<keyof typeof sortFields, (r: UserRow) => string | number | null> = {
+  email: (r) => r.email,
+  displayName: (r) => r.name_sort,
+  createdAt: (r) => r.created_at,
+  updatedAt: (r) => r.updated_at,
+  lastLoginAt: (r) => r.last_login_at,
+};
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function userView(r: UserRow, roles: string[]): UserView {
+  return {
+    id: r.id,
+    email: r.email,
+    emailVerified: r.email_verified === 1,
+    displayName: r.display_name,
+    status: r.status,
+    attributes: JSON.parse(r.attributes) as Record<string, unknown>,
+    roles,
+    hasPassword: r.password_hash !== null,
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+    lastLoginAt: r.last_login_at === null ? null : iso(r.last_login_at),
+    version: r.version,
+  };
+}
+
+const nameSort = (displayName: string | null | undefined) => (displayName ?? '').normalize('NFKC').toLowerCase();
+
+export class UserService {
+  private readonly db: Kysely<DB>;
+
+  constructor(
+    database: Database,
+    private readonly audit: AuditService,
+    private readonly roles: RoleService,
+  ) {
+    this.db = database.db;
+  }
+
+  async get(tenant: Tenant, id: string): Promise<UserView> {
+    const row = await this.row(this.db, tenant, id);
+    const roles = await this.roles.namesForUsers(tenant.id, [row.id]);
+    return userView(row, roles.get(row.id) ?? []);
+  }
+
+  async list(tenant: Tenant, query: z.output<typeof listUsersQuerySchema>) {
+    const sort = parseSort(query.sort, sortFields, 'email');
+    const cursor = decodeCursor(query.cursor, sort);
+    let q = this.db.selectFrom('users').selectAll('users').where('users.tenant_id', '=', tenant.id);
+    if (query.q !== undefined) {
+      const prefix = query.q.trim().normalize('NFKC').toLowerCase();
+      const upper = prefixUpperBound(prefix);
+      q = q.where((eb) =>
+        eb.or([
+          eb.and([eb('users.email', '>=', prefix), eb('users.email', '<', upper)]),
+          eb.and([eb('users.name_sort', '>=', prefix), eb('users.name_sort', '<', upper)]),
+        ]),
+      );
+    }
+    if (query.status !== undefined) q = q.where('users.status', '=', query.status);
+    if (query.role !== undefined) {
+      const [role] = await this.roles.byNames(this.db, tenant, [query.role]);
+      const roleId = role?.id ?? '';
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('user_roles')
+            .select('user_roles.user_id')
+            .whereRef('user_roles.user_id', '=', 'users.id')
+            .where('user_roles.role_id', '=', roleId),
+        ),
+      );
+    }
+    const rows = await applyKeyset(q, sort, 'users.id', cursor)
+      .limit(query.limit + 1)
+      .execute();
+    const page = rows.slice(0, query.limit);
+    const roles = await this.roles.namesForUsers(
+      tenant.id,
+      page.map((r) => r.id),
+    );
+    const field = sort.field.replace(/^-/, '') as keyof typeof sortFields;
+    return toPage(
+      rows,
+      query.limit,
+      sort,
+      sortValue[field],
+      (r) => r.id,
+      (r) => userView(r, roles.get(r.id) ?? []),
+    );
+  }
+
+  async create(tenant: Tenant, input: z.output<typeof createUserSchema>, actor: AuditActor): Promise<UserView> {
+    const passwordHash =
+      input.password === undefined
+        ? null
+        : await hashPassword(
+            checkPassword(input.password, { minLength: tenant.settings.passwordMinLength, email: input.email }),
+          );
+    const now = Date.now();
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('users')
+          .values({
+            id: newId('user'),
+            tenant_id: tenant.id,
+            email: input.email,
+            email_verified: input.emailVerified ? 1 : 0,
+            display_name: input.displayName ?? null,
+            name_sort: nameSort(input.displayName),
+            status: input.status,
+            attributes: JSON.stringify(input.attributes),
+            password_hash: passwordHash,
+            password_changed_at: passwordHash ? now : null,
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await this.audit.record(trx, actor, {
+          tenantId: tenant.id,
+          action: 'user.create',
+          target: { type: 'user', id: row.id },
+          details: { email: row.email, withPassword: passwordHash !== null },
+        });
+        return userView(row, []);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('email_taken', 'A user with this email exists in this tenant');
+      throw err;
+    }
+  }
+
+  async update(
+    tenant: Tenant,
+    id: string,
+    input: z.output<typeof updateUserSchema>,
+    ifMatch: number[] | undefined,
+    principal: Principal,
+    actor: AuditActor,
+  ): Promise<UserView> {
+    if (input.status === 'disabled' && principal.kind === 'user' && principal.id === id) {
+      throw conflict('cannot_disable_self', 'You cannot disable the user you act as');
+    }
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const row = await this.row(trx, tenant, id);
+        if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
+        if (input.status === 'disabled' && row.status === 'active' && tenant.slug === SYSTEM_TENANT_SLUG) {
+          await this.roles.assertSystemAdminRemains(trx, tenant.id, { userIds: [row.id] });
+        }
+        const changes: UserUpdate = { updated_at: Date.now(), version: row.version + 1 };
+        if (input.email !== undefined && input.email !== row.email) {
+          changes.email = input.email;
+          changes.email_verified = 0; // a new address is unverified unless the request says otherwise
+        }
+        if (input.emailVerified !== undefined) changes.email_verified = input.emailVerified ? 1 : 0;
+        if (input.displayName !== undefined) {
+          changes.display_name = input.displayName;
+          changes.name_sort = nameSort(input.displayName);
+        }
+        if (input.status !== undefined) changes.status = input.status;
+        if (input.attributes !== undefined) changes.attributes = JSON.stringify(input.attributes);
+        const updated = await trx
+          .updateTable('users')
+          .set(changes)
+          .where('id', '=', row.id)
+          .where('version', '=', row.version)
+          .returningAll()
+          .executeTakeFirst();
+        if (!updated) throw preconditionFailed();
+        await this.audit.record(trx, actor, {
+          tenantId: tenant.id,
+          action:
+            input.status && input.status !== row.status
+              ? `user.${input.status === 'disabled' ? 'disable' : 'enable'}`
+              : 'user.update',
+          target: { type: 'user', id: row.id },
+          details: { fields: Object.keys(input) },
+        });
+        const roles = await trx
+          .selectFrom('user_roles')
+          .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+          .select('roles.name')
+          .where('user_roles.user_id', '=', row.id)
+          .orderBy('roles.name')
+          .execute();
+        return userView(
+          updated,
+          roles.map((r) => r.name),
+        );
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('email_taken', 'A user with this email exists in this tenant');
+      throw err;
+    }
+  }
+
+  async delete(tenant: Tenant, id: string, ifMatch: number[] | undefined, principal: Principal, actor: AuditActor) {
+    if (principal.kind === 'user' && principal.id === id) {
+      throw conflict('cannot_delete_self', 'You cannot delete the user you act as');
+    }
+    await this.db.transaction().execute(async (trx) => {
+      const row = await this.row(trx, tenant, id);
+      if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
+      if (tenant.slug === SYSTEM_TENANT_SLUG && row.status === 'active') {
+        await this.roles.assertSystemAdminRemains(trx, tenant.id, { userIds: [row.id] });
+      }
+      const res = await trx
+        .deleteFrom('users')
+        .where('id', '=', row.id)
+        .where('version', '=', row.version)
+        .executeTakeFirst();
+      if (res.numDeletedRows === 0n) throw preconditionFailed();
+      await this.audit.record(trx, actor, {
+        tenantId: tenant.id,
+        action: 'user.delete',
+        target: { type: 'user', id: row.id },
+        details: { email: row.email },
+      });
+    });
+  }
+
+  async setPassword(tenant: Tenant, id: string, password: string, actor: AuditActor): Promise<void> {
+    const current = await this.row(this.db, tenant, id);
+    const hash = await hashPassword(
+      checkPassword(password, { minLength: tenant.settings.passwordMinLength, email: current.email }),
+    );
+    await this.db.transaction().execute(async (trx) => {
+      const now = Date.now();
+      const res = await trx
+        .updateTable('users')
+        .set((eb) => ({
+          password_hash: hash,
+          password_changed_at: now,
+          updated_at: now,
+          version: eb('version', '+', 1),
+        }))
+        .where('tenant_id', '=', tenant.id)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (res.numUpdatedRows === 0n) throw notFound('user_not_found', `No user ${id} in tenant "${tenant.slug}"`);
+      await this.audit.record(trx, actor, {
+        tenantId: tenant.id,
+        action: 'user.password.set',
+        target: { type: 'user', id },
+      });
+    });
+  }
+
+  private async row(executor: Kysely<DB>, tenant: Tenant, id: string): Promise<UserRow> {
+    const row = await executor
+      .selectFrom('users')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw notFound('user_not_found', `No user ${id} in tenant "${tenant.slug}"`);
+    return row;
+  }
+}

@@ -1,0 +1,33 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from './helpers/databases.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+describe.each(dialects)('server basics (%s)', (dialect) => {
+  let ts: TestServer;
+  beforeAll(async () => {
+    ts = await startTestServer(dialect);
+  });
+  afterAll(async () => {
+    await ts?.close();
+  });
+
+  it('answers health and readiness', async () => {
+    expect((await ts.api('GET', '/healthz', { token: null })).status).toBe(200);
+    const ready = await ts.api('GET', '/readyz', { token: null });
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: 'ok' });
+  });
+
+  it('refuses the admin API without a credential', async () => {
+    const res = await ts.api('GET', '/api/v1/tenants', { token: null });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('unauthorized');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+
+  it('lists the system tenant for the bootstrap key', async () => {
+    const res = await ts.api('GET', '/api/v1/tenants');
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((t: { slug: string }) => t.slug)).toContain('system');
+  });
+});
