@@ -5,12 +5,11 @@
 import { createRequire } from 'node:module';
 import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
 import { type Config, ConfigError, loadConfig, readDotEnv } from './config.js';
-import { createContext } from './context.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
-import { startServer } from './main.js';
+import { resolveSecret } from './secret.js';
 
 const help = `latchkey: multi-tenant security and login service
 
@@ -32,6 +31,12 @@ function version(): string {
   return (require('../package.json') as { version: string }).version;
 }
 
+/*
+ * main.js and context.js load oidc-provider, which writes a warning to stderr at import on
+ * some Node versions: they are imported only once the configuration has been read, so that a
+ * bad value costs exactly one line.
+ */
+
 function fail(message: string): never {
   process.stderr.write(`latchkey: ${message}\n`);
   process.exit(1);
@@ -48,6 +53,7 @@ function config(): Config {
 
 async function serve(): Promise<void> {
   const cfg = config();
+  const { startServer } = await import('./main.js');
   const server = await startServer(cfg);
   let stopping = false;
   const stop = (signal: string) => {
@@ -82,7 +88,8 @@ async function migrate(andBootstrap: boolean): Promise<void> {
     const applied = await migrateToLatest(database.db, { dialect: database.dialect });
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
     if (andBootstrap) {
-      const ctx = createContext(cfg, database, log);
+      const { createContext } = await import('./context.js');
+      const ctx = createContext(cfg, database, log, { instanceSecret: resolveSecret(cfg) });
       const created = await bootstrap(database, cfg, ctx.audit);
       process.stdout.write(created ? `${bootstrapMessage(created, cfg.publicUrl)}\n` : 'already bootstrapped\n');
     }
@@ -94,7 +101,10 @@ async function migrate(andBootstrap: boolean): Promise<void> {
 async function openapi(): Promise<void> {
   const cfg = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:' });
   const database = openDatabase(cfg.database);
-  const app = await buildApp(createContext(cfg, database, createLogger(cfg)));
+  const { createContext } = await import('./context.js');
+  const app = await buildApp(
+    createContext(cfg, database, createLogger(cfg), { instanceSecret: 'openapi-document-only' }),
+  );
   await app.ready();
   process.stdout.write(`${JSON.stringify(app.swagger(), null, 2)}\n`);
   await app.close();

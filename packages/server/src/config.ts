@@ -13,11 +13,15 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+/** A whole number; unlike `z.coerce.number()`, an empty or blank value is an error, not 0. */
+const wholeNumber = (min: number, max: number) =>
+  z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
+
 export const envSchema = z.object({
   /** `development` (default) or `production`; production refuses insecure defaults. */
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** TCP port to listen on. */
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: wholeNumber(0, 65535).default(3000),
   /** Interface to bind; `0.0.0.0` to accept connections from other machines. */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** The URL clients reach this service at; issuers and links are built from it. */
@@ -33,12 +37,21 @@ export const envSchema = z.object({
       message: 'must be sqlite:<path> or postgres://…',
     }),
   /** Largest number of PostgreSQL connections per process. */
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  DATABASE_POOL_SIZE: wholeNumber(1, 1000).default(10),
   /** Instance secret (at least 32 characters); encrypts private keys at rest. */
   LATCHKEY_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   /** Directory for the embedded database's key file when LATCHKEY_SECRET is not set. */
   LATCHKEY_DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(logLevels).default('info'),
+  /** Redis for counters shared by all nodes (sign-in lockout); unset: kept in the database. */
+  REDIS_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\/.+/, 'must be redis://… or rediss://…')
+      .optional(),
+  ),
+  /** Seconds between purges of expired tokens, sessions and codes. */
+  PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
   /** First start only: the system admin's email. */
   LATCHKEY_BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   /** First start only: the system admin's password; generated and printed when unset. */
@@ -51,13 +64,13 @@ export const envSchema = z.object({
       .optional(),
   ),
   /** Largest request body accepted, in bytes. */
-  BODY_LIMIT: z.coerce.number().int().min(1024).max(50_000_000).default(1_048_576),
+  BODY_LIMIT: wholeNumber(1024, 50_000_000).default(1_048_576),
   /** Seconds that in-process caches (tenants, API keys) may serve a stale entry. */
-  CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
+  CACHE_TTL_SECONDS: wholeNumber(0, 3600).default(5),
   /** Seconds to let in-flight requests finish on SIGTERM/SIGINT. */
-  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(10),
+  SHUTDOWN_TIMEOUT_SECONDS: wholeNumber(1, 600).default(10),
   /** Trust X-Forwarded-For from this many proxy hops (0: use the socket address). */
-  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  TRUST_PROXY_HOPS: wholeNumber(0, 10).default(0),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -71,6 +84,8 @@ export interface Config {
   secret: string | undefined;
   dataDir: string;
   logLevel: Env['LOG_LEVEL'];
+  redisUrl: string | undefined;
+  purgeIntervalMs: number;
   bootstrap: { adminEmail: string; adminPassword: string | undefined; apiKey: string | undefined };
   bodyLimit: number;
   cacheTtlMs: number;
@@ -93,9 +108,10 @@ export function readDotEnv(path = '.env'): Record<string, string> {
     if (!line || line.startsWith('#')) continue;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
     if (!m?.[1]) continue;
-    let value = m[2] ?? '';
-    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
-    out[m[1]] = value;
+    const value = m[2] ?? '';
+    // A quoted value is taken as is; elsewhere ` #` starts a comment, as in dotenv.
+    const quoted = /^(['"])(.*)\1(?:\s+#.*)?$/.exec(value);
+    out[m[1]] = quoted ? (quoted[2] ?? '') : value.replace(/\s+#.*$/, '');
   }
   return out;
 }
@@ -106,10 +122,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     const issue = parsed.error.issues[0];
     const name = String(issue?.path[0] ?? 'environment');
     const value = source[name];
+    // Database URLs may carry a password: show them without their user info.
     const shown =
       name === 'LATCHKEY_SECRET' || name.includes('PASSWORD') || name.endsWith('API_KEY')
         ? ''
-        : ` (got ${JSON.stringify(value)})`;
+        : ` (got ${JSON.stringify(name.endsWith('_URL') ? value?.replace(/\/\/[^/]*@/, '//…@') : value)})`;
     throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'}${shown}`);
   }
   const e = parsed.data;
@@ -140,6 +157,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     secret: e.LATCHKEY_SECRET,
     dataDir: e.LATCHKEY_DATA_DIR,
     logLevel: e.LOG_LEVEL,
+    redisUrl: e.REDIS_URL,
+    purgeIntervalMs: e.PURGE_INTERVAL_SECONDS * 1000,
     bootstrap: {
       adminEmail: e.LATCHKEY_BOOTSTRAP_ADMIN_EMAIL ?? 'admin@localhost',
       adminPassword: e.LATCHKEY_BOOTSTRAP_ADMIN_PASSWORD,

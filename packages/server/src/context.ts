@@ -2,13 +2,23 @@
  * The services one running node shares, wired by plain constructor injection. Built once
  * by the composition root (main.ts) or by a test.
  */
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ApiKeyService } from './api-keys/service.js';
+import { ApiService } from './apis/service.js';
 import { AuditService } from './audit/service.js';
 import { CredentialService } from './auth/credentials.js';
+import { ClientService } from './clients/service.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { SecretBox } from './keys/crypto.js';
+import { KeyService } from './keys/service.js';
+import { DbLockoutStore, RedisLockoutStore } from './login/lockout.js';
+import { Pages } from './login/pages.js';
+import { SignInService } from './login/service.js';
+import { ProviderPool } from './oidc/provider.js';
 import { RoleService } from './roles/service.js';
+import { InstanceSecrets } from './secret.js';
 import { TenantService } from './tenants/service.js';
 import { UserService } from './users/service.js';
 
@@ -16,21 +26,69 @@ export interface AppContext {
   config: Config;
   database: Database;
   log: Logger;
+  secrets: InstanceSecrets;
   audit: AuditService;
   tenants: TenantService;
   users: UserService;
   roles: RoleService;
   apiKeys: ApiKeyService;
   credentials: CredentialService;
+  keys: KeyService;
+  apis: ApiService;
+  clients: ClientService;
+  providers: ProviderPool;
+  pages: Pages;
+  signIn: SignInService;
 }
 
-export function createContext(config: Config, database: Database, log: Logger): AppContext {
+export function createContext(
+  config: Config,
+  database: Database,
+  log: Logger,
+  options: { instanceSecret: string; redis?: Redis | undefined },
+): AppContext {
   const { db } = database;
+  const secrets = new InstanceSecrets(options.instanceSecret);
+  const adminApi = `${config.publicUrl}/api`;
   const audit = new AuditService(db);
-  const tenants = new TenantService(db, audit, config.cacheTtlMs);
+  const tenants = new TenantService(db, audit, config.cacheTtlMs, config.publicUrl);
   const roles = new RoleService(database, audit);
   const users = new UserService(database, audit, roles);
   const apiKeys = new ApiKeyService(database, audit, roles, config.cacheTtlMs, log);
-  const credentials = new CredentialService(apiKeys);
-  return { config, database, log, audit, tenants, users, roles, apiKeys, credentials };
+  const keys = new KeyService(database, new SecretBox(options.instanceSecret), audit);
+  const apis = new ApiService(db, audit, adminApi);
+  const clients = new ClientService(db, audit, roles, adminApi, config.cacheTtlMs);
+  const pages = new Pages();
+  const providers = new ProviderPool({
+    config,
+    db,
+    keys,
+    clients,
+    apis,
+    roles,
+    pages,
+    log,
+    instanceSecret: options.instanceSecret,
+  });
+  const lockout = options.redis ? new RedisLockoutStore(options.redis) : new DbLockoutStore(db);
+  const signIn = new SignInService(db, lockout, audit);
+  const credentials = new CredentialService(apiKeys, { tenants, keys, roles, clients, db, config, adminApi });
+  return {
+    config,
+    database,
+    log,
+    secrets,
+    audit,
+    tenants,
+    users,
+    roles,
+    apiKeys,
+    credentials,
+    keys,
+    apis,
+    clients,
+    providers,
+    pages,
+    signIn,
+  };
 }

@@ -7,6 +7,9 @@ export const idPrefixes = {
   role: 'rol',
   apiKey: 'key',
   auditEvent: 'evt',
+  signingKey: 'sig',
+  client: 'cli',
+  api: 'api',
 } as const;
 
 const alphabet = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case

@@ -1,19 +1,25 @@
 /**
- * The composition root: read config once, open the database, migrate, bootstrap, build the
- * app, listen. Tests call `startServer` with their own config; the CLI adds signals.
+ * The composition root: read config once, open the database (and Redis when configured),
+ * migrate, bootstrap, build the app, listen, and run the background jobs (purge of expired
+ * OIDC artifacts, scheduled key rotation). Tests call `startServer` with their own config;
+ * the CLI adds signals.
  */
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { systemActor } from './audit/service.js';
 import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
 import type { Config } from './config.js';
-import { createContext } from './context.js';
+import { type AppContext, createContext } from './context.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { type App, buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
+import { purgeExpired } from './oidc/adapter.js';
 import { resolveSecret } from './secret.js';
 
 export interface RunningServer {
   app: App;
+  ctx: AppContext;
   /** Base URL the server listens on, like http://127.0.0.1:41234 */
   url: string;
   log: Logger;
@@ -27,37 +33,89 @@ export interface StartOptions {
   logger?: Logger;
 }
 
+export function connectRedis(url: string): Redis {
+  return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+}
+
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.logger ?? createLogger(config);
   for (const warning of config.warnings) log.warn(warning);
-  resolveSecret(config);
+  const instanceSecret = resolveSecret(config);
   const database = openDatabase(config.database);
+  const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  redis?.on('error', (err) => log.warn({ err }, 'redis error'));
+  const timers: NodeJS.Timeout[] = [];
   try {
     const applied = await migrateToLatest(database.db, { dialect: database.dialect });
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
-    const ctx = createContext(config, database, log);
+    const ctx = createContext(config, database, log, { instanceSecret, redis });
+    await ctx.keys.assertSecretMatches();
     const created = await bootstrap(database, config, ctx.audit);
     if (created)
       (options.print ?? ((t) => process.stdout.write(`${t}\n`)))(bootstrapMessage(created, config.publicUrl));
     const app = await buildApp(ctx);
     const address = await app.listen({ port: config.port, host: config.host });
     const url = address.replace('[::1]', 'localhost');
-    log.info({ url, publicUrl: config.publicUrl, database: database.dialect }, 'listening');
+    log.info({ url, publicUrl: config.publicUrl, database: database.dialect, redis: Boolean(redis) }, 'listening');
+    timers.push(
+      every(config.purgeIntervalMs, log, 'purge', async () => {
+        const purged = await purgeExpired(database.db);
+        if (purged > 0) log.info({ purged }, 'purged expired OIDC artifacts');
+      }),
+    );
+    timers.push(every(60_000, log, 'key rotation', () => rotateDueKeys(ctx)));
     let closing: Promise<void> | undefined;
     return {
       app,
+      ctx,
       url,
       log,
       close() {
         closing ??= (async () => {
+          for (const t of timers) clearInterval(t);
           await app.close();
           await database.close();
+          if (redis) await redis.quit().catch(() => redis.disconnect());
         })();
         return closing;
       },
     };
   } catch (err) {
+    for (const t of timers) clearInterval(t);
     await database.close().catch(() => {});
+    redis?.disconnect();
     throw err;
+  }
+}
+
+/** A background job on an interval that neither overlaps itself nor keeps the process alive. */
+function every(ms: number, log: Logger, name: string, job: () => Promise<void>): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    job()
+      .catch((err: unknown) => log.error({ err }, `${name} failed`))
+      .finally(() => {
+        running = false;
+      });
+  }, ms);
+  timer.unref();
+  return timer;
+}
+
+/** Rotates the keys of tenants whose settings ask for scheduled rotation and are due. */
+async function rotateDueKeys(ctx: AppContext): Promise<void> {
+  const rows = await ctx.database.db.selectFrom('tenants').select(['slug']).execute();
+  for (const { slug } of rows) {
+    const tenant = await ctx.tenants.findBySlug(slug);
+    const days = tenant?.settings.keyRotationDays;
+    if (!tenant || !days) continue;
+    const since = await ctx.keys.currentSince(tenant.id);
+    if (since !== null && Date.now() - since >= days * 86_400_000) {
+      await ctx.keys.rotate(tenant, systemActor);
+      ctx.providers.invalidate(tenant.id);
+      ctx.log.info({ tenant: slug }, 'signing keys rotated on schedule');
+    }
   }
 }

@@ -2,7 +2,7 @@
  * The instance secret: LATCHKEY_SECRET, or for an embedded single-node set-up a random key
  * kept in the data directory (created on first start, readable only by its owner).
  */
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.js';
@@ -20,5 +20,14 @@ export function resolveSecret(config: Pick<Config, 'secret' | 'dataDir'>): strin
     // Another process created it first: use theirs.
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
     throw err;
+  }
+}
+
+/** Keys derived from the instance secret, one per purpose (HKDF-SHA256). */
+export class InstanceSecrets {
+  constructor(readonly secret: string) {}
+
+  derive(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.secret, 'latchkey', purpose, 32));
   }
 }

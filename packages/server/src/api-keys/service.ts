@@ -48,7 +48,10 @@ export const listApiKeysQuerySchema = z.strictObject({
   cursor: cursorSchema,
 });
 
-const sortFields = { createdAt: { column: 'created_at' }, name: { column: 'name' } };
+const sortFields = {
+  createdAt: { column: 'created_at', type: 'number' },
+  name: { column: 'name', type: 'string' },
+} as const;
 
 /** `lk_` + 32 random bytes in base64url: 256 bits, so one SHA-256 is the right hash. */
 export function generateApiKeySecret(): string {

@@ -9,7 +9,7 @@ import { newId } from '../ids.js';
 
 /** Who did something, from where: taken from the request, or `system` for the server itself. */
 export interface AuditActor {
-  type: 'api_key' | 'user' | 'system';
+  type: 'api_key' | 'user' | 'client' | 'system';
   id: string | null;
   ip: string | null;
   requestId: string | null;
@@ -66,7 +66,7 @@ export const auditQuerySchema = z.strictObject({
 
 export type AuditQuery = z.output<typeof auditQuerySchema>;
 
-const sortFields = { occurredAt: { column: 'occurred_at' } };
+const sortFields = { occurredAt: { column: 'occurred_at', type: 'number' } } as const;
 
 export class AuditService {
   constructor(private readonly db: Kysely<DB>) {}

@@ -18,6 +18,12 @@ export const tenantPermissions = [
   'api_keys:read',
   'api_keys:write',
   'audit:read',
+  'clients:read',
+  'clients:write',
+  'apis:read',
+  'apis:write',
+  'keys:read',
+  'keys:write',
 ] as const;
 
 export type Permission = (typeof tenantPermissions)[number];
@@ -35,7 +41,7 @@ export const builtinRoles = {
 
 /** Who is calling: the credential, its tenant, and what its roles let it do there. */
 export interface Principal {
-  kind: 'api_key' | 'user';
+  kind: 'api_key' | 'user' | 'client';
   id: string;
   tenantId: string;
   tenantSlug: string;

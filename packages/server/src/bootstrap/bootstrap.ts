@@ -32,7 +32,7 @@ export class BootstrapError extends Error {
 /** Creates the system tenant and its first credentials; undefined when already done. */
 export async function bootstrap(
   database: Database,
-  config: Pick<Config, 'bootstrap'>,
+  config: Pick<Config, 'bootstrap' | 'publicUrl'>,
   audit: AuditService,
 ): Promise<BootstrapResult | undefined> {
   const { db } = database;
@@ -63,6 +63,7 @@ export async function bootstrap(
   return db.transaction().execute(async (trx) => {
     const now = Date.now();
     const created = await insertTenant(trx, SYSTEM_TENANT_SLUG, 'System', tenantSettingsSchema.parse({}), {
+      publicUrl: config.publicUrl,
       ifAbsent: true,
     });
     if (!created) return undefined; // another process got here first

@@ -1,5 +1,6 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import * as m0001 from './migrations/0001_core.js';
+import * as m0002 from './migrations/0002_oidc.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -13,6 +14,7 @@ type MigrationModule = { up: (db: AnyDb, ctx: MigrationContext) => Promise<void>
 /** Numbered and immutable: add a file, never edit a released one. */
 const migrations: Record<string, MigrationModule> = {
   '0001_core': m0001,
+  '0002_oidc': m0002,
 };
 
 class InCodeMigrations implements MigrationProvider {
@@ -32,7 +34,10 @@ export class MigrationError extends Error {
 
 /**
  * Applies every pending migration. Safe when several processes start at once: Kysely holds
- * a lock (an advisory lock on PostgreSQL) while it migrates.
+ * a lock (an advisory lock on PostgreSQL) while it migrates. On SQLite Kysely takes no lock
+ * and no transaction, so the whole run is one `begin immediate` transaction (the SQLite
+ * driver has a single connection): a second process waits, then finds nothing to do, and a
+ * failed migration leaves nothing half-applied.
  */
 export async function migrateToLatest(db: AnyDb, ctx: MigrationContext): Promise<string[]> {
   const migrator = new Migrator({
@@ -41,7 +46,17 @@ export async function migrateToLatest(db: AnyDb, ctx: MigrationContext): Promise
     migrationTableName: 'latchkey_migrations',
     migrationLockTableName: 'latchkey_migrations_lock',
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const sqlite = ctx.dialect === 'sqlite';
+  if (sqlite) await sql`begin immediate`.execute(db);
+  let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>;
+  try {
+    outcome = await migrator.migrateToLatest();
+  } catch (err) {
+    if (sqlite) await sql`rollback`.execute(db);
+    throw err;
+  }
+  const { error, results } = outcome;
+  if (sqlite) await (error ? sql`rollback` : sql`commit`).execute(db);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new MigrationError(

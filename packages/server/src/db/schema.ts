@@ -90,6 +90,90 @@ export interface AuditEventsTable {
   details: string | null;
 }
 
+export interface SigningKeysTable {
+  id: string;
+  tenant_id: string;
+  alg: 'ES256' | 'RS256';
+  status: 'next' | 'current' | 'previous';
+  /** JSON JWK (public part, with kid, alg, use). */
+  public_jwk: string;
+  /** The private JWK, encrypted with the instance secret (see keys/crypto.ts). */
+  private_jwk: string;
+  created_at: number;
+  activated_at: number | null;
+  retired_at: number | null;
+  /** For `previous` keys: when the last token it signed expires, and it leaves the JWKS. */
+  expires_at: number | null;
+}
+
+export interface ApisTable {
+  id: string;
+  tenant_id: string;
+  /** The audience: an absolute URI. */
+  identifier: string;
+  name: string;
+  /** JSON array of { name, description }. */
+  scopes: string;
+  access_token_ttl: number;
+  builtin: number;
+  version: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ClientsTable {
+  id: string;
+  tenant_id: string;
+  /** The OAuth client_id, unique per tenant (the id, or a name like `admin-console`). */
+  client_id: string;
+  kind: 'web' | 'spa' | 'native' | 'service';
+  name: string;
+  /** SHA-256 (hex) of the client secret, for confidential kinds. */
+  secret_hash: string | null;
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  /** JSON array of scopes the client may ask for. */
+  scopes: string;
+  first_party: number;
+  id_token_alg: 'ES256' | 'RS256';
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'none';
+  default_api_id: string | null;
+  access_token_ttl: number | null;
+  refresh_token_idle_ttl: number | null;
+  refresh_token_absolute_ttl: number | null;
+  builtin: number;
+  version: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ClientRolesTable {
+  tenant_id: string;
+  client_id: string;
+  role_id: string;
+}
+
+export interface OidcPayloadsTable {
+  model: string;
+  id: string;
+  tenant_id: string;
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  account_id: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export interface LoginFailuresTable {
+  key: string;
+  tenant_id: string;
+  count: number;
+  window_started_at: number;
+  locked_until: number | null;
+}
+
 export interface DB {
   tenants: TenantsTable;
   users: UsersTable;
@@ -98,6 +182,12 @@ export interface DB {
   api_keys: ApiKeysTable;
   api_key_roles: ApiKeyRolesTable;
   audit_events: AuditEventsTable;
+  signing_keys: SigningKeysTable;
+  apis: ApisTable;
+  clients: ClientsTable;
+  client_roles: ClientRolesTable;
+  oidc_payloads: OidcPayloadsTable;
+  login_failures: LoginFailuresTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -107,4 +197,7 @@ export type UserUpdate = Updateable<UsersTable>;
 export type RoleRow = Selectable<RolesTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type SigningKeyRow = Selectable<SigningKeysTable>;
+export type ApiRow = Selectable<ApisTable>;
+export type ClientRow = Selectable<ClientsTable>;
 export type { ColumnType };

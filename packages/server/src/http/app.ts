@@ -17,9 +17,15 @@ import {
 import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { apiKeyRoutes } from '../api-keys/routes.js';
+import { apiRoutes } from '../apis/routes.js';
 import { auditRoutes } from '../audit/routes.js';
+import { clientRoutes } from '../clients/routes.js';
 import type { AppContext } from '../context.js';
+import { keyRoutes } from '../keys/routes.js';
+import { interactionRoutes } from '../login/routes.js';
+import { providerRoutes } from '../oidc/routes.js';
 import { roleRoutes } from '../roles/routes.js';
+import { sessionRoutes } from '../sessions/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
 import { userRoutes } from '../users/routes.js';
 import { AppError, type ErrorBody } from './errors.js';
@@ -54,9 +60,24 @@ export async function buildApp(ctx: AppContext) {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // JSON in: Fastify's built-in text/plain parser would let a mislabelled body reach validation.
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    reply.header('x-content-type-options', 'nosniff');
+    // Admin API answers carry tenant data: never store them in shared or browser caches.
+    if (req.url.startsWith('/api/v1/')) reply.header('cache-control', 'no-store');
+  });
+  // Once shutdown begins, answers to requests still in flight close their connection: an idle
+  // keep-alive connection would otherwise hold the shutdown open until its client drops it.
+  let shuttingDown = false;
+  app.addHook('preClose', async () => {
+    shuttingDown = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (shuttingDown) reply.header('connection', 'close');
+    return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
@@ -128,9 +149,17 @@ export async function buildApp(ctx: AppContext) {
       await api.register(roleRoutes(ctx));
       await api.register(apiKeyRoutes(ctx));
       await api.register(auditRoutes(ctx));
+      await api.register(clientRoutes(ctx));
+      await api.register(apiRoutes(ctx));
+      await api.register(keyRoutes(ctx));
+      await api.register(sessionRoutes(ctx));
     },
     { prefix: '/api/v1' },
   );
+
+  // Each tenant's OpenID provider, and the pages it sends browsers to.
+  await app.register(providerRoutes(ctx));
+  await app.register(interactionRoutes(ctx));
 
   return app;
 }

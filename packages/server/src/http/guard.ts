@@ -44,11 +44,19 @@ export function registerGuards(api: FastifyInstance, ctx: AppContext): void {
     req.principal = principal;
   });
 
+  // A change made on this node (a role, user or client) applies to cached token verdicts at
+  // once, before the answer leaves; other nodes see it when their cache entries expire.
+  api.addHook('onSend', async (req, reply, payload) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ctx.credentials.invalidate();
+    return payload;
+  });
+
   // A refused change is itself worth recording: who tried what, where, and what came back.
-  api.addHook('onResponse', async (req, reply) => {
+  // Written before the answer leaves, so a client reading the log next sees it.
+  api.addHook('onSend', async (req, reply, payload) => {
     const action = req.routeOptions.config.audit;
     const principal = req.principal;
-    if (!action || !principal || reply.statusCode < 400 || reply.statusCode >= 500) return;
+    if (!action || !principal || reply.statusCode < 400 || reply.statusCode >= 500) return payload;
     try {
       await ctx.audit.record(ctx.database.db, actorOf(req), {
         tenantId: req.tenant?.id ?? principal.tenantId,
@@ -59,6 +67,7 @@ export function registerGuards(api: FastifyInstance, ctx: AppContext): void {
     } catch (err) {
       req.log.error({ err }, 'could not record a failed action in the audit log');
     }
+    return payload;
   });
 }
 

@@ -24,6 +24,12 @@ export interface SortField {
   /** Column (qualified if the query joins) holding the sort value. */
   column: string;
   nullable?: boolean;
+  /**
+   * Type of the sort value. Cursors are plain JSON a client can edit: one carrying a value of
+   * another type is refused here rather than failing in the database (PostgreSQL errors on
+   * `bigint > 'abc'`). Undeclared: a string or a safe integer.
+   */
+  type?: 'string' | 'number';
 }
 
 export interface Sort {
@@ -31,6 +37,7 @@ export interface Sort {
   column: string;
   nullable: boolean;
   descending: boolean;
+  type?: 'string' | 'number';
 }
 
 /** `sort=field` or `sort=-field`; unknown fields are a 400 naming the allowed ones. */
@@ -42,7 +49,7 @@ export function parseSort(raw: string | undefined, fields: Record<string, SortFi
   if (!spec) {
     throw badRequest('invalid_sort', `Cannot sort by "${field}"`, { allowed: Object.keys(fields) });
   }
-  return { field: value, column: spec.column, nullable: spec.nullable ?? false, descending };
+  return { field: value, column: spec.column, nullable: spec.nullable ?? false, descending, type: spec.type };
 }
 
 interface CursorData {
@@ -65,7 +72,7 @@ export function decodeCursor(raw: string | undefined, sort: Sort): CursorData | 
       data !== null &&
       (data as CursorData).s === sort.field &&
       typeof (data as CursorData).id === 'string' &&
-      ['string', 'number'].includes(typeof (data as CursorData).v) !== ((data as CursorData).v === null)
+      isSortValue((data as CursorData).v, sort)
     ) {
       return data as CursorData;
     }
@@ -73,6 +80,12 @@ export function decodeCursor(raw: string | undefined, sort: Sort): CursorData | 
     // fall through: any undecodable cursor is the same client error
   }
   throw badRequest('invalid_cursor', 'The cursor is not one this list issued for this sort order');
+}
+
+function isSortValue(v: unknown, sort: Sort): boolean {
+  if (v === null) return sort.nullable;
+  if (typeof v === 'number') return sort.type !== 'string' && Number.isSafeInteger(v);
+  return typeof v === 'string' && sort.type !== 'number';
 }
 
 /**

@@ -42,7 +42,10 @@ export const listRolesQuerySchema = z.strictObject({
   cursor: cursorSchema,
 });
 
-const sortFields = { name: { column: 'name' }, createdAt: { column: 'created_at' } };
+const sortFields = {
+  name: { column: 'name', type: 'string' },
+  createdAt: { column: 'created_at', type: 'number' },
+} as const;
 
 export interface Role {
   id: string;
@@ -228,6 +231,31 @@ export class RoleService {
         details: { role: name },
       });
     });
+  }
+
+  /** The roles (with permissions) a user or a service client holds, for authorization. */
+  async grantsOf(
+    executor: Kysely<DB>,
+    tenantId: string,
+    subject: { userId: string } | { clientRowId: string },
+  ): Promise<{ name: string; permissions: string[] }[]> {
+    const rows =
+      'userId' in subject
+        ? await executor
+            .selectFrom('user_roles')
+            .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+            .select(['roles.name', 'roles.permissions'])
+            .where('user_roles.tenant_id', '=', tenantId)
+            .where('user_roles.user_id', '=', subject.userId)
+            .execute()
+        : await executor
+            .selectFrom('client_roles')
+            .innerJoin('roles', 'roles.id', 'client_roles.role_id')
+            .select(['roles.name', 'roles.permissions'])
+            .where('client_roles.tenant_id', '=', tenantId)
+            .where('client_roles.client_id', '=', subject.clientRowId)
+            .execute();
+    return rows.map((r) => ({ name: r.name, permissions: JSON.parse(r.permissions) as string[] }));
   }
 
   /** Role names per user, for a page of users. */

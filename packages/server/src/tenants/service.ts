@@ -1,9 +1,16 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { AuditActor, AuditService } from '../audit/service.js';
-import type { Principal } from '../auth/permissions.js';
-import { builtinRoles, SYSTEM_ADMIN_ROLE, SYSTEM_TENANT_SLUG, TENANT_ADMIN_ROLE } from '../auth/permissions.js';
+import {
+  builtinRoles,
+  can,
+  type Principal,
+  SYSTEM_ADMIN_ROLE,
+  SYSTEM_TENANT_SLUG,
+  TENANT_ADMIN_ROLE,
+} from '../auth/permissions.js';
 import { TtlCache } from '../cache.js';
+import { insertAdminConsoleClient } from '../clients/service.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { DB, TenantRow } from '../db/schema.js';
 import { lowerLikePrefix } from '../db/sql.js';
@@ -79,10 +86,10 @@ export interface Tenant {
 }
 
 const sortFields = {
-  slug: { column: 'slug' },
-  createdAt: { column: 'created_at' },
-  updatedAt: { column: 'updated_at' },
-};
+  slug: { column: 'slug', type: 'string' },
+  createdAt: { column: 'created_at', type: 'number' },
+  updatedAt: { column: 'updated_at', type: 'number' },
+} as const;
 
 export function toTenant(r: TenantRow): Tenant {
   return {
@@ -127,6 +134,7 @@ export class TenantService {
     private readonly db: Kysely<DB>,
     private readonly audit: AuditService,
     cacheTtlMs: number,
+    private readonly publicUrl: string,
   ) {
     this.bySlug = new TtlCache(cacheTtlMs, 10_000);
   }
@@ -150,7 +158,11 @@ export class TenantService {
     const sort = parseSort(query.sort, sortFields, 'slug');
     const cursor = decodeCursor(query.cursor, sort);
     let q = this.db.selectFrom('tenants').selectAll();
-    if (!principal.systemAdmin) q = q.where('id', '=', principal.tenantId);
+    if (!principal.systemAdmin) {
+      // Others see their own tenant, and only when they may read it.
+      if (!can(principal, principal.tenantId, 'tenant:read')) return { items: [], nextCursor: null };
+      q = q.where('id', '=', principal.tenantId);
+    }
     if (query.q) {
       const prefix = query.q.toLowerCase();
       q = q.where((eb) =>
@@ -178,7 +190,7 @@ export class TenantService {
     const settings = settingsOrThrow(undefined, input.settings);
     try {
       return await this.db.transaction().execute(async (trx) => {
-        const created = await insertTenant(trx, input.slug, input.displayName, settings);
+        const created = await insertTenant(trx, input.slug, input.displayName, settings, { publicUrl: this.publicUrl });
         if (!created) throw conflict('tenant_exists', `A tenant with slug "${input.slug}" exists`);
         const { tenant } = created;
         await this.audit.record(trx, actor, {
@@ -266,14 +278,15 @@ export class TenantService {
 
 /**
  * Inserts a tenant with its built-in roles (`tenant:admin`, and `system:admin` in `system`).
- * With `ifAbsent`, an existing slug is not an error: the result is undefined instead.
+ * Every tenant also gets the built-in `admin-console` client. With `ifAbsent`, an existing
+ * slug is not an error: the result is undefined instead.
  */
 export async function insertTenant(
   trx: Kysely<DB>,
   slug: string,
   displayName: string,
   settings: TenantSettings,
-  options: { ifAbsent?: boolean } = {},
+  options: { publicUrl: string; ifAbsent?: boolean },
 ): Promise<{ tenant: Tenant; roleIds: Record<string, string> } | undefined> {
   const now = Date.now();
   const insert = trx.insertInto('tenants').values({
@@ -304,5 +317,6 @@ export async function insertTenant(
       })),
     )
     .execute();
+  await insertAdminConsoleClient(trx, row.id, slug, options.publicUrl);
   return { tenant: toTenant(row), roleIds };
 }

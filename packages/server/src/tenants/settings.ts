@@ -10,7 +10,12 @@ const origin = z
     (v) => {
       try {
         const u = new URL(v);
-        return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === v;
+        return (
+          (u.protocol === 'https:' || u.protocol === 'http:') &&
+          u.origin === v &&
+          // The URL parser lets through hosts like `*.example.com`; an origin names one host.
+          /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])$/.test(u.hostname)
+        );
       } catch {
         return false;
       }
@@ -35,13 +40,14 @@ const lifetimeFields = {
   sessionAbsoluteSeconds: seconds(300, 365 * DAY),
 };
 const lockoutFields = {
-  maxFailures: z.number().int().min(1).max(1000),
+  maxFailures: z.number().int().min(1).max(1000).describe('Failed sign-ins per account before it locks (per IP: 10×)'),
   durationSeconds: seconds(1, DAY),
 };
 const topFields = {
   selfRegistration: z.boolean(),
   passwordMinLength: z.number().int().min(8).max(256),
   allowedOrigins: z.array(origin).max(100),
+  keyRotationDays: z.number().int().min(1).max(3650).nullable(),
 };
 
 export const tenantSettingsSchema = z
@@ -64,6 +70,9 @@ export const tenantSettingsSchema = z
       })
       .prefault({}),
     allowedOrigins: topFields.allowedOrigins.default([]),
+    keyRotationDays: topFields.keyRotationDays
+      .default(null)
+      .describe('Rotate signing keys every N days; null: only on request'),
     branding: z
       .strictObject({
         logoUrl: brandingFields.logoUrl.default(null),
@@ -94,6 +103,7 @@ export const tenantSettingsPatchSchema = z.strictObject({
   selfRegistration: topFields.selfRegistration.optional(),
   passwordMinLength: topFields.passwordMinLength.optional(),
   allowedOrigins: topFields.allowedOrigins.optional(),
+  keyRotationDays: topFields.keyRotationDays.optional(),
   lifetimes: z.strictObject(lifetimeFields).partial().optional(),
   lockout: z.strictObject(lockoutFields).partial().optional(),
   branding: z.strictObject(brandingFields).partial().optional(),

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { actorOf } from '../audit/service.js';
+import { canGrant } from '../auth/permissions.js';
 import type { AppContext } from '../context.js';
 import { ifMatchVersions, setEtag } from '../http/concurrency.js';
-import { errorResponses } from '../http/errors.js';
+import { errorResponses, forbidden } from '../http/errors.js';
 import { principalOf, requireTenant, tenantOf } from '../http/guard.js';
 import { pageSchema } from '../http/pagination.js';
 import { slugSchema } from '../tenants/service.js';
@@ -19,6 +21,23 @@ import {
 const tags = ['Users'];
 const tenantParams = z.strictObject({ slug: slugSchema });
 const userParams = z.strictObject({ slug: slugSchema, id: userIdSchema });
+
+/**
+ * Setting a user's password or email hands the caller that user's sign-in, so it needs every
+ * right the user holds, as granting the user's roles would: else a `users:write` credential
+ * could take over an admin.
+ */
+async function assertMayTakeOver(ctx: AppContext, req: FastifyRequest, userId: string): Promise<void> {
+  const principal = principalOf(req);
+  const tenant = tenantOf(req);
+  const roles = await ctx.roles.grantsOf(ctx.database.db, tenant.id, { userId });
+  const stronger = roles.filter((r) => !canGrant(principal, tenant.id, r)).map((r) => r.name);
+  if (stronger.length > 0) {
+    throw forbidden('Setting this user’s password or email needs the right to grant every role the user holds', {
+      roles: stronger.sort(),
+    });
+  }
+}
 
 export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
@@ -91,6 +110,7 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
+        if (req.body.email !== undefined) await assertMayTakeOver(ctx, req, req.params.id);
         const user = await ctx.users.update(
           tenantOf(req),
           req.params.id,
@@ -136,6 +156,7 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
+        await assertMayTakeOver(ctx, req, req.params.id);
         await ctx.users.setPassword(tenantOf(req), req.params.id, req.body.password, actorOf(req));
         return reply.code(204).send(null);
       },

@@ -4,7 +4,7 @@ import type { AuditActor, AuditService } from '../audit/service.js';
 import { type Principal, SYSTEM_TENANT_SLUG } from '../auth/permissions.js';
 import { type Database, isUniqueViolation } from '../db/database.js';
 import type { DB, UserRow, UserUpdate } from '../db/schema.js';
-import { conflict, notFound, preconditionFailed } from '../http/errors.js';
+import { badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
 import {
   applyKeyset,
   cursorSchema,
@@ -18,6 +18,7 @@ import { idPattern, newId } from '../ids.js';
 import { hashPassword } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import type { RoleService } from '../roles/service.js';
+import { endUserSessions } from '../sessions/service.js';
 import type { Tenant } from '../tenants/service.js';
 
 /** Emails are compared and stored trimmed, NFKC-normalised and lower-cased. */
@@ -94,12 +95,12 @@ export const listUsersQuerySchema = z.strictObject({
 });
 
 const sortFields = {
-  email: { column: 'users.email' },
-  displayName: { column: 'users.name_sort' },
-  createdAt: { column: 'users.created_at' },
-  updatedAt: { column: 'users.updated_at' },
-  lastLoginAt: { column: 'users.last_login_at', nullable: true },
-};
+  email: { column: 'users.email', type: 'string' },
+  displayName: { column: 'users.name_sort', type: 'string' },
+  createdAt: { column: 'users.created_at', type: 'number' },
+  updatedAt: { column: 'users.updated_at', type: 'number' },
+  lastLoginAt: { column: 'users.last_login_at', nullable: true, type: 'number' },
+} as const;
 
 const sortValue: Record<keyof typeof sortFields, (r: UserRow) => string | number | null> = {
   email: (r) => r.email,
@@ -194,7 +195,12 @@ export class UserService {
     );
   }
 
-  async create(tenant: Tenant, input: z.output<typeof createUserSchema>, actor: AuditActor): Promise<UserView> {
+  async create(
+    tenant: Tenant,
+    input: z.output<typeof createUserSchema>,
+    actor: AuditActor,
+    action = 'user.create',
+  ): Promise<UserView> {
     const passwordHash =
       input.password === undefined
         ? null
@@ -224,7 +230,7 @@ export class UserService {
           .executeTakeFirstOrThrow();
         await this.audit.record(trx, actor, {
           tenantId: tenant.id,
-          action: 'user.create',
+          action,
           target: { type: 'user', id: row.id },
           details: { email: row.email, withPassword: passwordHash !== null },
         });
@@ -234,6 +240,21 @@ export class UserService {
       if (isUniqueViolation(err)) throw conflict('email_taken', 'A user with this email exists in this tenant');
       throw err;
     }
+  }
+
+  /** Self-registration from the sign-in page: the same rules as an admin creating the user. */
+  async register(
+    tenant: Tenant,
+    input: { email: string; displayName: string | null; password: string },
+    actor: AuditActor,
+  ): Promise<UserView> {
+    const parsed = createUserSchema.safeParse({
+      email: input.email,
+      displayName: input.displayName,
+      password: input.password,
+    });
+    if (!parsed.success) throw badRequest('validation_failed', 'Enter a valid email address and name');
+    return this.create(tenant, parsed.data, { ...actor, type: 'user' }, 'user.register');
   }
 
   async update(
@@ -274,6 +295,7 @@ export class UserService {
           .returningAll()
           .executeTakeFirst();
         if (!updated) throw preconditionFailed();
+        if (input.status === 'disabled' && row.status === 'active') await endUserSessions(trx, tenant.id, row.id);
         await this.audit.record(trx, actor, {
           tenantId: tenant.id,
           action:
@@ -317,6 +339,7 @@ export class UserService {
         .where('version', '=', row.version)
         .executeTakeFirst();
       if (res.numDeletedRows === 0n) throw preconditionFailed();
+      await endUserSessions(trx, tenant.id, row.id);
       await this.audit.record(trx, actor, {
         tenantId: tenant.id,
         action: 'user.delete',
@@ -345,6 +368,8 @@ export class UserService {
         .where('id', '=', id)
         .executeTakeFirst();
       if (res.numUpdatedRows === 0n) throw notFound('user_not_found', `No user ${id} in tenant "${tenant.slug}"`);
+      // A new password ends every session and refresh token made with the old one.
+      await endUserSessions(trx, tenant.id, id);
       await this.audit.record(trx, actor, {
         tenantId: tenant.id,
         action: 'user.password.set',

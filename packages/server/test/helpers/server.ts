@@ -78,8 +78,10 @@ export async function startTestServer(
   const adminKey = env.LATCHKEY_BOOTSTRAP_API_KEY ?? randomApiKey();
   const adminEmail = env.LATCHKEY_BOOTSTRAP_ADMIN_EMAIL ?? 'admin@example.test';
   const adminPassword = env.LATCHKEY_BOOTSTRAP_ADMIN_PASSWORD ?? `pw-${randomBytes(12).toString('hex')}`;
+  const port = env.PORT ?? String(await freePort());
   const config = loadConfig({
-    PORT: '0',
+    PORT: port,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATABASE_URL: database.url,
@@ -107,6 +109,20 @@ export async function startTestServer(
       if (!existing) await database.drop();
     },
   };
+}
+
+/** A port that was free a moment ago (the server needs it up front to know its issuer URLs). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 let counter = 0;

@@ -1,0 +1,280 @@
+/**
+ * APIs (OAuth resource servers, RFC 8707): an identifier (the `aud` of its access tokens),
+ * the scopes it defines and its token lifetime. Every tenant also has the built-in admin
+ * API, `{PUBLIC_URL}/api`, which is not stored: it follows PUBLIC_URL.
+ */
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { AuditActor, AuditService } from '../audit/service.js';
+import { isUniqueViolation } from '../db/database.js';
+import type { ApiRow, DB } from '../db/schema.js';
+import { badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
+import { idPattern, newId } from '../ids.js';
+import type { Tenant } from '../tenants/service.js';
+
+export const ADMIN_API_ID = 'api_admin';
+const MAX_APIS_PER_TENANT = 100;
+
+export const apiIdSchema = z
+  .string()
+  .refine((v) => v === ADMIN_API_ID || idPattern('api').test(v), { message: 'must be an API id (api_…)' });
+
+const scopeNameSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be printable ASCII without spaces, quotes or backslashes')
+  .refine((s) => !['openid', 'profile', 'email', 'offline_access'].includes(s), {
+    message: 'is an OpenID Connect scope',
+  });
+
+const apiScopeSchema = z.strictObject({
+  name: scopeNameSchema,
+  description: z.string().max(500).default(''),
+});
+
+const identifierSchema = z
+  .string()
+  .max(2048)
+  .refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return u.href === v && !u.hash && /^[a-z][a-z0-9+.-]*:$/.test(u.protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an absolute URI without a fragment, like https://api.example.com/orders' },
+  );
+
+export const apiSchema = z
+  .object({
+    id: z.string(),
+    identifier: z.string().describe('The audience of its access tokens'),
+    name: z.string(),
+    scopes: z.array(z.object({ name: z.string(), description: z.string() })),
+    accessTokenTtlSeconds: z.number().int(),
+    builtin: z.boolean(),
+    createdAt: z.string().nullable(),
+    updatedAt: z.string().nullable(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'Api' });
+
+export type ApiView = z.infer<typeof apiSchema>;
+
+const ttlSchema = z.number().int().min(60).max(86_400);
+
+export const createApiSchema = z.strictObject({
+  identifier: identifierSchema,
+  name: z.string().trim().min(1).max(200),
+  scopes: z.array(apiScopeSchema).max(100).default([]),
+  accessTokenTtlSeconds: ttlSchema.optional().describe('Defaults to the tenant’s access token lifetime'),
+});
+
+export const updateApiSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  scopes: z.array(apiScopeSchema).max(100).optional(),
+  accessTokenTtlSeconds: ttlSchema.optional(),
+});
+
+/** What oidc-provider needs to issue a token for an API. */
+export interface ResourceServer {
+  id: string;
+  identifier: string;
+  scopes: string[];
+  accessTokenTtlSeconds: number;
+}
+
+function toView(r: ApiRow): ApiView {
+  return {
+    id: r.id,
+    identifier: r.identifier,
+    name: r.name,
+    scopes: JSON.parse(r.scopes) as ApiView['scopes'],
+    accessTokenTtlSeconds: r.access_token_ttl,
+    builtin: false,
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+    version: r.version,
+  };
+}
+
+function uniqueScopes(scopes: { name: string }[]): void {
+  const names = scopes.map((s) => s.name);
+  if (new Set(names).size !== names.length) throw badRequest('duplicate_scope', 'Scope names must be unique');
+}
+
+export class ApiService {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly audit: AuditService,
+    readonly adminApiIdentifier: string,
+  ) {}
+
+  adminApi(tenant: Tenant): ApiView {
+    return {
+      id: ADMIN_API_ID,
+      identifier: this.adminApiIdentifier,
+      name: 'Latchkey admin API',
+      scopes: [],
+      accessTokenTtlSeconds: Math.min(tenant.settings.lifetimes.accessTokenSeconds, 3600),
+      builtin: true,
+      createdAt: null,
+      updatedAt: null,
+      version: 1,
+    };
+  }
+
+  async list(tenant: Tenant): Promise<ApiView[]> {
+    const rows = await this.db
+      .selectFrom('apis')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .orderBy('identifier')
+      .execute();
+    return [this.adminApi(tenant), ...rows.map(toView)];
+  }
+
+  async get(tenant: Tenant, id: string): Promise<ApiView> {
+    if (id === ADMIN_API_ID) return this.adminApi(tenant);
+    const row = await this.db
+      .selectFrom('apis')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw notFound('api_not_found', `No API ${id} in tenant "${tenant.slug}"`);
+    return toView(row);
+  }
+
+  /** The resource server for an identifier (the `resource` parameter), if registered. */
+  async resourceServer(tenant: Tenant, identifier: string): Promise<ResourceServer | undefined> {
+    if (identifier === this.adminApiIdentifier) {
+      const admin = this.adminApi(tenant);
+      return { id: admin.id, identifier, scopes: [], accessTokenTtlSeconds: admin.accessTokenTtlSeconds };
+    }
+    const row = await this.db
+      .selectFrom('apis')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('identifier', '=', identifier)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      identifier: row.identifier,
+      scopes: (JSON.parse(row.scopes) as { name: string }[]).map((s) => s.name),
+      accessTokenTtlSeconds: row.access_token_ttl,
+    };
+  }
+
+  async create(tenant: Tenant, input: z.output<typeof createApiSchema>, actor: AuditActor): Promise<ApiView> {
+    uniqueScopes(input.scopes);
+    if (input.identifier === this.adminApiIdentifier) {
+      throw conflict('api_exists', 'That identifier is the built-in admin API');
+    }
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const count = await trx
+          .selectFrom('apis')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('tenant_id', '=', tenant.id)
+          .executeTakeFirstOrThrow();
+        if (Number(count.n) >= MAX_APIS_PER_TENANT) {
+          throw conflict('too_many_apis', `A tenant can register at most ${MAX_APIS_PER_TENANT} APIs`);
+        }
+        const now = Date.now();
+        const row = await trx
+          .insertInto('apis')
+          .values({
+            id: newId('api'),
+            tenant_id: tenant.id,
+            identifier: input.identifier,
+            name: input.name,
+            scopes: JSON.stringify(input.scopes),
+            access_token_ttl: input.accessTokenTtlSeconds ?? tenant.settings.lifetimes.accessTokenSeconds,
+            builtin: 0,
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await this.audit.record(trx, actor, {
+          tenantId: tenant.id,
+          action: 'api.create',
+          target: { type: 'api', id: row.id },
+          details: { identifier: row.identifier },
+        });
+        return toView(row);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('api_exists', `An API with identifier ${input.identifier} exists`);
+      throw err;
+    }
+  }
+
+  async update(
+    tenant: Tenant,
+    id: string,
+    input: z.output<typeof updateApiSchema>,
+    ifMatch: number[] | undefined,
+    actor: AuditActor,
+  ): Promise<ApiView> {
+    if (id === ADMIN_API_ID) throw conflict('builtin_api', 'The admin API cannot be changed');
+    if (input.scopes) uniqueScopes(input.scopes);
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('apis')
+        .selectAll()
+        .where('tenant_id', '=', tenant.id)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) throw notFound('api_not_found', `No API ${id} in tenant "${tenant.slug}"`);
+      if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
+      const updated = await trx
+        .updateTable('apis')
+        .set({
+          ...(input.name === undefined ? {} : { name: input.name }),
+          ...(input.scopes === undefined ? {} : { scopes: JSON.stringify(input.scopes) }),
+          ...(input.accessTokenTtlSeconds === undefined ? {} : { access_token_ttl: input.accessTokenTtlSeconds }),
+          version: row.version + 1,
+          updated_at: Date.now(),
+        })
+        .where('id', '=', row.id)
+        .where('version', '=', row.version)
+        .returningAll()
+        .executeTakeFirst();
+      if (!updated) throw preconditionFailed();
+      await this.audit.record(trx, actor, {
+        tenantId: tenant.id,
+        action: 'api.update',
+        target: { type: 'api', id: row.id },
+        details: { fields: Object.keys(input) },
+      });
+      return toView(updated);
+    });
+  }
+
+  async delete(tenant: Tenant, id: string, ifMatch: number[] | undefined, actor: AuditActor): Promise<void> {
+    if (id === ADMIN_API_ID) throw conflict('builtin_api', 'The admin API cannot be deleted');
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('apis')
+        .select(['id', 'version', 'identifier'])
+        .where('tenant_id', '=', tenant.id)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) throw notFound('api_not_found', `No API ${id} in tenant "${tenant.slug}"`);
+      if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
+      await trx.deleteFrom('apis').where('id', '=', row.id).execute();
+      await this.audit.record(trx, actor, {
+        tenantId: tenant.id,
+        action: 'api.delete',
+        target: { type: 'api', id: row.id },
+        details: { identifier: row.identifier },
+      });
+    });
+  }
+}

@@ -1,0 +1,560 @@
+/**
+ * Applications (OAuth clients) of a tenant. The kind sets the protocol defaults:
+ * `web` is confidential with the authorization code grant, `spa` and `native` are public and
+ * must use PKCE, `service` uses client credentials only and carries the roles it is granted.
+ * Secrets are shown once and stored as SHA-256 digests.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { AuditActor, AuditService } from '../audit/service.js';
+import { canGrant, type Principal } from '../auth/permissions.js';
+import { TtlCache } from '../cache.js';
+import { isUniqueViolation } from '../db/database.js';
+import type { ClientRow, DB } from '../db/schema.js';
+import { badRequest, conflict, forbidden, notFound, preconditionFailed } from '../http/errors.js';
+import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
+import { idPattern, newId } from '../ids.js';
+import { type RoleService, roleNameSchema } from '../roles/service.js';
+import type { Tenant } from '../tenants/service.js';
+
+export const ADMIN_CONSOLE_CLIENT_ID = 'admin-console';
+export const clientKinds = ['web', 'spa', 'native', 'service'] as const;
+export type ClientKind = (typeof clientKinds)[number];
+
+export const clientIdSchema = z
+  .string()
+  .max(100)
+  .refine((v) => v === ADMIN_CONSOLE_CLIENT_ID || idPattern('client').test(v), {
+    message: 'must be a client id (cli_…)',
+  });
+
+const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** https anywhere; http only on loopback; no fragment, no credentials. */
+export function isAllowedRedirectUri(value: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return false;
+  }
+  if (u.hash || value.includes('#') || u.username || u.password) return false;
+  if (u.protocol === 'https:') return true;
+  return u.protocol === 'http:' && loopbackHosts.has(u.hostname);
+}
+
+const redirectUriSchema = z
+  .string()
+  .max(2048)
+  .refine(isAllowedRedirectUri, { message: 'must be https, or http on localhost/127.0.0.1, without a fragment' });
+
+const scopeSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token');
+const ttl = (min: number, max: number) => z.number().int().min(min).max(max);
+
+const commonFields = {
+  name: z.string().trim().min(1).max(200),
+  redirectUris: z.array(redirectUriSchema).max(50),
+  postLogoutRedirectUris: z.array(redirectUriSchema).max(50),
+  scopes: z.array(scopeSchema).max(100).describe('Scopes the client may ask for'),
+  firstParty: z.boolean().describe('First-party clients skip the consent screen'),
+  defaultApi: z.string().max(2048).nullable().describe('Identifier of the API its access tokens are for by default'),
+  accessTokenTtlSeconds: ttl(60, 86_400).nullable(),
+  refreshTokenIdleSeconds: ttl(300, 365 * 86_400).nullable(),
+  refreshTokenAbsoluteSeconds: ttl(300, 365 * 86_400).nullable(),
+  idTokenSigningAlg: z.enum(['ES256', 'RS256']),
+  tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post']),
+  roles: z.array(roleNameSchema).max(50).describe('Roles a service client holds (service kind only)'),
+};
+
+export const createClientSchema = z.strictObject({
+  kind: z.enum(clientKinds),
+  name: commonFields.name,
+  redirectUris: commonFields.redirectUris.optional(),
+  postLogoutRedirectUris: commonFields.postLogoutRedirectUris.optional(),
+  scopes: commonFields.scopes.optional(),
+  firstParty: commonFields.firstParty.optional(),
+  defaultApi: commonFields.defaultApi.optional(),
+  accessTokenTtlSeconds: commonFields.accessTokenTtlSeconds.optional(),
+  refreshTokenIdleSeconds: commonFields.refreshTokenIdleSeconds.optional(),
+  refreshTokenAbsoluteSeconds: commonFields.refreshTokenAbsoluteSeconds.optional(),
+  idTokenSigningAlg: commonFields.idTokenSigningAlg.optional(),
+  tokenEndpointAuthMethod: commonFields.tokenEndpointAuthMethod.optional(),
+  roles: commonFields.roles.optional(),
+});
+
+export const updateClientSchema = z.strictObject({
+  name: commonFields.name.optional(),
+  redirectUris: commonFields.redirectUris.optional(),
+  postLogoutRedirectUris: commonFields.postLogoutRedirectUris.optional(),
+  scopes: commonFields.scopes.optional(),
+  firstParty: commonFields.firstParty.optional(),
+  defaultApi: commonFields.defaultApi.optional(),
+  accessTokenTtlSeconds: commonFields.accessTokenTtlSeconds.optional(),
+  refreshTokenIdleSeconds: commonFields.refreshTokenIdleSeconds.optional(),
+  refreshTokenAbsoluteSeconds: commonFields.refreshTokenAbsoluteSeconds.optional(),
+  idTokenSigningAlg: commonFields.idTokenSigningAlg.optional(),
+  tokenEndpointAuthMethod: commonFields.tokenEndpointAuthMethod.optional(),
+  roles: commonFields.roles.optional(),
+});
+
+export const listClientsQuerySchema = z.strictObject({
+  kind: z.enum(clientKinds).optional(),
+  sort: z.string().optional().describe('`name` or `createdAt`, `-` for descending'),
+  limit: limitSchema,
+  cursor: cursorSchema,
+});
+
+export const clientSchema = z
+  .object({
+    id: z.string(),
+    clientId: z.string(),
+    kind: z.enum(clientKinds),
+    name: z.string(),
+    confidential: z.boolean(),
+    redirectUris: z.array(z.string()),
+    postLogoutRedirectUris: z.array(z.string()),
+    scopes: z.array(z.string()),
+    firstParty: z.boolean(),
+    defaultApi: z.string().nullable(),
+    accessTokenTtlSeconds: z.number().int().nullable(),
+    refreshTokenIdleSeconds: z.number().int().nullable(),
+    refreshTokenAbsoluteSeconds: z.number().int().nullable(),
+    idTokenSigningAlg: z.enum(['ES256', 'RS256']),
+    tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post', 'none']),
+    roles: z.array(z.string()),
+    builtin: z.boolean(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'Client' });
+
+export const clientWithSecretSchema = clientSchema
+  .extend({ clientSecret: z.string().describe('Shown this once; stored only as a hash') })
+  .meta({ id: 'ClientWithSecret' });
+
+export type ClientView = z.infer<typeof clientSchema>;
+
+/** Settings kept in the `settings`-like columns, parsed. */
+export interface Client extends ClientView {
+  tenantId: string;
+  secretHash: string | null;
+}
+
+const isConfidential = (kind: ClientKind) => kind === 'web' || kind === 'service';
+
+export function hashClientSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+function generateSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+const sortFields = {
+  name: { column: 'name', type: 'string' },
+  createdAt: { column: 'created_at', type: 'number' },
+} as const;
+
+export function toClient(r: ClientRow, roles: string[], defaultApi: string | null): Client {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    clientId: r.client_id,
+    kind: r.kind,
+    name: r.name,
+    confidential: isConfidential(r.kind),
+    redirectUris: JSON.parse(r.redirect_uris) as string[],
+    postLogoutRedirectUris: JSON.parse(r.post_logout_redirect_uris) as string[],
+    scopes: JSON.parse(r.scopes) as string[],
+    firstParty: r.first_party === 1,
+    defaultApi,
+    accessTokenTtlSeconds: r.access_token_ttl,
+    refreshTokenIdleSeconds: r.refresh_token_idle_ttl,
+    refreshTokenAbsoluteSeconds: r.refresh_token_absolute_ttl,
+    idTokenSigningAlg: r.id_token_alg,
+    tokenEndpointAuthMethod: r.token_endpoint_auth_method,
+    roles,
+    builtin: r.builtin === 1,
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+    version: r.version,
+    secretHash: r.secret_hash,
+  };
+}
+
+export function clientView(c: Client): ClientView {
+  const { tenantId: _t, secretHash: _s, ...view } = c;
+  return view;
+}
+
+/** Defaults by kind, then the request, then the rules each kind must follow. */
+function resolveFields(kind: ClientKind, input: z.output<typeof updateClientSchema>, current?: Client) {
+  const base = {
+    redirectUris: current?.redirectUris ?? [],
+    postLogoutRedirectUris: current?.postLogoutRedirectUris ?? [],
+    scopes: current?.scopes ?? (kind === 'service' ? [] : ['openid', 'profile', 'email', 'offline_access']),
+    firstParty: current?.firstParty ?? false,
+    accessTokenTtlSeconds: current?.accessTokenTtlSeconds ?? null,
+    refreshTokenIdleSeconds: current?.refreshTokenIdleSeconds ?? null,
+    refreshTokenAbsoluteSeconds: current?.refreshTokenAbsoluteSeconds ?? null,
+    idTokenSigningAlg: current?.idTokenSigningAlg ?? 'ES256',
+    tokenEndpointAuthMethod:
+      current?.tokenEndpointAuthMethod ?? (isConfidential(kind) ? 'client_secret_basic' : 'none'),
+  };
+  const merged = {
+    ...base,
+    ...Object.fromEntries(
+      Object.entries(input).filter(([k, v]) => v !== undefined && k !== 'roles' && k !== 'defaultApi' && k !== 'name'),
+    ),
+  } as typeof base;
+  if (!isConfidential(kind) && input.tokenEndpointAuthMethod !== undefined) {
+    throw badRequest('invalid_client_settings', 'Public clients (spa, native) have no secret to authenticate with');
+  }
+  if (!isConfidential(kind)) merged.tokenEndpointAuthMethod = 'none';
+  if (kind === 'service') {
+    if (merged.redirectUris.length > 0 || merged.postLogoutRedirectUris.length > 0) {
+      throw badRequest('invalid_client_settings', 'Service clients use client credentials: no redirect URIs');
+    }
+    if (merged.scopes.some((s) => ['openid', 'offline_access', 'profile', 'email'].includes(s))) {
+      throw badRequest('invalid_client_settings', 'Service clients sign in no user: no OpenID Connect scopes');
+    }
+  } else {
+    if (merged.redirectUris.length === 0) {
+      throw badRequest('invalid_client_settings', 'This kind of client needs at least one redirect URI', {
+        field: 'redirectUris',
+      });
+    }
+    if (input.roles !== undefined && input.roles.length > 0) {
+      throw badRequest('invalid_client_settings', 'Only service clients hold roles');
+    }
+  }
+  const rt = merged.refreshTokenIdleSeconds;
+  const rta = merged.refreshTokenAbsoluteSeconds;
+  if (rt !== null && rta !== null && rt > rta) {
+    throw badRequest('invalid_client_settings', 'refreshTokenIdleSeconds must not exceed refreshTokenAbsoluteSeconds');
+  }
+  return merged;
+}
+
+export class ClientService {
+  private readonly cache: TtlCache<string, Client | null>;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly audit: AuditService,
+    private readonly roles: RoleService,
+    private readonly adminApiIdentifier: string,
+    cacheTtlMs: number,
+  ) {
+    this.cache = new TtlCache(cacheTtlMs, 10_000);
+  }
+
+  /** A client by its OAuth client_id within a tenant (for the provider), briefly cached. */
+  async findByClientId(tenantId: string, clientId: string): Promise<Client | undefined> {
+    const key = `${tenantId}:${clientId}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const row = await this.db
+      .selectFrom('clients')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+    const client = row ? await this.hydrate(this.db, row) : null;
+    this.cache.set(key, client);
+    return client ?? undefined;
+  }
+
+  /** Forget cached clients: called after this node changes one (or a role they hold). */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  async get(tenant: Tenant, id: string, executor: Kysely<DB> = this.db): Promise<Client> {
+    const row = await executor
+      .selectFrom('clients')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where((eb) => eb.or([eb('id', '=', id), eb('client_id', '=', id)]))
+      .executeTakeFirst();
+    if (!row) throw notFound('client_not_found', `No client ${id} in tenant "${tenant.slug}"`);
+    return this.hydrate(executor, row);
+  }
+
+  async list(tenant: Tenant, query: z.output<typeof listClientsQuerySchema>) {
+    const sort = parseSort(query.sort, sortFields, 'name');
+    const cursor = decodeCursor(query.cursor, sort);
+    let q = this.db.selectFrom('clients').selectAll().where('tenant_id', '=', tenant.id);
+    if (query.kind) q = q.where('kind', '=', query.kind);
+    const rows = await applyKeyset(q, sort, 'id', cursor)
+      .limit(query.limit + 1)
+      .execute();
+    const hydrated = await Promise.all(rows.map((r) => this.hydrate(this.db, r)));
+    const byId = new Map(hydrated.map((c) => [c.id, c]));
+    return toPage(
+      rows,
+      query.limit,
+      sort,
+      (r) => (sort.column === 'name' ? r.name : r.created_at),
+      (r) => r.id,
+      (r) => clientView(byId.get(r.id) as Client),
+    );
+  }
+
+  async create(tenant: Tenant, input: z.output<typeof createClientSchema>, principal: Principal, actor: AuditActor) {
+    const fields = resolveFields(input.kind, input);
+    const secret = isConfidential(input.kind) ? generateSecret() : null;
+    try {
+      const client = await this.db.transaction().execute(async (trx) => {
+        const roleIds = await this.checkRoles(trx, tenant, input.kind, input.roles ?? [], principal);
+        const defaultApiId = await this.apiId(trx, tenant, input.defaultApi);
+        const id = newId('client');
+        const now = Date.now();
+        await trx
+          .insertInto('clients')
+          .values({
+            id,
+            tenant_id: tenant.id,
+            client_id: id,
+            kind: input.kind,
+            name: input.name,
+            secret_hash: secret ? hashClientSecret(secret) : null,
+            redirect_uris: JSON.stringify(fields.redirectUris),
+            post_logout_redirect_uris: JSON.stringify(fields.postLogoutRedirectUris),
+            scopes: JSON.stringify(fields.scopes),
+            first_party: fields.firstParty ? 1 : 0,
+            id_token_alg: fields.idTokenSigningAlg,
+            token_endpoint_auth_method: fields.tokenEndpointAuthMethod,
+            default_api_id: defaultApiId,
+            access_token_ttl: fields.accessTokenTtlSeconds,
+            refresh_token_idle_ttl: fields.refreshTokenIdleSeconds,
+            refresh_token_absolute_ttl: fields.refreshTokenAbsoluteSeconds,
+            builtin: 0,
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        if (roleIds.length > 0) {
+          await trx
+            .insertInto('client_roles')
+            .values(roleIds.map((roleId) => ({ tenant_id: tenant.id, client_id: id, role_id: roleId })))
+            .execute();
+        }
+        await this.audit.record(trx, actor, {
+          tenantId: tenant.id,
+          action: 'client.create',
+          target: { type: 'client', id },
+          details: { kind: input.kind, name: input.name },
+        });
+        const row = await trx.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        return this.hydrate(trx, row);
+      });
+      this.invalidate();
+      return { ...clientView(client), ...(secret ? { clientSecret: secret } : {}) };
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('client_exists', 'A client with this id exists');
+      throw err;
+    }
+  }
+
+  async update(
+    tenant: Tenant,
+    id: string,
+    input: z.output<typeof updateClientSchema>,
+    ifMatch: number[] | undefined,
+    principal: Principal,
+    actor: AuditActor,
+  ): Promise<ClientView> {
+    const updated = await this.db.transaction().execute(async (trx) => {
+      const current = await this.get(tenant, id, trx);
+      if (ifMatch && !ifMatch.includes(current.version)) throw preconditionFailed();
+      const fields = resolveFields(current.kind, input, current);
+      const changes: Record<string, unknown> = {
+        redirect_uris: JSON.stringify(fields.redirectUris),
+        post_logout_redirect_uris: JSON.stringify(fields.postLogoutRedirectUris),
+        scopes: JSON.stringify(fields.scopes),
+        first_party: fields.firstParty ? 1 : 0,
+        id_token_alg: fields.idTokenSigningAlg,
+        token_endpoint_auth_method: fields.tokenEndpointAuthMethod,
+        access_token_ttl: fields.accessTokenTtlSeconds,
+        refresh_token_idle_ttl: fields.refreshTokenIdleSeconds,
+        refresh_token_absolute_ttl: fields.refreshTokenAbsoluteSeconds,
+        version: current.version + 1,
+        updated_at: Date.now(),
+      };
+      if (input.name !== undefined) changes.name = input.name;
+      if (input.defaultApi !== undefined) changes.default_api_id = await this.apiId(trx, tenant, input.defaultApi);
+      const res = await trx
+        .updateTable('clients')
+        .set(changes)
+        .where('id', '=', current.id)
+        .where('version', '=', current.version)
+        .executeTakeFirst();
+      if (res.numUpdatedRows === 0n) throw preconditionFailed();
+      if (input.roles !== undefined) {
+        const roleIds = await this.checkRoles(trx, tenant, current.kind, input.roles, principal);
+        await trx.deleteFrom('client_roles').where('client_id', '=', current.id).execute();
+        if (roleIds.length > 0) {
+          await trx
+            .insertInto('client_roles')
+            .values(roleIds.map((roleId) => ({ tenant_id: tenant.id, client_id: current.id, role_id: roleId })))
+            .execute();
+        }
+      }
+      await this.audit.record(trx, actor, {
+        tenantId: tenant.id,
+        action: 'client.update',
+        target: { type: 'client', id: current.id },
+        details: { fields: Object.keys(input) },
+      });
+      const row = await trx.selectFrom('clients').selectAll().where('id', '=', current.id).executeTakeFirstOrThrow();
+      return clientView(await this.hydrate(trx, row));
+    });
+    this.invalidate();
+    return updated;
+  }
+
+  async rotateSecret(tenant: Tenant, id: string, actor: AuditActor) {
+    const current = await this.get(tenant, id);
+    if (!current.confidential) throw conflict('public_client', 'Public clients (spa, native) have no secret');
+    const secret = generateSecret();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('clients')
+        .set({ secret_hash: hashClientSecret(secret), version: current.version + 1, updated_at: Date.now() })
+        .where('id', '=', current.id)
+        .execute();
+      await this.audit.record(trx, actor, {
+        tenantId: tenant.id,
+        action: 'client.secret.rotate',
+        target: { type: 'client', id: current.id },
+      });
+    });
+    this.invalidate();
+    const updated = await this.get(tenant, current.id);
+    return { ...clientView(updated), clientSecret: secret };
+  }
+
+  async delete(tenant: Tenant, id: string, ifMatch: number[] | undefined, actor: AuditActor): Promise<string> {
+    const current = await this.get(tenant, id);
+    if (current.builtin) throw conflict('builtin_client', 'The built-in admin console client cannot be deleted');
+    if (ifMatch && !ifMatch.includes(current.version)) throw preconditionFailed();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('clients').where('id', '=', current.id).execute();
+      // Tokens and grants issued to it go with it.
+      await trx
+        .deleteFrom('oidc_payloads')
+        .where('tenant_id', '=', tenant.id)
+        .where('grant_id', 'in', (eb) =>
+          eb
+            .selectFrom('oidc_payloads as g')
+            .select('g.id')
+            .where('g.tenant_id', '=', tenant.id)
+            .where('g.model', '=', 'Grant')
+            .where('g.uid', '=', current.clientId),
+        )
+        .execute();
+      await this.audit.record(trx, actor, {
+        tenantId: tenant.id,
+        action: 'client.delete',
+        target: { type: 'client', id: current.id },
+        details: { name: current.name },
+      });
+    });
+    this.invalidate();
+    return current.clientId;
+  }
+
+  private async checkRoles(
+    trx: Kysely<DB>,
+    tenant: Tenant,
+    kind: ClientKind,
+    names: string[],
+    principal: Principal,
+  ): Promise<string[]> {
+    if (names.length === 0) return [];
+    if (kind !== 'service') throw badRequest('invalid_client_settings', 'Only service clients hold roles');
+    const roles = await this.roles.byNames(trx, tenant, names);
+    const tooStrong = roles.filter((r) => !canGrant(principal, tenant.id, r));
+    if (tooStrong.length > 0) {
+      throw forbidden('A client cannot hold more rights than its creator', { roles: tooStrong.map((r) => r.name) });
+    }
+    return roles.map((r) => r.id);
+  }
+
+  private async apiId(trx: Kysely<DB>, tenant: Tenant, identifier: string | null | undefined): Promise<string | null> {
+    if (identifier === null || identifier === undefined) return null;
+    if (identifier === this.adminApiIdentifier) return null; // the built-in admin API is the service default
+    const row = await trx
+      .selectFrom('apis')
+      .select('id')
+      .where('tenant_id', '=', tenant.id)
+      .where('identifier', '=', identifier)
+      .executeTakeFirst();
+    if (!row) throw badRequest('unknown_api', `No API with identifier ${identifier} in this tenant`);
+    return row.id;
+  }
+
+  private async hydrate(executor: Kysely<DB>, row: ClientRow): Promise<Client> {
+    const roles = await executor
+      .selectFrom('client_roles')
+      .innerJoin('roles', 'roles.id', 'client_roles.role_id')
+      .select('roles.name')
+      .where('client_roles.client_id', '=', row.id)
+      .orderBy('roles.name')
+      .execute();
+    let defaultApi: string | null = null;
+    if (row.default_api_id) {
+      const api = await executor
+        .selectFrom('apis')
+        .select('identifier')
+        .where('id', '=', row.default_api_id)
+        .executeTakeFirst();
+      defaultApi = api?.identifier ?? null;
+    } else if (row.kind === 'service') {
+      defaultApi = this.adminApiIdentifier;
+    }
+    return toClient(
+      row,
+      roles.map((r) => r.name),
+      defaultApi,
+    );
+  }
+}
+
+/** The built-in public client the admin console signs in with (one per tenant). */
+export async function insertAdminConsoleClient(trx: Kysely<DB>, tenantId: string, slug: string, publicUrl: string) {
+  const now = Date.now();
+  const base = slug === 'system' ? `${publicUrl}/admin` : `${publicUrl}/admin/t/${slug}`;
+  await trx
+    .insertInto('clients')
+    .values({
+      id: newId('client'),
+      tenant_id: tenantId,
+      client_id: ADMIN_CONSOLE_CLIENT_ID,
+      kind: 'spa',
+      name: 'Latchkey admin console',
+      secret_hash: null,
+      redirect_uris: JSON.stringify([`${base}/callback`]),
+      post_logout_redirect_uris: JSON.stringify([`${base}/`]),
+      scopes: JSON.stringify(['openid', 'profile', 'email', 'offline_access']),
+      first_party: 1,
+      id_token_alg: 'ES256',
+      token_endpoint_auth_method: 'none',
+      default_api_id: null,
+      access_token_ttl: null,
+      refresh_token_idle_ttl: null,
+      refresh_token_absolute_ttl: null,
+      builtin: 1,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.columns(['tenant_id', 'client_id']).doNothing())
+    .execute();
+}

@@ -1,0 +1,186 @@
+/**
+ * The sign-in, registration, consent, logout and error pages: server-rendered, working
+ * without JavaScript, branded per tenant, every form with a CSRF token.
+ */
+import type { Tenant } from '../tenants/service.js';
+import { html, type SafeHtml, trusted } from './html.js';
+
+const styles = (color: string) => `
+:root { --brand: ${color}; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: #f4f5f7; color: #1c1e21; }
+main { max-width: 400px; margin: 8vh auto; padding: 32px; background: #fff; border-radius: 12px; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
+h1 { font-size: 1.4rem; margin: 0 0 4px; }
+.tenant { color: #5f6368; margin: 0 0 24px; }
+.logo { max-height: 48px; max-width: 200px; display: block; margin-bottom: 16px; }
+label { display: block; font-weight: 600; margin: 16px 0 6px; }
+input[type=email], input[type=password], input[type=text] { width: 100%; padding: 10px 12px; font-size: 1rem; border: 1px solid #c4c7cc; border-radius: 8px; }
+input:focus, button:focus, a:focus { outline: 3px solid color-mix(in srgb, var(--brand) 45%, transparent); outline-offset: 1px; }
+button { width: 100%; margin-top: 24px; padding: 11px; font-size: 1rem; font-weight: 600; color: #fff; background: var(--brand); border: 0; border-radius: 8px; cursor: pointer; }
+button.secondary { background: #fff; color: #1c1e21; border: 1px solid #c4c7cc; margin-top: 12px; }
+.error { background: #fdecea; color: #8a1c12; padding: 10px 12px; border-radius: 8px; margin: 16px 0 0; }
+.message { background: #eef4ff; padding: 10px 12px; border-radius: 8px; }
+.alt { margin-top: 20px; text-align: center; }
+ul.scopes { padding-left: 20px; }
+a { color: var(--brand); }
+`;
+
+function layout(tenant: Tenant, title: string, body: SafeHtml): string {
+  const b = tenant.settings.branding;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title} · ${tenant.displayName}</title>
+<style>${trusted(styles(b.primaryColor))}</style>
+</head>
+<body>
+<main>
+${b.logoUrl ? html`<img class="logo" src="${b.logoUrl}" alt="${tenant.displayName}">` : ''}
+<h1>${title}</h1>
+<p class="tenant">${tenant.displayName}</p>
+${body}
+</main>
+</body>
+</html>`.value;
+}
+
+export interface LoginView {
+  action: string;
+  csrf: string;
+  email?: string;
+  error?: string;
+  clientName?: string;
+  registerUrl?: string;
+  abortUrl: string;
+}
+
+export interface RegisterView {
+  action: string;
+  csrf: string;
+  email?: string;
+  name?: string;
+  error?: string;
+  loginUrl: string;
+  minLength: number;
+}
+
+export interface ConsentView {
+  action: string;
+  csrf: string;
+  clientName: string;
+  scopes: string[];
+  resources: string[];
+  abortUrl: string;
+}
+
+export class Pages {
+  login(tenant: Tenant, v: LoginView): string {
+    const message = tenant.settings.branding.loginMessage;
+    return layout(
+      tenant,
+      'Sign in',
+      html`
+${message ? html`<p class="message">${message}</p>` : ''}
+${v.clientName ? html`<p>to continue to <strong>${v.clientName}</strong></p>` : ''}
+${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
+<form method="post" action="${v.action}" novalidate>
+<input type="hidden" name="csrf" value="${v.csrf}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required autofocus value="${v.email ?? ''}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>
+${v.registerUrl ? html`<p class="alt">No account? <a href="${v.registerUrl}">Create one</a></p>` : ''}
+<p class="alt"><a href="${v.abortUrl}">Cancel</a></p>`,
+    );
+  }
+
+  register(tenant: Tenant, v: RegisterView): string {
+    return layout(
+      tenant,
+      'Create your account',
+      html`
+${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
+<form method="post" action="${v.action}" novalidate>
+<input type="hidden" name="csrf" value="${v.csrf}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="email" required autofocus value="${v.email ?? ''}">
+<label for="name">Name</label>
+<input id="name" name="name" type="text" autocomplete="name" value="${v.name ?? ''}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" required minlength="${v.minLength}" aria-describedby="pw-hint">
+<p id="pw-hint" class="tenant">At least ${v.minLength} characters.</p>
+<button type="submit">Create account</button>
+</form>
+<p class="alt">Have an account? <a href="${v.loginUrl}">Sign in</a></p>`,
+    );
+  }
+
+  consent(tenant: Tenant, v: ConsentView): string {
+    return layout(
+      tenant,
+      'Allow access?',
+      html`
+<p><strong>${v.clientName}</strong> asks to:</p>
+<ul class="scopes">${v.scopes.map((s) => html`<li>${scopeLabel(s)}</li>`)}${v.resources.map(
+        (r) => html`<li>use ${r} on your behalf</li>`,
+      )}</ul>
+<form method="post" action="${v.action}">
+<input type="hidden" name="csrf" value="${v.csrf}">
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</form>`,
+    );
+  }
+
+  /** oidc-provider's logout confirmation; `form` is its own markup with its xsrf field. */
+  logout(tenant: Tenant, form: string): string {
+    return layout(
+      tenant,
+      'Sign out',
+      html`
+<p>Do you want to sign out of ${tenant.displayName}?</p>
+${trusted(form)}
+<button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>
+<button type="submit" form="op.logoutForm" class="secondary">Stay signed in</button>`,
+    );
+  }
+
+  loggedOut(tenant: Tenant): string {
+    return layout(tenant, 'Signed out', html`<p>You have signed out. You can close this window.</p>`);
+  }
+
+  error(tenant: Tenant | undefined, code: string, description: string): string {
+    const t: Tenant =
+      tenant ??
+      ({
+        displayName: 'Latchkey',
+        settings: { branding: { primaryColor: '#1f6feb', logoUrl: null, loginMessage: null } },
+      } as Tenant);
+    return layout(
+      t,
+      'Something went wrong',
+      html`<p class="error" role="alert">${description || 'The request could not be completed.'}</p>
+<p class="tenant">Error code: <code>${code}</code></p>`,
+    );
+  }
+}
+
+function scopeLabel(scope: string): string {
+  switch (scope) {
+    case 'openid':
+      return 'know who you are';
+    case 'profile':
+      return 'see your name';
+    case 'email':
+      return 'see your email address';
+    case 'offline_access':
+      return 'stay signed in';
+    default:
+      return scope;
+  }
+}

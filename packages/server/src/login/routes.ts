@@ -1,0 +1,287 @@
+/**
+ * The interaction pages oidc-provider sends browsers to: sign-in, registration, consent
+ * and abort, under /t/{slug}/interaction/{uid}. Every POST carries a CSRF token bound to the
+ * interaction and is answered with 303.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import { actorOf } from '../audit/service.js';
+import type { AppContext } from '../context.js';
+import { readCookie } from '../http/cookies.js';
+import { AppError } from '../http/errors.js';
+import { tenantNotFound } from '../oidc/routes.js';
+import { checkPassword } from '../passwords/policy.js';
+import { slugSchema, type Tenant } from '../tenants/service.js';
+
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+const pageHeaders = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'",
+};
+
+const errorMessages: Record<string, string> = {
+  credentials: 'Invalid email or password.',
+  csrf: 'Your session expired. Please try again.',
+};
+
+export function interactionRoutes(ctx: AppContext) {
+  const csrfKey = ctx.secrets.derive('csrf/v1');
+  const csrfFor = (tenant: Tenant, uid: string) =>
+    createHmac('sha256', csrfKey).update(`${tenant.id}:${uid}`).digest('base64url');
+  const csrfOk = (tenant: Tenant, uid: string, given: unknown) => {
+    const expected = Buffer.from(csrfFor(tenant, uid));
+    const actual = Buffer.from(typeof given === 'string' ? given : '');
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
+  };
+
+  return async (app: FastifyInstance) => {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 64 * 1024 },
+      (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+    );
+
+    /** Resolves tenant, provider and the interaction from the request's cookie. */
+    async function load(req: FastifyRequest, reply: FastifyReply) {
+      const { slug, uid } = req.params as { slug: string; uid: string };
+      const tenant = slugSchema.safeParse(slug).success ? await ctx.tenants.findBySlug(slug) : undefined;
+      if (!tenant) {
+        tenantNotFound(reply, slug);
+        return undefined;
+      }
+      const provider = await ctx.providers.get(tenant);
+      let details: Interaction;
+      try {
+        details = await provider.interactionDetails(req.raw, reply.raw);
+      } catch {
+        page(
+          reply,
+          400,
+          ctx.pages.error(
+            tenant,
+            'session_expired',
+            'This sign-in request has expired or is not valid in this browser. Go back to the application and start again.',
+          ),
+        );
+        return undefined;
+      }
+      if (details.uid !== uid) {
+        page(
+          reply,
+          400,
+          ctx.pages.error(tenant, 'invalid_request', 'This sign-in request does not match this browser.'),
+        );
+        return undefined;
+      }
+      const base = `/t/${tenant.slug}/interaction/${uid}`;
+      return { tenant, provider, details, base };
+    }
+
+    function page(reply: FastifyReply, status: number, body: string) {
+      return reply.code(status).headers(pageHeaders).send(body);
+    }
+
+    async function finish(
+      reply: FastifyReply,
+      req: FastifyRequest,
+      provider: Provider,
+      result: Parameters<Provider['interactionResult']>[2],
+    ) {
+      const returnTo = await provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
+      return reply.code(303).header('cache-control', 'no-store').redirect(returnTo, 303);
+    }
+
+    async function clientName(provider: Provider, details: Interaction) {
+      const client = await provider.Client.find(String(details.params.client_id ?? ''));
+      return client?.clientName ?? String(details.params.client_id ?? '');
+    }
+
+    app.get('/t/:slug/interaction/:uid', async (req, reply) => {
+      const loaded = await load(req, reply);
+      if (!loaded) return reply;
+      const { tenant, provider, details, base } = loaded;
+      const query = req.query as { error?: string };
+      const csrf = csrfFor(tenant, details.uid);
+      if (details.prompt.name === 'login') {
+        const email = readCookie(req, 'lk_email');
+        return page(
+          reply,
+          query.error ? 401 : 200,
+          ctx.pages.login(tenant, {
+            action: `${base}/login`,
+            csrf,
+            email: email ? Buffer.from(email, 'base64url').toString('utf8') : String(details.params.login_hint ?? ''),
+            error: query.error ? (errorMessages[query.error] ?? errorMessages.credentials) : undefined,
+            clientName: await clientName(provider, details),
+            registerUrl: tenant.settings.selfRegistration ? `${base}/register` : undefined,
+            abortUrl: `${base}/abort`,
+          }),
+        );
+      }
+      if (details.prompt.name === 'consent') {
+        const client = await provider.Client.find(String(details.params.client_id ?? ''));
+        if (client && (client as unknown as Record<string, unknown>)['urn:latchkey:first_party']) {
+          // First-party applications never show a consent screen.
+          const grantId = await grantConsent(provider, details);
+          if (grantId) return finish(reply, req, provider, { consent: { grantId } });
+        }
+        const missing = details.prompt.details as {
+          missingOIDCScope?: string[];
+          missingResourceScopes?: Record<string, string[]>;
+        };
+        return page(
+          reply,
+          200,
+          ctx.pages.consent(tenant, {
+            action: `${base}/consent`,
+            csrf,
+            clientName: await clientName(provider, details),
+            scopes: missing.missingOIDCScope ?? [],
+            resources: Object.keys(missing.missingResourceScopes ?? {}),
+            abortUrl: `${base}/abort`,
+          }),
+        );
+      }
+      return page(
+        reply,
+        400,
+        ctx.pages.error(tenant, 'unsupported_prompt', `Unsupported step: ${details.prompt.name}`),
+      );
+    });
+
+    app.post('/t/:slug/interaction/:uid/login', async (req, reply) => {
+      const loaded = await load(req, reply);
+      if (!loaded) return reply;
+      const { tenant, provider, details, base } = loaded;
+      const body = (req.body ?? {}) as Record<string, string | undefined>;
+      if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}?error=csrf`, 303);
+      if (details.prompt.name !== 'login') return reply.redirect(base, 303);
+      const email = String(body.email ?? '').slice(0, 320);
+      const result = await ctx.signIn.signIn(tenant, email, String(body.password ?? '').slice(0, 4096), actorOf(req));
+      if (!result.ok) {
+        reply.header(
+          'set-cookie',
+          `lk_email=${Buffer.from(email).toString('base64url')}; Path=${base}; Max-Age=600; HttpOnly; SameSite=Lax`,
+        );
+        return reply.redirect(`${base}?error=credentials`, 303);
+      }
+      reply.header('set-cookie', `lk_email=; Path=${base}; Max-Age=0; HttpOnly; SameSite=Lax`);
+      return finish(reply, req, provider, { login: { accountId: result.userId, remember: true } });
+    });
+
+    app.get('/t/:slug/interaction/:uid/register', async (req, reply) => {
+      const loaded = await load(req, reply);
+      if (!loaded) return reply;
+      const { tenant, details, base } = loaded;
+      if (!tenant.settings.selfRegistration) return reply.redirect(base, 303);
+      const query = req.query as { error?: string };
+      return page(
+        reply,
+        query.error ? 400 : 200,
+        ctx.pages.register(tenant, {
+          action: `${base}/register`,
+          csrf: csrfFor(tenant, details.uid),
+          error: query.error ? (registerErrors[query.error] ?? 'Could not create the account.') : undefined,
+          loginUrl: base,
+          minLength: tenant.settings.passwordMinLength,
+        }),
+      );
+    });
+
+    app.post('/t/:slug/interaction/:uid/register', async (req, reply) => {
+      const loaded = await load(req, reply);
+      if (!loaded) return reply;
+      const { tenant, provider, details, base } = loaded;
+      if (!tenant.settings.selfRegistration) return reply.redirect(base, 303);
+      const body = (req.body ?? {}) as Record<string, string | undefined>;
+      if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}/register?error=csrf`, 303);
+      try {
+        checkPassword(String(body.password ?? ''), { minLength: tenant.settings.passwordMinLength, email: body.email });
+        const user = await ctx.users.register(
+          tenant,
+          {
+            email: String(body.email ?? ''),
+            displayName: body.name ? String(body.name) : null,
+            password: String(body.password ?? ''),
+          },
+          actorOf(req),
+        );
+        return finish(reply, req, provider, { login: { accountId: user.id, remember: true } });
+      } catch (err) {
+        if (err instanceof AppError && err.status < 500) {
+          return reply.redirect(`${base}/register?error=${encodeURIComponent(err.code)}`, 303);
+        }
+        throw err;
+      }
+    });
+
+    app.post('/t/:slug/interaction/:uid/consent', async (req, reply) => {
+      const loaded = await load(req, reply);
+      if (!loaded) return reply;
+      const { tenant, provider, details, base } = loaded;
+      const body = (req.body ?? {}) as Record<string, string | undefined>;
+      if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}?error=csrf`, 303);
+      if (details.prompt.name !== 'consent') return reply.redirect(base, 303);
+      if (body.decision !== 'allow') {
+        return finish(reply, req, provider, { error: 'access_denied', error_description: 'The user denied access' });
+      }
+      const grantId = await grantConsent(provider, details);
+      if (!grantId) return reply.redirect(base, 303);
+      await ctx.audit.record(
+        ctx.database.db,
+        { ...actorOf(req), type: 'user', id: details.session?.accountId ?? null },
+        {
+          tenantId: tenant.id,
+          action: 'consent.grant',
+          target: { type: 'client', id: String(details.params.client_id) },
+          details: { scopes: details.prompt.details.missingOIDCScope ?? [] },
+        },
+      );
+      return finish(reply, req, provider, { consent: { grantId } });
+    });
+
+    app.get('/t/:slug/interaction/:uid/abort', async (req, reply) => {
+      const loaded = await load(req, reply);
+      if (!loaded) return reply;
+      return finish(reply, req, loaded.provider, {
+        error: 'access_denied',
+        error_description: 'The user cancelled the sign-in',
+      });
+    });
+  };
+}
+
+const registerErrors: Record<string, string> = {
+  csrf: 'Your session expired. Please try again.',
+  email_taken: 'An account with this email exists. Sign in instead.',
+  password_too_short: 'The password is too short.',
+  password_too_long: 'The password is too long.',
+  password_too_common: 'This password is too common. Choose another.',
+  password_is_email: 'The password must not be your email address.',
+  validation_failed: 'Enter a valid email address.',
+};
+
+/** Grants what the consent prompt says is missing; returns the grant id. */
+async function grantConsent(provider: Provider, details: Interaction): Promise<string | undefined> {
+  const missing = details.prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId: details.session?.accountId, clientId: String(details.params.client_id) });
+  if (!grant) return undefined;
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  return grant.save();
+}

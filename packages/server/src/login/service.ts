@@ -1,0 +1,99 @@
+/**
+ * Password sign-in. Unknown email, wrong password, disabled and locked accounts all get the
+ * same answer after the same work (one argon2id verification, against a dummy hash when
+ * there is no real one). Failures count per account and per client IP; every attempt is
+ * written to the audit log with the real reason, which only admins see.
+ */
+import type { Kysely } from 'kysely';
+import type { AuditActor, AuditService } from '../audit/service.js';
+import type { DB } from '../db/schema.js';
+import { hashPassword, needsRehash, verifyPassword } from '../passwords/hash.js';
+import { normalizePassword } from '../passwords/policy.js';
+import type { Tenant } from '../tenants/service.js';
+import { normalizeEmail } from '../users/service.js';
+import type { LockoutStore } from './lockout.js';
+
+/** Per-IP limit, as a multiple of the per-account one: many people may share an address. */
+export const IP_FAILURE_FACTOR = 10;
+
+export type SignInResult = { ok: true; userId: string } | { ok: false };
+
+export class SignInService {
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly lockout: LockoutStore,
+    private readonly audit: AuditService,
+  ) {}
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= hashPassword('latchkey-dummy-password-for-timing');
+    return this.dummyHash;
+  }
+
+  async signIn(tenant: Tenant, emailInput: string, passwordInput: string, actor: AuditActor): Promise<SignInResult> {
+    const email = normalizeEmail(emailInput).slice(0, 254);
+    const password = normalizePassword(passwordInput);
+    const policy = tenant.settings.lockout;
+    const ipKey = `ip:${actor.ip ?? 'unknown'}`;
+    const user = await this.db
+      .selectFrom('users')
+      .select(['id', 'status', 'password_hash'])
+      .where('tenant_id', '=', tenant.id)
+      .where('email', '=', email)
+      .executeTakeFirst();
+    const accountKey = user ? `user:${user.id}` : undefined;
+    const [ipLocked, accountLocked] = await Promise.all([
+      this.lockout.lockedFor(tenant.id, ipKey),
+      accountKey ? this.lockout.lockedFor(tenant.id, accountKey) : Promise.resolve(0),
+    ]);
+    const passwordOk = await verifyPassword(user?.password_hash ?? (await this.dummy()), password);
+
+    let reason: string | undefined;
+    if (!user) reason = 'unknown_user';
+    else if (ipLocked > 0) reason = 'ip_locked';
+    else if (accountLocked > 0) reason = 'account_locked';
+    else if (!user.password_hash) reason = 'no_password';
+    else if (!passwordOk) reason = 'wrong_password';
+    else if (user.status !== 'active') reason = 'disabled';
+
+    if (reason !== undefined || !user) {
+      if (ipLocked === 0) {
+        await this.lockout.fail(tenant.id, ipKey, {
+          maxFailures: policy.maxFailures * IP_FAILURE_FACTOR,
+          durationSeconds: policy.durationSeconds,
+        });
+      }
+      if (accountKey && accountLocked === 0) await this.lockout.fail(tenant.id, accountKey, policy);
+      await this.audit.record(this.db, actor, {
+        tenantId: tenant.id,
+        action: 'login.password',
+        outcome: 'failure',
+        target: user ? { type: 'user', id: user.id } : undefined,
+        details: { reason, email },
+      });
+      return { ok: false };
+    }
+
+    await this.lockout.reset(tenant.id, accountKey ?? '');
+    const now = Date.now();
+    const rehash = user.password_hash && needsRehash(user.password_hash) ? await hashPassword(password) : undefined;
+    await this.db
+      .updateTable('users')
+      .set({ last_login_at: now, ...(rehash ? { password_hash: rehash } : {}) })
+      .where('id', '=', user.id)
+      .execute();
+    await this.audit.record(
+      this.db,
+      { ...actor, type: 'user', id: user.id },
+      {
+        tenantId: tenant.id,
+        action: 'login.password',
+        target: { type: 'user', id: user.id },
+        details: rehash ? { rehashed: true } : undefined,
+      },
+    );
+    return { ok: true, userId: user.id };
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * One oidc-provider instance per tenant, built on first use from the tenant's settings,
+ * keys and clients, and kept in a bounded LRU. An entry lives for the cache TTL, so a change
+ * made on another node applies here within seconds; changes made here drop it at once.
+ */
+import { createHash, hkdfSync, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import Provider, { type Configuration, errors } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { ApiService } from '../apis/service.js';
+import { TtlCache } from '../cache.js';
+import type { ClientService } from '../clients/service.js';
+import type { Config } from '../config.js';
+import type { DB } from '../db/schema.js';
+import type { KeyService } from '../keys/service.js';
+import type { Pages } from '../login/pages.js';
+import type { RoleService } from '../roles/service.js';
+import type { Tenant } from '../tenants/service.js';
+import { DbAdapter } from './adapter.js';
+import { clientMetadata } from './client-metadata.js';
+
+export interface ProviderDeps {
+  config: Config;
+  db: Kysely<DB>;
+  keys: KeyService;
+  clients: ClientService;
+  apis: ApiService;
+  roles: RoleService;
+  pages: Pages;
+  log: Logger;
+  instanceSecret: string;
+}
+
+export function issuerOf(publicUrl: string, slug: string): string {
+  return `${publicUrl}/t/${slug}`;
+}
+
+const oidcScopes = ['openid', 'offline_access', 'profile', 'email'];
+
+/**
+ * The headers our own pages get (login/routes.ts), for the pages oidc-provider renders
+ * itself (error, logout confirmation): its replies bypass Fastify's hooks.
+ */
+function htmlPage(ctx: { type: string; set(field: string, value: string): void }) {
+  ctx.set(
+    'content-security-policy',
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'",
+  );
+  ctx.set('x-frame-options', 'DENY');
+  ctx.set('x-content-type-options', 'nosniff');
+  ctx.type = 'html';
+}
+
+export class ProviderPool {
+  private readonly cache: TtlCache<string, { provider: Provider; version: number }>;
+  private readonly building = new Map<string, Promise<Provider>>();
+  private readonly cookieKey: string;
+
+  constructor(private readonly deps: ProviderDeps) {
+    this.cache = new TtlCache(Math.max(deps.config.cacheTtlMs, 1000), 1000);
+    this.cookieKey = Buffer.from(hkdfSync('sha256', deps.instanceSecret, 'latchkey', 'cookies/v1', 32)).toString(
+      'base64url',
+    );
+  }
+
+  async get(tenant: Tenant): Promise<Provider> {
+    const hit = this.cache.get(tenant.id);
+    if (hit && hit.version === tenant.version) return hit.provider;
+    const pending = this.building.get(tenant.id);
+    if (pending) return pending;
+    const build = this.build(tenant).finally(() => this.building.delete(tenant.id));
+    this.building.set(tenant.id, build);
+    const provider = await build;
+    this.cache.set(tenant.id, { provider, version: tenant.version });
+    return provider;
+  }
+
+  /** Drop a tenant's provider so the next request builds it from current data. */
+  invalidate(tenantId: string): void {
+    this.cache.delete(tenantId);
+  }
+
+  private async build(tenant: Tenant): Promise<Provider> {
+    const { config, db, keys, clients, apis, roles, pages } = this.deps;
+    const slug = tenant.slug;
+    const issuer = issuerOf(config.publicUrl, slug);
+    const lifetimes = tenant.settings.lifetimes;
+    const tenantKeys = await keys.keysFor(tenant.id);
+    const secure = config.publicUrl.startsWith('https://');
+    const clientSource = {
+      clientMetadata: async (tenantId: string, clientId: string) => {
+        const client = await clients.findByClientId(tenantId, clientId);
+        return client ? clientMetadata(client) : undefined;
+      },
+    };
+
+    /** Refresh tokens: the idle lifetime, but never beyond the absolute one since first issue. */
+    const refreshTtl = (token: { iiat?: number }, client: object) => {
+      const meta = client as { 'urn:latchkey:refresh_idle'?: number; 'urn:latchkey:refresh_absolute'?: number };
+      const idle = meta['urn:latchkey:refresh_idle'] ?? lifetimes.refreshTokenIdleSeconds;
+      const absolute = meta['urn:latchkey:refresh_absolute'] ?? lifetimes.refreshTokenAbsoluteSeconds;
+      const now = Math.floor(Date.now() / 1000);
+      const left = absolute - (now - (token.iiat ?? now));
+      return Math.max(1, Math.min(idle, left));
+    };
+
+    const configuration: Configuration = {
+      adapter: (name: string) => new DbAdapter(db, tenant.id, name, clientSource),
+      findAccount: async (_ctx, sub) => {
+        const user = await db
+          .selectFrom('users')
+          .select(['id', 'email', 'email_verified', 'display_name', 'status', 'updated_at'])
+          .where('tenant_id', '=', tenant.id)
+          .where('id', '=', sub)
+          .executeTakeFirst();
+        if (user?.status !== 'active') return undefined;
+        return {
+          accountId: user.id,
+          claims: async () => ({
+            sub: user.id,
+            email: user.email,
+            email_verified: user.email_verified === 1,
+            name: user.display_name ?? undefined,
+            updated_at: Math.floor(user.updated_at / 1000),
+          }),
+        };
+      },
+      jwks: { keys: tenantKeys.signing as never },
+      clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+      clientDefaults: {
+        grant_types: ['authorization_code'],
+        id_token_signed_response_alg: 'ES256',
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+      enabledJWA: {
+        idTokenSigningAlgValues: ['ES256', 'RS256'],
+        userinfoSigningAlgValues: ['ES256', 'RS256'],
+        introspectionSigningAlgValues: ['ES256', 'RS256'],
+        authorizationSigningAlgValues: ['ES256', 'RS256'],
+        requestObjectSigningAlgValues: ['ES256', 'RS256'],
+        clientAuthSigningAlgValues: ['ES256', 'RS256'],
+      },
+      extraClientMetadata: {
+        properties: [
+          'urn:latchkey:first_party',
+          'urn:latchkey:access_ttl',
+          'urn:latchkey:refresh_idle',
+          'urn:latchkey:refresh_absolute',
+          'urn:latchkey:default_resource',
+          'urn:latchkey:kind',
+        ],
+      },
+      // Browsers may call the token, userinfo and other endpoints from the tenant's allowed
+      // origins, and public clients from the origins of their redirect URIs.
+      clientBasedCORS: (_ctx, origin, client) => {
+        if (tenant.settings.allowedOrigins.includes(origin)) return true;
+        if (client.clientAuthMethod !== 'none') return false;
+        return (client.redirectUris ?? []).some((uri) => URL.canParse(uri) && new URL(uri).origin === origin);
+      },
+      responseTypes: ['code'],
+      pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+      scopes: oidcScopes,
+      claims: {
+        openid: ['sub'],
+        email: ['email', 'email_verified'],
+        profile: ['name', 'updated_at'],
+      },
+      conformIdTokenClaims: false,
+      rotateRefreshToken: true,
+      allowOmittingSingleRegisteredRedirectUri: false,
+      clockTolerance: 5,
+      features: {
+        devInteractions: { enabled: false },
+        // A client may introspect and revoke only the tokens issued to it.
+        introspection: {
+          enabled: true,
+          allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+        },
+        revocation: {
+          enabled: true,
+          allowedPolicy: async (_ctx, client, token) => {
+            if (token.clientId === client.clientId) return true;
+            if (client.clientAuthMethod === 'none') return false;
+            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          },
+        },
+        userinfo: { enabled: true },
+        clientCredentials: { enabled: true },
+        rpInitiatedLogout: {
+          enabled: true,
+          logoutSource: async (ctx, form) => {
+            htmlPage(ctx);
+            ctx.body = pages.logout(tenant, form);
+          },
+          postLogoutSuccessSource: async (ctx) => {
+            htmlPage(ctx);
+            ctx.body = pages.loggedOut(tenant);
+          },
+        },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: async (_ctx, client, oneOf) => {
+            if (oneOf) return oneOf;
+            const meta = client as unknown as Record<string, unknown>;
+            return (meta['urn:latchkey:default_resource'] as string | undefined) ?? undefined;
+          },
+          useGrantedResource: async () => true,
+          getResourceServerInfo: async (_ctx, resourceIndicator, client) => {
+            const server = await apis.resourceServer(tenant, resourceIndicator);
+            if (!server) throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
+            const meta = client as unknown as Record<string, unknown>;
+            const clientTtl = meta['urn:latchkey:access_ttl'] as number | undefined;
+            return {
+              scope: server.scopes.join(' '),
+              audience: server.identifier,
+              accessTokenTTL: clientTtl ?? server.accessTokenTtlSeconds,
+              accessTokenFormat: 'jwt',
+              jwt: { sign: { alg: 'ES256' } },
+            };
+          },
+        },
+      },
+      interactions: {
+        url: (_ctx, interaction) => `/t/${slug}/interaction/${interaction.uid}`,
+      },
+      cookies: {
+        keys: [this.cookieKey],
+        names: { session: `_lk_session`, interaction: '_lk_interaction', resume: '_lk_resume' },
+        long: { httpOnly: true, sameSite: 'lax', signed: true, path: `/t/${slug}`, secure },
+        short: { httpOnly: true, sameSite: 'lax', signed: true, secure },
+      },
+      ttl: {
+        AccessToken: (_ctx, token, client) => {
+          const meta = client as unknown as Record<string, unknown>;
+          return (
+            (meta['urn:latchkey:access_ttl'] as number | undefined) ??
+            token.resourceServer?.accessTokenTTL ??
+            lifetimes.accessTokenSeconds
+          );
+        },
+        ClientCredentials: (_ctx, token, client) => {
+          const meta = client as unknown as Record<string, unknown>;
+          return (
+            (meta['urn:latchkey:access_ttl'] as number | undefined) ??
+            token.resourceServer?.accessTokenTTL ??
+            lifetimes.accessTokenSeconds
+          );
+        },
+        AuthorizationCode: 60,
+        IdToken: lifetimes.accessTokenSeconds,
+        Interaction: 3600,
+        RefreshToken: (_ctx, token, client) => refreshTtl(token as { iiat?: number }, client),
+        Grant: lifetimes.refreshTokenAbsoluteSeconds,
+        Session: (_ctx, session) => {
+          const now = Math.floor(Date.now() / 1000);
+          const started = (session as { loginTs?: number }).loginTs ?? now;
+          const left = lifetimes.sessionAbsoluteSeconds - (now - started);
+          return Math.max(1, Math.min(lifetimes.sessionIdleSeconds, left));
+        },
+      },
+      extraTokenClaims: async (_ctx, token) => {
+        const t = token as unknown as { kind: string; accountId?: string; clientId?: string };
+        if (t.kind === 'AccessToken' && t.accountId) {
+          const names = await roles.namesForUsers(tenant.id, [t.accountId]);
+          return { roles: names.get(t.accountId) ?? [] };
+        }
+        if (t.kind === 'ClientCredentials' && t.clientId) {
+          const client = await clients.findByClientId(tenant.id, t.clientId);
+          return { roles: client?.roles ?? [] };
+        }
+        return undefined;
+      },
+      loadExistingGrant: async (ctx) => {
+        const oidc = ctx.oidc;
+        const grantId = oidc.result?.consent?.grantId || oidc.session?.grantIdFor(oidc.client?.clientId ?? '');
+        const client = oidc.client as unknown as Record<string, unknown> | undefined;
+        const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+        if (!client?.['urn:latchkey:first_party'] || !oidc.session?.accountId) return existing;
+        // First-party applications are trusted: the grant covers whatever they ask for.
+        const grant =
+          existing ?? new oidc.provider.Grant({ clientId: oidc.client?.clientId, accountId: oidc.session.accountId });
+        const requested = String(oidc.params?.scope ?? '')
+          .split(' ')
+          .filter((s) => oidcScopes.includes(s));
+        if (requested.length) grant.addOIDCScope(requested.join(' '));
+        const resource = oidc.params?.resource;
+        const resources = Array.isArray(resource) ? resource : resource ? [String(resource)] : [];
+        const defaultResource = client['urn:latchkey:default_resource'] as string | undefined;
+        if (resources.length === 0 && defaultResource) resources.push(defaultResource);
+        for (const r of resources) {
+          const server = await apis.resourceServer(tenant, r);
+          const scopes = String(oidc.params?.scope ?? '')
+            .split(' ')
+            .filter((s) => server?.scopes.includes(s));
+          grant.addResourceScope(r, scopes.join(' '));
+        }
+        await grant.save();
+        return grant;
+      },
+      renderError: async (ctx, out) => {
+        htmlPage(ctx);
+        ctx.body = pages.error(tenant, String(out.error ?? 'error'), String(out.error_description ?? ''));
+      },
+    };
+
+    const provider = new Provider(issuer, configuration);
+    provider.proxy = config.trustProxyHops > 0;
+    // OpenID Connect drops `offline_access` unless the request says prompt=consent. First-party
+    // clients never see a consent screen, so ask for it on their behalf: they get refresh
+    // tokens when they ask for offline_access, without a visible extra step.
+    provider.use(async (ctx, next) => {
+      if (ctx.method === 'GET' && ctx.path === '/auth') {
+        const query = ctx.query as Record<string, string | string[] | undefined>;
+        const scope = typeof query.scope === 'string' ? query.scope.split(' ') : [];
+        const prompt = typeof query.prompt === 'string' ? query.prompt.split(' ').filter(Boolean) : [];
+        if (scope.includes('offline_access') && !prompt.includes('consent') && !prompt.includes('none')) {
+          const client =
+            typeof query.client_id === 'string' ? await clients.findByClientId(tenant.id, query.client_id) : undefined;
+          if (client?.firstParty) {
+            ctx.query = { ...query, prompt: [...prompt, 'consent'].join(' ') };
+            // Keep the mount prefix derivable: oidc-provider strips req.url from originalUrl.
+            (ctx.req as { originalUrl?: string }).originalUrl = `/t/${slug}${ctx.url}`;
+          }
+        }
+      }
+      await next();
+    });
+    // Client secrets are stored as SHA-256 digests; compare digests in constant time.
+    provider.Client.prototype.compareClientSecret = function compareDigest(
+      this: { clientSecret?: string },
+      actual: string,
+    ) {
+      const stored = Buffer.from(this.clientSecret ?? '', 'hex');
+      const given = createHash('sha256').update(String(actual)).digest();
+      return stored.length === given.length && timingSafeEqual(stored, given);
+    };
+    provider.on('server_error', (_ctx, err) => this.deps.log.error({ err, tenant: slug }, 'oidc server error'));
+    return provider;
+  }
+}

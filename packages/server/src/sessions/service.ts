@@ -1,0 +1,69 @@
+/**
+ * A user's sign-in sessions (oidc-provider `Session` artifacts) and everything issued from
+ * them. Ending a user's sessions also deletes their grants, refresh tokens, stored access
+ * tokens and pending codes, so nothing issued earlier can be refreshed or redeemed.
+ */
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { DB } from '../db/schema.js';
+
+export const sessionSchema = z
+  .object({
+    id: z.string(),
+    signedInAt: z.string().nullable(),
+    expiresAt: z.string().nullable(),
+    clients: z.array(z.string()).describe('client_ids the session has signed in to'),
+  })
+  .meta({ id: 'Session' });
+
+export async function listSessions(db: Kysely<DB>, tenantId: string, userId: string) {
+  const rows = await db
+    .selectFrom('oidc_payloads')
+    .select(['id', 'payload', 'expires_at'])
+    .where('tenant_id', '=', tenantId)
+    .where('account_id', '=', userId)
+    .where('model', '=', 'Session')
+    .where('expires_at', '>', Date.now())
+    .orderBy('expires_at', 'desc')
+    .execute();
+  return rows.map((r) => {
+    const p = JSON.parse(r.payload) as { uid?: string; loginTs?: number; authorizations?: Record<string, unknown> };
+    return {
+      id: p.uid ?? r.id,
+      signedInAt: p.loginTs ? new Date(p.loginTs * 1000).toISOString() : null,
+      expiresAt: r.expires_at ? new Date(r.expires_at).toISOString() : null,
+      clients: Object.keys(p.authorizations ?? {}),
+    };
+  });
+}
+
+/** Ends every session of a user and revokes what was issued to them. Returns the count of sessions. */
+export async function endUserSessions(executor: Kysely<DB>, tenantId: string, userId: string): Promise<number> {
+  const sessions = await executor
+    .selectFrom('oidc_payloads')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('account_id', '=', userId)
+    .where('model', '=', 'Session')
+    .executeTakeFirstOrThrow();
+  await executor
+    .deleteFrom('oidc_payloads')
+    .where('tenant_id', '=', tenantId)
+    .where((eb) =>
+      eb.or([
+        eb('account_id', '=', userId),
+        eb(
+          'grant_id',
+          'in',
+          eb
+            .selectFrom('oidc_payloads as g')
+            .select('g.id')
+            .where('g.tenant_id', '=', tenantId)
+            .where('g.model', '=', 'Grant')
+            .where('g.account_id', '=', userId),
+        ),
+      ]),
+    )
+    .execute();
+  return Number(sessions.n);
+}

@@ -1,0 +1,301 @@
+/**
+ * Password sign-in security on the real sign-in form: lockout after the tenant's configured
+ * failures with an answer indistinguishable from a wrong password (and from an unknown or
+ * disabled account), audit reasons, counts shared by several nodes (database, or Redis when
+ * TEST_REDIS_URL is set), lastLoginAt, and rehashing of hashes made with old parameters.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser, type Page } from './helpers/browser.js';
+import { dialects } from './helpers/databases.js';
+import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
+
+const redisUrl = process.env.TEST_REDIS_URL;
+const redirectUri = 'http://127.0.0.1:9/callback';
+const lockout = { maxFailures: 3, durationSeconds: 60 };
+
+interface Answer {
+  /** The POST's own answer. */
+  status: number;
+  location: string | null;
+  /** The page that answer leads to. */
+  pageStatus: number;
+  pageUrl: string;
+  text: string;
+  signedIn: boolean;
+}
+
+/** Opens the sign-in page of `slug` on `node` for `clientId`, in a fresh browser. */
+async function openSignIn(node: TestServer, slug: string, clientId: string) {
+  const browser = new Browser();
+  const verifier = randomBytes(32).toString('base64url');
+  const url = `${node.url}/t/${slug}/auth?${new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  })}`;
+  const page = await browser.go(url);
+  expect(page.status).toBe(200);
+  expect(page.html).toContain('<label for="password">Password</label>');
+  return { browser, page };
+}
+
+/** Submits the sign-in form of `page` and reads where it leads. */
+async function attempt(browser: Browser, page: Page, email: string, password: string): Promise<Answer> {
+  const action = new URL(/<form[^>]*action="([^"]+)"/.exec(page.html)?.[1] ?? '', page.url);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)?.[1] ?? '';
+  const res = await fetch(action, {
+    method: 'POST',
+    headers: { cookie: browser.jar.header(action), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ csrf, email, password }).toString(),
+    redirect: 'manual',
+  });
+  browser.jar.store(res);
+  const location = res.headers.get('location');
+  const next = await browser.go(new URL(location ?? '', action), { stopAt: (u) => u.href.startsWith(redirectUri) });
+  return {
+    status: res.status,
+    location,
+    pageStatus: next.status,
+    pageUrl: next.url.href,
+    text: next.html,
+    signedIn: next.url.href.startsWith(redirectUri) && next.url.searchParams.has('code'),
+  };
+}
+
+async function failureReasons(api: ApiClient, slug: string, userId?: string) {
+  const res = await api(
+    'GET',
+    `/api/v1/tenants/${slug}/audit-events?action=login.password&outcome=failure&limit=200${userId ? `&target=${userId}` : ''}`,
+  );
+  expect(res.status).toBe(200);
+  return (res.body.items as { details: { reason: string } }[]).map((e) => e.details.reason).reverse();
+}
+
+function lockoutSuite(dialect: 'sqlite' | 'postgres', redis: string | undefined) {
+  let ts: TestServer;
+  let api: ApiClient;
+  let slug: string;
+  let clientId: string;
+  let n = 0;
+  const password = 'correct horse battery staple';
+
+  async function newUser(extra: Record<string, unknown> = {}) {
+    n += 1;
+    const email = `user${n}-${randomBytes(3).toString('hex')}@example.test`;
+    const res = await api('POST', `/api/v1/tenants/${slug}/users`, { body: { email, password, ...extra } });
+    expect(res.status, res.text).toBe(201);
+    return { id: res.body.id as string, email };
+  }
+
+  beforeAll(async () => {
+    ts = await startTestServer(dialect, redis ? { REDIS_URL: redis } : {});
+    const t = await tenantWithAdmin(ts);
+    slug = t.slug;
+    api = t.api;
+    const patched = await api('PATCH', `/api/v1/tenants/${slug}`, { body: { settings: { lockout } } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body.settings.lockout).toEqual(lockout);
+    const client = await api('POST', `/api/v1/tenants/${slug}/clients`, {
+      body: { kind: 'web', name: 'App', redirectUris: [redirectUri], firstParty: true },
+    });
+    expect(client.status).toBe(201);
+    clientId = client.body.clientId;
+  });
+  afterAll(async () => {
+    await ts?.close();
+  });
+
+  it('locks after the configured failures with the same answer as a wrong password', async () => {
+    const user = await newUser();
+    const { browser, page } = await openSignIn(ts, slug, clientId);
+    const wrong = await attempt(browser, page, user.email, 'not the password 1');
+    expect(wrong.status).toBe(303);
+    expect(wrong.location).toMatch(/\/interaction\/[^/?]+\?error=credentials$/);
+    expect(wrong.pageStatus).toBe(401);
+    expect(wrong.text).toContain('Invalid email or password.');
+    expect(wrong.signedIn).toBe(false);
+    await attempt(browser, page, user.email, 'not the password 2');
+    await attempt(browser, page, user.email, 'not the password 3');
+
+    // Locked: the right password now gets exactly the wrong-password answer.
+    const locked = await attempt(browser, page, user.email, password);
+    expect(locked.signedIn).toBe(false);
+    expect(locked).toEqual(wrong);
+    // So does an account that does not exist (the form echoes the email typed; nothing else differs).
+    const unknownEmail = `nobody-${randomBytes(3).toString('hex')}@example.test`;
+    const unknown = await attempt(browser, page, unknownEmail, password);
+    expect({ ...unknown, text: unknown.text.replace(unknownEmail, '«email»') }).toEqual({
+      ...wrong,
+      text: wrong.text.replace(user.email, '«email»'),
+    });
+    // The lock is the account's, not this browser's: a new sign-in page says the same.
+    const fresh = await openSignIn(ts, slug, clientId);
+    const again = await attempt(fresh.browser, fresh.page, user.email, password);
+    expect(again.signedIn).toBe(false);
+    expect(again.pageStatus).toBe(401);
+    expect(again.text).toContain('Invalid email or password.');
+
+    // Admins see the real reasons.
+    expect(await failureReasons(api, slug, user.id)).toEqual([
+      'wrong_password',
+      'wrong_password',
+      'wrong_password',
+      'account_locked',
+      'account_locked',
+    ]);
+    expect(await failureReasons(api, slug)).toContain('unknown_user');
+    const events = await api('GET', `/api/v1/tenants/${slug}/audit-events?action=login.password&outcome=failure`);
+    const unknownEvent = (events.body.items as { details: { reason: string; email?: string } }[]).find(
+      (e) => e.details.reason === 'unknown_user',
+    );
+    expect(unknownEvent?.details.email).toBe(unknownEmail);
+  });
+
+  it('gives a disabled account the same answer, and counts a success as a reset', async () => {
+    const user = await newUser();
+    const { browser, page } = await openSignIn(ts, slug, clientId);
+    // Two failures, then success: under the limit, and the count starts again.
+    const wrong = await attempt(browser, page, user.email, 'nope nope 1');
+    await attempt(browser, page, user.email, 'nope nope 2');
+    const ok = await attempt(browser, page, user.email, password);
+    expect(ok.signedIn, ok.text.slice(0, 300)).toBe(true);
+
+    const second = await openSignIn(ts, slug, clientId);
+    await attempt(second.browser, second.page, user.email, 'nope nope 3');
+    await attempt(second.browser, second.page, user.email, 'nope nope 4');
+    expect((await attempt(second.browser, second.page, user.email, password)).signedIn).toBe(true);
+
+    // Disabled: the right password gets the wrong-password answer.
+    const disabled = await api('PATCH', `/api/v1/tenants/${slug}/users/${user.id}`, { body: { status: 'disabled' } });
+    expect(disabled.status).toBe(200);
+    const third = await openSignIn(ts, slug, clientId);
+    const wrongThere = await attempt(third.browser, third.page, user.email, 'nope nope 5');
+    const refused = await attempt(third.browser, third.page, user.email, password);
+    expect(refused.signedIn).toBe(false);
+    expect(refused).toEqual(wrongThere);
+    expect(refused.text).toContain('Invalid email or password.');
+    // The same page as the very first failure, apart from the interaction it belongs to.
+    const strip = (a: Answer) => ({
+      ...a,
+      location: a.location?.replace(/interaction\/[^/?]+/, 'interaction/«uid»'),
+      pageUrl: a.pageUrl.replace(/interaction\/[^/?]+/, 'interaction/«uid»'),
+      text: a.text.replace(/interaction\/[^/"?]+/g, 'interaction/«uid»').replace(/name="csrf" value="[^"]+"/, ''),
+    });
+    expect(strip(refused)).toEqual(strip(wrong));
+    expect((await failureReasons(api, slug, user.id)).slice(-2)).toEqual(['wrong_password', 'disabled']);
+  });
+
+  it('sets lastLoginAt and rehashes a hash made with other argon2 parameters', async () => {
+    const user = await newUser();
+    const before = await api('GET', `/api/v1/tenants/${slug}/users/${user.id}`);
+    expect(before.body.lastLoginAt).toBeNull();
+
+    // Replace the stored hash with one made with weaker parameters (m=4096, t=1, p=1).
+    const weak = await argon2Hash(password, {
+      algorithm: 2 as Algorithm,
+      memoryCost: 4096,
+      timeCost: 1,
+      parallelism: 1,
+    });
+    expect(weak).toMatch(/^\$argon2id\$v=19\$m=4096,t=1,p=1\$/);
+    const db = ts.server.ctx.database.db;
+    await db.updateTable('users').set({ password_hash: weak }).where('id', '=', user.id).execute();
+
+    const started = Date.now();
+    const { browser, page } = await openSignIn(ts, slug, clientId);
+    const ok = await attempt(browser, page, user.email, password);
+    expect(ok.signedIn, ok.text.slice(0, 300)).toBe(true);
+
+    const row = await db
+      .selectFrom('users')
+      .select(['password_hash', 'last_login_at'])
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    expect(row.password_hash).not.toBe(weak);
+    expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(await argon2Verify(row.password_hash ?? '', password)).toBe(true);
+    expect(row.last_login_at).toBeGreaterThanOrEqual(started - 1000);
+
+    const after = await api('GET', `/api/v1/tenants/${slug}/users/${user.id}`);
+    expect(after.body.lastLoginAt).toBe(new Date(row.last_login_at ?? 0).toISOString());
+    const events = await api(
+      'GET',
+      `/api/v1/tenants/${slug}/audit-events?action=login.password&outcome=success&target=${user.id}`,
+    );
+    expect(events.body.items[0].details).toEqual({ rehashed: true });
+
+    // The next sign-in leaves the (now current) hash alone.
+    const second = await openSignIn(ts, slug, clientId);
+    expect((await attempt(second.browser, second.page, user.email, password)).signedIn).toBe(true);
+    const row2 = await db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    expect(row2.password_hash).toBe(row.password_hash);
+  });
+
+  it('shares the failure count between two nodes', async () => {
+    // A second node: same database (and Redis, when configured), same public URL.
+    const other = await startTestServer(
+      dialect,
+      { PUBLIC_URL: ts.url, LATCHKEY_BOOTSTRAP_API_KEY: ts.adminKey, ...(redis ? { REDIS_URL: redis } : {}) },
+      ts.database,
+    );
+    try {
+      const user = await newUser();
+      const one = await openSignIn(ts, slug, clientId);
+      const two = await openSignIn(other, slug, clientId);
+      expect(two.page.url.origin).toBe(other.url);
+      // Three failures in all, split over the two nodes.
+      await attempt(one.browser, one.page, user.email, 'wrong on node one 1');
+      await attempt(two.browser, two.page, user.email, 'wrong on node two 1');
+      await attempt(one.browser, one.page, user.email, 'wrong on node one 2');
+      // Locked on both.
+      expect((await attempt(two.browser, two.page, user.email, password)).signedIn).toBe(false);
+      expect((await attempt(one.browser, one.page, user.email, password)).signedIn).toBe(false);
+      expect(await failureReasons(api, slug, user.id)).toEqual([
+        'wrong_password',
+        'wrong_password',
+        'wrong_password',
+        'account_locked',
+        'account_locked',
+      ]);
+      const tenantId = (await api('GET', `/api/v1/tenants/${slug}`)).body.id as string;
+      const key = `${tenantId}:user:${user.id}`;
+      const dbRow = await ts.server.ctx.database.db
+        .selectFrom('login_failures')
+        .select('locked_until')
+        .where('key', '=', key)
+        .executeTakeFirst();
+      if (redis) {
+        // The count lives in Redis, not in the database.
+        const client = new Redis(redis);
+        try {
+          expect(await client.pttl(`lk:lock:${key}`)).toBeGreaterThan(0);
+        } finally {
+          client.disconnect();
+        }
+        expect(dbRow).toBeUndefined();
+      } else {
+        expect(dbRow?.locked_until ?? 0).toBeGreaterThan(Date.now());
+      }
+    } finally {
+      await other.close();
+    }
+  });
+}
+
+describe.each(dialects)('sign-in lockout (%s)', (dialect) => {
+  lockoutSuite(dialect, undefined);
+});
+
+describe.skipIf(!redisUrl).each(dialects)('sign-in lockout with Redis (%s)', (dialect) => {
+  lockoutSuite(dialect, redisUrl);
+});
