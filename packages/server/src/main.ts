@@ -4,10 +4,11 @@
  * OIDC artifacts, scheduled key rotation). Tests call `startServer` with their own config;
  * the CLI adds signals.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { systemActor } from './audit/service.js';
 import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
+import { syncAdminConsoleClients } from './clients/service.js';
 import type { Config } from './config.js';
 import { type AppContext, createContext } from './context.js';
 import { openDatabase } from './db/database.js';
@@ -33,7 +34,9 @@ export interface StartOptions {
   logger?: Logger;
 }
 
-export function connectRedis(url: string): Redis {
+/** ioredis is loaded only when REDIS_URL is set. */
+export async function connectRedis(url: string): Promise<Redis> {
+  const { Redis } = await import('ioredis');
   return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
 }
 
@@ -42,7 +45,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   for (const warning of config.warnings) log.warn(warning);
   const instanceSecret = resolveSecret(config);
   const database = openDatabase(config.database);
-  const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
   redis?.on('error', (err) => log.warn({ err }, 'redis error'));
   const timers: NodeJS.Timeout[] = [];
   try {
@@ -53,6 +56,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const created = await bootstrap(database, config, ctx.audit);
     if (created)
       (options.print ?? ((t) => process.stdout.write(`${t}\n`)))(bootstrapMessage(created, config.publicUrl));
+    const synced = await syncAdminConsoleClients(database.db, config.publicUrl);
+    if (synced > 0) log.info({ clients: synced }, 'admin-console clients brought up to date');
     const app = await buildApp(ctx);
     const address = await app.listen({ port: config.port, host: config.host });
     const url = address.replace('[::1]', 'localhost');
@@ -60,6 +65,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     timers.push(
       every(config.purgeIntervalMs, log, 'purge', async () => {
         const purged = await purgeExpired(database.db);
+        await database.optimize();
         if (purged > 0) log.info({ purged }, 'purged expired OIDC artifacts');
       }),
     );

@@ -3,7 +3,7 @@
  * admin everywhere, a tenant admin in its own tenant), and the forged, altered, misdirected
  * and expired tokens they must keep out.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   decodeJwt,
   decodeProtectedHeader,
@@ -17,11 +17,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
+import { type ClientCredentials, clientCredentialsGrant, pkce, serviceClient, tokenRequest } from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
-
-function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-}
 
 const b64url = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
@@ -31,31 +28,21 @@ describe.each(dialects)('admin API with access tokens (%s)', (dialect) => {
   let slugT: string;
   let apiT: ApiClient;
   let tenantIdT: string;
-  let svcT: { id: string; secret: string; rowId: string };
+  let svcT: ClientCredentials & { rowId: string };
   let tokenT: string;
   /** Tenant U, another tenant. */
   let slugU: string;
   let tenantIdU: string;
   let adminApi: string;
 
-  async function clientCredentials(slug: string, client: { id: string; secret: string }, extra = {}) {
-    const res = await fetch(`${ts.url}/t/${slug}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.id, client.secret) },
-      body: new URLSearchParams({ grant_type: 'client_credentials', ...extra }).toString(),
-    });
-    const body = (await res.json()) as { access_token?: string };
-    expect(res.status, JSON.stringify(body)).toBe(200);
-    return body.access_token ?? '';
+  async function clientCredentials(slug: string, client: ClientCredentials, extra: Record<string, string> = {}) {
+    const res = await clientCredentialsGrant(ts, slug, client, extra);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return (res.body.access_token as string | undefined) ?? '';
   }
 
-  async function serviceClient(api: ApiClient, slug: string, roles: string[], extra = {}) {
-    const res = await api('POST', `/api/v1/tenants/${slug}/clients`, {
-      body: { kind: 'service', name: `svc ${roles.join(',')}`, roles, ...extra },
-    });
-    expect(res.status, res.text).toBe(201);
-    return { id: res.body.clientId as string, secret: res.body.clientSecret as string, rowId: res.body.id as string };
-  }
+  const serviceWith = (api: ApiClient, slug: string, roles: string[], extra = {}) =>
+    serviceClient(api, slug, { name: `svc ${roles.join(',')}`, roles, ...extra });
 
   /** A token signed with the tenant's real current key (read through the server's own key service). */
   async function mintWithTenantKey(tenantId: string, claims: JWTPayload, header: Record<string, unknown> = {}) {
@@ -78,7 +65,7 @@ describe.each(dialects)('admin API with access tokens (%s)', (dialect) => {
     const u = await tenantWithAdmin(ts);
     slugU = u.slug;
     tenantIdU = (await u.api('GET', `/api/v1/tenants/${slugU}`)).body.id;
-    svcT = await serviceClient(apiT, slugT, ['tenant:admin']);
+    svcT = await serviceWith(apiT, slugT, ['tenant:admin']);
     tokenT = await clientCredentials(slugT, svcT);
   });
   afterAll(async () => {
@@ -86,7 +73,7 @@ describe.each(dialects)('admin API with access tokens (%s)', (dialect) => {
   });
 
   it('a system-tenant service client with system:admin manages all tenants', async () => {
-    const svc = await serviceClient(ts.api, 'system', ['system:admin']);
+    const svc = await serviceWith(ts.api, 'system', ['system:admin']);
     const token = await clientCredentials('system', svc);
     expect(decodeJwt(token)).toMatchObject({ iss: `${ts.url}/t/system`, aud: adminApi, roles: ['system:admin'] });
     const list = await ts.api('GET', '/api/v1/tenants?limit=200', { token });
@@ -140,14 +127,14 @@ describe.each(dialects)('admin API with access tokens (%s)', (dialect) => {
       (await apiT('PUT', `/api/v1/tenants/${slugT}/users/${user.body.id}/roles/tenant:admin`)).status,
     ).toBeLessThan(300);
     const redirect = `${ts.url}/admin/t/${slugT}/callback`;
-    const verifier = randomBytes(32).toString('base64url');
+    const { verifier, challenge } = pkce();
     const url = `${ts.url}/t/${slugT}/auth?${new URLSearchParams({
       client_id: 'admin-console',
       redirect_uri: redirect,
       response_type: 'code',
       scope: 'openid',
       resource: adminApi,
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge: challenge,
       code_challenge_method: 'S256',
     })}`;
     const browser = new Browser();
@@ -155,18 +142,14 @@ describe.each(dialects)('admin API with access tokens (%s)', (dialect) => {
     const done = await browser.submit(await browser.go(url), { email, password }, { stopAt });
     const code = done.url.searchParams.get('code') ?? '';
     expect(code).toBeTruthy();
-    const res = await fetch(`${ts.url}/t/${slugT}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: redirect,
-        client_id: 'admin-console',
-        code_verifier: verifier,
-      }).toString(),
+    const res = await tokenRequest(ts, slugT, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirect,
+      client_id: 'admin-console',
+      code_verifier: verifier,
     });
-    const body = (await res.json()) as { access_token: string };
+    const body = res.body as { access_token: string };
     expect(res.status).toBe(200);
     expect(decodeJwt(body.access_token)).toMatchObject({ aud: adminApi, sub: user.body.id, roles: ['tenant:admin'] });
     expect(await status(body.access_token)).toBe(200);
@@ -182,7 +165,7 @@ describe.each(dialects)('admin API with access tokens (%s)', (dialect) => {
     expect(decodeJwt(other).aud).toBe(identifier);
     expect(await status(other)).toBe(401);
     // A client whose default API is another one, likewise.
-    const svc = await serviceClient(apiT, slugT, ['tenant:admin'], { defaultApi: identifier });
+    const svc = await serviceWith(apiT, slugT, ['tenant:admin'], { defaultApi: identifier });
     expect(await status(await clientCredentials(slugT, svc))).toBe(401);
   });
 
@@ -270,7 +253,7 @@ describe.each(dialects)('admin API with access tokens (%s)', (dialect) => {
       ts.database,
     );
     try {
-      const svc = await serviceClient(apiT, slugT, ['tenant:admin']);
+      const svc = await serviceWith(apiT, slugT, ['tenant:admin']);
       const token = await clientCredentials(slugT, svc);
       const write = (node: TestServer) =>
         node.api('POST', `/api/v1/tenants/${slugT}/users`, {

@@ -1,20 +1,15 @@
-import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
+import {
+  authorize,
+  type ClientCredentials,
+  clientCredentialsGrant,
+  discover,
+  redeem,
+  serviceClient,
+} from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
-
-async function tokenRequest(ts: TestServer, slug: string, id: string, secret: string, form: Record<string, string>) {
-  const res = await fetch(`${ts.url}/t/${slug}/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams(form).toString(),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
   const [h = '', p = ''] = token.split('.');
@@ -28,15 +23,13 @@ describe.each(dialects)('APIs (resource servers) (%s)', (dialect) => {
   let ts: TestServer;
   let slug: string;
   let api: ApiClient;
-  let service: { clientId: string; clientSecret: string };
+  let service: ClientCredentials;
   const path = () => `/api/v1/tenants/${slug}/apis`;
 
   beforeAll(async () => {
     ts = await startTestServer(dialect);
     ({ slug, api } = await tenantWithAdmin(ts));
-    const created = await api('POST', `/api/v1/tenants/${slug}/clients`, { body: { kind: 'service', name: 'svc' } });
-    expect(created.status).toBe(201);
-    service = created.body;
+    service = await serviceClient(api, slug);
   });
   afterAll(async () => {
     await ts?.close();
@@ -174,33 +167,21 @@ describe.each(dialects)('APIs (resource servers) (%s)', (dialect) => {
     }
     expect((await other.api('GET', `${b}/${theirs.body.id}`)).body).toMatchObject({ name: 'Theirs', version: 1 });
     // Nor is B's API a valid resource at A's token endpoint.
-    const res = await tokenRequest(ts, slug, service.clientId, service.clientSecret, {
-      grant_type: 'client_credentials',
-      resource: 'https://theirs.example.com/',
-    });
+    const res = await clientCredentialsGrant(ts, slug, service, { resource: 'https://theirs.example.com/' });
     expect(res.body.error).toBe('invalid_target');
   });
 
   it('answers invalid_target for an unknown resource at the token endpoint', async () => {
-    const res = await tokenRequest(ts, slug, service.clientId, service.clientSecret, {
-      grant_type: 'client_credentials',
-      resource: 'https://unknown.example.com/api',
-    });
+    const res = await clientCredentialsGrant(ts, slug, service, { resource: 'https://unknown.example.com/api' });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_target');
     expect(res.body.access_token).toBeUndefined();
     // A deleted API is unknown too.
     const created = await api('POST', path(), { body: { identifier: 'https://gone.example.com/', name: 'Gone' } });
-    const ok = await tokenRequest(ts, slug, service.clientId, service.clientSecret, {
-      grant_type: 'client_credentials',
-      resource: 'https://gone.example.com/',
-    });
+    const ok = await clientCredentialsGrant(ts, slug, service, { resource: 'https://gone.example.com/' });
     expect(ok.status).toBe(200);
     expect((await api('DELETE', `${path()}/${created.body.id}`)).status).toBe(204);
-    const gone = await tokenRequest(ts, slug, service.clientId, service.clientSecret, {
-      grant_type: 'client_credentials',
-      resource: 'https://gone.example.com/',
-    });
+    const gone = await clientCredentialsGrant(ts, slug, service, { resource: 'https://gone.example.com/' });
     expect(gone.status).toBe(400);
     expect(gone.body.error).toBe('invalid_target');
   });
@@ -211,11 +192,7 @@ describe.each(dialects)('APIs (resource servers) (%s)', (dialect) => {
       body: { identifier, name: 'TTL', accessTokenTtlSeconds: 600, scopes: [{ name: 'ttl:read' }] },
     });
     expect(created.status).toBe(201);
-    const first = await tokenRequest(ts, slug, service.clientId, service.clientSecret, {
-      grant_type: 'client_credentials',
-      resource: identifier,
-      scope: 'ttl:read',
-    });
+    const first = await clientCredentialsGrant(ts, slug, service, { resource: identifier, scope: 'ttl:read' });
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(first.body.expires_in).toBe(600);
     const { header, payload } = decodeJwt(String(first.body.access_token));
@@ -226,21 +203,13 @@ describe.each(dialects)('APIs (resource servers) (%s)', (dialect) => {
 
     const patched = await api('PATCH', `${path()}/${created.body.id}`, { body: { accessTokenTtlSeconds: 120 } });
     expect(patched.status).toBe(200);
-    const second = await tokenRequest(ts, slug, service.clientId, service.clientSecret, {
-      grant_type: 'client_credentials',
-      resource: identifier,
-    });
+    const second = await clientCredentialsGrant(ts, slug, service, { resource: identifier });
     const p2 = decodeJwt(String(second.body.access_token)).payload;
     expect(Number(p2.exp) - Number(p2.iat)).toBe(120);
 
     // A client-level override wins over the API's lifetime.
-    const shortLived = await api('POST', `/api/v1/tenants/${slug}/clients`, {
-      body: { kind: 'service', name: 'short', accessTokenTtlSeconds: 60 },
-    });
-    const third = await tokenRequest(ts, slug, shortLived.body.clientId, shortLived.body.clientSecret, {
-      grant_type: 'client_credentials',
-      resource: identifier,
-    });
+    const shortLived = await serviceClient(api, slug, { name: 'short', accessTokenTtlSeconds: 60 });
+    const third = await clientCredentialsGrant(ts, slug, shortLived, { resource: identifier });
     const p3 = decodeJwt(String(third.body.access_token)).payload;
     expect(Number(p3.exp) - Number(p3.iat)).toBe(60);
   });
@@ -261,31 +230,15 @@ describe.each(dialects)('APIs (resource servers) (%s)', (dialect) => {
     const web = await api('POST', `/api/v1/tenants/${slug}/clients`, {
       body: { kind: 'web', name: 'web', redirectUris: [redirectUri], firstParty: true },
     });
-    const config = await oidc.discovery(
-      new URL(`${ts.url}/t/${slug}`),
-      web.body.clientId,
-      undefined,
-      oidc.ClientSecretBasic(web.body.clientSecret),
-      { execute: [oidc.allowInsecureRequests] },
-    );
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid things:read',
-      resource: identifier,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    const browser = new Browser();
-    const page = await browser.go(url);
-    const done = await browser.submit(page, { email, password }, { stopAt: (u) => u.href.startsWith(redirectUri) });
-    expect(done.url.href.startsWith(redirectUri), done.html.slice(0, 500)).toBe(true);
-    const tokens = await oidc.authorizationCodeGrant(
+    const config = await discover(ts, slug, web.body);
+    const a = await authorize(
       config,
-      done.url,
-      { pkceCodeVerifier: verifier, expectedState: oidc.skipStateCheck },
-      { resource: identifier },
+      new Browser(),
+      redirectUri,
+      { email, password },
+      { scope: 'openid things:read', resource: identifier },
     );
+    const tokens = await redeem(config, a, { resource: identifier });
     const { header, payload } = decodeJwt(tokens.access_token);
     expect(header.typ).toBe('at+jwt');
     expect(payload.aud).toBe(identifier);

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from './helpers/databases.js';
+import { listAll } from './helpers/pagination.js';
 import {
   type ApiClient,
   type ApiResponse,
@@ -39,21 +40,8 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
   const ids: Record<string, string> = {};
   const base = () => `/api/v1/tenants/${slug}`;
 
-  async function all(query = '', api: ApiClient = admin): Promise<AuditEvent[]> {
-    const out: AuditEvent[] = [];
-    let cursor: string | null = null;
-    do {
-      const sep = query ? '&' : '';
-      const res: ApiResponse = await api(
-        'GET',
-        `${base()}/audit-events?${query}${sep}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-      );
-      if (res.status !== 200) throw new Error(`audit list failed: ${res.status} ${res.text}`);
-      out.push(...res.body.items);
-      cursor = res.body.nextCursor;
-    } while (cursor);
-    return out;
-  }
+  const all = (query = '', api: ApiClient = admin) =>
+    listAll<AuditEvent>(api, `${base()}/audit-events${query ? `?${query}` : ''}`);
 
   beforeAll(async () => {
     ts = await startTestServer(dialect);

@@ -5,10 +5,17 @@
  * their creator; deleting the credential one acts with; and removing the last holder of
  * `system:admin`, one request at a time and two at once.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idPrefixes } from '../src/ids.js';
 import { dialects } from './helpers/databases.js';
+import {
+  type DocumentedRoute,
+  documentedRoutes,
+  fillPath,
+  type PathValues,
+  routeKey,
+  sampleFromSchema,
+} from './helpers/openapi-routes.js';
+import { listAll } from './helpers/pagination.js';
 import {
   type ApiClient,
   type ApiResponse,
@@ -24,120 +31,9 @@ import {
 // The routes, from the committed OpenAPI document: a new route is covered without edits here
 // (or fails loudly, naming what this file needs to learn about it).
 
-interface JsonSchema {
-  $ref?: string;
-  type?: string | string[];
-  enum?: unknown[];
-  const?: unknown;
-  anyOf?: JsonSchema[];
-  oneOf?: JsonSchema[];
-  allOf?: JsonSchema[];
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  items?: JsonSchema;
-  minItems?: number;
-  minLength?: number;
-  minimum?: number;
-  format?: string;
-  pattern?: string;
-}
-
-interface OpenApiOperation {
-  requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
-  parameters?: { name: string; in: string; schema?: JsonSchema }[];
-}
-
-interface DocumentedRoute {
-  method: string;
-  template: string;
-  bodySchema: JsonSchema | undefined;
-  pathParams: Record<string, JsonSchema | undefined>;
-}
-
-const openapi = JSON.parse(readFileSync(new URL('../openapi.json', import.meta.url), 'utf8')) as {
-  paths: Record<string, Record<string, OpenApiOperation>>;
-  components?: { schemas?: Record<string, JsonSchema> };
-};
-const httpMethods = new Set(['get', 'put', 'post', 'delete', 'patch']);
-const documentedRoutes: DocumentedRoute[] = Object.entries(openapi.paths).flatMap(([template, operations]) =>
-  Object.entries(operations)
-    .filter(([method]) => httpMethods.has(method))
-    .map(([method, op]) => ({
-      method: method.toUpperCase(),
-      template,
-      bodySchema: op.requestBody?.content?.['application/json']?.schema,
-      pathParams: Object.fromEntries(
-        (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => [p.name, p.schema]),
-      ),
-    })),
-);
-const routeKey = (r: { method: string; template: string }) => `${r.method} ${r.template}`;
 const allRouteKeys = documentedRoutes.map(routeKey).sort();
 /** Routes about one tenant's resources: `/api/v1/tenants/{slug}` and below. */
 const tenantRoutes = documentedRoutes.filter((r) => r.template.startsWith('/api/v1/tenants/{slug}'));
-
-/** The slug, and real ids by the collection they are in (`users`, `api-keys`, `roles`...). */
-interface PathValues {
-  slug: string;
-  ids: Record<string, string>;
-}
-
-/**
- * Fills a path template. A parameter of a collection `values` has no id for gets a
- * well-formed id that names nothing (from the documented pattern: `cli_000…`), so that the
- * request passes parameter validation and reaches the authorization checks.
- */
-function fillPath(route: DocumentedRoute, v: PathValues): string {
-  return route.template.replace(/\{(\w+)\}/g, (_match, name: string, offset: number) => {
-    if (name === 'slug') return v.slug;
-    const collection = route.template.slice(0, offset).split('/').at(-2) ?? '';
-    const known = v.ids[collection];
-    if (known !== undefined) return encodeURIComponent(known);
-    const prefix = /^\^([a-z]+)_/.exec(route.pathParams[name]?.pattern ?? '')?.[1] ?? idPrefixOf(collection);
-    return prefix ? `${prefix}_${'0'.repeat(26)}` : 'no-such-thing';
-  });
-}
-
-/** The id prefix of a collection's items, from its name: `api-keys` → `apiKey` → `key`. */
-function idPrefixOf(collection: string): string | undefined {
-  const kind = collection.replace(/s$/, '').replace(/-(\w)/g, (_m, c: string) => c.toUpperCase());
-  return Object.hasOwn(idPrefixes, kind) ? idPrefixes[kind as keyof typeof idPrefixes] : undefined;
-}
-
-function resolveRef(schema: JsonSchema): JsonSchema {
-  if (!schema.$ref) return schema;
-  const name = schema.$ref.split('/').at(-1) ?? '';
-  return resolveRef(openapi.components?.schemas?.[name] ?? {});
-}
-
-/** A minimal body from a JSON schema: required fields only, simplest values. Best effort. */
-function sampleFromSchema(raw: JsonSchema | undefined): unknown {
-  if (!raw) return undefined;
-  const schema = resolveRef(raw);
-  if (schema.enum) return schema.enum[0];
-  if (schema.const !== undefined) return schema.const;
-  const alternative = schema.anyOf?.[0] ?? schema.oneOf?.[0] ?? schema.allOf?.[0];
-  if (alternative) return sampleFromSchema(alternative);
-  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
-  switch (type) {
-    case 'object':
-      return Object.fromEntries((schema.required ?? []).map((k) => [k, sampleFromSchema(schema.properties?.[k])]));
-    case 'array':
-      return Array.from({ length: schema.minItems ?? 0 }, () => sampleFromSchema(schema.items));
-    case 'string':
-      if (schema.format === 'email') return 'someone@example.test';
-      if (schema.format === 'uri') return 'https://example.test/';
-      if (schema.format === 'date-time') return new Date(Date.now() + 86_400_000).toISOString();
-      return 'x'.repeat(Math.max(1, schema.minLength ?? 1));
-    case 'integer':
-    case 'number':
-      return schema.minimum ?? 1;
-    case 'boolean':
-      return false;
-    default:
-      return null;
-  }
-}
 
 let bodyCounter = 0;
 /**
@@ -221,22 +117,6 @@ async function makeUser(api: ApiClient, slug: string, email: string): Promise<st
 async function grant(api: ApiClient, slug: string, userId: string, role: string): Promise<void> {
   const res = await api('PUT', `/api/v1/tenants/${slug}/users/${userId}/roles/${role}`);
   if (res.status !== 204) throw new Error(`grant failed: ${res.status} ${res.text}`);
-}
-
-async function listAll(api: ApiClient, path: string): Promise<unknown[]> {
-  const items: unknown[] = [];
-  let cursor: string | null = null;
-  do {
-    const sep = path.includes('?') ? '&' : '?';
-    const res: ApiResponse = await api(
-      'GET',
-      `${path}${sep}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-    );
-    if (res.status !== 200) throw new Error(`list ${path} failed: ${res.status} ${res.text}`);
-    items.push(...res.body.items);
-    cursor = res.body.nextCursor;
-  } while (cursor);
-  return items;
 }
 
 /** Everything a tenant holds, read with the system key: equal before and after means untouched. */

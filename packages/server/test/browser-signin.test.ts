@@ -14,6 +14,7 @@ import {
   skipMessage,
   startCallbackServer,
 } from './helpers/chromium.js';
+import { authorizationRequest } from './helpers/oidc.js';
 import { startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 if (!hasChromium) console.warn(skipMessage);
@@ -50,17 +51,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'browser sign-in (Chromium)' : `brow
   });
 
   it('signs in with authorization code + PKCE and gets a valid ID token', async () => {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const authorizationUrl = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid email profile',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-    });
+    const request = await authorizationRequest(config, redirectUri, { scope: 'openid email profile' });
 
     const context = await browser.newContext();
     try {
@@ -69,7 +60,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'browser sign-in (Chromium)' : `brow
       page.on('console', (m) => {
         if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
       });
-      const response = await page.goto(authorizationUrl.href);
+      const response = await page.goto(request.url.href);
       expect(response?.status()).toBe(200);
       expect(new URL(page.url()).pathname).toMatch(/\/interaction\//);
       await expect(page.title()).resolves.toContain('Sign in');
@@ -90,9 +81,9 @@ describe.skipIf(!hasChromium)(hasChromium ? 'browser sign-in (Chromium)' : `brow
       expect(await page.textContent('body')).toContain('Back at the app.');
 
       const tokens = await oidc.authorizationCodeGrant(config, callback, {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-        expectedNonce: nonce,
+        pkceCodeVerifier: request.verifier,
+        expectedState: request.state,
+        expectedNonce: request.nonce,
         idTokenExpected: true,
       });
       const claims = tokens.claims();
@@ -104,13 +95,8 @@ describe.skipIf(!hasChromium)(hasChromium ? 'browser sign-in (Chromium)' : `brow
       expect(info.email).toBe(email);
 
       // The browser now holds a session: a second request comes straight back without the form.
-      const again = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: redirectUri,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-        code_challenge_method: 'S256',
-      });
-      await page.goto(again.href);
+      const again = await authorizationRequest(config, redirectUri);
+      await page.goto(again.url.href);
       await page.waitForURL((u) => u.href.startsWith(redirectUri), { timeout: 15_000 });
       expect(new URL(page.url()).searchParams.get('code')).toBeTruthy();
     } finally {

@@ -1,25 +1,12 @@
 import Database from 'better-sqlite3';
-import * as oidc from 'openid-client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
+import { authorize, clientCredentialsGrant, discover, introspection, redeem, tokenRequest } from './helpers/oidc.js';
 import { type ApiClient, apiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 const oidcScopes = ['openid', 'profile', 'email', 'offline_access'];
-
-/** POST to a tenant's token endpoint with HTTP Basic client authentication. */
-async function tokenRequest(ts: TestServer, slug: string, id: string, secret: string, form: Record<string, string>) {
-  const res = await fetch(`${ts.url}/t/${slug}/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams(form).toString(),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 /** How many grants and refresh tokens a tenant has stored, read straight from the test database. */
 async function storedGrants(ts: TestServer, slug: string): Promise<number> {
@@ -123,7 +110,7 @@ describe.each(dialects)('applications (OAuth clients) (%s)', (dialect) => {
     expect(got.body.roles).toEqual(['tenant:admin']);
 
     // Its token is a JWT for the admin API carrying its roles, and the admin API accepts it here.
-    const token = await tokenRequest(ts, slug, c.clientId, c.clientSecret, { grant_type: 'client_credentials' });
+    const token = await clientCredentialsGrant(ts, slug, { id: c.clientId, secret: c.clientSecret });
     expect(token.status).toBe(200);
     const claims = jwtPayload(String(token.body.access_token));
     expect(claims.aud).toBe(`${ts.url}/api`);
@@ -283,7 +270,7 @@ describe.each(dialects)('applications (OAuth clients) (%s)', (dialect) => {
     const created = await api('POST', path(), { body: { kind: 'service', name: 'rotating' } });
     expect(created.status).toBe(201);
     const { clientId, clientSecret: oldSecret } = created.body;
-    const before = await tokenRequest(ts, slug, clientId, oldSecret, { grant_type: 'client_credentials' });
+    const before = await clientCredentialsGrant(ts, slug, { id: clientId, secret: oldSecret });
     expect(before.status).toBe(200);
 
     const rotated = await api('POST', `${path()}/${created.body.id}/secret`);
@@ -294,10 +281,10 @@ describe.each(dialects)('applications (OAuth clients) (%s)', (dialect) => {
     expect(newSecret).not.toBe(oldSecret);
     expect(rotated.body.version).toBe(2);
 
-    const old = await tokenRequest(ts, slug, clientId, oldSecret, { grant_type: 'client_credentials' });
+    const old = await clientCredentialsGrant(ts, slug, { id: clientId, secret: oldSecret });
     expect(old.status).toBe(401);
     expect(old.body.error).toBe('invalid_client');
-    const fresh = await tokenRequest(ts, slug, clientId, newSecret, { grant_type: 'client_credentials' });
+    const fresh = await clientCredentialsGrant(ts, slug, { id: clientId, secret: newSecret });
     expect(fresh.status).toBe(200);
     expect(fresh.body.access_token).toBeTruthy();
     const got = await api('GET', `${path()}/${created.body.id}`);
@@ -383,51 +370,31 @@ describe.each(dialects)('applications (OAuth clients) (%s)', (dialect) => {
     const web = await api('POST', path(), {
       body: { kind: 'web', name: 'doomed', redirectUris: [redirectUri], firstParty: true },
     });
-    const config = await oidc.discovery(
-      new URL(`${ts.url}/t/${slug}`),
-      web.body.clientId,
-      undefined,
-      oidc.ClientSecretBasic(web.body.clientSecret),
-      { execute: [oidc.allowInsecureRequests] },
+    const config = await discover(ts, slug, web.body);
+    const a = await authorize(
+      config,
+      new Browser(),
+      redirectUri,
+      { email, password },
+      { scope: 'openid offline_access', prompt: 'consent' },
     );
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid offline_access',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      prompt: 'consent',
-    });
-    const browser = new Browser();
-    const page = await browser.go(url);
-    const done = await browser.submit(page, { email, password }, { stopAt: (u) => u.href.startsWith(redirectUri) });
-    const tokens = await oidc.authorizationCodeGrant(config, done.url, {
-      pkceCodeVerifier: verifier,
-      expectedState: oidc.skipStateCheck,
-    });
+    const tokens = await redeem(config, a);
     const refreshToken = tokens.refresh_token ?? '';
     expect(refreshToken).not.toBe('');
-    const introspect = async () => {
-      const res = await fetch(`${ts.url}/t/${slug}/token/introspection`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${web.body.clientId}:${web.body.clientSecret}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ token: refreshToken }).toString(),
-      });
-      return { status: res.status, body: (await res.json()) as { active?: boolean; error?: string } };
-    };
+    const webClient = { id: web.body.clientId, secret: web.body.clientSecret };
+    const introspect = () => introspection(ts, slug, webClient, refreshToken);
     expect((await introspect()).body.active).toBe(true);
     expect(await storedGrants(ts, slug)).toBeGreaterThanOrEqual(2);
 
     expect((await api('DELETE', `${path()}/${web.body.id}`)).status).toBe(204);
     // Gone from storage, not merely unusable because the client is gone.
     expect(await storedGrants(ts, slug)).toBe(0);
-    const refresh = await tokenRequest(ts, slug, web.body.clientId, web.body.clientSecret, {
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-    });
+    const refresh = await tokenRequest(
+      ts,
+      slug,
+      { grant_type: 'refresh_token', refresh_token: refreshToken },
+      webClient,
+    );
     expect(refresh.status).toBe(401);
     expect(refresh.body.error).toBe('invalid_client');
     expect(refresh.body.access_token).toBeUndefined();
@@ -463,14 +430,11 @@ describe.each(dialects)('applications (OAuth clients) (%s)', (dialect) => {
     const still = await otherApi('GET', `${b}/${id}`);
     expect(still.status).toBe(200);
     expect(still.body).toMatchObject({ name: 'theirs', version: 1 });
-    const token = await tokenRequest(ts, otherSlug, theirs.body.clientId, theirs.body.clientSecret, {
-      grant_type: 'client_credentials',
-    });
+    const theirsClient = { id: theirs.body.clientId, secret: theirs.body.clientSecret };
+    const token = await clientCredentialsGrant(ts, otherSlug, theirsClient);
     expect(token.status).toBe(200);
     // The client id means nothing at tenant A's token endpoint.
-    const elsewhere = await tokenRequest(ts, slug, theirs.body.clientId, theirs.body.clientSecret, {
-      grant_type: 'client_credentials',
-    });
+    const elsewhere = await clientCredentialsGrant(ts, slug, theirsClient);
     expect(elsewhere.status).toBe(401);
   });
 });

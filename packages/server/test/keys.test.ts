@@ -1,10 +1,17 @@
 import Database from 'better-sqlite3';
 import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
-import * as oidc from 'openid-client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
+import {
+  authorize,
+  type ClientCredentials,
+  clientCredentialsGrant,
+  discover,
+  redeem,
+  serviceClient,
+} from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 /** JWK members that belong to a private (or symmetric) key. */
@@ -62,31 +69,17 @@ async function storedKeys(ts: TestServer, slug: string): Promise<StoredKey[]> {
   }
 }
 
-async function clientCredentials(ts: TestServer, slug: string, id: string, secret: string) {
-  const res = await fetch(`${ts.url}/t/${slug}/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials',
-  });
-  const body = (await res.json()) as { access_token?: string; error?: string };
-  return { status: res.status, body };
-}
-
 describe.each(dialects)('signing keys (%s)', (dialect) => {
   let ts: TestServer;
   let slug: string;
   let api: ApiClient;
-  let service: { clientId: string; clientSecret: string };
+  let service: ClientCredentials;
   const path = () => `/api/v1/tenants/${slug}/keys`;
 
   beforeAll(async () => {
     ts = await startTestServer(dialect);
     ({ slug, api } = await tenantWithAdmin(ts));
-    const created = await api('POST', `/api/v1/tenants/${slug}/clients`, { body: { kind: 'service', name: 'svc' } });
-    service = created.body;
+    service = await serviceClient(api, slug);
   });
   afterAll(async () => {
     await ts?.close();
@@ -115,7 +108,7 @@ describe.each(dialects)('signing keys (%s)', (dialect) => {
 
   it('signs with the current ES256 key and publishes next and current in the JWKS', async () => {
     const items = (await api('GET', path())).body.items as KeyItem[];
-    const token = await clientCredentials(ts, slug, service.clientId, service.clientSecret);
+    const token = await clientCredentialsGrant(ts, slug, service);
     expect(token.status).toBe(200);
     const header = decodeProtectedHeader(token.body.access_token ?? '');
     expect(header.alg).toBe('ES256');
@@ -126,7 +119,7 @@ describe.each(dialects)('signing keys (%s)', (dialect) => {
 
   it('rotates: next → current, current → previous (published until its tokens expire), a new next', async () => {
     const before = (await api('GET', path())).body.items as KeyItem[];
-    const oldToken = await clientCredentials(ts, slug, service.clientId, service.clientSecret);
+    const oldToken = await clientCredentialsGrant(ts, slug, service);
     expect(oldToken.status).toBe(200);
 
     const rotated = await api('POST', `${path()}/rotate`);
@@ -164,7 +157,7 @@ describe.each(dialects)('signing keys (%s)', (dialect) => {
     for (const m of privateMembers) expect(allKeys(jwks)).not.toContain(m);
 
     // New tokens are signed by the new current key; the old token still verifies with the JWKS.
-    const newToken = await clientCredentials(ts, slug, service.clientId, service.clientSecret);
+    const newToken = await clientCredentialsGrant(ts, slug, service);
     expect(decodeProtectedHeader(newToken.body.access_token ?? '').kid).toBe(
       byStatus(after, 'ES256', 'current')[0]?.kid,
     );
@@ -192,27 +185,11 @@ describe.each(dialects)('signing keys (%s)', (dialect) => {
       body: { kind: 'web', name: 'rsa', redirectUris: [redirectUri], firstParty: true, idTokenSigningAlg: 'RS256' },
     });
     expect(web.status).toBe(201);
-    const config = await oidc.discovery(
-      new URL(`${ts.url}/t/${slug}`),
-      web.body.clientId,
-      { id_token_signed_response_alg: 'RS256' },
-      oidc.ClientSecretBasic(web.body.clientSecret),
-      { execute: [oidc.allowInsecureRequests] },
+    const config = await discover(ts, slug, web.body, { id_token_signed_response_alg: 'RS256' });
+    const tokens = await redeem(
+      config,
+      await authorize(config, new Browser(), redirectUri, { email, password }, { scope: 'openid email' }),
     );
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    const browser = new Browser();
-    const page = await browser.go(url);
-    const done = await browser.submit(page, { email, password }, { stopAt: (u) => u.href.startsWith(redirectUri) });
-    const tokens = await oidc.authorizationCodeGrant(config, done.url, {
-      pkceCodeVerifier: verifier,
-      expectedState: oidc.skipStateCheck,
-    });
     const header = decodeProtectedHeader(tokens.id_token ?? '');
     expect(header.alg).toBe('RS256');
     const items = (await api('GET', path())).body.items as KeyItem[];
@@ -247,19 +224,12 @@ describe.each(dialects)('signing keys (%s)', (dialect) => {
       ),
     ).rejects.toThrow(/LATCHKEY_SECRET does not match/);
     // The running server, with the right secret, still signs.
-    const token = await clientCredentials(ts, slug, service.clientId, service.clientSecret);
+    const token = await clientCredentialsGrant(ts, slug, service);
     expect(token.status).toBe(200);
     // And another node with the same secret works on the same database.
     const peer = await startTestServer(dialect, { LATCHKEY_BOOTSTRAP_API_KEY: ts.adminKey }, ts.database);
     try {
-      const peerToken = await fetch(`${peer.url}/t/${slug}/token`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${service.clientId}:${service.clientSecret}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: 'grant_type=client_credentials',
-      });
+      const peerToken = await clientCredentialsGrant(peer, slug, service);
       expect(peerToken.status).toBe(200);
     } finally {
       await peer.close();

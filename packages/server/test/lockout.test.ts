@@ -4,12 +4,13 @@
  * disabled account), audit reasons, counts shared by several nodes (database, or Redis when
  * TEST_REDIS_URL is set), lastLoginAt, and rehashing of hashes made with old parameters.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, type Page } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
+import { pkce } from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -30,13 +31,12 @@ interface Answer {
 /** Opens the sign-in page of `slug` on `node` for `clientId`, in a fresh browser. */
 async function openSignIn(node: TestServer, slug: string, clientId: string) {
   const browser = new Browser();
-  const verifier = randomBytes(32).toString('base64url');
   const url = `${node.url}/t/${slug}/auth?${new URLSearchParams({
     client_id: clientId,
     redirect_uri: redirectUri,
     response_type: 'code',
     scope: 'openid',
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge: pkce().challenge,
     code_challenge_method: 'S256',
   })}`;
   const page = await browser.go(url);

@@ -9,63 +9,15 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
+import { authorize, discover, redeem } from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
-const insecure = { execute: [oidc.allowInsecureRequests] };
-
-interface Authorized {
-  callback: URL;
-  verifier: string;
-  state: string;
-  nonce: string;
-  /** Whether the sign-in page was shown on the way. */
-  signInShown: boolean;
-}
-
-/** Runs an authorization request in `browser`, signing in when the page asks for it. */
-async function authorize(
-  config: oidc.Configuration,
-  browser: Browser,
-  redirectUri: string,
-  credentials: { email: string; password: string },
-  params: Record<string, string> = {},
-): Promise<Authorized> {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: redirectUri,
-    scope: 'openid email profile offline_access',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    // OpenID Connect Core 11: offline_access (a refresh token) needs prompt=consent; first-party
-    // clients get the consent granted without a page.
-    prompt: 'consent',
-    ...params,
-  });
-  const stopAt = (u: URL) => u.href.startsWith(redirectUri);
-  let page = await browser.go(url, { stopAt });
-  let signInShown = false;
-  if (!stopAt(page.url)) {
-    expect(page.status, page.html.slice(0, 500)).toBe(200);
-    expect(page.html).toContain('<button type="submit">Sign in</button>');
-    signInShown = true;
-    page = await browser.submit(page, credentials, { stopAt });
-  }
-  expect(stopAt(page.url), `${page.url} ${page.status} ${page.html.slice(0, 500)}`).toBe(true);
-  return { callback: page.url, verifier, state, nonce, signInShown };
-}
-
-async function redeem(config: oidc.Configuration, a: Authorized, extra?: Record<string, string>) {
-  return oidc.authorizationCodeGrant(
-    config,
-    a.callback,
-    { pkceCodeVerifier: a.verifier, expectedState: a.state, expectedNonce: a.nonce },
-    extra,
-  );
-}
+/**
+ * This file's usual authorization request: every scope, and a refresh token. OpenID Connect
+ * Core 11: offline_access needs prompt=consent; first-party clients get the consent granted
+ * without a page.
+ */
+const everything = { scope: 'openid email profile offline_access', prompt: 'consent' };
 
 describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
   let ts: TestServer;
@@ -118,7 +70,7 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
     expect(user.status, user.text).toBe(201);
     userId = user.body.id;
     expect((await admin('PUT', `/api/v1/tenants/${slug}/users/${userId}/roles/order-clerk`)).status).toBeLessThan(300);
-    config = await oidc.discovery(issuer, clientId, undefined, oidc.ClientSecretBasic(clientSecret), insecure);
+    config = await discover(ts, slug, { clientId, clientSecret });
     jwks = createRemoteJWKSet(new URL(`${issuer.href}/jwks`));
   });
   afterAll(async () => {
@@ -151,7 +103,7 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
 
   it('signs in with code + PKCE; ID token, userinfo, introspection, revocation and logout', async () => {
     const browser = new Browser();
-    const a = await authorize(config, browser, redirectUri, alice);
+    const a = await authorize(config, browser, redirectUri, alice, everything);
     expect(a.signInShown).toBe(true);
     // RFC 9207: the authorization response names the issuer.
     expect(a.callback.searchParams.get('iss')).toBe(issuer.href);
@@ -193,7 +145,7 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
     expect((await oidc.tokenIntrospection(config, refreshToken)).active).toBe(false);
 
     // Still signed in: a new authorization request needs no sign-in page.
-    const again = await authorize(config, browser, redirectUri, alice);
+    const again = await authorize(config, browser, redirectUri, alice, everything);
     expect(again.signInShown).toBe(false);
     const second = await redeem(config, again);
     const secondRefresh = second.refresh_token ?? '';
@@ -225,13 +177,13 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
     expect(loggedOut.url.searchParams.get('state')).toBe(logoutState);
 
     // The session is over: the next authorization request shows the sign-in page again.
-    const afterLogout = await authorize(config, browser, redirectUri, alice);
+    const afterLogout = await authorize(config, browser, redirectUri, alice, everything);
     expect(afterLogout.signInShown).toBe(true);
   });
 
   it('rotates refresh tokens; replaying the old one fails and revokes the new one', async () => {
     const browser = new Browser();
-    const tokens = await redeem(config, await authorize(config, browser, redirectUri, alice));
+    const tokens = await redeem(config, await authorize(config, browser, redirectUri, alice, everything));
     const first = tokens.refresh_token ?? '';
     const refreshed = await oidc.refreshTokenGrant(config, first);
     const second = refreshed.refresh_token ?? '';
@@ -251,7 +203,7 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
 
   it('releases only the claims the scopes allow', async () => {
     const browser = new Browser();
-    const a = await authorize(config, browser, redirectUri, alice, { scope: 'openid' });
+    const a = await authorize(config, browser, redirectUri, alice, { ...everything, scope: 'openid' });
     const tokens = await redeem(config, a);
     const { payload } = await jwtVerify(tokens.id_token ?? '', jwks, { issuer: issuer.href, audience: clientId });
     expect(payload.sub).toBe(userId);
@@ -266,7 +218,7 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
     expect(info).not.toHaveProperty('name');
 
     // email without profile: the email claims and not the name.
-    const b = await authorize(config, browser, redirectUri, alice, { scope: 'openid email' });
+    const b = await authorize(config, browser, redirectUri, alice, { ...everything, scope: 'openid email' });
     const emailOnly = await redeem(config, b);
     const info2 = await oidc.fetchUserInfo(config, emailOnly.access_token, userId);
     expect(info2).toMatchObject({ email, email_verified: true });
@@ -275,12 +227,16 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
 
   it('gives first-party clients a refresh token for offline_access without prompt=consent', async () => {
     const browser = new Browser();
-    const a = await authorize(config, browser, redirectUri, alice, { prompt: '' });
+    const a = await authorize(config, browser, redirectUri, alice, { ...everything, prompt: '' });
     const tokens = await redeem(config, a);
     expect(tokens.refresh_token).toBeTruthy();
     expect(tokens.scope?.split(' ')).toContain('offline_access');
     // Without offline_access there is still none.
-    const b = await authorize(config, browser, redirectUri, alice, { prompt: '', scope: 'openid email' });
+    const b = await authorize(config, browser, redirectUri, alice, {
+      ...everything,
+      prompt: '',
+      scope: 'openid email',
+    });
     expect((await redeem(config, b)).refresh_token).toBeUndefined();
   });
 
@@ -291,14 +247,8 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
     });
     expect(created.status).toBe(201);
     expect(created.body.idTokenSigningAlg).toBe('RS256');
-    const rsConfig = await oidc.discovery(
-      issuer,
-      created.body.clientId,
-      { id_token_signed_response_alg: 'RS256' },
-      oidc.ClientSecretBasic(created.body.clientSecret),
-      insecure,
-    );
-    const tokens = await redeem(rsConfig, await authorize(rsConfig, new Browser(), rsRedirect, alice));
+    const rsConfig = await discover(ts, slug, created.body, { id_token_signed_response_alg: 'RS256' });
+    const tokens = await redeem(rsConfig, await authorize(rsConfig, new Browser(), rsRedirect, alice, everything));
     const idToken = tokens.id_token ?? '';
     const header = decodeProtectedHeader(idToken);
     expect(header.alg).toBe('RS256');
@@ -317,6 +267,7 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
   it('issues a JWT access token with the user’s roles for an API (resource=)', async () => {
     const browser = new Browser();
     const a = await authorize(config, browser, redirectUri, alice, {
+      ...everything,
       scope: 'openid email orders:read',
       resource: apiIdentifier,
     });
@@ -343,13 +294,7 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
     expect(created.status, created.text).toBe(201);
     expect(created.body.defaultApi).toBe(`${ts.url}/api`);
     const svcId = created.body.clientId as string;
-    const svc = await oidc.discovery(
-      issuer,
-      svcId,
-      undefined,
-      oidc.ClientSecretBasic(created.body.clientSecret),
-      insecure,
-    );
+    const svc = await discover(ts, slug, created.body);
 
     const forApi = await oidc.clientCredentialsGrant(svc, { resource: apiIdentifier, scope: 'orders:read' });
     expect(forApi.token_type.toLowerCase()).toBe('bearer');
@@ -395,13 +340,7 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
       body: { kind: 'service', name: 'svc', roles: [] },
     });
     expect(svcRes.status).toBe(201);
-    const svc = await oidc.discovery(
-      tIssuer,
-      svcRes.body.clientId,
-      undefined,
-      oidc.ClientSecretBasic(svcRes.body.clientSecret),
-      insecure,
-    );
+    const svc = await discover(ts, t.slug, svcRes.body);
     const publishedKids = async () =>
       ((await (await fetch(`${tIssuer.href}/jwks`)).json()) as { keys: JWK[] }).keys.map((k) => k.kid);
 

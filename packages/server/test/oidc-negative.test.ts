@@ -3,10 +3,10 @@
  * replay (sequential and concurrent), PKCE downgrades, tokens carried across tenants, and
  * the grants the profile leaves out (implicit, password).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
+import { type ClientCredentials, introspection, pkce, tokenRequest } from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 const registered = 'https://app.example.test/cb/path';
@@ -53,22 +53,6 @@ const mutatedRedirectUris = [
   'https://xn--pp-8ja.example.test/cb/path', // look-alike (IDN) host
 ];
 
-function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-}
-
-function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  return { verifier, challenge };
-}
-
-interface TokenResponse {
-  status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: OAuth JSON bodies, asserted field by field
-  body: any;
-}
-
 describe.each(dialects)('OAuth negative paths (%s)', (dialect) => {
   let ts: TestServer;
   let slugA: string;
@@ -85,25 +69,13 @@ describe.each(dialects)('OAuth negative paths (%s)', (dialect) => {
   const authUrl = (slug: string, params: Record<string, string>) =>
     `${ts.url}/t/${slug}/auth?${new URLSearchParams(params).toString()}`;
 
-  async function token(slug: string, params: Record<string, string>, auth?: { id: string; secret: string }) {
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-    if (auth) headers.authorization = basic(auth.id, auth.secret);
-    const res = await fetch(`${ts.url}/t/${slug}/token`, {
-      method: 'POST',
-      headers,
-      body: new URLSearchParams(params).toString(),
-    });
-    return { status: res.status, body: await res.json() } as TokenResponse;
-  }
+  const token = (slug: string, params: Record<string, string>, auth?: ClientCredentials) =>
+    tokenRequest(ts, slug, params, auth);
 
-  async function introspect(slug: string, auth: { id: string; secret: string }, value: string) {
-    const res = await fetch(`${ts.url}/t/${slug}/token/introspection`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(auth.id, auth.secret) },
-      body: new URLSearchParams({ token: value }).toString(),
-    });
+  async function introspect(slug: string, auth: ClientCredentials, value: string) {
+    const res = await introspection(ts, slug, auth, value);
     expect(res.status).toBe(200);
-    return (await res.json()) as { active: boolean };
+    return res.body as { active: boolean };
   }
 
   async function userinfo(slug: string, accessToken: string) {

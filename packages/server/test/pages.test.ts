@@ -2,6 +2,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, type Page } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
+import { authorizationRequest, discover, redeem } from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 const redirectUri = 'http://127.0.0.1:9/callback';
@@ -44,30 +45,15 @@ describe.each(dialects)('sign-in pages (%s)', (dialect) => {
       },
     });
     expect(created.status).toBe(201);
-    const config = await oidc.discovery(
-      new URL(`${ts.url}/t/${slug}`),
-      created.body.clientId,
-      undefined,
-      oidc.ClientSecretBasic(created.body.clientSecret),
-      { execute: [oidc.allowInsecureRequests] },
-    );
+    const config = await discover(ts, slug, created.body);
     return { slug, api, config, clientId: created.body.clientId };
   }
 
   async function startFlow(app: App, extra: Record<string, string> = {}) {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(app.config, {
-      redirect_uri: redirectUri,
-      scope: 'openid email profile',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      ...extra,
-    });
+    const request = await authorizationRequest(app.config, redirectUri, { scope: 'openid email profile', ...extra });
     const browser = new Browser();
-    const page = await browser.go(url);
-    return { browser, page, verifier, state, url };
+    const page = await browser.go(request.url);
+    return { ...request, browser, page };
   }
 
   async function sessionCount(app: App, id: string): Promise<number> {
@@ -162,13 +148,10 @@ describe.each(dialects)('sign-in pages (%s)', (dialect) => {
     }
     expect(await sessionCount(main, userId)).toBe(0);
     // The same form with its own token signs in.
-    const { browser, page, verifier, state } = await startFlow(main);
-    const done = await browser.submit(page, { email, password }, { stopAt: atRedirect });
+    const flow = await startFlow(main);
+    const done = await flow.browser.submit(flow.page, { email, password }, { stopAt: atRedirect });
     expect(done.url.href.startsWith(redirectUri)).toBe(true);
-    const tokens = await oidc.authorizationCodeGrant(main.config, done.url, {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-    });
+    const tokens = await redeem(main.config, { ...flow, callback: done.url });
     expect(tokens.claims()?.email).toBe(email);
     expect(await sessionCount(main, userId)).toBe(1);
     await main.api('DELETE', `/api/v1/tenants/${main.slug}/users/${userId}/sessions`);
@@ -224,10 +207,7 @@ describe.each(dialects)('sign-in pages (%s)', (dialect) => {
       { stopAt: atRedirect },
     );
     expect(done.url.href.startsWith(redirectUri), done.html.slice(0, 400)).toBe(true);
-    const tokens = await oidc.authorizationCodeGrant(app.config, done.url, {
-      pkceCodeVerifier: on.verifier,
-      expectedState: on.state,
-    });
+    const tokens = await redeem(app.config, { ...on, callback: done.url });
     expect(tokens.claims()?.email).toBe(newEmail);
     expect(tokens.claims()?.name).toBe('New <Comer>');
     const users = await t.api('GET', `/api/v1/tenants/${t.slug}/users?q=newcomer`);
@@ -280,10 +260,7 @@ describe.each(dialects)('sign-in pages (%s)', (dialect) => {
     expect(again.html).toContain('Allow access?');
     const allowed = await browser.submit(again, { decision: 'allow' }, { stopAt: atRedirect });
     expect(allowed.url.searchParams.get('code')).toBeTruthy();
-    const tokens = await oidc.authorizationCodeGrant(thirdParty.config, allowed.url, {
-      pkceCodeVerifier: second.verifier,
-      expectedState: second.state,
-    });
+    const tokens = await redeem(thirdParty.config, { ...second, callback: allowed.url });
     expect(tokens.claims()?.email).toBe(email);
     // First-party clients never show it.
     const first = await startFlow(main);
@@ -325,12 +302,10 @@ describe.each(dialects)('sign-in pages (%s)', (dialect) => {
   });
 
   it('shows a logout confirmation page for RP-initiated logout, and signs out', async () => {
-    const { browser, page, verifier, state } = await startFlow(main);
-    const done = await browser.submit(page, { email, password }, { stopAt: atRedirect });
-    const tokens = await oidc.authorizationCodeGrant(main.config, done.url, {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-    });
+    const flow = await startFlow(main);
+    const { browser } = flow;
+    const done = await browser.submit(flow.page, { email, password }, { stopAt: atRedirect });
+    const tokens = await redeem(main.config, { ...flow, callback: done.url });
     expect(await sessionCount(main, userId)).toBe(1);
     const endUrl = oidc.buildEndSessionUrl(main.config, {
       id_token_hint: tokens.id_token ?? '',

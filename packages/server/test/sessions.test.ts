@@ -2,9 +2,12 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
+import { authorizationRequest, authorize, discover, redeem } from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 const redirectUri = 'http://127.0.0.1:9/callback';
+/** A refresh token comes with offline_access and prompt=consent. */
+const params = { scope: 'openid email offline_access', prompt: 'consent' };
 
 describe.each(dialects)('user sessions (%s)', (dialect) => {
   let ts: TestServer;
@@ -22,29 +25,13 @@ describe.each(dialects)('user sessions (%s)', (dialect) => {
     });
     expect(web.status).toBe(201);
     clientId = web.body.clientId;
-    config = await oidc.discovery(
-      new URL(`${ts.url}/t/${slug}`),
-      clientId,
-      undefined,
-      oidc.ClientSecretBasic(web.body.clientSecret),
-      { execute: [oidc.allowInsecureRequests] },
-    );
+    config = await discover(ts, slug, web.body);
   });
   afterAll(async () => {
     await ts?.close();
   });
 
-  async function authorizationUrl() {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid email offline_access',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      prompt: 'consent',
-    });
-    return { url, verifier };
-  }
+  const authorizationUrl = () => authorizationRequest(config, redirectUri, params);
 
   /** Creates a user and signs them in through the pages; returns their tokens and browser. */
   async function signedInUser() {
@@ -54,15 +41,9 @@ describe.each(dialects)('user sessions (%s)', (dialect) => {
     const user = await api('POST', `/api/v1/tenants/${slug}/users`, { body: { email, password } });
     expect(user.status).toBe(201);
     const browser = new Browser();
-    const { url, verifier } = await authorizationUrl();
-    const page = await browser.go(url);
-    expect(page.html).toContain('Sign in');
-    const done = await browser.submit(page, { email, password }, { stopAt: (u) => u.href.startsWith(redirectUri) });
-    expect(done.url.href.startsWith(redirectUri), done.html.slice(0, 300)).toBe(true);
-    const tokens = await oidc.authorizationCodeGrant(config, done.url, {
-      pkceCodeVerifier: verifier,
-      expectedState: oidc.skipStateCheck,
-    });
+    const a = await authorize(config, browser, redirectUri, { email, password }, params);
+    expect(a.signInShown).toBe(true);
+    const tokens = await redeem(config, a);
     expect(tokens.refresh_token).toBeTruthy();
     return { id: user.body.id as string, email, password, browser, tokens, refreshToken: tokens.refresh_token ?? '' };
   }

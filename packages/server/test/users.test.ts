@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dialects } from './helpers/databases.js';
+import { walkPages } from './helpers/pagination.js';
 import {
   type ApiClient,
   type ApiResponse,
@@ -84,22 +85,7 @@ async function createUser(api: ApiClient, slug: string, body: Record<string, unk
 }
 
 /** Follows `nextCursor` to the end; checks page sizes on the way. */
-async function walk(api: ApiClient, path: string, params: Record<string, string>): Promise<UserItem[]> {
-  const limit = Number(params.limit ?? 50);
-  const all: UserItem[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < 100; page++) {
-    const query: URLSearchParams = new URLSearchParams(cursor ? { ...params, cursor } : params);
-    const res: ApiResponse = await api('GET', `${path}?${query}`);
-    expect(res.status, res.text).toBe(200);
-    expect(res.body.items.length).toBeLessThanOrEqual(limit);
-    all.push(...res.body.items);
-    cursor = res.body.nextCursor;
-    if (cursor === null) return all;
-    expect(res.body.items.length).toBe(limit);
-  }
-  throw new Error('pagination did not end');
-}
+const walk = walkPages<UserItem>;
 
 const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
 const nameKey = (u: UserItem) => (u.displayName ?? '').normalize('NFKC').toLowerCase();

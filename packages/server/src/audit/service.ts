@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { AuditEventRow, DB } from '../db/schema.js';
-import { likePrefix } from '../db/sql.js';
+import { lowerLikePrefix } from '../db/sql.js';
 import { badRequest } from '../http/errors.js';
 import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
 import { newId } from '../ids.js';
@@ -101,7 +101,7 @@ export class AuditService {
     let q = this.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenant.id);
     if (query.action !== undefined) {
       q = query.action.endsWith('*')
-        ? q.where(likePrefix('action', query.action.slice(0, -1)))
+        ? q.where(lowerLikePrefix('action', query.action.slice(0, -1)))
         : q.where('action', '=', query.action);
     }
     if (query.actor !== undefined) q = q.where('actor_id', '=', query.actor);

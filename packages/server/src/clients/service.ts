@@ -71,36 +71,18 @@ const commonFields = {
   roles: z.array(roleNameSchema).max(50).describe('Roles a service client holds (service kind only)'),
 };
 
+/** Everything but the kind can be set at creation and changed later; all of it is optional. */
+const optionalFields = Object.fromEntries(Object.entries(commonFields).map(([k, v]) => [k, v.optional()])) as {
+  [K in keyof typeof commonFields]: z.ZodOptional<(typeof commonFields)[K]>;
+};
+
 export const createClientSchema = z.strictObject({
   kind: z.enum(clientKinds),
+  ...optionalFields,
   name: commonFields.name,
-  redirectUris: commonFields.redirectUris.optional(),
-  postLogoutRedirectUris: commonFields.postLogoutRedirectUris.optional(),
-  scopes: commonFields.scopes.optional(),
-  firstParty: commonFields.firstParty.optional(),
-  defaultApi: commonFields.defaultApi.optional(),
-  accessTokenTtlSeconds: commonFields.accessTokenTtlSeconds.optional(),
-  refreshTokenIdleSeconds: commonFields.refreshTokenIdleSeconds.optional(),
-  refreshTokenAbsoluteSeconds: commonFields.refreshTokenAbsoluteSeconds.optional(),
-  idTokenSigningAlg: commonFields.idTokenSigningAlg.optional(),
-  tokenEndpointAuthMethod: commonFields.tokenEndpointAuthMethod.optional(),
-  roles: commonFields.roles.optional(),
 });
 
-export const updateClientSchema = z.strictObject({
-  name: commonFields.name.optional(),
-  redirectUris: commonFields.redirectUris.optional(),
-  postLogoutRedirectUris: commonFields.postLogoutRedirectUris.optional(),
-  scopes: commonFields.scopes.optional(),
-  firstParty: commonFields.firstParty.optional(),
-  defaultApi: commonFields.defaultApi.optional(),
-  accessTokenTtlSeconds: commonFields.accessTokenTtlSeconds.optional(),
-  refreshTokenIdleSeconds: commonFields.refreshTokenIdleSeconds.optional(),
-  refreshTokenAbsoluteSeconds: commonFields.refreshTokenAbsoluteSeconds.optional(),
-  idTokenSigningAlg: commonFields.idTokenSigningAlg.optional(),
-  tokenEndpointAuthMethod: commonFields.tokenEndpointAuthMethod.optional(),
-  roles: commonFields.roles.optional(),
-});
+export const updateClientSchema = z.strictObject(optionalFields);
 
 export const listClientsQuerySchema = z.strictObject({
   kind: z.enum(clientKinds).optional(),
@@ -531,7 +513,7 @@ export class ClientService {
 /** The built-in public client the admin console signs in with (one per tenant). */
 export async function insertAdminConsoleClient(trx: Kysely<DB>, tenantId: string, slug: string, publicUrl: string) {
   const now = Date.now();
-  const base = slug === 'system' ? `${publicUrl}/admin` : `${publicUrl}/admin/t/${slug}`;
+  const uris = adminConsoleUris(publicUrl, slug);
   await trx
     .insertInto('clients')
     .values({
@@ -541,8 +523,8 @@ export async function insertAdminConsoleClient(trx: Kysely<DB>, tenantId: string
       kind: 'spa',
       name: 'Latchkey admin console',
       secret_hash: null,
-      redirect_uris: JSON.stringify([`${base}/callback`]),
-      post_logout_redirect_uris: JSON.stringify([`${base}/`]),
+      redirect_uris: JSON.stringify(uris.redirectUris),
+      post_logout_redirect_uris: JSON.stringify(uris.postLogoutRedirectUris),
       scopes: JSON.stringify(['openid', 'profile', 'email', 'offline_access']),
       first_party: 1,
       id_token_alg: 'ES256',
@@ -557,4 +539,44 @@ export async function insertAdminConsoleClient(trx: Kysely<DB>, tenantId: string
     })
     .onConflict((oc) => oc.columns(['tenant_id', 'client_id']).doNothing())
     .execute();
+}
+
+/**
+ * Every tenant has an `admin-console` client whose redirect URIs follow PUBLIC_URL: run at
+ * start, this adds missing ones (tenants made before it existed) and fixes URIs after
+ * PUBLIC_URL changed. Returns how many it changed.
+ */
+export async function syncAdminConsoleClients(db: Kysely<DB>, publicUrl: string): Promise<number> {
+  const rows = await db
+    .selectFrom('tenants')
+    .leftJoin('clients', (join) =>
+      join.onRef('clients.tenant_id', '=', 'tenants.id').on('clients.client_id', '=', ADMIN_CONSOLE_CLIENT_ID),
+    )
+    .select(['tenants.id as tenantId', 'tenants.slug', 'clients.id as clientRowId', 'clients.redirect_uris'])
+    .execute();
+  let changed = 0;
+  for (const row of rows) {
+    const { redirectUris, postLogoutRedirectUris } = adminConsoleUris(publicUrl, row.slug);
+    if (!row.clientRowId) {
+      await insertAdminConsoleClient(db, row.tenantId, row.slug, publicUrl);
+      changed++;
+    } else if (row.redirect_uris !== JSON.stringify(redirectUris)) {
+      await db
+        .updateTable('clients')
+        .set({
+          redirect_uris: JSON.stringify(redirectUris),
+          post_logout_redirect_uris: JSON.stringify(postLogoutRedirectUris),
+          updated_at: Date.now(),
+        })
+        .where('id', '=', row.clientRowId)
+        .execute();
+      changed++;
+    }
+  }
+  return changed;
+}
+
+function adminConsoleUris(publicUrl: string, slug: string) {
+  const base = slug === 'system' ? `${publicUrl}/admin` : `${publicUrl}/admin/t/${slug}`;
+  return { redirectUris: [`${base}/callback`], postLogoutRedirectUris: [`${base}/`] };
 }

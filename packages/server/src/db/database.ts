@@ -3,10 +3,11 @@
  * PostgreSQL through a `pg` pool. Nothing here runs at import time.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import type PgModule from 'pg';
 import type { Config } from '../config.js';
 import type { DB } from './schema.js';
 
@@ -17,20 +18,29 @@ export interface Database {
   dialect: Dialect;
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;
+  /** Keeps the query planner's statistics current (SQLite; PostgreSQL's autovacuum does it). */
+  optimize(): Promise<void>;
   close(): Promise<void>;
 }
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
+/** `pg` is loaded only for PostgreSQL, so the embedded set-up starts without it. */
+function loadPg(): typeof PgModule {
+  return createRequire(import.meta.url)('pg') as typeof PgModule;
+}
+
 /** Epoch-millisecond bigints fit a JS number exactly; read them as numbers, not strings. */
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v);
-    // biome-ignore lint/suspicious/noExplicitAny: pg's own overloads are not expressible here
-    return (pg.types.getTypeParser as any)(oid, format);
-  },
-};
+function pgTypes(pg: typeof PgModule) {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v);
+      // biome-ignore lint/suspicious/noExplicitAny: pg's own overloads are not expressible here
+      return (pg.types.getTypeParser as any)(oid, format);
+    },
+  };
+}
 
 export function openDatabase(database: Config['database']): Database {
   if (database.kind === 'sqlite') {
@@ -40,22 +50,30 @@ export function openDatabase(database: Config['database']): Database {
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    // Without statistics SQLite scans whole indexes for prefix searches; this gathers them
+    // (cheaply, with a row limit) for tables that have none or have grown.
+    sqlite.pragma('analysis_limit = 1000');
+    sqlite.pragma('optimize = 0x10002');
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
     return {
       db,
       dialect: 'sqlite',
       async ping() {
         await sql`select 1`.execute(db);
       },
+      async optimize() {
+        sqlite.pragma('optimize');
+      },
       async close() {
         await db.destroy();
       },
     };
   }
+  const pg = loadPg();
   const pool = new pg.Pool({
     connectionString: database.url,
     max: database.poolSize,
-    types: pgTypes,
+    types: pgTypes(pg),
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
   });
@@ -68,10 +86,38 @@ export function openDatabase(database: Config['database']): Database {
     async ping() {
       await sql`select 1`.execute(db);
     },
+    async optimize() {},
     async close() {
       await db.destroy();
     },
   };
+}
+
+/**
+ * better-sqlite3 compiles a statement on every `prepare`; Kysely prepares each query it runs.
+ * Reusing compiled statements by their SQL text saves that work on every request. Bounded, so
+ * ad-hoc SQL cannot grow it without limit.
+ */
+function cachingStatements(sqlite: SQLite.Database): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop === 'prepare') {
+        return (source: string) => {
+          let stmt = cache.get(source);
+          if (!stmt) {
+            stmt = prepare(source);
+            if (cache.size >= 500) cache.delete(cache.keys().next().value as string);
+            cache.set(source, stmt);
+          }
+          return stmt;
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** True when the error is a unique-constraint violation in either dialect. */

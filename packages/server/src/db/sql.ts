@@ -9,8 +9,3 @@ export function escapeLike(s: string): string {
 export function lowerLikePrefix(column: string, prefix: string): Expression<SqlBool> {
   return sql<SqlBool>`lower(${sql.ref(column)}) like ${`${escapeLike(prefix.toLowerCase())}%`} escape '\\'`;
 }
-
-/** `column LIKE 'prefix%'` (exact case), wildcard-safe in both dialects. */
-export function likePrefix(column: string, prefix: string): Expression<SqlBool> {
-  return sql<SqlBool>`${sql.ref(column)} like ${`${escapeLike(prefix)}%`} escape '\\'`;
-}

@@ -20,12 +20,14 @@ import { apiKeyRoutes } from '../api-keys/routes.js';
 import { apiRoutes } from '../apis/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { clientRoutes } from '../clients/routes.js';
+import { consoleRoutes } from '../console/routes.js';
 import type { AppContext } from '../context.js';
 import { keyRoutes } from '../keys/routes.js';
 import { interactionRoutes } from '../login/routes.js';
 import { providerRoutes } from '../oidc/routes.js';
 import { roleRoutes } from '../roles/routes.js';
 import { sessionRoutes } from '../sessions/routes.js';
+import { statsRoutes } from '../stats/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
 import { userRoutes } from '../users/routes.js';
 import { AppError, type ErrorBody } from './errors.js';
@@ -153,6 +155,7 @@ export async function buildApp(ctx: AppContext) {
       await api.register(apiRoutes(ctx));
       await api.register(keyRoutes(ctx));
       await api.register(sessionRoutes(ctx));
+      await api.register(statsRoutes(ctx));
     },
     { prefix: '/api/v1' },
   );
@@ -160,6 +163,7 @@ export async function buildApp(ctx: AppContext) {
   // Each tenant's OpenID provider, and the pages it sends browsers to.
   await app.register(providerRoutes(ctx));
   await app.register(interactionRoutes(ctx));
+  await app.register(consoleRoutes(ctx));
 
   return app;
 }

@@ -10,6 +10,7 @@ import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
 import { readCookie } from '../http/cookies.js';
 import { AppError } from '../http/errors.js';
+import { firstPartyGrant } from '../oidc/provider.js';
 import { tenantNotFound } from '../oidc/routes.js';
 import { checkPassword } from '../passwords/policy.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
@@ -38,6 +39,25 @@ export function interactionRoutes(ctx: AppContext) {
     const actual = Buffer.from(typeof given === 'string' ? given : '');
     return expected.length === actual.length && timingSafeEqual(expected, actual);
   };
+
+  /**
+   * The result of a sign-in. For a first-party client the consent is given in the same step,
+   * so the browser goes straight back to the application (no second interaction round).
+   */
+  async function loginResult(provider: Provider, tenant: Tenant, details: Interaction, accountId: string) {
+    const login = { accountId, remember: true };
+    const client = await provider.Client.find(String(details.params.client_id ?? ''));
+    const meta = client as unknown as Record<string, unknown> | undefined;
+    if (!client || !meta?.['urn:latchkey:first_party']) return { login };
+    const grantId = await firstPartyGrant(provider, ctx.apis, tenant, {
+      clientId: client.clientId,
+      accountId,
+      params: details.params,
+      grantId: details.grantId,
+      defaultResource: meta['urn:latchkey:default_resource'] as string | undefined,
+    });
+    return { login, consent: { grantId } };
+  }
 
   return async (app: FastifyInstance) => {
     app.removeAllContentTypeParsers();
@@ -172,7 +192,7 @@ export function interactionRoutes(ctx: AppContext) {
         return reply.redirect(`${base}?error=credentials`, 303);
       }
       reply.header('set-cookie', `lk_email=; Path=${base}; Max-Age=0; HttpOnly; SameSite=Lax`);
-      return finish(reply, req, provider, { login: { accountId: result.userId, remember: true } });
+      return finish(reply, req, provider, await loginResult(provider, tenant, details, result.userId));
     });
 
     app.get('/t/:slug/interaction/:uid/register', async (req, reply) => {
@@ -212,7 +232,7 @@ export function interactionRoutes(ctx: AppContext) {
           },
           actorOf(req),
         );
-        return finish(reply, req, provider, { login: { accountId: user.id, remember: true } });
+        return finish(reply, req, provider, await loginResult(provider, tenant, details, user.id));
       } catch (err) {
         if (err instanceof AppError && err.status < 500) {
           return reply.redirect(`${base}/register?error=${encodeURIComponent(err.code)}`, 303);

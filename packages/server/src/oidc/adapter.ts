@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { errors } from 'oidc-provider';
+import type { errors as OidcErrors } from 'oidc-provider';
 import type { DB } from '../db/schema.js';
 
 /** What oidc-provider stores for a model (loosely typed: it is the library's format). */
@@ -40,6 +40,8 @@ export class DbAdapter {
     private readonly tenantId: string,
     private readonly model: string,
     private readonly clients: ClientSource,
+    /** oidc-provider's error classes (the module is loaded lazily, on first use of OIDC). */
+    private readonly errors: typeof OidcErrors,
   ) {}
 
   async upsert(id: string, payload: Payload, expiresIn: number): Promise<void> {
@@ -133,7 +135,7 @@ export class DbAdapter {
         .where('tenant_id', '=', this.tenantId)
         .executeTakeFirst();
       if (row?.grant_id) await this.revokeWholeGrant(row.grant_id);
-      throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
+      throw new this.errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
     }
   }
 

@@ -5,7 +5,8 @@
  */
 import { createHash, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import Provider, { type Configuration, errors } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type { Configuration } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { ApiService } from '../apis/service.js';
 import { TtlCache } from '../cache.js';
@@ -81,6 +82,8 @@ export class ProviderPool {
   }
 
   private async build(tenant: Tenant): Promise<Provider> {
+    // Loaded on first use: a node that serves only the admin API never pays for it.
+    const { default: Provider, errors } = await import('oidc-provider');
     const { config, db, keys, clients, apis, roles, pages } = this.deps;
     const slug = tenant.slug;
     const issuer = issuerOf(config.publicUrl, slug);
@@ -105,7 +108,7 @@ export class ProviderPool {
     };
 
     const configuration: Configuration = {
-      adapter: (name: string) => new DbAdapter(db, tenant.id, name, clientSource),
+      adapter: (name: string) => new DbAdapter(db, tenant.id, name, clientSource, errors),
       findAccount: async (_ctx, sub) => {
         const user = await db
           .selectFrom('users')
@@ -273,30 +276,21 @@ export class ProviderPool {
       },
       loadExistingGrant: async (ctx) => {
         const oidc = ctx.oidc;
-        const grantId = oidc.result?.consent?.grantId || oidc.session?.grantIdFor(oidc.client?.clientId ?? '');
+        const clientId = oidc.client?.clientId ?? '';
+        const grantId = oidc.result?.consent?.grantId || oidc.session?.grantIdFor(clientId);
         const client = oidc.client as unknown as Record<string, unknown> | undefined;
-        const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
-        if (!client?.['urn:latchkey:first_party'] || !oidc.session?.accountId) return existing;
-        // First-party applications are trusted: the grant covers whatever they ask for.
-        const grant =
-          existing ?? new oidc.provider.Grant({ clientId: oidc.client?.clientId, accountId: oidc.session.accountId });
-        const requested = String(oidc.params?.scope ?? '')
-          .split(' ')
-          .filter((s) => oidcScopes.includes(s));
-        if (requested.length) grant.addOIDCScope(requested.join(' '));
-        const resource = oidc.params?.resource;
-        const resources = Array.isArray(resource) ? resource : resource ? [String(resource)] : [];
-        const defaultResource = client['urn:latchkey:default_resource'] as string | undefined;
-        if (resources.length === 0 && defaultResource) resources.push(defaultResource);
-        for (const r of resources) {
-          const server = await apis.resourceServer(tenant, r);
-          const scopes = String(oidc.params?.scope ?? '')
-            .split(' ')
-            .filter((s) => server?.scopes.includes(s));
-          grant.addResourceScope(r, scopes.join(' '));
+        if (!client?.['urn:latchkey:first_party'] || !oidc.session?.accountId) {
+          return grantId ? oidc.provider.Grant.find(grantId) : undefined;
         }
-        await grant.save();
-        return grant;
+        // First-party applications are trusted: the grant covers whatever they ask for.
+        const id = await firstPartyGrant(oidc.provider, apis, tenant, {
+          clientId,
+          accountId: oidc.session.accountId,
+          params: oidc.params ?? {},
+          grantId,
+          defaultResource: client['urn:latchkey:default_resource'] as string | undefined,
+        });
+        return oidc.provider.Grant.find(id);
       },
       renderError: async (ctx, out) => {
         htmlPage(ctx);
@@ -338,4 +332,48 @@ export class ProviderPool {
     provider.on('server_error', (_ctx, err) => this.deps.log.error({ err, tenant: slug }, 'oidc server error'));
     return provider;
   }
+}
+
+/**
+ * The grant of a first-party client: everything the request asks for (OpenID scopes and API
+ * scopes). Reuses `grantId` when given and saves only when something was added. Returns the
+ * grant's id.
+ */
+export async function firstPartyGrant(
+  provider: Provider,
+  apis: ApiService,
+  tenant: Tenant,
+  request: {
+    clientId: string;
+    accountId: string;
+    params: Record<string, unknown>;
+    grantId?: string | undefined;
+    defaultResource?: string | undefined;
+  },
+): Promise<string> {
+  const existing = request.grantId ? await provider.Grant.find(request.grantId) : undefined;
+  const grant = existing ?? new provider.Grant({ clientId: request.clientId, accountId: request.accountId });
+  const asked = String(request.params.scope ?? '')
+    .split(' ')
+    .filter(Boolean);
+  const oidcAsked = asked.filter((s) => oidcScopes.includes(s));
+  let changed = !existing;
+  const has = new Set(String(grant.getOIDCScope() ?? '').split(' '));
+  if (oidcAsked.some((s) => !has.has(s))) {
+    grant.addOIDCScope(oidcAsked.join(' '));
+    changed = true;
+  }
+  const resource = request.params.resource;
+  const resources = Array.isArray(resource) ? resource.map(String) : resource ? [String(resource)] : [];
+  if (resources.length === 0 && request.defaultResource) resources.push(request.defaultResource);
+  for (const r of resources) {
+    const server = await apis.resourceServer(tenant, r);
+    const scopes = asked.filter((s) => server?.scopes.includes(s));
+    const held = new Set(grant.getResourceScope(r).split(' '));
+    if (!Object.hasOwn(grant.resources ?? {}, r) || scopes.some((s) => !held.has(s))) {
+      grant.addResourceScope(r, scopes.join(' '));
+      changed = true;
+    }
+  }
+  return changed || !existing ? grant.save() : (existing.jti as string);
 }

@@ -4,7 +4,7 @@ import type { AuditActor, AuditService } from '../audit/service.js';
 import { canGrant, type Principal, permissionsOf, SYSTEM_ADMIN_ROLE, tenantPermissions } from '../auth/permissions.js';
 import { type Database, isUniqueViolation, lockForUpdate } from '../db/database.js';
 import type { DB, RoleRow } from '../db/schema.js';
-import { likePrefix } from '../db/sql.js';
+import { lowerLikePrefix } from '../db/sql.js';
 import { badRequest, conflict, forbidden, notFound } from '../http/errors.js';
 import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
 import { newId } from '../ids.js';
@@ -88,7 +88,7 @@ export class RoleService {
     const sort = parseSort(query.sort, sortFields, 'name');
     const cursor = decodeCursor(query.cursor, sort);
     let q = this.db.selectFrom('roles').selectAll().where('tenant_id', '=', tenant.id);
-    if (query.q) q = q.where(likePrefix('name', query.q));
+    if (query.q) q = q.where(lowerLikePrefix('name', query.q));
     const rows = await applyKeyset(q, sort, 'id', cursor)
       .limit(query.limit + 1)
       .execute();

@@ -14,9 +14,14 @@ import {
   tenantView,
   updateTenantSchema,
 } from './service.js';
+import { tenantSettingsPatchSchema } from './settings.js';
 
 const tags = ['Tenants'];
 const slugParams = z.strictObject({ slug: slugSchema });
+const brandingPreviewSchema = z.strictObject({
+  displayName: z.string().trim().min(1).max(200).optional(),
+  branding: tenantSettingsPatchSchema.shape.branding.unwrap().default({}),
+});
 
 export function tenantRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
@@ -89,6 +94,42 @@ export function tenantRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         const tenant = await ctx.tenants.update(tenantOf(req), req.body, ifMatchVersions(req), actorOf(req));
         setEtag(reply, tenant.version);
         return tenantView(tenant);
+      },
+    );
+
+    app.post(
+      '/tenants/:slug/branding-preview',
+      {
+        preHandler: requireTenant(ctx, 'tenant:read'),
+        schema: {
+          tags,
+          summary: 'The sign-in page as it would look with this branding (HTML, for a sandboxed preview)',
+          params: slugParams,
+          body: brandingPreviewSchema,
+          response: { 200: z.string(), ...errorResponses(400, 401, 403, 404, 413) },
+        },
+      },
+      async (req, reply) => {
+        const tenant = tenantOf(req);
+        const preview = {
+          ...tenant,
+          displayName: req.body.displayName ?? tenant.displayName,
+          settings: { ...tenant.settings, branding: { ...tenant.settings.branding, ...req.body.branding } },
+        };
+        const html = ctx.pages.login(preview, {
+          action: '#',
+          csrf: 'preview',
+          clientName: 'Your application',
+          abortUrl: '#',
+          registerUrl: tenant.settings.selfRegistration ? '#' : undefined,
+        });
+        return reply
+          .type('text/html; charset=utf-8')
+          .header(
+            'content-security-policy',
+            "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:",
+          )
+          .send(html);
       },
     );
 

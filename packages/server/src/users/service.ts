@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { AuditActor, AuditService } from '../audit/service.js';
 import { type Principal, SYSTEM_TENANT_SLUG } from '../auth/permissions.js';
@@ -129,10 +129,31 @@ export function userView(r: UserRow, roles: string[]): UserView {
   };
 }
 
+/**
+ * A user's role names, comma-joined in one column of the user query (role names cannot
+ * contain commas), so that reading users costs one round trip.
+ */
+function roleNamesOf(dialect: Database['dialect']) {
+  return (
+    dialect === 'postgres'
+      ? sql<
+          string | null
+        >`(select string_agg(r.name, ',' order by r.name) from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = users.id)`
+      : sql<
+          string | null
+        >`(select group_concat(name, ',') from (select r.name from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = users.id order by r.name))`
+  ).as('role_names');
+}
+
+function splitRoleNames(joined: string | null): string[] {
+  return joined ? joined.split(',').sort() : [];
+}
+
 const nameSort = (displayName: string | null | undefined) => (displayName ?? '').normalize('NFKC').toLowerCase();
 
 export class UserService {
   private readonly db: Kysely<DB>;
+  private readonly dialect: Database['dialect'];
 
   constructor(
     database: Database,
@@ -140,50 +161,63 @@ export class UserService {
     private readonly roles: RoleService,
   ) {
     this.db = database.db;
+    this.dialect = database.dialect;
   }
 
   async get(tenant: Tenant, id: string): Promise<UserView> {
-    const row = await this.row(this.db, tenant, id);
-    const roles = await this.roles.namesForUsers(tenant.id, [row.id]);
-    return userView(row, roles.get(row.id) ?? []);
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll('users')
+      .select(roleNamesOf(this.dialect))
+      .where('users.tenant_id', '=', tenant.id)
+      .where('users.id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw notFound('user_not_found', `No user ${id} in tenant "${tenant.slug}"`);
+    return userView(row, splitRoleNames(row.role_names));
   }
 
   async list(tenant: Tenant, query: z.output<typeof listUsersQuerySchema>) {
     const sort = parseSort(query.sort, sortFields, 'email');
     const cursor = decodeCursor(query.cursor, sort);
-    let q = this.db.selectFrom('users').selectAll('users').where('users.tenant_id', '=', tenant.id);
+    const roleId =
+      query.role === undefined ? undefined : (await this.roles.byNames(this.db, tenant, [query.role]))[0]?.id;
+    /** One tenant's users with the filters, optionally within a prefix range of a column. */
+    const filtered = (range?: { column: 'users.email' | 'users.name_sort'; prefix: string }) => {
+      let q = this.db.selectFrom('users').where('users.tenant_id', '=', tenant.id);
+      if (range) {
+        q = q.where(range.column, '>=', range.prefix).where(range.column, '<', prefixUpperBound(range.prefix));
+      }
+      if (query.status !== undefined) q = q.where('users.status', '=', query.status);
+      if (roleId !== undefined) {
+        q = q.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('user_roles')
+              .select('user_roles.user_id')
+              .whereRef('user_roles.user_id', '=', 'users.id')
+              .where('user_roles.role_id', '=', roleId),
+          ),
+        );
+      }
+      return q;
+    };
+    const take = query.limit + 1;
+    let q = filtered().selectAll('users').select(roleNamesOf(this.dialect));
     if (query.q !== undefined) {
+      // Email prefix OR name prefix: each range walks its own index and keeps its first
+      // `take` rows in the list's order; the page is the first `take` of both. An OR over the
+      // two ranges would make the planner scan one index and filter thousands of rows.
       const prefix = query.q.trim().normalize('NFKC').toLowerCase();
-      const upper = prefixUpperBound(prefix);
-      q = q.where((eb) =>
-        eb.or([
-          eb.and([eb('users.email', '>=', prefix), eb('users.email', '<', upper)]),
-          eb.and([eb('users.name_sort', '>=', prefix), eb('users.name_sort', '<', upper)]),
-        ]),
+      const branch = (column: 'users.email' | 'users.name_sort') =>
+        applyKeyset(filtered({ column, prefix }).select('users.id'), sort, 'users.id', cursor).limit(take);
+      q = q.where('users.id', 'in', (eb) =>
+        eb
+          .selectFrom(branch('users.email').as('by_email'))
+          .select('by_email.id')
+          .union(eb.selectFrom(branch('users.name_sort').as('by_name')).select('by_name.id')),
       );
     }
-    if (query.status !== undefined) q = q.where('users.status', '=', query.status);
-    if (query.role !== undefined) {
-      const [role] = await this.roles.byNames(this.db, tenant, [query.role]);
-      const roleId = role?.id ?? '';
-      q = q.where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('user_roles')
-            .select('user_roles.user_id')
-            .whereRef('user_roles.user_id', '=', 'users.id')
-            .where('user_roles.role_id', '=', roleId),
-        ),
-      );
-    }
-    const rows = await applyKeyset(q, sort, 'users.id', cursor)
-      .limit(query.limit + 1)
-      .execute();
-    const page = rows.slice(0, query.limit);
-    const roles = await this.roles.namesForUsers(
-      tenant.id,
-      page.map((r) => r.id),
-    );
+    const rows = await applyKeyset(q, sort, 'users.id', cursor).limit(take).execute();
     const field = sort.field.replace(/^-/, '') as keyof typeof sortFields;
     return toPage(
       rows,
@@ -191,7 +225,7 @@ export class UserService {
       sort,
       sortValue[field],
       (r) => r.id,
-      (r) => userView(r, roles.get(r.id) ?? []),
+      (r) => userView(r, splitRoleNames(r.role_names)),
     );
   }
 

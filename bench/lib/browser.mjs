@@ -1,0 +1,167 @@
+/**
+ * Just enough of a browser to drive the sign-in pages over HTTP: a cookie jar (name + path,
+ * as the server sets them), manual redirects, and the sign-in form's hidden fields. The
+ * benchmark's own copy of packages/server/test/helpers/browser.ts, in plain JavaScript.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+export class CookieJar {
+  cookies = new Map();
+
+  store(res) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = '', ...attrs] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const path =
+        attrs
+          .map((a) => a.trim())
+          .find((a) => a.toLowerCase().startsWith('path='))
+          ?.slice(5) ?? '/';
+      const expired =
+        attrs.some((a) => /^max-age=0$/i.test(a.trim())) || attrs.some((a) => /expires=Thu, 01 Jan 1970/i.test(a));
+      const key = `${name};${path}`;
+      if (expired || value === '') this.cookies.delete(key);
+      else this.cookies.set(key, { name, value, path });
+    }
+  }
+
+  header(url) {
+    const out = [];
+    for (const c of this.cookies.values()) {
+      const prefix = c.path.endsWith('/') ? c.path : `${c.path}/`;
+      if (url.pathname === c.path || url.pathname.startsWith(prefix)) out.push(`${c.name}=${c.value}`);
+    }
+    return out.join('; ');
+  }
+
+  /** A second jar holding the same cookies: another tab of the same signed-in browser. */
+  clone() {
+    const copy = new CookieJar();
+    for (const [k, v] of this.cookies) copy.cookies.set(k, { ...v });
+    return copy;
+  }
+}
+
+export class Browser {
+  constructor(jar = new CookieJar()) {
+    this.jar = jar;
+  }
+
+  /**
+   * GET (or POST a form) and follow redirects until an answer that is not a redirect, or a
+   * URL `stopAt` accepts (the client's redirect URI: never fetched). Returns the last URL,
+   * its status (0 when stopped) and body.
+   */
+  async go(start, { method = 'GET', form, stopAt } = {}) {
+    let url = new URL(start);
+    let body = form ? new URLSearchParams(form).toString() : undefined;
+    for (let hops = 0; hops < 20; hops++) {
+      if (stopAt?.(url)) return { url, status: 0, html: '' };
+      const headers = { cookie: this.jar.header(url) };
+      if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+      const res = await fetch(url, { method, headers, body, redirect: 'manual' });
+      this.jar.store(res);
+      const location = res.headers.get('location');
+      if (res.status >= 300 && res.status < 400 && location) {
+        await res.arrayBuffer();
+        url = new URL(location, url);
+        method = 'GET';
+        body = undefined;
+        continue;
+      }
+      return { url, status: res.status, html: await res.text() };
+    }
+    throw new Error(`too many redirects from ${start}`);
+  }
+
+  /** Submits the first form on `page` with its hidden fields plus `fields`. */
+  submit(page, fields, { stopAt } = {}) {
+    const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/.exec(page.html);
+    if (!form?.[1]) throw new Error(`no form on ${page.url} (${page.status}): ${page.html.slice(0, 300)}`);
+    const hidden = {};
+    for (const m of (form[2] ?? '').matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) {
+      hidden[m[1]] = decodeEntities(m[2] ?? '');
+    }
+    return this.go(new URL(decodeEntities(form[1]), page.url), {
+      method: 'POST',
+      form: { ...hidden, ...fields },
+      stopAt,
+    });
+  }
+}
+
+function decodeEntities(s) {
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/** `Authorization` header value for HTTP Basic client authentication (RFC 6749 2.3.1). */
+export function basicAuth(id, secret) {
+  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
+
+/**
+ * One authorization code flow of a confidential web client: authorization request with PKCE
+ * (S256), the sign-in form when the browser has no session (then `credentials` are needed),
+ * the redirect back, and the code exchanged at the token endpoint. Throws on any deviation.
+ */
+export async function codeFlow(browser, { issuer, client, redirectUri, scope, credentials }) {
+  const verifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(12).toString('base64url');
+  const auth = new URL(`${issuer}/auth`);
+  auth.search = new URLSearchParams({
+    client_id: client.id,
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    scope,
+    prompt: 'consent',
+    state,
+    nonce: randomBytes(12).toString('base64url'),
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  }).toString();
+  const stopAt = (u) => u.href.startsWith(redirectUri);
+  let page = await browser.go(auth, { stopAt });
+  let signedIn = false;
+  if (!stopAt(page.url)) {
+    if (page.status !== 200 || !page.html.includes('Sign in')) {
+      throw new Error(
+        `expected the sign-in page at ${page.url}, got ${page.status}: ${(/role="alert">([^<]*)/.exec(page.html)?.[1] ?? page.html).slice(0, 300)}`,
+      );
+    }
+    if (!credentials) throw new Error('the browser has no session and no credentials were given');
+    page = await browser.submit(page, { email: credentials.email, password: credentials.password }, { stopAt });
+    signedIn = true;
+    if (!stopAt(page.url)) {
+      throw new Error(`sign-in did not come back to the client: ${page.url} ${page.status} ${page.html.slice(0, 300)}`);
+    }
+  }
+  const code = page.url.searchParams.get('code');
+  if (!code || page.url.searchParams.get('state') !== state) {
+    throw new Error(`no code or wrong state in the redirect: ${page.url}`);
+  }
+  const res = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: basicAuth(client.id, client.secret),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    }).toString(),
+  });
+  const tokens = await res.json();
+  if (res.status !== 200 || !tokens.access_token) {
+    throw new Error(`code exchange answered ${res.status}: ${JSON.stringify(tokens).slice(0, 300)}`);
+  }
+  return { tokens, signedIn };
+}

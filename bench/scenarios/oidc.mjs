@@ -1,0 +1,537 @@
+/**
+ * Scenario "oidc" (issue 3): the token endpoint and the sign-in pages under load, beside the
+ * two limits they cannot beat on this machine, measured in the same run:
+ *
+ * - client credentials grants/s (a service client, HTTP Basic);
+ * - refresh grants/s: refresh tokens rotate and a replayed one revokes its whole grant, so
+ *   every request spends a fresh token from a pool minted by authorization code flows (one
+ *   sign-in, then the browser session), and each answer's new token goes back to the pool;
+ * - complete password sign-ins/s: authorize → sign-in form → code → token, each flow with
+ *   its own cookie jar, by a small concurrent driver;
+ * - the limits: argon2id hashes/s at the server's parameters (2 at a time, in this process,
+ *   the server idle) and ES256 signatures/s (node:crypto, one thread).
+ */
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { join } from 'node:path';
+import { hash } from '@node-rs/argon2';
+import { Browser, basicAuth, codeFlow } from '../lib/browser.mjs';
+import { cpuSnapshot, cpuUsage } from '../lib/cpu.mjs';
+import { failures, measureLoad, printCpu } from '../lib/load.mjs';
+import { logTail, rssMb, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
+
+export const targets = {
+  clientCredentialsRps: 2000,
+  refreshRps: 800,
+  /** Complete sign-ins/s as a share of the argon2id hashes/s measured in the same run. */
+  signInsPerArgon2: 0.8,
+};
+
+/** Keycloak's sizing guide (for scale, not a target): per vCPU. */
+export const keycloakPerVcpu = { clientCredentials: 120, passwordSignIns: 15 };
+
+/** The server's parameters (packages/server/src/passwords/hash.ts); 2 = Argon2id. */
+const argon2Params = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+const TENANT = 'bench';
+const REDIRECT_URI = 'http://127.0.0.1:9/callback';
+const SCOPE = 'openid email profile offline_access';
+const USERS = 8;
+const MINT_TABS = 4;
+const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
+const quantile = (sorted, q) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
+
+export function mark(ok) {
+  return ok ? '✓ pass' : '✗ MISS';
+}
+
+/** A load run counts only if it completed requests and every one of them succeeded. */
+export function valid(r) {
+  return r !== undefined && r.requests > 0 && failures(r) === 0;
+}
+
+/**
+ * @param {object} o
+ * @param {{dialect: string, url: string, dataDir: string}} o.database a fresh, empty database
+ * @param {number} o.seconds measured seconds per autocannon run
+ * @param {number[]} o.connections candidate connection counts; the best is kept
+ * @param {number} o.signInSeconds measured seconds of the sign-in driver
+ * @param {number} o.signInConcurrency concurrent sign-in flows
+ * @param {string} o.logDir where server logs go
+ * @param {(phase: string) => string[]} [o.nodeArgsFor] node flags for the server of a phase
+ *   (--cpu-prof); when given, each load phase gets its own server process, so its own profile
+ * @param {string[]} [o.loads] which loads to run: client-credentials, refresh, sign-in (default all)
+ * @param {(line: string) => void} o.print
+ */
+export async function oidcScenario({
+  database,
+  seconds,
+  connections,
+  signInSeconds,
+  signInConcurrency,
+  logDir,
+  nodeArgsFor,
+  loads = ['client-credentials', 'refresh', 'sign-in'],
+  print,
+}) {
+  const apiKey = `lk_${randomBytes(32).toString('base64url')}`;
+  const logFile = join(logDir, `server-oidc-${database.dialect}.log`);
+  const servers = [];
+  const start = async (phase) => {
+    const s = await spawnServer({
+      databaseUrl: database.url,
+      dataDir: database.dataDir,
+      apiKey,
+      logFile,
+      nodeArgs: phase ? (nodeArgsFor?.(phase) ?? []) : [],
+    });
+    servers.push(s);
+    await waitReady(s);
+    return s;
+  };
+  const figures = { dialect: database.dialect };
+  let server;
+  /** With profiling, a fresh server per load phase (its own profile); else one server throughout. */
+  const serverFor = async (phase) => {
+    if (!nodeArgsFor) return server;
+    if (server) await stopServer(server);
+    server = await start(phase);
+    return server;
+  };
+  try {
+    // Setup: a tenant, a service client, a first-party web client and a few users with passwords.
+    let t = performance.now();
+    server = await start();
+    const api = adminApi(server.url, apiKey);
+    await api('POST', '/api/v1/tenants', { slug: TENANT, displayName: 'Benchmark Inc.' });
+    const service = await api('POST', `/api/v1/tenants/${TENANT}/clients`, { kind: 'service', name: 'Bench service' });
+    const web = await api('POST', `/api/v1/tenants/${TENANT}/clients`, {
+      kind: 'web',
+      name: 'Bench web app',
+      redirectUris: [REDIRECT_URI],
+      firstParty: true,
+    });
+    const serviceClient = { id: service.clientId, secret: service.clientSecret };
+    const webClient = { id: web.clientId, secret: web.clientSecret };
+    const people = Array.from({ length: USERS }, (_, i) => ({
+      email: `signin${i}@bench.example`,
+      password: `bench password ${i} ${randomBytes(6).toString('hex')}`,
+    }));
+    for (let i = 0; i < people.length; i += 2) {
+      await Promise.all(
+        people.slice(i, i + 2).map((p) =>
+          api('POST', `/api/v1/tenants/${TENANT}/users`, {
+            email: p.email,
+            password: p.password,
+            displayName: p.email.split('@')[0],
+            emailVerified: true,
+          }),
+        ),
+      );
+    }
+    print(
+      `  setup: tenant, a service client, a first-party web client and ${USERS} users with passwords in ${fmt(performance.now() - t)} ms`,
+    );
+
+    // The limits, with the server up and idle.
+    const idle = server;
+    await new Promise((r) => setTimeout(r, 500));
+    const argonSeconds = 5;
+    let before = cpuSnapshot(idle.pid);
+    figures.argon2 = await argon2Rate(argonSeconds, 2);
+    figures.argon2.cpu = cpuUsage(before, cpuSnapshot(idle.pid));
+    print(
+      `  limit: argon2id (m=19456, t=2, p=1), 2 at a time in the bench process: ${fmt(figures.argon2.rate, 1)} hashes/s (${figures.argon2.hashes} in ${fmt(figures.argon2.seconds, 1)} s; one hash ${fmt(figures.argon2.meanMs, 1)} ms on average)`,
+    );
+    printLimitCpu(figures.argon2.cpu, print);
+    before = cpuSnapshot(idle.pid);
+    figures.es256 = es256Rate(3);
+    figures.es256.cpu = cpuUsage(before, cpuSnapshot(idle.pid));
+    print(
+      `  limit: ES256 signatures (node:crypto, P-256, one thread): ${fmt(figures.es256.rate)} signatures/s (${fmt(figures.es256.signatures)} in ${fmt(figures.es256.seconds, 1)} s)`,
+    );
+    printLimitCpu(figures.es256.cpu, print);
+    print(
+      `  for scale, Keycloak's sizing guide budgets one vCPU per ${keycloakPerVcpu.clientCredentials} client-credentials grants/s and per ${keycloakPerVcpu.passwordSignIns} password sign-ins/s (≈ ${2 * keycloakPerVcpu.clientCredentials} and ${2 * keycloakPerVcpu.passwordSignIns} on 2 vCPUs)`,
+    );
+
+    // Client credentials.
+    if (loads.includes('client-credentials')) {
+      const s = await serverFor('client-credentials');
+      const issuerNow = `${s.url}/t/${TENANT}`;
+      await sanityClientCredentials(issuerNow, serviceClient);
+      const load = {
+        url: s.url,
+        serverPid: s.pid,
+        request: {
+          method: 'POST',
+          path: `/t/${TENANT}/token`,
+          headers: {
+            authorization: basicAuth(serviceClient.id, serviceClient.secret),
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: 'grant_type=client_credentials',
+        },
+        verifyBody: (body) => body.includes('"access_token"'),
+      };
+      figures.clientCredentials = await measureLoad(
+        'client credentials: POST /t/{slug}/token grant_type=client_credentials',
+        load,
+        connections,
+        seconds,
+        print,
+      );
+      const r = figures.clientCredentials;
+      print(
+        `    → ${fmt(r.rps)} grants/s  ${mark(valid(r) && r.rps >= targets.clientCredentialsRps)} (target ≥ ${fmt(targets.clientCredentialsRps)}/s; Keycloak ≈ ${fmt(2 * keycloakPerVcpu.clientCredentials)}/s on 2 vCPUs), p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`,
+      );
+    }
+
+    // Refresh: a pool of unused refresh tokens, minted by code flows.
+    if (loads.includes('refresh')) {
+      const s = await serverFor('refresh');
+      const issuerNow = `${s.url}/t/${TENANT}`;
+      const pool = new RefreshPool({ issuer: issuerNow, client: webClient, people });
+      t = performance.now();
+      await pool.fill(3 * Math.max(...connections));
+      print(
+        `  refresh pool: ${pool.tokens.length} refresh tokens minted in ${fmt((performance.now() - t) / 1000, 1)} s (${MINT_TABS} browsers, each signed in once, then authorizing on its session)`,
+      );
+      const load = {
+        url: s.url,
+        serverPid: s.pid,
+        request: {
+          method: 'POST',
+          path: `/t/${TENANT}/token`,
+          headers: {
+            authorization: basicAuth(webClient.id, webClient.secret),
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: '',
+          setupRequest(req) {
+            req.body = `grant_type=refresh_token&refresh_token=${encodeURIComponent(pool.take())}`;
+            return req;
+          },
+          onResponse(status, body) {
+            if (status === 200) pool.giveBack(body);
+          },
+        },
+        verifyBody: (body) => body.includes('"access_token"') && body.includes('"refresh_token"'),
+      };
+      figures.refresh = await measureLoad(
+        'refresh: POST /t/{slug}/token grant_type=refresh_token (each token used once)',
+        load,
+        connections,
+        seconds,
+        print,
+        {
+          // In-flight tokens are lost when a run stops: top the pool up before each run.
+          beforeRun: (c) => pool.fill(2 * c + 20),
+        },
+      );
+      const r = figures.refresh;
+      figures.refresh.pool = { minted: pool.minted, fedBack: pool.fedBack, empty: pool.empty };
+      if (pool.empty > 0) {
+        print(`    !! the pool ran dry ${pool.empty} times (those requests sent a dummy token and failed)`);
+      }
+      print(
+        `    → ${fmt(r.rps)} grants/s  ${mark(valid(r) && r.rps >= targets.refreshRps)} (target ≥ ${fmt(targets.refreshRps)}/s), p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms; pool: ${pool.minted} minted, ${fmt(pool.fedBack)} fed back`,
+      );
+    }
+
+    // Complete password sign-ins, each a fresh browser.
+    if (loads.includes('sign-in')) {
+      const s = await serverFor('sign-in');
+      const issuerNow = `${s.url}/t/${TENANT}`;
+      const flow = { issuer: issuerNow, client: webClient, redirectUri: REDIRECT_URI, scope: SCOPE };
+      print(
+        `  password sign-ins: ${signInConcurrency} concurrent flows, each a new cookie jar: GET /auth → sign-in form → POST …/login → redirects → code → POST /token; ${USERS} users in turn`,
+      );
+      const warm = await signInDriver({ flow, people, concurrency: signInConcurrency, seconds: 2 });
+      if (warm.failed > 0)
+        print(`    !! ${warm.failed} sign-ins failed during the warm-up (first: ${warm.firstError})`);
+      before = cpuSnapshot(s.pid);
+      const r = await signInDriver({ flow, people, concurrency: signInConcurrency, seconds: signInSeconds });
+      r.cpu = cpuUsage(before, cpuSnapshot(s.pid));
+      figures.signIns = r;
+      print(
+        `    ${fmt(r.completed)} sign-ins in ${fmt(r.seconds, 1)} s: ${fmt(r.rps, 1)} sign-ins/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, max ${fmt(r.max)} ms, failed ${r.failed}${r.firstError ? ` (first: ${r.firstError})` : ''}`,
+      );
+      printCpu(r.cpu, print);
+      const ratio = figures.argon2.rate > 0 ? r.rps / figures.argon2.rate : 0;
+      figures.signIns.perArgon2 = ratio;
+      print(
+        `    → ${fmt(r.rps, 1)} sign-ins/s = ${fmt(ratio, 2)} × the argon2id rate  ${mark(r.failed === 0 && r.completed > 0 && ratio >= targets.signInsPerArgon2)} (target ≥ ${targets.signInsPerArgon2} × ${fmt(figures.argon2.rate, 1)} = ${fmt(targets.signInsPerArgon2 * figures.argon2.rate, 1)}/s; Keycloak ≈ ${2 * keycloakPerVcpu.passwordSignIns}/s on 2 vCPUs)`,
+      );
+    }
+
+    figures.rssAfterLoadMb = rssMb(server.pid);
+    print(`  RSS after load: ${fmt(figures.rssAfterLoadMb, 1)} MB (for information)`);
+    const exit = await stopServer(server);
+    figures.shutdown = exit;
+    if (exit.code !== 0)
+      print(`  !! the server exited with ${exit.code ?? exit.signal} on SIGTERM:\n${logTail(server)}`);
+    return figures;
+  } finally {
+    await Promise.all(servers.map((s) => stopServer(s, { graceMs: 5000 })));
+  }
+}
+
+function printLimitCpu(cpu, print) {
+  print(
+    `    CPU (% of one core): bench process ${cpu.loadGeneratorPct}%, server (idle) ${cpu.serverPct}%, postgres ${cpu.postgresPct}%, other processes ${cpu.otherPct}%`,
+  );
+  if (cpu.otherPct > 15) print(`    !! other processes used ${cpu.otherPct}% of a core: this limit is understated`);
+}
+
+/** Admin API calls that must succeed: anything but 2xx throws with the answer. */
+function adminApi(base, apiKey) {
+  return async (method, path, body) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+}
+
+async function sanityClientCredentials(issuer, client) {
+  const res = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: basicAuth(client.id, client.secret),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials',
+  });
+  const body = await res.json();
+  if (res.status !== 200 || typeof body.access_token !== 'string') {
+    throw new Error(`client credentials answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+  }
+}
+
+/**
+ * Unused refresh tokens, minted by code flows in a few "tabs" that each sign in once
+ * (argon2id) and then run further authorization requests on their session cookie: no form, a
+ * new code each time, a new refresh token. A tab runs one flow at a time: oidc-provider
+ * renews the session id at the end of every interaction, so two flows cannot share a session.
+ * Tokens come out once (`take`) and the rotated ones go back in (`giveBack`).
+ */
+class RefreshPool {
+  tokens = [];
+  minted = 0;
+  fedBack = 0;
+  empty = 0;
+  tabs = [];
+
+  constructor({ issuer, client, people }) {
+    this.flow = { issuer, client, redirectUri: REDIRECT_URI, scope: SCOPE };
+    this.people = people;
+  }
+
+  take() {
+    const token = this.tokens.shift();
+    if (token !== undefined) return token;
+    this.empty++;
+    return 'pool-ran-dry';
+  }
+
+  giveBack(body) {
+    try {
+      const token = JSON.parse(body).refresh_token;
+      if (typeof token === 'string') {
+        this.tokens.push(token);
+        this.fedBack++;
+      }
+    } catch {
+      // a body that is not JSON counts as a mismatch in the load figures
+    }
+  }
+
+  async fill(atLeast) {
+    let left = atLeast - this.tokens.length;
+    if (left <= 0) return;
+    const tab = async (i) => {
+      let browser = this.tabs[i];
+      if (!browser) {
+        browser = new Browser();
+        const person = this.people[i % this.people.length];
+        const { tokens, signedIn } = await codeFlow(browser, { ...this.flow, credentials: person });
+        if (!signedIn) throw new Error('the first code flow of a new browser did not show the sign-in form');
+        this.tabs[i] = browser;
+        this.add(tokens);
+        left--;
+      }
+      while (left > 0) {
+        left--;
+        const { tokens, signedIn } = await codeFlow(browser, this.flow);
+        if (signedIn) throw new Error('a signed-in browser was asked to sign in again');
+        this.add(tokens);
+      }
+    };
+    await Promise.all(Array.from({ length: MINT_TABS }, (_, i) => tab(i)));
+  }
+
+  add(tokens) {
+    if (typeof tokens.refresh_token !== 'string') {
+      throw new Error(`the code exchange gave no refresh token: ${JSON.stringify(tokens).slice(0, 300)}`);
+    }
+    this.tokens.push(tokens.refresh_token);
+    this.minted++;
+  }
+}
+
+/** `concurrency` loops of complete sign-ins (a new browser each) for `seconds`. */
+async function signInDriver({ flow, people, concurrency, seconds }) {
+  const durations = [];
+  let failed = 0;
+  let firstError;
+  let next = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  const loop = async () => {
+    while (performance.now() < end) {
+      const person = people[next++ % people.length];
+      const started = performance.now();
+      try {
+        const { signedIn } = await codeFlow(new Browser(), { ...flow, credentials: person });
+        if (!signedIn) throw new Error('a new browser got a code without signing in');
+        durations.push(performance.now() - started);
+      } catch (err) {
+        failed++;
+        firstError ??= err instanceof Error ? err.message.slice(0, 300) : String(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  const elapsed = (performance.now() - t0) / 1000;
+  const sorted = durations.sort((a, b) => a - b);
+  return {
+    concurrency,
+    seconds: elapsed,
+    completed: sorted.length,
+    failed,
+    firstError,
+    rps: sorted.length / elapsed,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    max: sorted.at(-1) ?? 0,
+  };
+}
+
+/** argon2id hashes/s with `concurrency` hashes in flight (libuv threads), for `seconds`. */
+async function argon2Rate(seconds, concurrency) {
+  let hashes = 0;
+  let busyMs = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  const loop = async () => {
+    while (performance.now() < end) {
+      const started = performance.now();
+      await hash(`correct horse battery staple ${hashes}`, argon2Params);
+      busyMs += performance.now() - started;
+      hashes++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  const elapsed = (performance.now() - t0) / 1000;
+  return { concurrency, hashes, seconds: elapsed, rate: hashes / elapsed, meanMs: busyMs / hashes };
+}
+
+/** ES256 signatures/s of a JWT-sized input, synchronously on this thread, for `seconds`. */
+function es256Rate(seconds) {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const input = Buffer.from(
+    `${Buffer.from('{"alg":"ES256","typ":"at+jwt","kid":"k1"}').toString('base64url')}.${randomBytes(300).toString('base64url')}`,
+  );
+  let signatures = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  while (performance.now() < end) {
+    for (let i = 0; i < 100; i++) sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    signatures += 100;
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  return { signatures, seconds: elapsed, rate: signatures / elapsed };
+}
+
+/** Rows of the summary table: [label, target, figure of one dialect's result]. */
+export function summaryRows(withMark) {
+  const load = (r, name, f) => (r[name] ? f(r[name]) : 'not run');
+  const kc = keycloakPerVcpu;
+  return [
+    ['argon2id hashes/s (2 at a time)', 'limit', (r) => fmt(r.argon2.rate, 1)],
+    ['ES256 signatures/s (1 thread)', 'limit', (r) => fmt(r.es256.rate)],
+    [
+      'client credentials grants/s',
+      `≥ ${fmt(targets.clientCredentialsRps)} (Keycloak ≈ ${2 * kc.clientCredentials})`,
+      (r) =>
+        load(r, 'clientCredentials', (l) => withMark(fmt(l.rps), valid(l) && l.rps >= targets.clientCredentialsRps)),
+    ],
+    [
+      'client credentials p50 / p99',
+      '',
+      (r) => load(r, 'clientCredentials', (l) => `${fmt(l.p50, 1)} / ${fmt(l.p99, 1)} ms`),
+    ],
+    [
+      'refresh grants/s',
+      `≥ ${fmt(targets.refreshRps)}`,
+      (r) => load(r, 'refresh', (l) => withMark(fmt(l.rps), valid(l) && l.rps >= targets.refreshRps)),
+    ],
+    ['refresh p50 / p99', '', (r) => load(r, 'refresh', (l) => `${fmt(l.p50, 1)} / ${fmt(l.p99, 1)} ms`)],
+    [
+      'password sign-ins/s',
+      `≥ ${targets.signInsPerArgon2} × argon2id (Keycloak ≈ ${2 * kc.passwordSignIns})`,
+      (r) =>
+        load(r, 'signIns', (l) =>
+          withMark(
+            `${fmt(l.rps, 1)} (${fmt(l.perArgon2, 2)} ×)`,
+            l.failed === 0 && l.completed > 0 && l.perArgon2 >= targets.signInsPerArgon2,
+          ),
+        ),
+    ],
+    ['password sign-in p50 / p99', '', (r) => load(r, 'signIns', (l) => `${fmt(l.p50)} / ${fmt(l.p99)} ms`)],
+    [
+      'failed (cc, refresh, sign-ins)',
+      '0',
+      (r) => {
+        const n = [
+          r.clientCredentials ? failures(r.clientCredentials) : 0,
+          r.refresh ? failures(r.refresh) : 0,
+          r.signIns ? r.signIns.failed : 0,
+        ];
+        return withMark(
+          n.join(', '),
+          n.every((x) => x === 0),
+        );
+      },
+    ],
+    [
+      'connections (cc, refresh), flows',
+      '',
+      (r) =>
+        [r.clientCredentials?.connections ?? '–', r.refresh?.connections ?? '–', r.signIns?.concurrency ?? '–'].join(
+          ', ',
+        ),
+    ],
+    [
+      'server CPU / its main thread (cc; refresh; sign-ins)',
+      '',
+      (r) =>
+        [r.clientCredentials?.cpu, r.refresh?.cpu, r.signIns?.cpu]
+          .map((c) => (c ? `${c.serverPct}% / ${c.serverMainThreadPct}%` : '–'))
+          .join('; '),
+    ],
+    [
+      'CPU of other procs (argon2, cc, refresh, sign-ins)',
+      '',
+      (r) =>
+        [r.argon2?.cpu, r.clientCredentials?.cpu, r.refresh?.cpu, r.signIns?.cpu]
+          .map((c) => (c ? `${c.otherPct}%` : '–'))
+          .join(', '),
+    ],
+  ];
+}

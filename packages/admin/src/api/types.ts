@@ -1,0 +1,183 @@
+/**
+ * Shapes of the admin API (see packages/server/openapi.json, the source of truth).
+ * Keep these in step with the server's zod schemas; only what the console reads is typed.
+ */
+
+/** Every list answers `{ items, nextCursor }`; `nextCursor` is null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface TenantSettings {
+  selfRegistration: boolean;
+  passwordMinLength: number;
+  lifetimes: {
+    accessTokenSeconds: number;
+    refreshTokenIdleSeconds: number;
+    refreshTokenAbsoluteSeconds: number;
+    sessionIdleSeconds: number;
+    sessionAbsoluteSeconds: number;
+  };
+  lockout: { maxFailures: number; durationSeconds: number };
+  allowedOrigins: string[];
+  keyRotationDays: number | null;
+  branding: { logoUrl: string | null; primaryColor: string; loginMessage: string | null };
+}
+
+export interface Tenant {
+  id: string;
+  slug: string;
+  displayName: string;
+  settings: TenantSettings;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export interface TenantStats {
+  users: number;
+  activeSessions: number;
+  signIns24h: number;
+  failures24h: number;
+  /** The last 24 hours, one entry per hour, oldest first. */
+  series: { hour: string; signIns: number; failures: number }[];
+}
+
+export type UserStatus = 'active' | 'disabled';
+
+export interface User {
+  id: string;
+  email: string;
+  emailVerified: boolean;
+  displayName: string | null;
+  status: UserStatus;
+  attributes: Record<string, unknown>;
+  roles: string[];
+  hasPassword: boolean;
+  createdAt: string;
+  updatedAt: string;
+  lastLoginAt: string | null;
+  version: number;
+}
+
+export interface Session {
+  id: string;
+  signedInAt: string | null;
+  expiresAt: string | null;
+  /** client_ids the session has signed in to */
+  clients: string[];
+}
+
+export const PERMISSIONS = [
+  'tenant:read',
+  'tenant:write',
+  'users:read',
+  'users:write',
+  'roles:read',
+  'roles:write',
+  'api_keys:read',
+  'api_keys:write',
+  'audit:read',
+  'clients:read',
+  'clients:write',
+  'apis:read',
+  'apis:write',
+  'keys:read',
+  'keys:write',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export interface Role {
+  id: string;
+  name: string;
+  description: string;
+  permissions: Permission[];
+  builtin: boolean;
+  createdAt: string;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  roles: string[];
+  /** The first characters of the secret, to recognise it */
+  prefix: string;
+  createdBy: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export interface CreatedApiKey extends ApiKey {
+  /** Shown this once, stored only as a hash */
+  secret: string;
+}
+
+export type ClientKind = 'web' | 'spa' | 'native' | 'service';
+
+export interface Client {
+  id: string;
+  clientId: string;
+  kind: ClientKind;
+  name: string;
+  confidential: boolean;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  scopes: string[];
+  firstParty: boolean;
+  defaultApi: string | null;
+  accessTokenTtlSeconds: number | null;
+  refreshTokenIdleSeconds: number | null;
+  refreshTokenAbsoluteSeconds: number | null;
+  idTokenSigningAlg: 'ES256' | 'RS256';
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+  roles: string[];
+  builtin: boolean;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export interface ClientWithSecret extends Client {
+  /** Shown this once, stored only as a hash */
+  clientSecret: string;
+}
+
+export interface ResourceApi {
+  id: string;
+  /** The audience of its access tokens */
+  identifier: string;
+  name: string;
+  scopes: { name: string; description: string }[];
+  accessTokenTtlSeconds: number;
+  builtin: boolean;
+  createdAt: string | null;
+  updatedAt: string | null;
+  version: number;
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: 'ES256' | 'RS256';
+  status: 'next' | 'current' | 'previous';
+  createdAt: string;
+  activatedAt: string | null;
+  retiredAt: string | null;
+  publishedUntil: string | null;
+  publicJwk: Record<string, unknown>;
+}
+
+export interface AuditEvent {
+  id: string;
+  occurredAt: string;
+  /** Slug of the tenant the event belongs to */
+  tenant: string;
+  actor: { type: string; id: string | null };
+  action: string;
+  target: { type: string; id: string } | null;
+  outcome: 'success' | 'failure';
+  ip: string | null;
+  requestId: string | null;
+  details: Record<string, unknown> | null;
+}

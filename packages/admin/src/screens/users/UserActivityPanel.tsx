@@ -1,0 +1,108 @@
+import { Badge, Code, Paper, Text, Title, Tooltip } from '@mantine/core';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useMemo } from 'react';
+import { useApi } from '../../api/ApiProvider';
+import { type ApiError, tenantPath } from '../../api/client';
+import { queryKeys } from '../../api/queries';
+import type { AuditEvent, Page, User } from '../../api/types';
+import { useCurrentTenant } from '../../app/tenant';
+import { DataTable, type DataTableColumn, useCursorPager } from '../../components/DataTable';
+import { formatDateTime, formatRelative } from '../../components/format';
+
+/** Audit events about this user (`?target={userId}`), newest first. */
+export function UserActivityPanel({ user }: { user: User }) {
+  const api = useApi();
+  const { slug } = useCurrentTenant();
+  const pager = useCursorPager(user.id);
+  const events = useQuery<Page<AuditEvent>, ApiError>({
+    queryKey: queryKeys.audit(slug, { target: user.id, cursor: pager.cursor }),
+    queryFn: ({ signal }) =>
+      api.get<Page<AuditEvent>>(tenantPath(slug, '/audit-events'), {
+        query: { target: user.id, limit: 25, cursor: pager.cursor },
+        signal,
+      }),
+    placeholderData: keepPreviousData,
+  });
+
+  const columns = useMemo<DataTableColumn<AuditEvent>[]>(
+    () => [
+      {
+        key: 'occurredAt',
+        header: 'When',
+        hideable: false,
+        render: (e) => (
+          <Tooltip label={formatDateTime(e.occurredAt)}>
+            <span>{formatRelative(e.occurredAt)}</span>
+          </Tooltip>
+        ),
+      },
+      { key: 'action', header: 'Action', hideable: false, render: (e) => <Code>{e.action}</Code> },
+      {
+        key: 'outcome',
+        header: 'Outcome',
+        render: (e) => (
+          <Badge color={e.outcome === 'success' ? 'green' : 'red'} variant="light">
+            {e.outcome}
+          </Badge>
+        ),
+      },
+      {
+        key: 'actor',
+        header: 'By',
+        render: (e) => (
+          <Text size="xs" ff="monospace">
+            {e.actor.type}
+            {e.actor.id ? ` ${e.actor.id}` : ''}
+          </Text>
+        ),
+      },
+      { key: 'ip', header: 'IP', render: (e) => e.ip ?? '—' },
+      {
+        key: 'details',
+        header: 'Details',
+        defaultHidden: false,
+        render: (e) =>
+          e.details ? (
+            <Text
+              size="xs"
+              ff="monospace"
+              lineClamp={2}
+              style={{ wordBreak: 'break-all' }}
+              title={JSON.stringify(e.details)}
+            >
+              {JSON.stringify(e.details)}
+            </Text>
+          ) : (
+            '—'
+          ),
+      },
+    ],
+    [],
+  );
+
+  return (
+    <Paper withBorder p="lg" radius="md">
+      <Title order={2} size="h4" mb="sm">
+        Activity
+      </Title>
+      <DataTable
+        id="user-activity"
+        caption={`Audit events about ${user.email}`}
+        columns={columns}
+        rows={events.data?.items}
+        rowKey={(e) => e.id}
+        loading={events.isPending}
+        fetching={events.isPlaceholderData}
+        error={events.error}
+        onRetry={() => void events.refetch()}
+        page={{
+          number: pager.page,
+          hasNext: Boolean(events.data?.nextCursor),
+          onNext: () => pager.next(events.data?.nextCursor ?? null),
+          onPrevious: pager.previous,
+        }}
+        empty="Nothing recorded about this user yet."
+      />
+    </Paper>
+  );
+}
