@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import * as m0001 from './migrations/0001_core.js';
 import * as m0002 from './migrations/0002_oidc.js';
+import * as m0003 from './migrations/0003_user_search_index.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -15,6 +16,7 @@ type MigrationModule = { up: (db: AnyDb, ctx: MigrationContext) => Promise<void>
 const migrations: Record<string, MigrationModule> = {
   '0001_core': m0001,
   '0002_oidc': m0002,
+  '0003_user_search_index': m0003,
 };
 
 class InCodeMigrations implements MigrationProvider {

@@ -205,17 +205,22 @@ export class UserService {
     let q = filtered().selectAll('users').select(roleNamesOf(this.dialect));
     if (query.q !== undefined) {
       // Email prefix OR name prefix: each range walks its own index and keeps its first
-      // `take` rows in the list's order; the page is the first `take` of both. An OR over the
-      // two ranges would make the planner scan one index and filter thousands of rows.
+      // `take` rows in the list's order; the page is the first `take` of both, joined back to
+      // the rows. An OR over the two ranges would make the planner scan one index and filter
+      // thousands of rows.
       const prefix = query.q.trim().normalize('NFKC').toLowerCase();
       const branch = (column: 'users.email' | 'users.name_sort') =>
         applyKeyset(filtered({ column, prefix }).select('users.id'), sort, 'users.id', cursor).limit(take);
-      q = q.where('users.id', 'in', (eb) =>
-        eb
-          .selectFrom(branch('users.email').as('by_email'))
-          .select('by_email.id')
-          .union(eb.selectFrom(branch('users.name_sort').as('by_name')).select('by_name.id')),
-      );
+      const matches = this.db
+        .selectFrom(branch('users.email').as('by_email'))
+        .select('by_email.id')
+        .union(this.db.selectFrom(branch('users.name_sort').as('by_name')).select('by_name.id'));
+      q = this.db
+        .selectFrom(matches.as('m'))
+        .innerJoin('users', 'users.id', 'm.id')
+        .where('users.tenant_id', '=', tenant.id)
+        .selectAll('users')
+        .select(roleNamesOf(this.dialect));
     }
     const rows = await applyKeyset(q, sort, 'users.id', cursor).limit(take).execute();
     const field = sort.field.replace(/^-/, '') as keyof typeof sortFields;
