@@ -2,6 +2,8 @@
  * Opens the configured database: better-sqlite3 (WAL, foreign keys, synchronous=FULL) or
  * PostgreSQL through a `pg` pool. Nothing here runs at import time.
  */
+
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -79,7 +81,7 @@ export function openDatabase(database: Config['database']): Database {
   });
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingStatements(pool) }) });
   return {
     db,
     dialect: 'postgres',
@@ -91,6 +93,46 @@ export function openDatabase(database: Config['database']): Database {
       await db.destroy();
     },
   };
+}
+
+/**
+ * PostgreSQL parses and plans every unnamed query anew. Naming a query makes `pg` prepare it
+ * once per connection and reuse the plan, which on hot, short queries is much of the work.
+ * Only the first few hundred distinct SQL texts are named, so that ad-hoc SQL cannot make
+ * the server keep statements without bound.
+ */
+function preparingStatements(pool: PgModule.Pool): PgModule.Pool {
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (!name && names.size < 500 && text.length < 8000) {
+      name = `lk_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+  const patched = new WeakSet<object>();
+  const connect = pool.connect.bind(pool) as () => Promise<PgModule.PoolClient>;
+  return new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop !== 'connect') {
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return async () => {
+        const client = await connect();
+        if (!patched.has(client)) {
+          const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+          (client as unknown as { query: unknown }).query = (text: unknown, values?: unknown) => {
+            const name = typeof text === 'string' && Array.isArray(values) ? nameOf(text) : undefined;
+            return name ? query({ name, text, values }) : query(text, values);
+          };
+          patched.add(client);
+        }
+        return client;
+      };
+    },
+  });
 }
 
 /**
