@@ -23,7 +23,8 @@ export function PageHeader({
             {title}
           </Title>
           {description && (
-            <Text c="dimmed" size="sm">
+            // A div: descriptions hold badges and groups (divs), which a <p> may not contain.
+            <Text c="dimmed" size="sm" component="div">
               {description}
             </Text>
           )}

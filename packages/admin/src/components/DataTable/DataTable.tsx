@@ -11,17 +11,11 @@ import {
   UnstyledButton,
   VisuallyHidden,
 } from '@mantine/core';
-import {
-  IconArrowDown,
-  IconArrowsSort,
-  IconArrowUp,
-  IconChevronLeft,
-  IconChevronRight,
-  IconColumns,
-} from '@tabler/icons-react';
+import { IconArrowDown, IconArrowsSort, IconArrowUp, IconColumns } from '@tabler/icons-react';
 import { memo, type ReactNode, useCallback, useMemo, useRef } from 'react';
 import { ApiErrorAlert } from '../ApiErrorAlert';
 import { type ColumnPrefsColumn, useColumnPrefs } from './columnPrefs';
+import { PageButtons } from './PageButtons';
 
 export interface DataTableColumn<T> extends ColumnPrefsColumn {
   header: string;
@@ -211,33 +205,7 @@ export function DataTable<T>(props: DataTableProps<T>) {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      {page && (page.number > 1 || page.hasNext) && (
-        <Group justify="space-between" gap="sm">
-          <Text size="sm" c="dimmed" aria-live="polite">
-            Page {page.number}
-          </Text>
-          <Group gap="xs">
-            <Button
-              variant="default"
-              size="xs"
-              leftSection={<IconChevronLeft size={14} aria-hidden />}
-              onClick={page.onPrevious}
-              disabled={page.number <= 1}
-            >
-              Previous
-            </Button>
-            <Button
-              variant="default"
-              size="xs"
-              rightSection={<IconChevronRight size={14} aria-hidden />}
-              onClick={page.onNext}
-              disabled={!page.hasNext}
-            >
-              Next
-            </Button>
-          </Group>
-        </Group>
-      )}
+      {page && <PageButtons {...page} />}
     </Stack>
   );
 }

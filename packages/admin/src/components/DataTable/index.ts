@@ -1,3 +1,5 @@
 export { type ColumnPrefsColumn, useColumnPrefs } from './columnPrefs';
 export { DataTable, type DataTableColumn, type DataTablePage, type DataTableProps, nextSort } from './DataTable';
+export { PageButtons } from './PageButtons';
+export { cursorPage, pagedListProps } from './pagedList';
 export { useCursorPager } from './pager';

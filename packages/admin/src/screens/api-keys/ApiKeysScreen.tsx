@@ -1,17 +1,19 @@
-import { ActionIcon, Badge, Button, Code, Group, Text, Tooltip } from '@mantine/core';
+import { Badge, Code, Group, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconPlus, IconTrash } from '@tabler/icons-react';
+import { IconTrash } from '@tabler/icons-react';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { useSearchParams } from 'react-router';
 import { useApi } from '../../api/ApiProvider';
 import { type ApiError, tenantPath } from '../../api/client';
 import type { ApiKey, Page } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
+import { CreateButton } from '../../components/ActionButtons';
 import { ConfirmModal } from '../../components/ConfirmModal';
-import { DataTable, type DataTableColumn, useCursorPager } from '../../components/DataTable';
+import { DataTable, type DataTableColumn, pagedListProps, useCursorPager } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
+import { RowAction } from '../../components/RowAction';
+import { useSearchParam } from '../../components/useSearchParam';
 import { CreateApiKeyModal } from './CreateApiKeyModal';
 import { expiryState } from './expiry';
 import { apiKeySortFrom, apiKeysKey, apiKeysListQuery, DEFAULT_API_KEY_SORT } from './queries';
@@ -21,7 +23,7 @@ export default function ApiKeysScreen() {
   const api = useApi();
   const queryClient = useQueryClient();
   const { slug } = useCurrentTenant();
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useSearchParam();
   const sort = apiKeySortFrom(params.get('sort'));
   const pager = useCursorPager(`${slug}|${sort}`);
   const [creating, setCreating] = useState(false);
@@ -123,11 +125,13 @@ export default function ApiKeysScreen() {
         align: 'right',
         render: (k) => (
           <Group justify="flex-end">
-            <Tooltip label="Revoke">
-              <ActionIcon variant="subtle" color="red" aria-label={`Revoke ${k.name}`} onClick={() => setRevoking(k)}>
-                <IconTrash size={16} aria-hidden />
-              </ActionIcon>
-            </Tooltip>
+            <RowAction
+              tooltip="Revoke"
+              label={`Revoke ${k.name}`}
+              icon={IconTrash}
+              color="red"
+              onClick={() => setRevoking(k)}
+            />
           </Group>
         ),
       },
@@ -140,35 +144,16 @@ export default function ApiKeysScreen() {
       <PageHeader
         title="API keys"
         description="Credentials for scripts and services that call the admin API. A key holds roles in this tenant; its secret is shown once."
-        actions={
-          <Button leftSection={<IconPlus size={16} aria-hidden />} onClick={() => setCreating(true)}>
-            Create API key
-          </Button>
-        }
+        actions={<CreateButton onClick={() => setCreating(true)}>Create API key</CreateButton>}
       />
       <DataTable
         id="api-keys"
         caption="API keys"
         columns={columns}
-        rows={list.data?.items}
+        {...pagedListProps(list, pager)}
         rowKey={(k) => k.id}
-        loading={list.isPending}
-        fetching={list.isPlaceholderData}
-        error={list.error}
-        onRetry={() => void list.refetch()}
         sort={sort}
-        onSortChange={(s) => {
-          const next = new URLSearchParams(params);
-          if (s === DEFAULT_API_KEY_SORT) next.delete('sort');
-          else next.set('sort', s);
-          setParams(next, { replace: true });
-        }}
-        page={{
-          number: pager.page,
-          hasNext: Boolean(list.data?.nextCursor),
-          onNext: () => pager.next(list.data?.nextCursor ?? null),
-          onPrevious: pager.previous,
-        }}
+        onSortChange={(s) => setParam('sort', s === DEFAULT_API_KEY_SORT ? null : s)}
         empty="No API keys in this tenant."
         minWidth={820}
       />

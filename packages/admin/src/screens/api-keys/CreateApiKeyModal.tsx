@@ -10,7 +10,7 @@ import { useRolesQuery } from '../../api/queries';
 import type { CreatedApiKey } from '../../api/types';
 import { useConsoleConfig } from '../../app/config-context';
 import { useCurrentTenant } from '../../app/tenant';
-import { ApiErrorAlert } from '../../components/ApiErrorAlert';
+import { CreateFormFooter } from '../../components/CreateFormFooter';
 import { apiFieldErrors } from '../../components/fieldErrors';
 import { formatDateTime } from '../../components/format';
 import { SecretReveal } from '../../components/SecretReveal';
@@ -182,15 +182,7 @@ export function CreateApiKeyModal({ opened, onClose }: { opened: boolean; onClos
                 </Text>
               )}
             </Stack>
-            {other.length > 0 && <ApiErrorAlert error={null} extra={other} title="The key was not created" />}
-            <Group justify="flex-end">
-              <Button variant="default" onClick={close}>
-                Cancel
-              </Button>
-              <Button type="submit" loading={create.isPending}>
-                Create key
-              </Button>
-            </Group>
+            <CreateFormFooter what="key" other={other} onCancel={close} submitting={create.isPending} />
           </Stack>
         </form>
       )}

@@ -14,6 +14,7 @@ import { DurationInput } from '../../components/DurationInput';
 import { applyApiErrors } from '../../components/fieldErrors';
 import { formatDuration } from '../../components/format';
 import { StaleVersionNotice } from '../../components/StaleVersionNotice';
+import { showValues } from '../../components/useVersionedForm';
 import { focusFirstError } from '../shared/focusFirstError';
 import {
   type ApiFormValues,
@@ -59,12 +60,8 @@ export function ApiFormModal({
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset when opened or the API changes only
   useEffect(() => {
     if (!opened) return;
-    const values = current ? apiToForm(current) : emptyApiForm();
     version.current = current?.version ?? null;
-    form.setInitialValues(values);
-    form.setValues(values);
-    form.resetDirty(values);
-    form.clearErrors();
+    showValues(form, current ? apiToForm(current) : emptyApiForm());
     setOther([]);
     setStale(false);
   }, [opened, current?.id]);
@@ -107,12 +104,8 @@ export function ApiFormModal({
     setReloading(true);
     try {
       const fresh = await client.get<ResourceApi>(tenantPath(slug, `/apis/${encodeURIComponent(current.id)}`));
-      const values = apiToForm(fresh);
       version.current = fresh.version;
-      form.setInitialValues(values);
-      form.setValues(values);
-      form.resetDirty(values);
-      form.clearErrors();
+      showValues(form, apiToForm(fresh));
       setStale(false);
       void queryClient.invalidateQueries({ queryKey: apisKey(slug) });
     } catch (error) {

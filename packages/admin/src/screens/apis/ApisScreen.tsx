@@ -1,16 +1,18 @@
-import { ActionIcon, Anchor, Badge, Button, Group, Stack, Text, Tooltip } from '@mantine/core';
+import { Anchor, Badge, Group, Stack, Text, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconEye, IconPencil, IconPlus, IconTrash } from '@tabler/icons-react';
+import { IconEye, IconPencil, IconTrash } from '@tabler/icons-react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { useApi } from '../../api/ApiProvider';
 import { ApiError, tenantPath } from '../../api/client';
 import type { ResourceApi } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
+import { CreateButton } from '../../components/ActionButtons';
 import { ConfirmModal } from '../../components/ConfirmModal';
 import { DataTable, type DataTableColumn } from '../../components/DataTable';
 import { formatDuration } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
+import { RowAction } from '../../components/RowAction';
 import { StaleVersionNotice } from '../../components/StaleVersionNotice';
 import { CopyField } from '../applications/IssuerPanel';
 import { ApiFormModal } from './ApiFormModal';
@@ -91,24 +93,28 @@ export default function ApisScreen() {
         render: (a) =>
           a.builtin ? (
             <Group justify="flex-end">
-              <Tooltip label="View (read only)">
-                <ActionIcon variant="subtle" aria-label={`View ${a.name}`} onClick={() => setEditing({ api: a })}>
-                  <IconEye size={16} aria-hidden />
-                </ActionIcon>
-              </Tooltip>
+              <RowAction
+                tooltip="View (read only)"
+                label={`View ${a.name}`}
+                icon={IconEye}
+                onClick={() => setEditing({ api: a })}
+              />
             </Group>
           ) : (
             <Group gap={4} justify="flex-end" wrap="nowrap">
-              <Tooltip label="Edit">
-                <ActionIcon variant="subtle" aria-label={`Edit ${a.name}`} onClick={() => setEditing({ api: a })}>
-                  <IconPencil size={16} aria-hidden />
-                </ActionIcon>
-              </Tooltip>
-              <Tooltip label="Delete">
-                <ActionIcon variant="subtle" color="red" aria-label={`Delete ${a.name}`} onClick={() => setDeleting(a)}>
-                  <IconTrash size={16} aria-hidden />
-                </ActionIcon>
-              </Tooltip>
+              <RowAction
+                tooltip="Edit"
+                label={`Edit ${a.name}`}
+                icon={IconPencil}
+                onClick={() => setEditing({ api: a })}
+              />
+              <RowAction
+                tooltip="Delete"
+                label={`Delete ${a.name}`}
+                icon={IconTrash}
+                color="red"
+                onClick={() => setDeleting(a)}
+              />
             </Group>
           ),
       },
@@ -121,11 +127,7 @@ export default function ApisScreen() {
       <PageHeader
         title="APIs"
         description="Your backends that accept this tenant’s access tokens. Apps name one with the resource parameter; its identifier becomes the token’s audience."
-        actions={
-          <Button leftSection={<IconPlus size={16} aria-hidden />} onClick={() => setEditing({ api: null })}>
-            Register API
-          </Button>
-        }
+        actions={<CreateButton onClick={() => setEditing({ api: null })}>Register API</CreateButton>}
       />
       <Stack gap="md">
         {staleDelete && (

@@ -1,8 +1,6 @@
 import {
   Alert,
-  Anchor,
   Box,
-  Breadcrumbs,
   Button,
   Code,
   Grid,
@@ -11,7 +9,6 @@ import {
   SegmentedControl,
   Select,
   SimpleGrid,
-  Skeleton,
   Stack,
   Text,
   TextInput,
@@ -19,23 +16,26 @@ import {
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
-import { IconLock, IconRefresh, IconTrash } from '@tabler/icons-react';
+import { IconLock, IconRefresh } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type ReactNode, useEffect, useRef, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { type ReactNode, useState } from 'react';
+import { useNavigate, useParams } from 'react-router';
 import { useApi } from '../../api/ApiProvider';
 import { ApiError, tenantPath } from '../../api/client';
 import type { Client, ClientWithSecret } from '../../api/types';
 import { useConsoleConfig } from '../../app/config-context';
 import { useCurrentTenant } from '../../app/tenant';
-import { ApiErrorAlert } from '../../components/ApiErrorAlert';
+import { DeleteButton } from '../../components/ActionButtons';
 import { ConfirmModal } from '../../components/ConfirmModal';
+import { DetailCrumbs, DetailFallback } from '../../components/DetailScreen';
 import { DurationInput } from '../../components/DurationInput';
-import { applyApiErrors } from '../../components/fieldErrors';
 import { formatDateTime, formatDuration } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
+import { DiscardSaveButtons, SaveProblems } from '../../components/SaveControls';
 import { SecretModal } from '../../components/SecretReveal';
+import { Section } from '../../components/Section';
 import { StaleVersionNotice } from '../../components/StaleVersionNotice';
+import { useVersionedForm } from '../../components/useVersionedForm';
 import { focusFirstError } from '../shared/focusFirstError';
 import {
   DefaultApiField,
@@ -60,6 +60,12 @@ import { clientKey, clientsKey } from './queries';
 /** What the built-in admin-console client does not let the console change. */
 const LOCKED_FIELDS = ['name', 'firstParty', 'redirectUris', 'postLogoutRedirectUris', 'scopes', 'defaultApi'] as const;
 
+/** A refresh token's lifetimes: 5 minutes to a year, empty for the tenant's default (same name there). */
+const REFRESH_LIFETIMES = [
+  { label: 'Refresh token idle lifetime', field: 'refreshTokenIdleSeconds' },
+  { label: 'Refresh token absolute lifetime', field: 'refreshTokenAbsoluteSeconds' },
+] as const;
+
 /** One application: how to connect it, its settings, its secret, and deleting it. */
 export default function ApplicationScreen() {
   const { clientId = '' } = useParams();
@@ -70,53 +76,11 @@ export default function ApplicationScreen() {
     queryFn: ({ signal }) => api.get<Client>(tenantPath(slug, `/clients/${encodeURIComponent(clientId)}`), { signal }),
   });
 
-  const crumbs = (
-    <Breadcrumbs>
-      <Anchor component={Link} to={path('applications')} size="sm">
-        Applications
-      </Anchor>
-      <Text size="sm" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
-        {query.data?.name ?? clientId}
-      </Text>
-    </Breadcrumbs>
-  );
-
-  if (query.error) {
-    return (
-      <>
-        <PageHeader above={crumbs} title="Application not available" />
-        <ApiErrorAlert error={query.error} onRetry={() => void query.refetch()} />
-      </>
-    );
+  const crumbs = <DetailCrumbs to={path('applications')} list="Applications" current={query.data?.name ?? clientId} />;
+  if (query.error || !query.data) {
+    return <DetailFallback crumbs={crumbs} query={query} unavailable="Application not available" />;
   }
-  if (!query.data) {
-    return (
-      <Stack>
-        {crumbs}
-        <Skeleton h={36} w={320} />
-        <Skeleton h={300} />
-      </Stack>
-    );
-  }
-  return <ApplicationView client={query.data} crumbs={crumbs} reload={() => query.refetch()} />;
-}
-
-function Section({ title, description, children }: { title: string; description?: ReactNode; children: ReactNode }) {
-  return (
-    <Paper withBorder p="lg" radius="md" component="section" aria-label={title}>
-      <Title order={2} size="h4">
-        {title}
-      </Title>
-      {description && (
-        <Text size="sm" c="dimmed" mt={2}>
-          {description}
-        </Text>
-      )}
-      <Stack gap="md" mt="md">
-        {children}
-      </Stack>
-    </Paper>
-  );
+  return <ApplicationView client={query.data} crumbs={crumbs} reload={async () => (await query.refetch()).data} />;
 }
 
 function ApplicationView({
@@ -126,7 +90,7 @@ function ApplicationView({
 }: {
   client: Client;
   crumbs: ReactNode;
-  reload: () => Promise<unknown>;
+  reload: () => Promise<Client | undefined>;
 }) {
   const api = useApi();
   const queryClient = useQueryClient();
@@ -136,11 +100,8 @@ function ApplicationView({
   const info = kindInfo(client.kind);
   const f = info.fields;
   const locked = client.builtin;
-  const [other, setOther] = useState<string[]>([]);
-  const [stale, setStale] = useState(false);
   /** A delete met a 412: shown at the top, where the admin is looking. */
   const [staleDelete, setStaleDelete] = useState(false);
-  const [reloading, setReloading] = useState(false);
   const [confirm, setConfirm] = useState<'rotate' | 'delete' | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
 
@@ -155,17 +116,16 @@ function ApplicationView({
   });
 
   // A newer version (saved here, or reloaded after a 412) replaces the form unless it is being edited.
-  const shownVersion = useRef(client.version);
-  useEffect(() => {
-    if (client.version === shownVersion.current) return;
-    if (form.isDirty() && !reloading) return;
-    shownVersion.current = client.version;
-    const values = clientToForm(client, config.adminApi);
-    form.setInitialValues(values);
-    form.setValues(values);
-    form.resetDirty(values);
-    form.clearErrors();
-  }, [client, form, reloading, config.adminApi]);
+  const editor = useVersionedForm(
+    form,
+    client,
+    (c) => clientToForm(c, config.adminApi),
+    async () => {
+      const latest = await reload();
+      setStaleDelete(false);
+      return latest;
+    },
+  );
 
   const setClient = (updated: Client) => {
     queryClient.setQueryData(clientKey(slug, client.id), updated);
@@ -179,36 +139,18 @@ function ApplicationView({
         tenantPath(slug, `/clients/${client.id}`),
         patchBody(client.kind, form.getInitialValues(), values),
         {
-          ifMatch: shownVersion.current,
+          ifMatch: editor.shownVersion.current,
         },
       ),
     onSuccess: (updated) => {
-      setOther([]);
-      setStale(false);
+      editor.saved(updated);
       setClient(updated);
       notifications.show({ color: 'green', message: 'Application saved' });
     },
     onError: (error) => {
-      if (error instanceof ApiError && error.isVersionMismatch) {
-        setStale(true);
-        setOther([]);
-        return;
-      }
-      setOther(applyApiErrors(form, error, { fields: CLIENT_FORM_FIELDS }));
-      focusFirstError();
+      if (!editor.failed(error, { fields: CLIENT_FORM_FIELDS })) focusFirstError();
     },
   });
-
-  const doReload = async () => {
-    setReloading(true);
-    try {
-      await reload();
-      setStale(false);
-      setStaleDelete(false);
-    } finally {
-      setReloading(false);
-    }
-  };
 
   const lifetimes = tenant?.settings.lifetimes;
   const tenantDefault = (seconds: number | undefined) =>
@@ -241,22 +183,17 @@ function ApplicationView({
                 Rotate secret
               </Button>
             )}
-            {!client.builtin && (
-              <Button
-                color="red"
-                variant="outline"
-                leftSection={<IconTrash size={16} aria-hidden />}
-                onClick={() => setConfirm('delete')}
-              >
-                Delete
-              </Button>
-            )}
+            {!client.builtin && <DeleteButton onClick={() => setConfirm('delete')}>Delete</DeleteButton>}
           </>
         }
       />
       {staleDelete && (
         <Box mb="lg">
-          <StaleVersionNotice what="this application" onReload={() => void doReload()} reloading={reloading} />
+          <StaleVersionNotice
+            what="this application"
+            onReload={() => void editor.reload()}
+            reloading={editor.reloading}
+          />
         </Box>
       )}
       {client.builtin && (
@@ -271,7 +208,7 @@ function ApplicationView({
             onSubmit={form.onSubmit(
               (values) => save.mutate(values),
               () => {
-                setOther([]);
+                editor.setOther([]);
                 focusFirstError();
               },
             )}
@@ -323,26 +260,18 @@ function ApplicationView({
                   ) : (
                     <Box visibleFrom="sm" />
                   )}
-                  {f.refreshTokens && (
-                    <>
+                  {f.refreshTokens &&
+                    REFRESH_LIFETIMES.map(({ label, field }) => (
                       <DurationInput
-                        label="Refresh token idle lifetime"
-                        description={tenantDefault(lifetimes?.refreshTokenIdleSeconds)}
+                        key={field}
+                        label={label}
+                        description={tenantDefault(lifetimes?.[field])}
                         units={['minutes', 'hours', 'days']}
                         min={300}
                         max={31_536_000}
-                        {...form.getInputProps('refreshTokenIdleSeconds')}
+                        {...form.getInputProps(field)}
                       />
-                      <DurationInput
-                        label="Refresh token absolute lifetime"
-                        description={tenantDefault(lifetimes?.refreshTokenAbsoluteSeconds)}
-                        units={['minutes', 'hours', 'days']}
-                        min={300}
-                        max={31_536_000}
-                        {...form.getInputProps('refreshTokenAbsoluteSeconds')}
-                      />
-                    </>
-                  )}
+                    ))}
                 </SimpleGrid>
                 {f.tokenEndpointAuthMethod && (
                   <Stack gap={4}>
@@ -366,47 +295,22 @@ function ApplicationView({
                 withBorder
                 p="sm"
                 radius="md"
-                pos={form.isDirty() || stale || other.length > 0 ? 'sticky' : 'static'}
+                pos={editor.dirty || editor.stale || editor.other.length > 0 ? 'sticky' : 'static'}
                 bottom={12}
-                shadow={form.isDirty() ? 'md' : undefined}
+                shadow={editor.dirty ? 'md' : undefined}
                 style={{ zIndex: 5 }}
               >
-                {stale && (
-                  <Box mb="sm">
-                    <StaleVersionNotice
-                      what="this application"
-                      onReload={() => void doReload()}
-                      reloading={reloading}
-                    />
-                  </Box>
-                )}
-                {other.length > 0 && (
-                  <Box mb="sm">
-                    <ApiErrorAlert error={null} extra={other} title="The application was not saved" />
-                  </Box>
-                )}
-                <Group justify="space-between" gap="sm">
-                  <Text size="sm" c="dimmed">
-                    {form.isDirty()
-                      ? 'Unsaved changes'
-                      : `Version ${client.version} · updated ${formatDateTime(client.updatedAt)}`}
-                  </Text>
-                  <Group gap="sm">
-                    <Button
-                      variant="default"
-                      disabled={!form.isDirty() || save.isPending}
-                      onClick={() => {
-                        form.reset();
-                        setOther([]);
-                      }}
-                    >
-                      Discard
-                    </Button>
-                    <Button type="submit" loading={save.isPending} disabled={!form.isDirty()}>
-                      Save changes
-                    </Button>
+                <Stack gap="sm">
+                  <SaveProblems editor={editor} what="this application" title="The application was not saved" />
+                  <Group justify="space-between" gap="sm">
+                    <Text size="sm" c="dimmed">
+                      {editor.dirty
+                        ? 'Unsaved changes'
+                        : `Version ${client.version} · updated ${formatDateTime(client.updatedAt)}`}
+                    </Text>
+                    <DiscardSaveButtons editor={editor} saving={save.isPending} />
                   </Group>
-                </Group>
+                </Stack>
               </Paper>
             </Stack>
           </form>
@@ -456,7 +360,7 @@ function ApplicationView({
           const rotated = await api.post<ClientWithSecret>(tenantPath(slug, `/clients/${client.id}/secret`));
           const { clientSecret, ...rest } = rotated;
           // Rotating bumps the version: unsaved edits on screen are still based on the latest one.
-          if (shownVersion.current === client.version) shownVersion.current = rest.version;
+          if (editor.shownVersion.current === client.version) editor.shownVersion.current = rest.version;
           setClient(rest);
           setSecret(clientSecret);
         }}

@@ -1,15 +1,16 @@
-import { Anchor, Badge, Button, Group, SegmentedControl, Stack, Text } from '@mantine/core';
-import { IconPlus } from '@tabler/icons-react';
+import { Anchor, Badge, Group, SegmentedControl, Stack, Text } from '@mantine/core';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { useApi } from '../../api/ApiProvider';
 import { type ApiError, tenantPath } from '../../api/client';
 import type { Client, Page } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
-import { DataTable, type DataTableColumn, useCursorPager } from '../../components/DataTable';
+import { CreateButton } from '../../components/ActionButtons';
+import { DataTable, type DataTableColumn, pagedListProps, useCursorPager } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
+import { useSearchParam } from '../../components/useSearchParam';
 import { CreateApplicationModal } from './CreateApplicationModal';
 import { KIND_ORDER } from './clientKinds';
 import { IssuerPanel } from './IssuerPanel';
@@ -20,18 +21,11 @@ import { clientSortFrom, clientsListKey, clientsListQuery, DEFAULT_CLIENT_SORT, 
 export default function ApplicationsScreen() {
   const api = useApi();
   const { slug, path } = useCurrentTenant();
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useSearchParam();
   const kind = kindFrom(params.get('kind'));
   const sort = clientSortFrom(params.get('sort'));
   const pager = useCursorPager(`${slug}|${kind}|${sort}`);
   const [creating, setCreating] = useState(false);
-
-  const setParam = (key: string, value: string | null) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next, { replace: true });
-  };
 
   const listParams = { kind, sort, cursor: pager.cursor };
   const list = useQuery<Page<Client>, ApiError>({
@@ -115,11 +109,7 @@ export default function ApplicationsScreen() {
       <PageHeader
         title="Applications"
         description="Apps and services that sign users in, or get tokens for themselves, with this tenant as their issuer."
-        actions={
-          <Button leftSection={<IconPlus size={16} aria-hidden />} onClick={() => setCreating(true)}>
-            Create application
-          </Button>
-        }
+        actions={<CreateButton onClick={() => setCreating(true)}>Create application</CreateButton>}
       />
       <Stack gap="lg">
         <IssuerPanel slug={slug} />
@@ -127,20 +117,10 @@ export default function ApplicationsScreen() {
           id="applications"
           caption="Applications"
           columns={columns}
-          rows={list.data?.items}
+          {...pagedListProps(list, pager)}
           rowKey={(c) => c.id}
-          loading={list.isPending}
-          fetching={list.isPlaceholderData}
-          error={list.error}
-          onRetry={() => void list.refetch()}
           sort={sort}
           onSortChange={(s) => setParam('sort', s === DEFAULT_CLIENT_SORT ? null : s)}
-          page={{
-            number: pager.page,
-            hasNext: Boolean(list.data?.nextCursor),
-            onNext: () => pager.next(list.data?.nextCursor ?? null),
-            onPrevious: pager.previous,
-          }}
           empty={kind ? `No ${kindShortLabel(kind)} applications.` : 'No applications yet.'}
           minWidth={760}
           toolbar={

@@ -10,7 +10,7 @@ import { useApi } from '../../api/ApiProvider';
 import { tenantPath } from '../../api/client';
 import type { Client, ClientKind, ClientWithSecret } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
-import { ApiErrorAlert } from '../../components/ApiErrorAlert';
+import { CreateFormFooter } from '../../components/CreateFormFooter';
 import { applyApiErrors } from '../../components/fieldErrors';
 import { SecretReveal } from '../../components/SecretReveal';
 import { focusFirstError } from '../shared/focusFirstError';
@@ -204,20 +204,17 @@ export function CreateApplicationModal({ opened, onClose }: { opened: boolean; o
             <Text size="xs" c="dimmed">
               Token lifetimes, the ID token algorithm and the rest can be changed on the application’s page.
             </Text>
-            {other.length > 0 && <ApiErrorAlert error={null} extra={other} title="The application was not created" />}
-            <Group justify="space-between">
-              <Button variant="subtle" onClick={() => setStep({ name: 'kind' })}>
-                Back
-              </Button>
-              <Group gap="sm">
-                <Button variant="default" onClick={close}>
-                  Cancel
+            <CreateFormFooter
+              what="application"
+              other={other}
+              onCancel={close}
+              submitting={create.isPending}
+              start={
+                <Button variant="subtle" onClick={() => setStep({ name: 'kind' })}>
+                  Back
                 </Button>
-                <Button type="submit" loading={create.isPending}>
-                  Create application
-                </Button>
-              </Group>
-            </Group>
+              }
+            />
           </Stack>
         </form>
       )}

@@ -19,14 +19,7 @@ import {
   VisuallyHidden,
 } from '@mantine/core';
 import { useDebouncedValue, useMediaQuery } from '@mantine/hooks';
-import {
-  IconChevronDown,
-  IconChevronLeft,
-  IconChevronRight,
-  IconClock,
-  IconFilter,
-  IconFilterOff,
-} from '@tabler/icons-react';
+import { IconChevronDown, IconChevronRight, IconClock, IconFilter, IconFilterOff } from '@tabler/icons-react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Fragment, useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
@@ -36,7 +29,7 @@ import { queryKeys } from '../../api/queries';
 import type { AuditEvent, Page } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
 import { ApiErrorAlert } from '../../components/ApiErrorAlert';
-import { useCursorPager } from '../../components/DataTable';
+import { PageButtons, useCursorPager } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
 import { AuditEventDetails } from './AuditEventDetails';
@@ -390,33 +383,15 @@ export default function AuditLogScreen() {
         </Table>
       </Table.ScrollContainer>
 
-      {(pager.page > 1 || events.data?.nextCursor) && (
-        <Group justify="space-between" gap="sm" mt="sm">
-          <Text size="sm" c="dimmed" aria-live="polite">
-            Page {pager.page}
-          </Text>
-          <Group gap="xs">
-            <Button
-              variant="default"
-              size="xs"
-              leftSection={<IconChevronLeft size={14} aria-hidden />}
-              onClick={pager.previous}
-              disabled={pager.page <= 1}
-            >
-              Newer
-            </Button>
-            <Button
-              variant="default"
-              size="xs"
-              rightSection={<IconChevronRight size={14} aria-hidden />}
-              onClick={() => pager.next(events.data?.nextCursor ?? null)}
-              disabled={!events.data?.nextCursor}
-            >
-              Older
-            </Button>
-          </Group>
-        </Group>
-      )}
+      <PageButtons
+        number={pager.page}
+        hasNext={Boolean(events.data?.nextCursor)}
+        onPrevious={pager.previous}
+        onNext={() => pager.next(events.data?.nextCursor ?? null)}
+        previousLabel="Newer"
+        nextLabel="Older"
+        mt="sm"
+      />
     </>
   );
 }

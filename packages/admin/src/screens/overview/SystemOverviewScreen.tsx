@@ -7,7 +7,7 @@ import { type ApiError, tenantPath } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import type { Page, Tenant, TenantStats } from '../../api/types';
 import { ApiErrorAlert } from '../../components/ApiErrorAlert';
-import { DataTable, type DataTableColumn, useCursorPager } from '../../components/DataTable';
+import { cursorPage, DataTable, type DataTableColumn, useCursorPager } from '../../components/DataTable';
 import { formatNumber } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
 import { TimeSeriesChart } from '../../components/TimeSeriesChart';
@@ -163,12 +163,7 @@ export default function SystemOverviewScreen() {
             loading={tenants.isPending}
             fetching={tenants.isPlaceholderData}
             minWidth={560}
-            page={{
-              number: pager.page,
-              hasNext: Boolean(tenants.data?.nextCursor),
-              onNext: () => pager.next(tenants.data?.nextCursor ?? null),
-              onPrevious: pager.previous,
-            }}
+            page={cursorPage(tenants, pager)}
             empty="No tenants yet."
           />
         </Paper>

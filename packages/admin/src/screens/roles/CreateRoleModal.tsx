@@ -1,4 +1,4 @@
-import { Button, Group, Modal, Stack, Text, Textarea, TextInput } from '@mantine/core';
+import { Modal, Stack, Text, Textarea, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
@@ -9,7 +9,7 @@ import { tenantPath } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import type { Permission, Role } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
-import { ApiErrorAlert } from '../../components/ApiErrorAlert';
+import { CreateFormFooter } from '../../components/CreateFormFooter';
 import { applyApiErrors } from '../../components/fieldErrors';
 import { focusFirstError } from '../shared/focusFirstError';
 import { PermissionMatrix } from './PermissionMatrix';
@@ -112,15 +112,7 @@ export function CreateRoleModal({
               error={typeof form.errors.permissions === 'string' ? form.errors.permissions : null}
             />
           </Stack>
-          {other.length > 0 && <ApiErrorAlert error={null} extra={other} title="The role was not created" />}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={create.isPending}>
-              Create role
-            </Button>
-          </Group>
+          <CreateFormFooter what="role" other={other} onCancel={close} submitting={create.isPending} />
         </Stack>
       </form>
     </Modal>

@@ -1,19 +1,21 @@
-import { ActionIcon, Anchor, Badge, Button, Group, Text, TextInput, Tooltip } from '@mantine/core';
+import { Anchor, Badge, Group, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { IconEye, IconPlus, IconSearch, IconTrash } from '@tabler/icons-react';
+import { IconEye, IconSearch, IconTrash } from '@tabler/icons-react';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
-import { useSearchParams } from 'react-router';
 import { useApi } from '../../api/ApiProvider';
 import { type ApiError, tenantPath } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import type { Page, Role } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
+import { CreateButton } from '../../components/ActionButtons';
 import { ConfirmModal } from '../../components/ConfirmModal';
-import { DataTable, type DataTableColumn, useCursorPager } from '../../components/DataTable';
+import { DataTable, type DataTableColumn, pagedListProps, useCursorPager } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
+import { RowAction } from '../../components/RowAction';
+import { useSearchParam } from '../../components/useSearchParam';
 import { CreateRoleModal } from './CreateRoleModal';
 import { summarizePermissions } from './permissions';
 import { DEFAULT_ROLE_SORT, roleSortFrom, rolesListKey, rolesListQuery } from './queries';
@@ -24,7 +26,7 @@ export default function RolesScreen() {
   const api = useApi();
   const queryClient = useQueryClient();
   const { slug } = useCurrentTenant();
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useSearchParam();
   const [search, setSearch] = useState(params.get('q') ?? '');
   const [q] = useDebouncedValue(search.trim(), 250);
   const sort = roleSortFrom(params.get('sort'));
@@ -33,12 +35,6 @@ export default function RolesScreen() {
   const [viewing, setViewing] = useState<Role | null>(null);
   const [deleting, setDeleting] = useState<Role | null>(null);
 
-  const setParam = (key: string, value: string | null) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next, { replace: true });
-  };
   // The search box writes to the URL once typing pauses.
   // biome-ignore lint/correctness/useExhaustiveDependencies: only the debounced text triggers this
   useEffect(() => {
@@ -115,22 +111,20 @@ export default function RolesScreen() {
         align: 'right',
         render: (r) => (
           <Group gap={4} justify="flex-end" wrap="nowrap">
-            <Tooltip label="View permissions">
-              <ActionIcon variant="subtle" aria-label={`View permissions of ${r.name}`} onClick={() => setViewing(r)}>
-                <IconEye size={16} aria-hidden />
-              </ActionIcon>
-            </Tooltip>
+            <RowAction
+              tooltip="View permissions"
+              label={`View permissions of ${r.name}`}
+              icon={IconEye}
+              onClick={() => setViewing(r)}
+            />
             {!r.builtin && (
-              <Tooltip label="Delete">
-                <ActionIcon
-                  variant="subtle"
-                  color="red"
-                  aria-label={`Delete role ${r.name}`}
-                  onClick={() => setDeleting(r)}
-                >
-                  <IconTrash size={16} aria-hidden />
-                </ActionIcon>
-              </Tooltip>
+              <RowAction
+                tooltip="Delete"
+                label={`Delete role ${r.name}`}
+                icon={IconTrash}
+                color="red"
+                onClick={() => setDeleting(r)}
+              />
             )}
           </Group>
         ),
@@ -144,30 +138,16 @@ export default function RolesScreen() {
       <PageHeader
         title="Roles"
         description="A role is a named set of admin permissions in this tenant. Roles also appear in users’ access tokens, for your own applications to read."
-        actions={
-          <Button leftSection={<IconPlus size={16} aria-hidden />} onClick={() => setCreating(true)}>
-            Create role
-          </Button>
-        }
+        actions={<CreateButton onClick={() => setCreating(true)}>Create role</CreateButton>}
       />
       <DataTable
         id="roles"
         caption="Roles"
         columns={columns}
-        rows={list.data?.items}
+        {...pagedListProps(list, pager)}
         rowKey={(r) => r.id}
-        loading={list.isPending}
-        fetching={list.isPlaceholderData}
-        error={list.error}
-        onRetry={() => void list.refetch()}
         sort={sort}
         onSortChange={(s) => setParam('sort', s === DEFAULT_ROLE_SORT ? null : s)}
-        page={{
-          number: pager.page,
-          hasNext: Boolean(list.data?.nextCursor),
-          onNext: () => pager.next(list.data?.nextCursor ?? null),
-          onPrevious: pager.previous,
-        }}
         empty={q ? `No role’s name starts with “${q}”.` : 'No roles yet.'}
         minWidth={720}
         toolbar={

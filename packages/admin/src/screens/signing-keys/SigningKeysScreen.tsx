@@ -1,5 +1,4 @@
 import {
-  ActionIcon,
   Anchor,
   Badge,
   Button,
@@ -27,6 +26,7 @@ import { ConfirmModal } from '../../components/ConfirmModal';
 import { DataTable, type DataTableColumn } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
+import { RowAction } from '../../components/RowAction';
 import { CopyField, tenantEndpoints } from '../applications/IssuerPanel';
 import { lastRotation, nextScheduledRotation, STATUS_INFO, sortSigningKeys } from './signingKeys';
 
@@ -99,11 +99,12 @@ export default function SigningKeysScreen() {
         header: 'Public key',
         align: 'right',
         render: (k) => (
-          <Tooltip label="Show the public JWK">
-            <ActionIcon variant="subtle" aria-label={`Show the public key ${k.kid}`} onClick={() => setJwk(k)}>
-              <IconCode size={16} aria-hidden />
-            </ActionIcon>
-          </Tooltip>
+          <RowAction
+            tooltip="Show the public JWK"
+            label={`Show the public key ${k.kid}`}
+            icon={IconCode}
+            onClick={() => setJwk(k)}
+          />
         ),
       },
     ],

@@ -1,4 +1,4 @@
-import { Button, Group, Modal, Stack, Switch, TextInput } from '@mantine/core';
+import { Modal, Stack, Switch, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
@@ -6,7 +6,7 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { useApi } from '../../api/ApiProvider';
 import type { Tenant } from '../../api/types';
-import { ApiErrorAlert } from '../../components/ApiErrorAlert';
+import { CreateFormFooter } from '../../components/CreateFormFooter';
 import { applyApiErrors } from '../../components/fieldErrors';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
@@ -104,15 +104,7 @@ export function CreateTenantModal({ opened, onClose }: { opened: boolean; onClos
             label="Let people register themselves"
             {...form.getInputProps('selfRegistration', { type: 'checkbox' })}
           />
-          {other.length > 0 && <ApiErrorAlert error={null} extra={other} title="The tenant was not created" />}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={create.isPending}>
-              Create tenant
-            </Button>
-          </Group>
+          <CreateFormFooter what="tenant" other={other} onCancel={close} submitting={create.isPending} />
         </Stack>
       </form>
     </Modal>

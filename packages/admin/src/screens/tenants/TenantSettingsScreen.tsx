@@ -1,7 +1,6 @@
 import {
   Anchor,
   Box,
-  Button,
   Code,
   ColorInput,
   Grid,
@@ -20,24 +19,25 @@ import {
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
-import { IconTrash } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { useApi } from '../../api/ApiProvider';
-import { ApiError, tenantPath } from '../../api/client';
+import { tenantPath } from '../../api/client';
 import { queryKeys, useTenantQuery } from '../../api/queries';
 import type { Tenant } from '../../api/types';
 import { useConsoleConfig } from '../../app/config-context';
 import { useCurrentTenant } from '../../app/tenant';
 import { useAuthClient } from '../../auth/AuthProvider';
 import { SYSTEM_TENANT } from '../../auth/scope';
+import { DeleteButton } from '../../components/ActionButtons';
 import { ApiErrorAlert } from '../../components/ApiErrorAlert';
 import { ConfirmModal } from '../../components/ConfirmModal';
 import { DurationInput } from '../../components/DurationInput';
-import { applyApiErrors } from '../../components/fieldErrors';
 import { PageHeader } from '../../components/PageHeader';
-import { StaleVersionNotice } from '../../components/StaleVersionNotice';
+import { DiscardSaveButtons, SaveProblems } from '../../components/SaveControls';
+import { Section } from '../../components/Section';
+import { useVersionedForm } from '../../components/useVersionedForm';
 import { BrandingPreview } from './BrandingPreview';
 import { TENANT_FORM_FIELDS, type TenantForm, tenantFormRules, toForm, toPatch } from './settingsForm';
 
@@ -58,23 +58,13 @@ export default function TenantSettingsScreen() {
   return <SettingsEditor tenant={tenant.data} reload={async () => (await tenant.refetch()).data} />;
 }
 
-function Section({ title, description, children }: { title: string; description?: ReactNode; children: ReactNode }) {
-  return (
-    <Paper withBorder p="lg" radius="md" component="section" aria-label={title}>
-      <Title order={2} size="h4">
-        {title}
-      </Title>
-      {description && (
-        <Text size="sm" c="dimmed" mt={2}>
-          {description}
-        </Text>
-      )}
-      <Stack gap="md" mt="md">
-        {children}
-      </Stack>
-    </Paper>
-  );
-}
+/** The four longer lifetimes: 5 minutes to a year each. */
+const LONG_LIFETIMES = [
+  { label: 'Refresh token, idle', field: 'refreshTokenIdleSeconds' },
+  { label: 'Refresh token, absolute', field: 'refreshTokenAbsoluteSeconds' },
+  { label: 'Sign-in session, idle', field: 'sessionIdleSeconds' },
+  { label: 'Sign-in session, absolute', field: 'sessionAbsoluteSeconds' },
+] as const;
 
 function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Promise<Tenant | undefined> }) {
   const api = useApi();
@@ -82,9 +72,6 @@ function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Prom
   const navigate = useNavigate();
   const config = useConsoleConfig();
   const scope = useAuthClient().scope;
-  const [other, setOther] = useState<string[]>([]);
-  const [stale, setStale] = useState(false);
-  const [reloading, setReloading] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const form = useForm<TenantForm>({
     initialValues: toForm(tenant),
@@ -94,51 +81,21 @@ function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Prom
 
   // The form shows one version of the tenant. A newer one (after a save or a reload) replaces it;
   // one that arrives in the background while the admin edits does not: their save meets a 412.
-  const shownVersion = useRef(tenant.version);
-  const adopt = (t: Tenant) => {
-    shownVersion.current = t.version;
-    const values = toForm(t);
-    form.setInitialValues(values);
-    form.setValues(values);
-    form.resetDirty(values);
-    form.clearErrors();
-  };
-  // biome-ignore lint/correctness/useExhaustiveDependencies: only a new tenant version matters
-  useEffect(() => {
-    if (tenant.version !== shownVersion.current && !form.isDirty()) adopt(tenant);
-  }, [tenant]);
+  const editor = useVersionedForm(form, tenant, toForm, reload);
 
   const save = useMutation({
     mutationFn: (values: TenantForm) =>
-      api.patch<Tenant>(tenantPath(tenant.slug), toPatch(values), { ifMatch: shownVersion.current }),
+      api.patch<Tenant>(tenantPath(tenant.slug), toPatch(values), { ifMatch: editor.shownVersion.current }),
     onSuccess: (updated) => {
-      setOther([]);
-      setStale(false);
-      adopt(updated);
+      editor.saved(updated);
       queryClient.setQueryData(queryKeys.tenant(updated.slug), updated);
       void queryClient.invalidateQueries({ queryKey: ['tenants'] });
       notifications.show({ color: 'green', message: 'Settings saved' });
     },
     onError: (error) => {
-      if (error instanceof ApiError && error.isVersionMismatch) {
-        setStale(true);
-        setOther([]);
-        return;
-      }
-      setOther(applyApiErrors(form, error, { fields: TENANT_FORM_FIELDS }));
+      editor.failed(error, { fields: TENANT_FORM_FIELDS });
     },
   });
-
-  const doReload = async () => {
-    setReloading(true);
-    try {
-      const latest = await reload();
-      if (latest) adopt(latest);
-      setStale(false);
-    } finally {
-      setReloading(false);
-    }
-  };
 
   const canDelete = scope.kind === 'system' && tenant.slug !== SYSTEM_TENANT;
   const issuer = `${config.publicUrl}/t/${tenant.slug}`;
@@ -157,7 +114,7 @@ function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Prom
       <form
         onSubmit={form.onSubmit(
           (values) => save.mutate(values),
-          () => setOther([]),
+          () => editor.setOther([]),
         )}
         noValidate
       >
@@ -235,30 +192,15 @@ function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Prom
                 {...form.getInputProps('settings.lifetimes.accessTokenSeconds')}
               />
               <Box visibleFrom="sm" />
-              <DurationInput
-                label="Refresh token, idle"
-                min={300}
-                max={365 * 86_400}
-                {...form.getInputProps('settings.lifetimes.refreshTokenIdleSeconds')}
-              />
-              <DurationInput
-                label="Refresh token, absolute"
-                min={300}
-                max={365 * 86_400}
-                {...form.getInputProps('settings.lifetimes.refreshTokenAbsoluteSeconds')}
-              />
-              <DurationInput
-                label="Sign-in session, idle"
-                min={300}
-                max={365 * 86_400}
-                {...form.getInputProps('settings.lifetimes.sessionIdleSeconds')}
-              />
-              <DurationInput
-                label="Sign-in session, absolute"
-                min={300}
-                max={365 * 86_400}
-                {...form.getInputProps('settings.lifetimes.sessionAbsoluteSeconds')}
-              />
+              {LONG_LIFETIMES.map(({ label, field }) => (
+                <DurationInput
+                  key={field}
+                  label={label}
+                  min={300}
+                  max={365 * 86_400}
+                  {...form.getInputProps(`settings.lifetimes.${field}`)}
+                />
+              ))}
             </SimpleGrid>
           </Section>
 
@@ -360,45 +302,21 @@ function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Prom
                     Deletes its users, roles, applications, keys and audit log. This cannot be undone.
                   </Text>
                 </Box>
-                <Button
-                  color="red"
-                  variant="outline"
-                  leftSection={<IconTrash size={16} aria-hidden />}
-                  onClick={() => setDeleting(true)}
-                >
-                  Delete tenant
-                </Button>
+                <DeleteButton onClick={() => setDeleting(true)}>Delete tenant</DeleteButton>
               </Group>
             </Paper>
           )}
         </Stack>
 
-        {(form.isDirty() || stale || other.length > 0 || save.isPending) && (
+        {(editor.dirty || editor.stale || editor.other.length > 0 || save.isPending) && (
           <Paper withBorder shadow="md" p="sm" radius="md" pos="sticky" bottom={12} style={{ zIndex: 5 }}>
             <Stack gap="xs">
-              {stale && (
-                <StaleVersionNotice what="this tenant" onReload={() => void doReload()} reloading={reloading} />
-              )}
-              {other.length > 0 && <ApiErrorAlert error={null} extra={other} title="The settings were not saved" />}
+              <SaveProblems editor={editor} what="this tenant" title="The settings were not saved" />
               <Group justify="space-between" gap="sm">
-                <Text size="sm" c={form.isDirty() ? 'orange.8' : 'dimmed'} aria-live="polite">
-                  {form.isDirty() ? 'You have unsaved changes' : 'Nothing to save'}
+                <Text size="sm" c={editor.dirty ? 'orange.8' : 'dimmed'} aria-live="polite">
+                  {editor.dirty ? 'You have unsaved changes' : 'Nothing to save'}
                 </Text>
-                <Group gap="sm">
-                  <Button
-                    variant="default"
-                    disabled={!form.isDirty() || save.isPending}
-                    onClick={() => {
-                      form.reset();
-                      setOther([]);
-                    }}
-                  >
-                    Discard
-                  </Button>
-                  <Button type="submit" loading={save.isPending} disabled={!form.isDirty()}>
-                    Save changes
-                  </Button>
-                </Group>
+                <DiscardSaveButtons editor={editor} saving={save.isPending} />
               </Group>
             </Stack>
           </Paper>
@@ -411,7 +329,7 @@ function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Prom
         title={`Delete tenant ${tenant.slug}?`}
         confirmLabel="Delete tenant"
         typeToConfirm={tenant.slug}
-        onReload={() => void doReload()}
+        onReload={() => void editor.reload()}
         onConfirm={async () => {
           await api.delete(tenantPath(tenant.slug), { ifMatch: tenant.version });
           notifications.show({ color: 'green', message: `Tenant ${tenant.slug} deleted` });

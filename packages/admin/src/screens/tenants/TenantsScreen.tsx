@@ -1,16 +1,17 @@
-import { Anchor, Badge, Button, Stack, Text } from '@mantine/core';
-import { IconPlus } from '@tabler/icons-react';
+import { Anchor, Badge, Stack, Text } from '@mantine/core';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { useApi } from '../../api/ApiProvider';
 import type { ApiError } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import type { Page, Tenant } from '../../api/types';
-import { DataTable, type DataTableColumn, useCursorPager } from '../../components/DataTable';
+import { CreateButton } from '../../components/ActionButtons';
+import { DataTable, type DataTableColumn, pagedListProps, useCursorPager } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
 import { SearchInput } from '../../components/SearchInput';
+import { useSearchParam } from '../../components/useSearchParam';
 import { CreateTenantModal } from './CreateTenantModal';
 
 const SORTS = ['slug', '-slug', 'createdAt', '-createdAt', 'updatedAt', '-updatedAt'];
@@ -18,7 +19,7 @@ const SORTS = ['slug', '-slug', 'createdAt', '-createdAt', 'updatedAt', '-update
 /** Every tenant (system console): search by slug or name prefix, sort, page, create. */
 export default function TenantsScreen() {
   const api = useApi();
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useSearchParam();
   const q = (params.get('q') ?? '').trim();
   const sortParam = params.get('sort') ?? 'slug';
   const sort = SORTS.includes(sortParam) ? sortParam : 'slug';
@@ -31,13 +32,6 @@ export default function TenantsScreen() {
       api.get<Page<Tenant>>('/v1/tenants', { query: { q, sort, limit: 50, cursor: pager.cursor }, signal }),
     placeholderData: keepPreviousData,
   });
-
-  const setParam = (key: string, value: string | null) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next, { replace: true });
-  };
 
   const columns = useMemo<DataTableColumn<Tenant>[]>(
     () => [
@@ -114,30 +108,16 @@ export default function TenantsScreen() {
       <PageHeader
         title="Tenants"
         description="Each tenant is its own issuer with its own users, roles, applications and keys."
-        actions={
-          <Button leftSection={<IconPlus size={16} aria-hidden />} onClick={() => setCreating(true)}>
-            Create tenant
-          </Button>
-        }
+        actions={<CreateButton onClick={() => setCreating(true)}>Create tenant</CreateButton>}
       />
       <DataTable
         id="tenants"
         caption="Tenants"
         columns={columns}
-        rows={query.data?.items}
+        {...pagedListProps(query, pager)}
         rowKey={(t) => t.slug}
-        loading={query.isPending}
-        fetching={query.isPlaceholderData}
-        error={query.error}
-        onRetry={() => void query.refetch()}
         sort={sort}
         onSortChange={(s) => setParam('sort', s === 'slug' ? null : s)}
-        page={{
-          number: pager.page,
-          hasNext: Boolean(query.data?.nextCursor),
-          onNext: () => pager.next(query.data?.nextCursor ?? null),
-          onPrevious: pager.previous,
-        }}
         empty={q ? `No tenant’s slug or name starts with “${q}”.` : 'No tenants yet.'}
         toolbar={
           <SearchInput

@@ -1,4 +1,4 @@
-import { Button, Checkbox, Group, Modal, PasswordInput, SegmentedControl, Stack, Text, TextInput } from '@mantine/core';
+import { Checkbox, Modal, PasswordInput, SegmentedControl, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
@@ -9,7 +9,7 @@ import { tenantPath } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import type { User } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
-import { ApiErrorAlert } from '../../components/ApiErrorAlert';
+import { CreateFormFooter } from '../../components/CreateFormFooter';
 import { applyApiErrors } from '../../components/fieldErrors';
 import { EMAIL_CODES, PASSWORD_CODES, validateEmail } from './userForms';
 
@@ -112,15 +112,7 @@ export function CreateUserModal({ opened, onClose }: { opened: boolean; onClose:
               </Text>
             )}
           </Stack>
-          {other.length > 0 && <ApiErrorAlert error={null} extra={other} title="The user was not created" />}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={create.isPending}>
-              Create user
-            </Button>
-          </Group>
+          <CreateFormFooter what="user" other={other} onCancel={close} submitting={create.isPending} />
         </Stack>
       </form>
     </Modal>

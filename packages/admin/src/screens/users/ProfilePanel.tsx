@@ -16,15 +16,16 @@ import {
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
 import { useMutation } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { useApi } from '../../api/ApiProvider';
-import { ApiError, tenantPath } from '../../api/client';
+import { tenantPath } from '../../api/client';
 import type { User } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
 import { ApiErrorAlert } from '../../components/ApiErrorAlert';
 import { applyApiErrors } from '../../components/fieldErrors';
 import { formatDateTime, formatRelative } from '../../components/format';
-import { StaleVersionNotice } from '../../components/StaleVersionNotice';
+import { DiscardSaveButtons, SaveProblems } from '../../components/SaveControls';
+import { useVersionedForm } from '../../components/useVersionedForm';
 import { formatAttributes, parseAttributes } from './attributes';
 import { EMAIL_CODES, PASSWORD_CODES, validateEmail } from './userForms';
 
@@ -42,15 +43,13 @@ const toValues = (u: User): ProfileValues => ({
   attributes: formatAttributes(u.attributes),
 });
 
-export function ProfilePanel({
-  user,
-  onSaved,
-  onReload,
-}: {
+interface ProfileProps {
   user: User;
   onSaved: (user: User) => void;
   onReload: () => Promise<User | undefined>;
-}) {
+}
+
+export function ProfilePanel({ user, onSaved, onReload }: ProfileProps) {
   return (
     <Grid gap="lg">
       <Grid.Col span={{ base: 12, md: 8 }}>
@@ -66,20 +65,9 @@ export function ProfilePanel({
   );
 }
 
-function ProfileForm({
-  user,
-  onSaved,
-  onReload,
-}: {
-  user: User;
-  onSaved: (user: User) => void;
-  onReload: () => Promise<User | undefined>;
-}) {
+function ProfileForm({ user, onSaved, onReload }: ProfileProps) {
   const api = useApi();
   const { slug } = useCurrentTenant();
-  const [other, setOther] = useState<string[]>([]);
-  const [stale, setStale] = useState(false);
-  const [reloading, setReloading] = useState(false);
   const form = useForm<ProfileValues>({
     initialValues: toValues(user),
     validate: {
@@ -95,19 +83,7 @@ function ProfileForm({
 
   // The form shows one version of the user; a newer one replaces it after a save or a reload,
   // not while the admin edits (their save then meets a 412).
-  const shownVersion = useRef(user.version);
-  const adopt = (u: User) => {
-    shownVersion.current = u.version;
-    const values = toValues(u);
-    form.setInitialValues(values);
-    form.setValues(values);
-    form.resetDirty(values);
-    form.clearErrors();
-  };
-  // biome-ignore lint/correctness/useExhaustiveDependencies: only a new user version matters
-  useEffect(() => {
-    if (user.version !== shownVersion.current && !form.isDirty()) adopt(user);
-  }, [user]);
+  const editor = useVersionedForm(form, user, toValues, onReload);
 
   const save = useMutation({
     mutationFn: (v: ProfileValues) => {
@@ -120,39 +96,17 @@ function ProfileForm({
         const parsed = parseAttributes(v.attributes);
         if (parsed.ok) body.attributes = parsed.value;
       }
-      return api.patch<User>(tenantPath(slug, `/users/${user.id}`), body, { ifMatch: shownVersion.current });
+      return api.patch<User>(tenantPath(slug, `/users/${user.id}`), body, { ifMatch: editor.shownVersion.current });
     },
     onSuccess: (updated) => {
-      setOther([]);
-      setStale(false);
-      adopt(updated);
+      editor.saved(updated);
       onSaved(updated);
       notifications.show({ color: 'green', message: 'Profile saved' });
     },
     onError: (error) => {
-      if (error instanceof ApiError && error.isVersionMismatch) {
-        setStale(true);
-        return;
-      }
-      setOther(
-        applyApiErrors(form, error, {
-          fields: ['email', 'displayName', 'emailVerified', 'attributes'],
-          codes: EMAIL_CODES,
-        }),
-      );
+      editor.failed(error, { fields: ['email', 'displayName', 'emailVerified', 'attributes'], codes: EMAIL_CODES });
     },
   });
-
-  const reload = async () => {
-    setReloading(true);
-    try {
-      const latest = await onReload();
-      if (latest) adopt(latest);
-      setStale(false);
-    } finally {
-      setReloading(false);
-    }
-  };
 
   return (
     <Paper withBorder p="lg" radius="md">
@@ -177,23 +131,8 @@ function ProfileForm({
             styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
             {...form.getInputProps('attributes')}
           />
-          {stale && <StaleVersionNotice what="this user" onReload={() => void reload()} reloading={reloading} />}
-          {other.length > 0 && <ApiErrorAlert error={null} extra={other} title="The profile was not saved" />}
-          <Group justify="flex-end" gap="sm">
-            <Button
-              variant="default"
-              disabled={!form.isDirty() || save.isPending}
-              onClick={() => {
-                form.reset();
-                setOther([]);
-              }}
-            >
-              Discard
-            </Button>
-            <Button type="submit" loading={save.isPending} disabled={!form.isDirty()}>
-              Save profile
-            </Button>
-          </Group>
+          <SaveProblems editor={editor} what="this user" title="The profile was not saved" />
+          <DiscardSaveButtons editor={editor} saving={save.isPending} saveLabel="Save profile" justify="flex-end" />
         </Stack>
       </form>
     </Paper>

@@ -1,17 +1,4 @@
-import {
-  ActionIcon,
-  Badge,
-  Button,
-  Group,
-  Paper,
-  Select,
-  Stack,
-  Table,
-  Text,
-  Title,
-  Tooltip,
-  VisuallyHidden,
-} from '@mantine/core';
+import { Badge, Button, Group, Paper, Select, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconPlus, IconX } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
@@ -23,6 +10,7 @@ import type { User } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
 import { ApiErrorAlert } from '../../components/ApiErrorAlert';
 import { ConfirmModal } from '../../components/ConfirmModal';
+import { RowAction } from '../../components/RowAction';
 
 /** The roles a user holds in this tenant: grant one, remove one (after asking). */
 export function RolesPanel({ user, onChanged }: { user: User; onChanged: () => void }) {
@@ -130,16 +118,13 @@ export function RolesPanel({ user, onChanged }: { user: User; onChanged: () => v
                         </Text>
                       </Table.Td>
                       <Table.Td>
-                        <Tooltip label={`Remove ${name}`}>
-                          <ActionIcon
-                            variant="subtle"
-                            color="red"
-                            aria-label={`Remove role ${name}`}
-                            onClick={() => setToRemove(name)}
-                          >
-                            <IconX size={16} aria-hidden />
-                          </ActionIcon>
-                        </Tooltip>
+                        <RowAction
+                          tooltip={`Remove ${name}`}
+                          label={`Remove role ${name}`}
+                          icon={IconX}
+                          color="red"
+                          onClick={() => setToRemove(name)}
+                        />
                       </Table.Td>
                     </Table.Tr>
                   );

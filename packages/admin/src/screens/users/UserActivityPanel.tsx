@@ -6,7 +6,7 @@ import { type ApiError, tenantPath } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import type { AuditEvent, Page, User } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
-import { DataTable, type DataTableColumn, useCursorPager } from '../../components/DataTable';
+import { DataTable, type DataTableColumn, pagedListProps, useCursorPager } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 
 /** Audit events about this user (`?target={userId}`), newest first. */
@@ -89,18 +89,8 @@ export function UserActivityPanel({ user }: { user: User }) {
         id="user-activity"
         caption={`Audit events about ${user.email}`}
         columns={columns}
-        rows={events.data?.items}
+        {...pagedListProps(events, pager)}
         rowKey={(e) => e.id}
-        loading={events.isPending}
-        fetching={events.isPlaceholderData}
-        error={events.error}
-        onRetry={() => void events.refetch()}
-        page={{
-          number: pager.page,
-          hasNext: Boolean(events.data?.nextCursor),
-          onNext: () => pager.next(events.data?.nextCursor ?? null),
-          onPrevious: pager.previous,
-        }}
         empty="Nothing recorded about this user yet."
       />
     </Paper>

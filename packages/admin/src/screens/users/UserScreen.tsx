@@ -1,17 +1,19 @@
-import { Anchor, Badge, Breadcrumbs, Button, Group, Skeleton, Stack, Tabs, Text } from '@mantine/core';
+import { Badge, Button, Group, Tabs } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconBan, IconCircleCheck, IconTrash } from '@tabler/icons-react';
+import { IconBan, IconCircleCheck } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { useNavigate, useParams } from 'react-router';
 import { useApi } from '../../api/ApiProvider';
 import { type ApiError, tenantPath } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import type { User } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
-import { ApiErrorAlert } from '../../components/ApiErrorAlert';
+import { DeleteButton } from '../../components/ActionButtons';
 import { ConfirmModal } from '../../components/ConfirmModal';
+import { DetailCrumbs, DetailFallback } from '../../components/DetailScreen';
 import { PageHeader } from '../../components/PageHeader';
+import { useSearchParam } from '../../components/useSearchParam';
 import { ProfilePanel } from './ProfilePanel';
 import { RolesPanel } from './RolesPanel';
 import { SessionsPanel } from './SessionsPanel';
@@ -27,7 +29,7 @@ export default function UserScreen() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const { slug, path } = useCurrentTenant();
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useSearchParam();
   const tabParam = params.get('tab');
   const tab: Tab = (TABS as readonly string[]).includes(tabParam ?? '') ? (tabParam as Tab) : 'profile';
   const [confirm, setConfirm] = useState<'delete' | 'disable' | 'enable' | null>(null);
@@ -37,33 +39,9 @@ export default function UserScreen() {
     queryFn: ({ signal }) => api.get<User>(tenantPath(slug, `/users/${encodeURIComponent(userId)}`), { signal }),
   });
 
-  const crumbs = (
-    <Breadcrumbs>
-      <Anchor component={Link} to={path('users')} size="sm">
-        Users
-      </Anchor>
-      <Text size="sm" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
-        {user.data?.email ?? userId}
-      </Text>
-    </Breadcrumbs>
-  );
-
-  if (user.error) {
-    return (
-      <>
-        <PageHeader above={crumbs} title="User not available" />
-        <ApiErrorAlert error={user.error} onRetry={() => void user.refetch()} />
-      </>
-    );
-  }
-  if (!user.data) {
-    return (
-      <Stack>
-        {crumbs}
-        <Skeleton h={36} w={320} />
-        <Skeleton h={300} />
-      </Stack>
-    );
+  const crumbs = <DetailCrumbs to={path('users')} list="Users" current={user.data?.email ?? userId} />;
+  if (user.error || !user.data) {
+    return <DetailFallback crumbs={crumbs} query={user} unavailable="User not available" />;
   }
   const u = user.data;
   const refreshUser = (updated?: User) => {
@@ -107,27 +85,11 @@ export default function UserScreen() {
                 Enable
               </Button>
             )}
-            <Button
-              color="red"
-              variant="outline"
-              leftSection={<IconTrash size={16} aria-hidden />}
-              onClick={() => setConfirm('delete')}
-            >
-              Delete
-            </Button>
+            <DeleteButton onClick={() => setConfirm('delete')}>Delete</DeleteButton>
           </>
         }
       />
-      <Tabs
-        value={tab}
-        onChange={(t) => {
-          const next = new URLSearchParams(params);
-          if (!t || t === 'profile') next.delete('tab');
-          else next.set('tab', t);
-          setParams(next, { replace: true });
-        }}
-        keepMounted={false}
-      >
+      <Tabs value={tab} onChange={(t) => setParam('tab', t === 'profile' ? null : t)} keepMounted={false}>
         <Tabs.List mb="md">
           <Tabs.Tab value="profile">Profile</Tabs.Tab>
           <Tabs.Tab value="roles">Roles ({u.roles.length})</Tabs.Tab>

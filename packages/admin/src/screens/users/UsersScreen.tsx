@@ -1,6 +1,6 @@
 import { Anchor, Badge, Button, Group, List, Paper, Select, Text, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconBan, IconCircleCheck, IconPlus, IconTrash } from '@tabler/icons-react';
+import { IconBan, IconCircleCheck, IconTrash } from '@tabler/icons-react';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
@@ -9,8 +9,9 @@ import { type ApiError, tenantPath } from '../../api/client';
 import { queryKeys, useRolesQuery } from '../../api/queries';
 import type { Page, User } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
+import { CreateButton } from '../../components/ActionButtons';
 import { ConfirmModal } from '../../components/ConfirmModal';
-import { DataTable, type DataTableColumn, useCursorPager } from '../../components/DataTable';
+import { DataTable, type DataTableColumn, pagedListProps, useCursorPager } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
 import { SearchInput } from '../../components/SearchInput';
@@ -201,33 +202,20 @@ export default function UsersScreen() {
       <PageHeader
         title="Users"
         description="Search by the start of an email address or name; filters and sorting run on the server."
-        actions={
-          <Button leftSection={<IconPlus size={16} aria-hidden />} onClick={() => setCreating(true)}>
-            Create user
-          </Button>
-        }
+        actions={<CreateButton onClick={() => setCreating(true)}>Create user</CreateButton>}
       />
       <DataTable
         id="users"
         caption="Users"
         columns={columns}
-        rows={rows}
+        {...pagedListProps(list, pager)}
         rowKey={(u) => u.id}
         rowLabel={(u) => u.email}
-        loading={list.isPending}
         fetching={list.isPlaceholderData || (list.isFetching && !list.isPending)}
-        error={list.error}
-        onRetry={() => void list.refetch()}
         sort={filter.sort}
         onSortChange={(sort) => setFilter({ sort })}
         selection={selection}
         onSelectionChange={setSelection}
-        page={{
-          number: pager.page,
-          hasNext: Boolean(list.data?.nextCursor),
-          onNext: () => pager.next(list.data?.nextCursor ?? null),
-          onPrevious: pager.previous,
-        }}
         empty={
           filter.q || filter.status || filter.role ? 'No user matches these filters.' : 'No users yet in this tenant.'
         }
