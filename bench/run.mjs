@@ -3,26 +3,29 @@
  * exits 0 when every run completed, whatever the figures.
  *
  * Scenarios: "core" (service core: ready time, memory, user lookup and search on 100,000
- * users; bench/scenarios/service-core.mjs) and "oidc" (issue 3: client credentials, refresh
- * and complete password sign-ins, beside the argon2id and ES256 limits; bench/scenarios/oidc.mjs).
+ * users; bench/scenarios/service-core.mjs), "oidc" (issue 3: client credentials, refresh
+ * and complete password sign-ins, beside the argon2id and ES256 limits; bench/scenarios/oidc.mjs)
+ * and "console" (issue 4: the admin console's first-load JavaScript, and the Users screen's
+ * filter changes over 100,000 users in headless Chromium; bench/scenarios/console.mjs; SQLite only).
  * Each runs on a fresh database per dialect.
  *
  * Environment (all optional):
- *   BENCH_SCENARIOS         core,oidc (default both)
+ *   BENCH_SCENARIOS         core,oidc,console (default all three)
  *   BENCH_DIALECTS          sqlite,postgres (default both; PostgreSQL is skipped when unreachable)
  *   BENCH_DATABASE_URL      PostgreSQL server to create the run's database on
  *                           (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test)
- *   BENCH_USERS             core: users to seed (100000)
+ *   BENCH_USERS             core, console: users to seed (100000)
  *   BENCH_SECONDS           measured seconds per autocannon run (10)
  *   BENCH_CONNECTIONS       connection counts to try, the best is kept (10,20,40)
  *   BENCH_LOADS             core: lookup,list (default both)
  *   BENCH_OIDC_LOADS        oidc: client-credentials,refresh,sign-in (default all)
  *   BENCH_SIGNIN_SECONDS    oidc: measured seconds of complete password sign-ins (15)
  *   BENCH_SIGNIN_FLOWS      oidc: concurrent sign-in flows (4)
+ *   BENCH_CONSOLE_CHANGES   console: measured filter changes of each kind, search and status (10)
  *   BENCH_CPU_PROF          1: profile the server under load (node --cpu-prof) and print where time goes
  *                           (the profiler slows the server: such figures are not comparable); the
  *                           oidc scenario then starts a server per load phase, one profile each
- *   BENCH_TIMEOUT_SECONDS   hard limit for the whole run (600; a full run takes about 5 minutes)
+ *   BENCH_TIMEOUT_SECONDS   hard limit for the whole run (900; a full run takes about 6 minutes)
  *   BENCH_KEEP              1: keep the seeded databases (and print where they are) to study them
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -32,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { createPostgres, createSqlite, defaultPostgresUrl, probePostgres } from './lib/databases.mjs';
 import { summariseProfile } from './lib/profile.mjs';
 import { killAllChildren } from './lib/server.mjs';
+import * as consoleBench from './scenarios/console.mjs';
 import * as oidc from './scenarios/oidc.mjs';
 import { mark, serviceCore, targets, valid } from './scenarios/service-core.mjs';
 
@@ -46,13 +50,14 @@ const connections = (env.BENCH_CONNECTIONS ?? '10,20,40')
 const dialects = (env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',').map((s) => s.trim());
 const postgresUrl = env.BENCH_DATABASE_URL || env.TEST_DATABASE_URL || defaultPostgresUrl;
 const cpuProf = env.BENCH_CPU_PROF === '1';
-const timeoutSeconds = Number(env.BENCH_TIMEOUT_SECONDS ?? 600);
+const timeoutSeconds = Number(env.BENCH_TIMEOUT_SECONDS ?? 900);
 const keep = env.BENCH_KEEP === '1';
 const loads = (env.BENCH_LOADS ?? 'lookup,list').split(',').map((s) => s.trim());
 const oidcLoads = (env.BENCH_OIDC_LOADS ?? 'client-credentials,refresh,sign-in').split(',').map((s) => s.trim());
 const signInSeconds = Number(env.BENCH_SIGNIN_SECONDS ?? 15);
 const signInFlows = Number(env.BENCH_SIGNIN_FLOWS ?? 4);
-const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc')
+const consoleChanges = Number(env.BENCH_CONSOLE_CHANGES ?? 10);
+const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc,console')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -131,6 +136,19 @@ const scenarios = {
       }),
     summary: () => oidc.summaryRows(withMark),
   },
+  console: {
+    title: 'admin console',
+    // The Users screen's figures are the browser's and the API's; the API's search over
+    // PostgreSQL is the "core" scenario's.
+    dialects: ['sqlite'],
+    settings: { users, changes: consoleChanges },
+    targets: consoleBench.targets,
+    intro: () =>
+      `first-load JavaScript of packages/admin/dist; the Users screen over ${fmt(users)} users in headless Chromium, ${consoleChanges} search and ${consoleChanges} status changes (SQLite only)`,
+    run: (database) =>
+      consoleBench.consoleScenario({ database, users, changes: consoleChanges, logDir: runDir, print }),
+    summary: () => consoleBench.summaryRows(withMark),
+  },
 };
 const unknown = scenarioNames.filter((n) => !scenarios[n]);
 const chosen = scenarioNames.filter((n) => scenarios[n]);
@@ -153,6 +171,11 @@ for (const name of chosen) {
   print(`Scenario "${scenario.title}": ${scenario.intro()}`);
   for (const dialect of dialects) {
     print();
+    if (scenario.dialects && !scenario.dialects.includes(dialect)) {
+      print(`${dialect}: skipped, the "${scenario.title}" scenario runs on ${scenario.dialects.join(', ')} only`);
+      scenarioResults[dialect] = { skipped: `runs on ${scenario.dialects.join(', ')} only` };
+      continue;
+    }
     if (dialect === 'postgres') {
       const probe = await probePostgres(postgresUrl);
       if (!probe.ok) {

@@ -32,7 +32,7 @@ export function App({ config, auth }: { config: ConsoleConfig; auth: AuthClient 
   return (
     <ConfigContext.Provider value={config}>
       <MantineProvider theme={theme} defaultColorScheme="light">
-        <Notifications position="top-right" />
+        <Notifications position="bottom-right" />
         <QueryClientProvider client={queryClient}>
           <AuthProvider client={auth}>
             <ApiProvider client={api}>
