@@ -112,7 +112,7 @@ export async function bootstrap(
 export function bootstrapMessage(result: BootstrapResult, publicUrl: string): string {
   const lines = [
     '',
-    'Latchkey is set up. Sign in to the system tenant as:',
+    `Latchkey is set up. Open the admin console at ${publicUrl}/admin and sign in as:`,
     `  email:    ${result.adminEmail}`,
     `  password: ${result.generatedPassword ?? '(the one in LATCHKEY_BOOTSTRAP_ADMIN_PASSWORD)'}`,
     '',
