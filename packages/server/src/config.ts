@@ -51,7 +51,7 @@ export const envSchema = z.object({
       .optional(),
   ),
   /** Seconds between purges of expired tokens, sessions and codes. */
-  PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  PURGE_INTERVAL_SECONDS: wholeNumber(10, 86_400).default(300),
   /** First start only: the system admin's email. */
   LATCHKEY_BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   /** First start only: the system admin's password; generated and printed when unset. */

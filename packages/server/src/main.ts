@@ -17,6 +17,7 @@ import { type App, buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { purgeExpired } from './oidc/adapter.js';
 import { resolveSecret } from './secret.js';
+import { toTenant } from './tenants/service.js';
 
 export interface RunningServer {
   app: App;
@@ -112,16 +113,16 @@ function every(ms: number, log: Logger, name: string, job: () => Promise<void>):
 
 /** Rotates the keys of tenants whose settings ask for scheduled rotation and are due. */
 async function rotateDueKeys(ctx: AppContext): Promise<void> {
-  const rows = await ctx.database.db.selectFrom('tenants').select(['slug']).execute();
-  for (const { slug } of rows) {
-    const tenant = await ctx.tenants.findBySlug(slug);
-    const days = tenant?.settings.keyRotationDays;
-    if (!tenant || !days) continue;
+  // One read of all tenants; settings are parsed here rather than looked up one by one.
+  const rows = await ctx.database.db.selectFrom('tenants').selectAll().execute();
+  for (const tenant of rows.map(toTenant)) {
+    const days = tenant.settings.keyRotationDays;
+    if (!days) continue;
     const since = await ctx.keys.currentSince(tenant.id);
     if (since !== null && Date.now() - since >= days * 86_400_000) {
       await ctx.keys.rotate(tenant, systemActor);
       ctx.providers.invalidate(tenant.id);
-      ctx.log.info({ tenant: slug }, 'signing keys rotated on schedule');
+      ctx.log.info({ tenant: tenant.slug }, 'signing keys rotated on schedule');
     }
   }
 }

@@ -48,9 +48,10 @@ export class CredentialService {
     return null;
   }
 
-  /** Forget cached verdicts (a role, user or client changed on this node). */
+  /** Forget every cached credential verdict, API keys included (something changed on this node). */
   invalidate(): void {
     this.verified.clear();
+    this.apiKeys.invalidate();
   }
 
   private async accessToken(token: string): Promise<Principal | null> {
@@ -95,8 +96,7 @@ export class CredentialService {
   private async verify(token: string, tenantId: string, issuer: string): Promise<JWTPayload> {
     let keySet = this.keySets.get(tenantId);
     if (!keySet) {
-      const { published } = await this.deps.keys.keysFor(tenantId);
-      keySet = createLocalJWKSet({ keys: published });
+      keySet = createLocalJWKSet({ keys: await this.deps.keys.publishedKeys(tenantId) });
       this.keySets.set(tenantId, keySet);
     }
     const { payload } = await jwtVerify(token, keySet, {

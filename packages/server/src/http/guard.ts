@@ -44,8 +44,9 @@ export function registerGuards(api: FastifyInstance, ctx: AppContext): void {
     req.principal = principal;
   });
 
-  // A change made on this node (a role, user or client) applies to cached token verdicts at
-  // once, before the answer leaves; other nodes see it when their cache entries expire.
+  // A change made on this node (a role, user, client, key or tenant) applies to cached
+  // credentials (API keys and tokens) at once, before the answer leaves; other nodes see it
+  // when their cache entries expire.
   api.addHook('onSend', async (req, reply, payload) => {
     if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ctx.credentials.invalidate();
     return payload;

@@ -25,9 +25,7 @@ export function keyRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => {
-        const tenant = tenantOf(req);
-        await ctx.keys.keysFor(tenant.id);
-        return { items: await ctx.keys.list(tenant), nextCursor: null };
+        return { items: await ctx.keys.list(tenantOf(req)), nextCursor: null };
       },
     );
 

@@ -54,8 +54,8 @@ export class KeyService {
     this.db = database.db;
   }
 
-  /** The tenant's keys, creating the first ones if it has none yet. */
-  async keysFor(tenantId: string): Promise<TenantKeys> {
+  /** The tenant's live key rows in signing order, creating the first ones if it has none. */
+  private async ensured(tenantId: string): Promise<SigningKeyRow[]> {
     let rows = await this.live(this.db, tenantId);
     if (!signingAlgorithms.every((alg) => rows.some((r) => r.alg === alg && r.status === 'current'))) {
       await this.db.transaction().execute(async (trx) => {
@@ -72,18 +72,28 @@ export class KeyService {
       });
       rows = await this.live(this.db, tenantId);
     }
-    const sorted = [...rows].sort(
+    return [...rows].sort(
       (a, b) =>
         statusOrder[a.status] - statusOrder[b.status] || (a.alg === 'ES256' ? -1 : 1) - (b.alg === 'ES256' ? -1 : 1),
     );
+  }
+
+  /** Private and public keys, for the tenant's provider (decrypts the private keys). */
+  async keysFor(tenantId: string): Promise<TenantKeys> {
+    const rows = await this.ensured(tenantId);
     return {
-      signing: sorted.map((r) => JSON.parse(this.box.open(r.private_jwk)) as JWK),
-      published: sorted.map((r) => JSON.parse(r.public_jwk) as JWK),
+      signing: rows.map((r) => JSON.parse(this.box.open(r.private_jwk)) as JWK),
+      published: rows.map((r) => JSON.parse(r.public_jwk) as JWK),
     };
   }
 
+  /** The published (public) keys only: what token verification needs, nothing decrypted. */
+  async publishedKeys(tenantId: string): Promise<JWK[]> {
+    return (await this.ensured(tenantId)).map((r) => JSON.parse(r.public_jwk) as JWK);
+  }
+
   async list(tenant: Tenant) {
-    const rows = await this.live(this.db, tenant.id);
+    const rows = await this.ensured(tenant.id);
     return rows
       .sort((a, b) => statusOrder[a.status] - statusOrder[b.status] || b.created_at - a.created_at)
       .map((r) => ({
@@ -100,7 +110,7 @@ export class KeyService {
 
   /** next → current → previous, and a new next, for every algorithm. */
   async rotate(tenant: Tenant, actor: AuditActor): Promise<void> {
-    await this.keysFor(tenant.id);
+    await this.ensured(tenant.id);
     await this.db.transaction().execute(async (trx) => {
       await lockForUpdate(trx, this.database.dialect, 'tenants', tenant.id);
       const now = Date.now();

@@ -49,14 +49,14 @@ export function interactionRoutes(ctx: AppContext) {
     const client = await provider.Client.find(String(details.params.client_id ?? ''));
     const meta = client as unknown as Record<string, unknown> | undefined;
     if (!client || !meta?.['urn:latchkey:first_party']) return { login };
-    const grantId = await firstPartyGrant(provider, ctx.apis, tenant, {
+    const grant = await firstPartyGrant(provider, ctx.apis, tenant, {
       clientId: client.clientId,
       accountId,
       params: details.params,
       grantId: details.grantId,
       defaultResource: meta['urn:latchkey:default_resource'] as string | undefined,
     });
-    return { login, consent: { grantId } };
+    return { login, consent: { grantId: grant.jti } };
   }
 
   return async (app: FastifyInstance) => {

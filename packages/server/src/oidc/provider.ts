@@ -283,14 +283,13 @@ export class ProviderPool {
           return grantId ? oidc.provider.Grant.find(grantId) : undefined;
         }
         // First-party applications are trusted: the grant covers whatever they ask for.
-        const id = await firstPartyGrant(oidc.provider, apis, tenant, {
+        return firstPartyGrant(oidc.provider, apis, tenant, {
           clientId,
           accountId: oidc.session.accountId,
           params: oidc.params ?? {},
           grantId,
           defaultResource: client['urn:latchkey:default_resource'] as string | undefined,
         });
-        return oidc.provider.Grant.find(id);
       },
       renderError: async (ctx, out) => {
         htmlPage(ctx);
@@ -336,8 +335,7 @@ export class ProviderPool {
 
 /**
  * The grant of a first-party client: everything the request asks for (OpenID scopes and API
- * scopes). Reuses `grantId` when given and saves only when something was added. Returns the
- * grant's id.
+ * scopes). Reuses `grantId` when given and saves only when something was added.
  */
 export async function firstPartyGrant(
   provider: Provider,
@@ -350,7 +348,7 @@ export async function firstPartyGrant(
     grantId?: string | undefined;
     defaultResource?: string | undefined;
   },
-): Promise<string> {
+): Promise<InstanceType<Provider['Grant']>> {
   const existing = request.grantId ? await provider.Grant.find(request.grantId) : undefined;
   const grant = existing ?? new provider.Grant({ clientId: request.clientId, accountId: request.accountId });
   const asked = String(request.params.scope ?? '')
@@ -375,5 +373,6 @@ export async function firstPartyGrant(
       changed = true;
     }
   }
-  return changed || !existing ? grant.save() : (existing.jti as string);
+  if (changed) await grant.save();
+  return grant;
 }

@@ -78,7 +78,6 @@ export function roleRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         await ctx.roles.delete(tenantOf(req), req.params.name, actorOf(req));
-        ctx.apiKeys.invalidate();
         return reply.code(204).send(null);
       },
     );

@@ -147,7 +147,6 @@ export function tenantRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         await ctx.tenants.delete(tenantOf(req), ifMatchVersions(req), actorOf(req), principalOf(req).tenantId);
-        ctx.apiKeys.invalidate();
         return reply.code(204).send(null);
       },
     );
