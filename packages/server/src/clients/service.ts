@@ -277,7 +277,7 @@ export class ClientService {
     const rows = await applyKeyset(q, sort, 'id', cursor)
       .limit(query.limit + 1)
       .execute();
-    const hydrated = await Promise.all(rows.map((r) => this.hydrate(this.db, r)));
+    const hydrated = await this.hydrateAll(this.db, rows);
     const byId = new Map(hydrated.map((c) => [c.id, c]));
     return toPage(
       rows,
@@ -484,29 +484,41 @@ export class ClientService {
   }
 
   private async hydrate(executor: Kysely<DB>, row: ClientRow): Promise<Client> {
+    const [client] = await this.hydrateAll(executor, [row]);
+    return client as Client;
+  }
+
+  /** Clients with their role names and default API: two queries for any number of rows. */
+  private async hydrateAll(executor: Kysely<DB>, rows: ClientRow[]): Promise<Client[]> {
+    if (rows.length === 0) return [];
     const roles = await executor
       .selectFrom('client_roles')
       .innerJoin('roles', 'roles.id', 'client_roles.role_id')
-      .select('roles.name')
-      .where('client_roles.client_id', '=', row.id)
+      .select(['client_roles.client_id', 'roles.name'])
+      .where(
+        'client_roles.client_id',
+        'in',
+        rows.map((r) => r.id),
+      )
       .orderBy('roles.name')
       .execute();
-    let defaultApi: string | null = null;
-    if (row.default_api_id) {
-      const api = await executor
-        .selectFrom('apis')
-        .select('identifier')
-        .where('id', '=', row.default_api_id)
-        .executeTakeFirst();
-      defaultApi = api?.identifier ?? null;
-    } else if (row.kind === 'service') {
-      defaultApi = this.adminApiIdentifier;
-    }
-    return toClient(
-      row,
-      roles.map((r) => r.name),
-      defaultApi,
-    );
+    const apiIds = [...new Set(rows.flatMap((r) => (r.default_api_id ? [r.default_api_id] : [])))];
+    const apis =
+      apiIds.length === 0
+        ? []
+        : await executor.selectFrom('apis').select(['id', 'identifier']).where('id', 'in', apiIds).execute();
+    return rows.map((row) => {
+      const defaultApi = row.default_api_id
+        ? (apis.find((a) => a.id === row.default_api_id)?.identifier ?? null)
+        : row.kind === 'service'
+          ? this.adminApiIdentifier
+          : null;
+      return toClient(
+        row,
+        roles.filter((r) => r.client_id === row.id).map((r) => r.name),
+        defaultApi,
+      );
+    });
   }
 }
 
