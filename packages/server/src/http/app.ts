@@ -3,7 +3,7 @@
  * request ids, the OpenAPI document, health checks and every feature's routes.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
@@ -14,7 +14,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from '@fastify/type-provider-zod';
-import Fastify, { type FastifyError, LogController } from 'fastify';
+import Fastify, { type FastifyError, type FastifyServerFactory, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { apiKeyRoutes } from '../api-keys/routes.js';
 import { apiRoutes } from '../apis/routes.js';
@@ -44,6 +44,44 @@ const fastifyErrorCodes: Record<string, { status: number; code: string }> = {
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * An HTTP server whose answers wait for the database to make every write so far durable
+ * (`Database.makeDurable`): the first byte of any answer, from any route or library, goes out
+ * only after it. Should that fail, the connection is dropped rather than anything confirmed.
+ */
+function answeringWhenDurable(makeDurable: () => void): FastifyServerFactory {
+  const durable = (res: ServerResponse) => {
+    try {
+      makeDurable();
+      return true;
+    } catch (err) {
+      res.destroy(err as Error);
+      return false;
+    }
+  };
+  class DurableResponse extends ServerResponse {}
+  // write, end and flushHeaders are where bytes leave (end and write have overloads that a
+  // subclass method cannot restate, hence the prototype).
+  for (const name of ['write', 'end', 'flushHeaders'] as const) {
+    const original = ServerResponse.prototype[name] as (this: ServerResponse, ...args: unknown[]) => unknown;
+    Object.defineProperty(DurableResponse.prototype, name, {
+      value(this: ServerResponse, ...args: unknown[]) {
+        if (durable(this)) return original.apply(this, args);
+        return name === 'write' ? false : name === 'end' ? this : undefined;
+      },
+    });
+  }
+  return (handler, options) => {
+    const server = createServer({ ServerResponse: DurableResponse }, handler);
+    // What Fastify sets on a server it makes itself.
+    const o = options as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
+    server.keepAliveTimeout = o.keepAliveTimeout ?? 72_000;
+    server.requestTimeout = o.requestTimeout ?? 0;
+    server.setTimeout(o.connectionTimeout ?? 0);
+    return server;
+  };
+}
+
 export async function buildApp(ctx: AppContext) {
   const app = Fastify<Server, IncomingMessage, ServerResponse, Logger>({
     loggerInstance: ctx.log,
@@ -58,6 +96,7 @@ export async function buildApp(ctx: AppContext) {
     },
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     return503OnClosing: true,
+    serverFactory: ctx.database.makeDurable ? answeringWhenDurable(() => ctx.database.makeDurable?.()) : undefined,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

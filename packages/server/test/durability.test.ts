@@ -1,0 +1,60 @@
+/**
+ * SQLite group commit (db/database.ts, WalSync): commits are written to the WAL without an
+ * fsync each, and every answer, from any route (Fastify's or oidc-provider's), waits for one
+ * fsync of everything written so far. When that fsync fails, nothing is confirmed: the
+ * connection is dropped instead of answered. (An fsync failure cannot be caused here; the
+ * test stands in for it at the database's `makeDurable`.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer, uniqueSlug } from './helpers/server.js';
+
+describe('answers wait for durable writes (SQLite)', () => {
+  let ts: TestServer;
+  beforeAll(async () => {
+    ts = await startTestServer('sqlite');
+  });
+  afterAll(async () => {
+    await ts?.close();
+  });
+
+  it('makes writes durable before answering, and drops the connection when it cannot', async () => {
+    const database = ts.server.ctx.database;
+    const real = database.makeDurable;
+    expect(real).toBeTypeOf('function');
+    let calls = 0;
+    let failing = false;
+    database.makeDurable = () => {
+      calls++;
+      if (failing) throw new Error('EIO: simulated fsync failure');
+      real?.();
+    };
+    try {
+      const slug = uniqueSlug();
+      const created = await ts.api('POST', '/api/v1/tenants', { body: { slug, displayName: 'Durable' } });
+      expect(created.status, created.text).toBe(201);
+      expect(calls).toBeGreaterThan(0);
+
+      failing = true;
+      const unconfirmed = uniqueSlug();
+      await expect(
+        ts.api('POST', '/api/v1/tenants', { body: { slug: unconfirmed, displayName: 'Not confirmed' } }),
+      ).rejects.toThrow();
+      // oidc-provider writes its own answers; they wait too.
+      await expect(fetch(`${ts.url}/t/${slug}/.well-known/openid-configuration`)).rejects.toThrow();
+      failing = false;
+
+      const discovery = await fetch(`${ts.url}/t/${slug}/.well-known/openid-configuration`);
+      expect(discovery.status).toBe(200);
+      expect((await ts.api('GET', `/api/v1/tenants/${slug}`)).status).toBe(200);
+    } finally {
+      database.makeDurable = real;
+    }
+  });
+
+  it('runs SQLite with synchronous=NORMAL only because of that barrier', async () => {
+    const { sql } = await import('kysely');
+    const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(ts.server.ctx.database.db);
+    // 1 = NORMAL (2 would be FULL): safe only with makeDurable before every answer.
+    expect(rows[0]?.synchronous).toBe(1);
+  });
+});
