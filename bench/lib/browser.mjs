@@ -2,14 +2,64 @@
  * Just enough of a browser to drive the sign-in pages over HTTP: a cookie jar (name + path,
  * as the server sets them), manual redirects, and the sign-in form's hidden fields. The
  * benchmark's own copy of packages/server/test/helpers/browser.ts, in plain JavaScript.
+ *
+ * Requests go through node:http and one shared keep-alive agent rather than global fetch:
+ * the load generator runs on the machine it measures, and undici's fetch costs several times
+ * more CPU per request. Connections are shared between browsers; the cookie jar, not the
+ * connection, is what makes a browser session.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/**
+ * One HTTP request, no redirects followed. Resolves once the whole body has been read, so that
+ * the socket goes back to the agent, with `{ status, headers, body }`: node's lower-cased
+ * `headers` and the body as a string ('' for a redirect when `skipRedirectBody`: drained unread).
+ */
+function request(url, { method = 'GET', headers = {}, body, skipRedirectBody = false }) {
+  if (url.protocol !== 'http:') return Promise.reject(new Error(`only http: is supported, not ${url.href}`));
+  const outgoing = { accept: '*/*', 'user-agent': 'node', ...headers };
+  if (body !== undefined) outgoing['content-length'] = Buffer.byteLength(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        agent,
+        method,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port || 80,
+        path: `${url.pathname}${url.search}`,
+        headers: outgoing,
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        const skip = skipRedirectBody && status >= 300 && status < 400 && res.headers.location !== undefined;
+        const chunks = [];
+        res.on('error', reject);
+        res.on('close', () => {
+          if (!res.complete) reject(new Error(`the response from ${url.href} was cut short`));
+        });
+        if (skip) res.resume();
+        else res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status, headers: res.headers, body: skip ? '' : Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 export class CookieJar {
   cookies = new Map();
 
+  /** Takes the Set-Cookie lines of a node:http response (or of a fetch Response). */
   store(res) {
-    for (const line of res.headers.getSetCookie()) {
+    const { headers } = res;
+    const lines = typeof headers.getSetCookie === 'function' ? headers.getSetCookie() : (headers['set-cookie'] ?? []);
+    for (const line of lines) {
       const [pair = '', ...attrs] = line.split(';');
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq).trim();
@@ -59,19 +109,20 @@ export class Browser {
     let body = form ? new URLSearchParams(form).toString() : undefined;
     for (let hops = 0; hops < 20; hops++) {
       if (stopAt?.(url)) return { url, status: 0, html: '' };
-      const headers = { cookie: this.jar.header(url) };
+      const headers = {};
+      const cookie = this.jar.header(url);
+      if (cookie) headers.cookie = cookie;
       if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-      const res = await fetch(url, { method, headers, body, redirect: 'manual' });
+      const res = await request(url, { method, headers, body, skipRedirectBody: true });
       this.jar.store(res);
-      const location = res.headers.get('location');
+      const location = res.headers.location;
       if (res.status >= 300 && res.status < 400 && location) {
-        await res.arrayBuffer();
         url = new URL(location, url);
         method = 'GET';
         body = undefined;
         continue;
       }
-      return { url, status: res.status, html: await res.text() };
+      return { url, status: res.status, html: res.body };
     }
     throw new Error(`too many redirects from ${start}`);
   }
@@ -146,7 +197,7 @@ export async function codeFlow(browser, { issuer, client, redirectUri, scope, cr
   if (!code || page.url.searchParams.get('state') !== state) {
     throw new Error(`no code or wrong state in the redirect: ${page.url}`);
   }
-  const res = await fetch(`${issuer}/token`, {
+  const res = await request(new URL(`${issuer}/token`), {
     method: 'POST',
     headers: {
       authorization: basicAuth(client.id, client.secret),
@@ -159,7 +210,7 @@ export async function codeFlow(browser, { issuer, client, redirectUri, scope, cr
       code_verifier: verifier,
     }).toString(),
   });
-  const tokens = await res.json();
+  const tokens = JSON.parse(res.body);
   if (res.status !== 200 || !tokens.access_token) {
     throw new Error(`code exchange answered ${res.status}: ${JSON.stringify(tokens).slice(0, 300)}`);
   }
