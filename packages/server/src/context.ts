@@ -62,10 +62,12 @@ export function createContext(
   const providers = new ProviderPool({
     config,
     db,
+    dialect: database.dialect,
     keys,
     clients,
     apis,
     roles,
+    users,
     pages,
     log,
     instanceSecret: options.instanceSecret,

@@ -345,6 +345,9 @@ describe.each(dialects)('OAuth negative paths (%s)', (dialect) => {
     const crossClient = await token(slugB, { grant_type: 'refresh_token', refresh_token: rt }, web);
     expect(crossClient.status).toBe(401);
     expect(crossClient.body.error).toBe('invalid_client');
+    // Tried at B, the token was neither spent nor revoked: it still refreshes at A.
+    const stillGood = await token(slugA, { grant_type: 'refresh_token', refresh_token: rt }, web);
+    expect(stillGood.status, JSON.stringify(stillGood.body)).toBe(200);
 
     // A tenant:admin access token of A works for A's admin routes only.
     const svc = await adminA('POST', `/api/v1/tenants/${slugA}/clients`, {

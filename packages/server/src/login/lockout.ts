@@ -12,9 +12,16 @@ export interface LockoutPolicy {
   durationSeconds: number;
 }
 
-export interface LockoutStore {
+export interface KeyState {
   /** Milliseconds until unlocked, or 0 when not locked. */
-  lockedFor(tenantId: string, key: string): Promise<number>;
+  lockedMs: number;
+  /** Something is recorded for the key (failures or a lock), so `reset` has work to do. */
+  recorded: boolean;
+}
+
+export interface LockoutStore {
+  /** The state of each key, in the order given, in one round trip. */
+  states(tenantId: string, keys: readonly string[]): Promise<KeyState[]>;
   /** Counts one failure; locks the key when it reaches the limit. */
   fail(tenantId: string, key: string, policy: LockoutPolicy): Promise<void>;
   reset(tenantId: string, key: string): Promise<void>;
@@ -23,14 +30,18 @@ export interface LockoutStore {
 export class DbLockoutStore implements LockoutStore {
   constructor(private readonly db: Kysely<DB>) {}
 
-  async lockedFor(tenantId: string, key: string): Promise<number> {
-    const row = await this.db
+  async states(tenantId: string, keys: readonly string[]): Promise<KeyState[]> {
+    const ids = keys.map((key) => `${tenantId}:${key}`);
+    const rows = await this.db
       .selectFrom('login_failures')
-      .select('locked_until')
-      .where('key', '=', `${tenantId}:${key}`)
-      .executeTakeFirst();
-    const left = (row?.locked_until ?? 0) - Date.now();
-    return Math.max(left, 0);
+      .select(['key', 'locked_until'])
+      .where('key', 'in', ids)
+      .execute();
+    const now = Date.now();
+    return ids.map((id) => {
+      const row = rows.find((r) => r.key === id);
+      return { lockedMs: Math.max((row?.locked_until ?? 0) - now, 0), recorded: row !== undefined };
+    });
   }
 
   async fail(tenantId: string, key: string, policy: LockoutPolicy): Promise<void> {
@@ -76,9 +87,17 @@ export class DbLockoutStore implements LockoutStore {
 export class RedisLockoutStore implements LockoutStore {
   constructor(private readonly redis: Redis) {}
 
-  async lockedFor(tenantId: string, key: string): Promise<number> {
-    const ttl = await this.redis.pttl(`lk:lock:${tenantId}:${key}`);
-    return Math.max(ttl, 0);
+  async states(tenantId: string, keys: readonly string[]): Promise<KeyState[]> {
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.pttl(`lk:lock:${tenantId}:${key}`).exists(`lk:fail:${tenantId}:${key}`);
+    const replies = ((await pipeline.exec()) ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return Number(value);
+    });
+    return keys.map((_, i) => {
+      const ttl = replies[2 * i] ?? -2;
+      return { lockedMs: Math.max(ttl, 0), recorded: ttl !== -2 || replies[2 * i + 1] === 1 };
+    });
   }
 
   async fail(tenantId: string, key: string, policy: LockoutPolicy): Promise<void> {

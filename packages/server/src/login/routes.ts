@@ -107,14 +107,18 @@ export function interactionRoutes(ctx: AppContext) {
       return reply.code(status).headers(pageHeaders).send(body);
     }
 
+    /**
+     * Stores the interaction's result and sends the browser back to the provider. What
+     * `provider.interactionResult` does, on the interaction this request already read.
+     */
     async function finish(
       reply: FastifyReply,
-      req: FastifyRequest,
-      provider: Provider,
+      details: Interaction,
       result: Parameters<Provider['interactionResult']>[2],
     ) {
-      const returnTo = await provider.interactionResult(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
-      return reply.code(303).header('cache-control', 'no-store').redirect(returnTo, 303);
+      details.result = result;
+      await details.save(details.exp - Math.floor(Date.now() / 1000));
+      return reply.code(303).header('cache-control', 'no-store').redirect(details.returnTo, 303);
     }
 
     async function clientName(provider: Provider, details: Interaction) {
@@ -149,7 +153,7 @@ export function interactionRoutes(ctx: AppContext) {
         if (client && (client as unknown as Record<string, unknown>)['urn:latchkey:first_party']) {
           // First-party applications never show a consent screen.
           const grantId = await grantConsent(provider, details);
-          if (grantId) return finish(reply, req, provider, { consent: { grantId } });
+          if (grantId) return finish(reply, details, { consent: { grantId } });
         }
         const missing = details.prompt.details as {
           missingOIDCScope?: string[];
@@ -192,7 +196,7 @@ export function interactionRoutes(ctx: AppContext) {
         return reply.redirect(`${base}?error=credentials`, 303);
       }
       reply.header('set-cookie', `lk_email=; Path=${base}; Max-Age=0; HttpOnly; SameSite=Lax`);
-      return finish(reply, req, provider, await loginResult(provider, tenant, details, result.userId));
+      return finish(reply, details, await loginResult(provider, tenant, details, result.userId));
     });
 
     app.get('/t/:slug/interaction/:uid/register', async (req, reply) => {
@@ -232,7 +236,7 @@ export function interactionRoutes(ctx: AppContext) {
           },
           actorOf(req),
         );
-        return finish(reply, req, provider, await loginResult(provider, tenant, details, user.id));
+        return finish(reply, details, await loginResult(provider, tenant, details, user.id));
       } catch (err) {
         if (err instanceof AppError && err.status < 500) {
           return reply.redirect(`${base}/register?error=${encodeURIComponent(err.code)}`, 303);
@@ -249,7 +253,7 @@ export function interactionRoutes(ctx: AppContext) {
       if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}?error=csrf`, 303);
       if (details.prompt.name !== 'consent') return reply.redirect(base, 303);
       if (body.decision !== 'allow') {
-        return finish(reply, req, provider, { error: 'access_denied', error_description: 'The user denied access' });
+        return finish(reply, details, { error: 'access_denied', error_description: 'The user denied access' });
       }
       const grantId = await grantConsent(provider, details);
       if (!grantId) return reply.redirect(base, 303);
@@ -263,13 +267,13 @@ export function interactionRoutes(ctx: AppContext) {
           details: { scopes: details.prompt.details.missingOIDCScope ?? [] },
         },
       );
-      return finish(reply, req, provider, { consent: { grantId } });
+      return finish(reply, details, { consent: { grantId } });
     });
 
     app.get('/t/:slug/interaction/:uid/abort', async (req, reply) => {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
-      return finish(reply, req, loaded.provider, {
+      return finish(reply, loaded.details, {
         error: 'access_denied',
         error_description: 'The user cancelled the sign-in',
       });

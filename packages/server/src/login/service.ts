@@ -44,10 +44,12 @@ export class SignInService {
       .where('email', '=', email)
       .executeTakeFirst();
     const accountKey = user ? `user:${user.id}` : undefined;
-    const [ipLocked, accountLocked] = await Promise.all([
-      this.lockout.lockedFor(tenant.id, ipKey),
-      accountKey ? this.lockout.lockedFor(tenant.id, accountKey) : Promise.resolve(0),
-    ]);
+    const [ip, account = { lockedMs: 0, recorded: false }] = await this.lockout.states(
+      tenant.id,
+      accountKey ? [ipKey, accountKey] : [ipKey],
+    );
+    const ipLocked = ip?.lockedMs ?? 0;
+    const accountLocked = account.lockedMs;
     const passwordOk = await verifyPassword(user?.password_hash ?? (await this.dummy()), password);
 
     let reason: string | undefined;
@@ -76,7 +78,8 @@ export class SignInService {
       return { ok: false };
     }
 
-    await this.lockout.reset(tenant.id, accountKey ?? '');
+    // A success clears the account's failures; most sign-ins have none, and then no write.
+    if (account.recorded && accountKey) await this.lockout.reset(tenant.id, accountKey);
     const now = Date.now();
     const rehash = user.password_hash && needsRehash(user.password_hash) ? await hashPassword(password) : undefined;
     await this.db

@@ -4,10 +4,13 @@
  * `clients` table. Single-use artifacts are consumed atomically; consuming one twice
  * revokes its whole grant and fails the request.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { errors as OidcErrors } from 'oidc-provider';
+import type { Dialect } from '../db/database.js';
 import type { DB } from '../db/schema.js';
+import { roleNamesOf, splitRoleNames, type UserService } from '../users/service.js';
 
 /** What oidc-provider stores for a model (loosely typed: it is the library's format). */
 export type Payload = Record<string, unknown> & {
@@ -34,9 +37,80 @@ function storedId(model: string, id: string): string {
   return model === 'Grant' ? id : createHash('sha256').update(id).digest('base64url');
 }
 
+/** What tokens say of a user (`UserService.account`), read with a code or refresh token. */
+export type Account = NonNullable<Awaited<ReturnType<UserService['account']>>>;
+
+type Row = Insertable<DB['oidc_payloads']>;
+
+/**
+ * One provider request's work with the store (`inRequest`), so that it makes fewer round
+ * trips: a code or refresh token is read with its grant and its user in one query, for the
+ * `Grant.find` and `findAccount` that follow (each used once); and what the request saves
+ * is written in one statement when it ends, before the answer leaves (`flushWrites`). Nobody
+ * else can ask for an artifact before that answer names it; within the request, reads see
+ * the unwritten rows, and anything else touching one writes them out first.
+ */
+interface RequestWork {
+  grants: Map<string, Payload | undefined>;
+  accounts: Map<string, Account | undefined>;
+  /** Saves not yet written, by model and stored id. */
+  pending: Map<string, Row>;
+}
+
+const requestWork = new AsyncLocalStorage<RequestWork>();
+
+/** Runs `fn` (one provider request) with its own store work; see `flushWrites`. */
+export function inRequest<T>(fn: () => T): T {
+  return requestWork.run({ grants: new Map(), accounts: new Map(), pending: new Map() }, fn);
+}
+
+/** Writes what the current request saved; call before its answer leaves. */
+export async function flushWrites(db: Kysely<DB>): Promise<void> {
+  const work = requestWork.getStore();
+  if (!work || work.pending.size === 0) return;
+  const rows = [...work.pending.values()];
+  work.pending.clear();
+  await upsertRows(db, rows);
+}
+
+/** The user read with this request's code or refresh token, if it was. */
+export function accountReadWithToken(accountId: string): { account: Account | undefined } | undefined {
+  const accounts = requestWork.getStore()?.accounts;
+  if (!accounts?.has(accountId)) return undefined;
+  const account = accounts.get(accountId);
+  accounts.delete(accountId);
+  return { account };
+}
+
+function upsertRows(db: Kysely<DB>, rows: Row[]) {
+  return db
+    .insertInto('oidc_payloads')
+    .values(rows)
+    .onConflict((oc) =>
+      oc.columns(['model', 'id']).doUpdateSet((eb) => ({
+        payload: eb.ref('excluded.payload'),
+        grant_id: eb.ref('excluded.grant_id'),
+        user_code: eb.ref('excluded.user_code'),
+        uid: eb.ref('excluded.uid'),
+        account_id: eb.ref('excluded.account_id'),
+        expires_at: eb.ref('excluded.expires_at'),
+      })),
+    )
+    .execute();
+}
+
+/** A grant this request changes is read afresh. */
+function forgetGrant(grantId: string): void {
+  requestWork.getStore()?.grants.delete(grantId);
+}
+
+/** Models whose rows name the grant and the user they were issued to, read with both. */
+const readWithGrant = new Set(['AuthorizationCode', 'RefreshToken']);
+
 export class DbAdapter {
   constructor(
     private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
     private readonly tenantId: string,
     private readonly model: string,
     private readonly clients: ClientSource,
@@ -44,10 +118,19 @@ export class DbAdapter {
     private readonly errors: typeof OidcErrors,
   ) {}
 
+  private key(storedId: string): string {
+    return `${this.model}:${storedId}`;
+  }
+
+  /** Before anything but a read touches rows this request has not written yet. */
+  private async settle(): Promise<void> {
+    await flushWrites(this.db);
+  }
+
   async upsert(id: string, payload: Payload, expiresIn: number): Promise<void> {
     if (this.model === 'Client') throw new Error('clients are managed through the admin API');
-    const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : null;
-    const row = {
+    if (this.model === 'Grant') forgetGrant(id);
+    const row: Row = {
       model: this.model,
       id: storedId(this.model, id),
       tenant_id: this.tenantId,
@@ -57,57 +140,118 @@ export class DbAdapter {
       // Grants are indexed by client (in uid) so that deleting a client can find them.
       uid: this.model === 'Grant' ? (payload.clientId ?? null) : (payload.uid ?? null),
       account_id: payload.accountId ?? null,
-      expires_at: expiresAt,
+      expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
       consumed_at: null,
     };
-    await this.db
-      .insertInto('oidc_payloads')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['model', 'id']).doUpdateSet({
-          payload: row.payload,
-          grant_id: row.grant_id,
-          user_code: row.user_code,
-          uid: row.uid,
-          account_id: row.account_id,
-          expires_at: row.expires_at,
-        }),
-      )
-      .execute();
+    const work = requestWork.getStore();
+    if (work) work.pending.set(this.key(row.id), row);
+    else await upsertRows(this.db, [row]);
   }
 
   async find(id: string): Promise<Payload | undefined> {
     if (this.model === 'Client') {
       return (await this.clients.clientMetadata(this.tenantId, id)) as Payload | undefined;
     }
+    const work = requestWork.getStore();
+    const stored = storedId(this.model, id);
+    const pending = work?.pending.get(this.key(stored));
+    if (pending) return this.toPayload({ ...pending, consumed_at: null, expires_at: pending.expires_at ?? null });
+    if (this.model === 'Grant' && work?.grants.has(id)) {
+      const grant = work.grants.get(id);
+      work.grants.delete(id);
+      return grant;
+    }
+    if (work && readWithGrant.has(this.model)) return this.findWithGrant(stored, work);
     const row = await this.db
       .selectFrom('oidc_payloads')
-      .select(['payload', 'consumed_at', 'expires_at'])
+      .select(['tenant_id', 'payload', 'consumed_at', 'expires_at'])
       .where('model', '=', this.model)
-      .where('id', '=', storedId(this.model, id))
-      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', stored)
       .executeTakeFirst();
     return row ? this.toPayload(row) : undefined;
   }
 
+  /** The artifact and, into the request's work, the grant and the user it names. */
+  private async findWithGrant(stored: string, work: RequestWork): Promise<Payload | undefined> {
+    const row = await this.db
+      .selectFrom('oidc_payloads as t')
+      .leftJoin('oidc_payloads as g', (join) => join.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id'))
+      .leftJoin('users', (join) => join.onRef('users.id', '=', 't.account_id'))
+      .select([
+        't.tenant_id',
+        't.payload',
+        't.consumed_at',
+        't.expires_at',
+        't.grant_id',
+        't.account_id',
+        'g.tenant_id as grant_tenant_id',
+        'g.payload as grant_payload',
+        'g.consumed_at as grant_consumed_at',
+        'g.expires_at as grant_expires_at',
+        'users.id as user_id',
+        'users.tenant_id as user_tenant_id',
+        'users.email',
+        'users.email_verified',
+        'users.display_name',
+        'users.status',
+        'users.updated_at',
+      ])
+      .select(roleNamesOf(this.dialect))
+      .where('t.model', '=', this.model)
+      .where('t.id', '=', stored)
+      .executeTakeFirst();
+    if (row?.tenant_id !== this.tenantId) return undefined;
+    if (row.grant_id) {
+      work.grants.set(
+        row.grant_id,
+        row.grant_payload === null
+          ? undefined
+          : this.toPayload({
+              tenant_id: row.grant_tenant_id as string,
+              payload: row.grant_payload,
+              consumed_at: row.grant_consumed_at,
+              expires_at: row.grant_expires_at,
+            }),
+      );
+    }
+    if (row.account_id) {
+      work.accounts.set(
+        row.account_id,
+        row.user_id === null || row.user_tenant_id !== this.tenantId
+          ? undefined
+          : {
+              id: row.user_id,
+              email: row.email as string,
+              email_verified: row.email_verified as number,
+              display_name: row.display_name,
+              status: row.status as Account['status'],
+              updated_at: row.updated_at as number,
+              role_names: row.role_names,
+              roles: splitRoleNames(row.role_names),
+            },
+      );
+    }
+    return this.toPayload(row);
+  }
+
   async findByUid(uid: string): Promise<Payload | undefined> {
+    await this.settle();
     const row = await this.db
       .selectFrom('oidc_payloads')
-      .select(['payload', 'consumed_at', 'expires_at'])
+      .select(['tenant_id', 'payload', 'consumed_at', 'expires_at'])
       .where('model', '=', this.model)
       .where('uid', '=', uid)
-      .where('tenant_id', '=', this.tenantId)
       .executeTakeFirst();
     return row ? this.toPayload(row) : undefined;
   }
 
   async findByUserCode(userCode: string): Promise<Payload | undefined> {
+    await this.settle();
     const row = await this.db
       .selectFrom('oidc_payloads')
-      .select(['payload', 'consumed_at', 'expires_at'])
+      .select(['tenant_id', 'payload', 'consumed_at', 'expires_at'])
       .where('model', '=', this.model)
       .where('user_code', '=', userCode)
-      .where('tenant_id', '=', this.tenantId)
       .executeTakeFirst();
     return row ? this.toPayload(row) : undefined;
   }
@@ -117,13 +261,13 @@ export class DbAdapter {
    * updates the row; the others find it consumed, revoke the grant and fail.
    */
   async consume(id: string): Promise<void> {
+    await this.settle();
     const now = Date.now();
     const res = await this.db
       .updateTable('oidc_payloads')
       .set({ consumed_at: now })
       .where('model', '=', this.model)
       .where('id', '=', storedId(this.model, id))
-      .where('tenant_id', '=', this.tenantId)
       .where('consumed_at', 'is', null)
       .executeTakeFirst();
     if (res.numUpdatedRows === 0n) {
@@ -132,7 +276,6 @@ export class DbAdapter {
         .select('grant_id')
         .where('model', '=', this.model)
         .where('id', '=', storedId(this.model, id))
-        .where('tenant_id', '=', this.tenantId)
         .executeTakeFirst();
       if (row?.grant_id) await this.revokeWholeGrant(row.grant_id);
       throw new this.errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
@@ -140,34 +283,42 @@ export class DbAdapter {
   }
 
   async destroy(id: string): Promise<void> {
+    if (this.model === 'Grant') forgetGrant(id);
+    await this.settle();
     await this.db
       .deleteFrom('oidc_payloads')
       .where('model', '=', this.model)
       .where('id', '=', storedId(this.model, id))
-      .where('tenant_id', '=', this.tenantId)
       .execute();
   }
 
   /** oidc-provider calls this once per model: remove this model's rows of the grant. */
   async revokeByGrantId(grantId: string): Promise<void> {
-    await this.db
-      .deleteFrom('oidc_payloads')
-      .where('tenant_id', '=', this.tenantId)
-      .where('model', '=', this.model)
-      .where('grant_id', '=', grantId)
-      .execute();
+    forgetGrant(grantId);
+    await this.settle();
+    await this.db.deleteFrom('oidc_payloads').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
   }
 
   /** A replayed code or refresh token: everything issued under the grant goes, grant too. */
   private async revokeWholeGrant(grantId: string): Promise<void> {
-    await this.db
-      .deleteFrom('oidc_payloads')
-      .where('tenant_id', '=', this.tenantId)
-      .where('grant_id', '=', grantId)
-      .execute();
+    forgetGrant(grantId);
+    await this.settle();
+    await this.db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
   }
 
-  private toPayload(row: { payload: string; consumed_at: number | null; expires_at: number | null }) {
+  /**
+   * The stored payload, if it belongs to this tenant and has not expired. Rows are found by
+   * their primary key alone (a filter on the tenant beside it can lead PostgreSQL's cached
+   * generic plans to the tenant's index instead, scanning all of its rows), and the tenant
+   * is checked here.
+   */
+  private toPayload(row: {
+    tenant_id: string;
+    payload: string;
+    consumed_at: number | null;
+    expires_at: number | null;
+  }) {
+    if (row.tenant_id !== this.tenantId) return undefined;
     if (row.expires_at !== null && row.expires_at <= Date.now()) return undefined;
     const payload = JSON.parse(row.payload) as Payload;
     if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);

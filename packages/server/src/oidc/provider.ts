@@ -12,21 +12,25 @@ import type { ApiService } from '../apis/service.js';
 import { TtlCache } from '../cache.js';
 import type { ClientService } from '../clients/service.js';
 import type { Config } from '../config.js';
+import type { Dialect } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import type { KeyService } from '../keys/service.js';
 import type { Pages } from '../login/pages.js';
 import type { RoleService } from '../roles/service.js';
 import type { Tenant } from '../tenants/service.js';
-import { DbAdapter } from './adapter.js';
+import type { UserService } from '../users/service.js';
+import { accountReadWithToken, DbAdapter, flushWrites } from './adapter.js';
 import { clientMetadata } from './client-metadata.js';
 
 export interface ProviderDeps {
   config: Config;
   db: Kysely<DB>;
+  dialect: Dialect;
   keys: KeyService;
   clients: ClientService;
   apis: ApiService;
   roles: RoleService;
+  users: UserService;
   pages: Pages;
   log: Logger;
   instanceSecret: string;
@@ -84,7 +88,7 @@ export class ProviderPool {
   private async build(tenant: Tenant): Promise<Provider> {
     // Loaded on first use: a node that serves only the admin API never pays for it.
     const { default: Provider, errors } = await import('oidc-provider');
-    const { config, db, keys, clients, apis, roles, pages } = this.deps;
+    const { config, db, dialect, keys, clients, apis, roles, users, pages } = this.deps;
     const slug = tenant.slug;
     const issuer = issuerOf(config.publicUrl, slug);
     const lifetimes = tenant.settings.lifetimes;
@@ -108,17 +112,15 @@ export class ProviderPool {
     };
 
     const configuration: Configuration = {
-      adapter: (name: string) => new DbAdapter(db, tenant.id, name, clientSource, errors),
+      adapter: (name: string) => new DbAdapter(db, dialect, tenant.id, name, clientSource, errors),
       findAccount: async (_ctx, sub) => {
-        const user = await db
-          .selectFrom('users')
-          .select(['id', 'email', 'email_verified', 'display_name', 'status', 'updated_at'])
-          .where('tenant_id', '=', tenant.id)
-          .where('id', '=', sub)
-          .executeTakeFirst();
+        const read = accountReadWithToken(sub);
+        const user = read ? read.account : await users.account(tenant.id, sub);
         if (user?.status !== 'active') return undefined;
         return {
           accountId: user.id,
+          // Read with the account, for the access tokens of this request (extraTokenClaims).
+          roles: user.roles,
           claims: async () => ({
             sub: user.id,
             email: user.email,
@@ -262,9 +264,11 @@ export class ProviderPool {
           return Math.max(1, Math.min(lifetimes.sessionIdleSeconds, left));
         },
       },
-      extraTokenClaims: async (_ctx, token) => {
+      extraTokenClaims: async (ctx, token) => {
         const t = token as unknown as { kind: string; accountId?: string; clientId?: string };
         if (t.kind === 'AccessToken' && t.accountId) {
+          const account = ctx.oidc?.account as { accountId?: string; roles?: string[] } | undefined;
+          if (account?.accountId === t.accountId && account.roles) return { roles: account.roles };
           const names = await roles.namesForUsers(tenant.id, [t.accountId]);
           return { roles: names.get(t.accountId) ?? [] };
         }
@@ -318,6 +322,11 @@ export class ProviderPool {
         }
       }
       await next();
+    });
+    // What the request saved is written before its answer leaves (adapter.ts, `inRequest`).
+    provider.use(async (_ctx, next) => {
+      await next();
+      await flushWrites(db);
     });
     // Client secrets are stored as SHA-256 digests; compare digests in constant time.
     provider.Client.prototype.compareClientSecret = function compareDigest(

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { AppContext } from '../context.js';
 import { slugSchema } from '../tenants/service.js';
+import { inRequest } from './adapter.js';
 
 const callbacks = new WeakMap<Provider, ReturnType<Provider['callback']>>();
 
@@ -45,7 +46,7 @@ export function providerRoutes(ctx: AppContext) {
       await new Promise<void>((resolve) => {
         reply.raw.once('finish', resolve);
         reply.raw.once('close', resolve);
-        void callbackOf(provider)(raw, reply.raw);
+        void inRequest(() => callbackOf(provider)(raw, reply.raw));
       });
     };
     app.all('/t/:slug/*', handler);

@@ -133,7 +133,7 @@ export function userView(r: UserRow, roles: string[]): UserView {
  * A user's role names, comma-joined in one column of the user query (role names cannot
  * contain commas), so that reading users costs one round trip.
  */
-function roleNamesOf(dialect: Database['dialect']) {
+export function roleNamesOf(dialect: Database['dialect']) {
   return (
     dialect === 'postgres'
       ? sql<
@@ -145,7 +145,7 @@ function roleNamesOf(dialect: Database['dialect']) {
   ).as('role_names');
 }
 
-function splitRoleNames(joined: string | null): string[] {
+export function splitRoleNames(joined: string | null): string[] {
   return joined ? joined.split(',').sort() : [];
 }
 
@@ -174,6 +174,23 @@ export class UserService {
       .executeTakeFirst();
     if (!row) throw notFound('user_not_found', `No user ${id} in tenant "${tenant.slug}"`);
     return userView(row, splitRoleNames(row.role_names));
+  }
+
+  /**
+   * What tokens say of a user: profile claims and role names, in one query (the token
+   * endpoint reads it for every grant). Undefined when there is no such user.
+   */
+  async account(tenantId: string, id: string) {
+    // By primary key alone, the tenant checked after: see DbAdapter.toPayload for why.
+    const row = await this.db
+      .selectFrom('users')
+      .select(['tenant_id', 'id', 'email', 'email_verified', 'display_name', 'status', 'updated_at'])
+      .select(roleNamesOf(this.dialect))
+      .where('users.id', '=', id)
+      .executeTakeFirst();
+    if (row?.tenant_id !== tenantId) return undefined;
+    const { tenant_id: _, ...account } = row;
+    return { ...account, roles: splitRoleNames(row.role_names) };
   }
 
   async list(tenant: Tenant, query: z.output<typeof listUsersQuerySchema>) {
