@@ -20,7 +20,7 @@
  *   BENCH_LOADS             core: lookup,list (default both)
  *   BENCH_OIDC_LOADS        oidc: client-credentials,refresh,sign-in (default all)
  *   BENCH_SIGNIN_SECONDS    oidc: measured seconds of complete password sign-ins (15)
- *   BENCH_SIGNIN_FLOWS      oidc: concurrent sign-in flows (4)
+ *   BENCH_SIGNIN_FLOWS      oidc: concurrent sign-in flows (8)
  *   BENCH_CONSOLE_CHANGES   console: measured filter changes of each kind, search and status (10)
  *   BENCH_CPU_PROF          1: profile the server under load (node --cpu-prof) and print where time goes
  *                           (the profiler slows the server: such figures are not comparable); the
@@ -55,7 +55,7 @@ const keep = env.BENCH_KEEP === '1';
 const loads = (env.BENCH_LOADS ?? 'lookup,list').split(',').map((s) => s.trim());
 const oidcLoads = (env.BENCH_OIDC_LOADS ?? 'client-credentials,refresh,sign-in').split(',').map((s) => s.trim());
 const signInSeconds = Number(env.BENCH_SIGNIN_SECONDS ?? 15);
-const signInFlows = Number(env.BENCH_SIGNIN_FLOWS ?? 4);
+const signInFlows = Number(env.BENCH_SIGNIN_FLOWS ?? 8);
 const consoleChanges = Number(env.BENCH_CONSOLE_CHANGES ?? 10);
 const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc,console')
   .split(',')

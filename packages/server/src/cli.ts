@@ -2,6 +2,7 @@
 /**
  * `latchkey` command: serve (default), migrate, bootstrap, openapi.
  */
+import './threadpool.js';
 import { createRequire } from 'node:module';
 import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
 import { type Config, ConfigError, loadConfig, readDotEnv } from './config.js';
@@ -86,11 +87,13 @@ async function migrate(andBootstrap: boolean): Promise<void> {
   const database = openDatabase(cfg.database);
   try {
     const applied = await migrateToLatest(database.db, { dialect: database.dialect });
+    await database.whenDurable?.();
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
     if (andBootstrap) {
       const { createContext } = await import('./context.js');
       const ctx = createContext(cfg, database, log, { instanceSecret: resolveSecret(cfg) });
       const created = await bootstrap(database, cfg, ctx.audit);
+      await database.whenDurable?.();
       process.stdout.write(created ? `${bootstrapMessage(created, cfg.publicUrl)}\n` : 'already bootstrapped\n');
     }
   } finally {

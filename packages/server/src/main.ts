@@ -55,6 +55,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const ctx = createContext(config, database, log, { instanceSecret, redis });
     await ctx.keys.assertSecretMatches();
     const created = await bootstrap(database, config, ctx.audit);
+    // What is printed is acknowledged: the credentials it names must be on disk first.
+    await database.whenDurable?.();
     if (created)
       (options.print ?? ((t) => process.stdout.write(`${t}\n`)))(bootstrapMessage(created, config.publicUrl));
     const synced = await syncAdminConsoleClients(database.db, config.publicUrl);

@@ -19,20 +19,22 @@ describe('answers wait for durable writes (SQLite)', () => {
 
   it('makes writes durable before answering, and drops the connection when it cannot', async () => {
     const database = ts.server.ctx.database;
-    const real = database.makeDurable;
+    const real = database.whenDurable;
     expect(real).toBeTypeOf('function');
     let calls = 0;
     let failing = false;
-    database.makeDurable = () => {
+    database.whenDurable = () => {
       calls++;
-      if (failing) throw new Error('EIO: simulated fsync failure');
-      real?.();
+      if (failing) return Promise.reject(new Error('EIO: simulated fsync failure'));
+      return real?.();
     };
     try {
       const slug = uniqueSlug();
       const created = await ts.api('POST', '/api/v1/tenants', { body: { slug, displayName: 'Durable' } });
       expect(created.status, created.text).toBe(201);
       expect(calls).toBeGreaterThan(0);
+      // A write is durable by the time its answer arrives: nothing is left to sync.
+      expect(real?.()).toBeUndefined();
 
       failing = true;
       const unconfirmed = uniqueSlug();
@@ -47,14 +49,14 @@ describe('answers wait for durable writes (SQLite)', () => {
       expect(discovery.status).toBe(200);
       expect((await ts.api('GET', `/api/v1/tenants/${slug}`)).status).toBe(200);
     } finally {
-      database.makeDurable = real;
+      database.whenDurable = real;
     }
   });
 
   it('runs SQLite with synchronous=NORMAL only because of that barrier', async () => {
     const { sql } = await import('kysely');
     const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(ts.server.ctx.database.db);
-    // 1 = NORMAL (2 would be FULL): safe only with makeDurable before every answer.
+    // 1 = NORMAL (2 would be FULL): safe only with whenDurable before every answer.
     expect(rows[0]?.synchronous).toBe(1);
   });
 });

@@ -4,7 +4,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -23,11 +23,11 @@ export interface Database {
   /** Keeps the query planner's statistics current (SQLite; PostgreSQL's autovacuum does it). */
   optimize(): Promise<void>;
   /**
-   * Makes every write so far durable. Call it before anything that depends on a write is
-   * acknowledged (the HTTP server calls it before any answer leaves). Undefined when every
-   * commit is durable already (PostgreSQL).
+   * Undefined when every write so far is durable; else a promise that settles when it is.
+   * Await it before anything that depends on a write is acknowledged (the HTTP server holds
+   * every answer until then). Absent when every commit is durable already (PostgreSQL).
    */
-  makeDurable?: () => void;
+  whenDurable?: () => Promise<void> | undefined;
   close(): Promise<void>;
 }
 
@@ -65,7 +65,7 @@ export function openDatabase(database: Config['database']): Database {
     sqlite.pragma('analysis_limit = 1000');
     sqlite.pragma('optimize = 0x10002');
     const db = new Kysely<DB>({
-      dialect: new SqliteDialect({ database: cachingStatements(sqlite, wal ? () => wal.written() : undefined) }),
+      dialect: new SqliteDialect({ database: cachingStatements(sqlite, wal ? () => wal.wrote() : undefined) }),
     });
     return {
       db,
@@ -76,9 +76,9 @@ export function openDatabase(database: Config['database']): Database {
       async optimize() {
         sqlite.pragma('optimize');
       },
-      makeDurable: wal ? () => wal.sync() : undefined,
+      whenDurable: wal ? () => wal.whenDurable() : undefined,
       async close() {
-        wal?.sync();
+        wal?.syncNow();
         await db.destroy();
         wal?.close();
       },
@@ -150,42 +150,74 @@ function preparingStatements(pool: PgModule.Pool): PgModule.Pool {
 
 /**
  * Group commit for SQLite. Commits run with `synchronous = NORMAL`: written to the WAL, not
- * yet fsynced. Before anything is acknowledged, one `fdatasync` of the WAL file makes every
+ * yet fsynced. Before anything is acknowledged, an `fdatasync` of the WAL file makes every
  * commit so far durable (an fsync covers the whole file, whichever descriptor asks). So an
  * acknowledged write is as durable as with `synchronous = FULL`, while the several commits of
- * one request, and of the requests in flight with it, share one fsync instead of one each.
- * Checkpoints stay safe: in WAL mode NORMAL syncs the WAL before a checkpoint and the
- * database file after it.
+ * one request, and of the requests answered together, share one fsync instead of one each;
+ * and the fsync runs off the main thread, which goes on serving meanwhile. Checkpoints stay
+ * safe: in WAL mode NORMAL syncs the WAL before a checkpoint and the database file after it.
  */
 class WalSync {
-  private dirty = false;
+  /** Statements that may have written, so far. */
+  private writes = 0;
+  /** How many of them the last successful fsync covered. */
+  private synced = 0;
+  private inFlight: Promise<void> | undefined;
   private fd: number | undefined;
   private inode = 0;
 
   constructor(private readonly path: string) {}
 
   /** A statement that may write is about to run. */
-  written(): void {
-    this.dirty = true;
+  wrote(): void {
+    this.writes++;
   }
 
-  sync(): void {
-    if (!this.dirty) return;
-    // SQLite deletes the WAL when the last connection closes and may make a new one later
-    // (another process on the same file): sync the file that is there now.
-    const inode = statSync(this.path, { throwIfNoEntry: false })?.ino;
-    if (inode === undefined) {
-      // No WAL: everything was checkpointed into the database file, which NORMAL syncs.
-      this.dirty = false;
-      return;
+  /** Undefined when every write so far is durable; else a promise of when it is. */
+  whenDurable(): Promise<void> | undefined {
+    return this.synced >= this.writes ? undefined : this.syncUpTo(this.writes);
+  }
+
+  private async syncUpTo(target: number): Promise<void> {
+    while (this.synced < target) {
+      this.inFlight ??= this.fsync().finally(() => {
+        this.inFlight = undefined;
+      });
+      await this.inFlight;
     }
+  }
+
+  private async fsync(): Promise<void> {
+    const covers = this.writes;
+    const fd = this.walFd();
+    if (fd !== undefined)
+      await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    this.synced = Math.max(this.synced, covers);
+  }
+
+  /** For shutdown: everything durable now, on this thread. */
+  syncNow(): void {
+    const covers = this.writes;
+    const fd = this.walFd();
+    if (fd !== undefined) fdatasyncSync(fd);
+    this.synced = Math.max(this.synced, covers);
+  }
+
+  /**
+   * The WAL's descriptor, or undefined when there is no WAL (everything was checkpointed
+   * into the database file, which NORMAL syncs). SQLite deletes the WAL when the last
+   * connection closes and may make a new one later (another process on the same file): this
+   * follows the file that is there now.
+   */
+  private walFd(): number | undefined {
+    const inode = statSync(this.path, { throwIfNoEntry: false })?.ino;
+    if (inode === undefined) return undefined;
     if (this.fd === undefined || inode !== this.inode) {
       this.close();
       this.fd = openSync(this.path, 'r');
       this.inode = fstatSync(this.fd).ino;
     }
-    fdatasyncSync(this.fd);
-    this.dirty = false;
+    return this.fd;
   }
 
   close(): void {

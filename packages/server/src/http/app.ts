@@ -46,19 +46,13 @@ const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * An HTTP server whose answers wait for the database to make every write so far durable
- * (`Database.makeDurable`): the first byte of any answer, from any route or library, goes out
- * only after it. Should that fail, the connection is dropped rather than anything confirmed.
+ * (`Database.whenDurable`): the first byte of any answer, from any route or library, goes
+ * out only after it; until then what the answer writes is held, in order. Should that fail,
+ * the connection is dropped rather than anything confirmed.
  */
-function answeringWhenDurable(makeDurable: () => void): FastifyServerFactory {
-  const durable = (res: ServerResponse) => {
-    try {
-      makeDurable();
-      return true;
-    } catch (err) {
-      res.destroy(err as Error);
-      return false;
-    }
-  };
+function answeringWhenDurable(whenDurable: () => Promise<void> | undefined): FastifyServerFactory {
+  type Call = [original: (...args: unknown[]) => unknown, args: unknown[]];
+  const held = new WeakMap<ServerResponse, Call[]>();
   class DurableResponse extends ServerResponse {}
   // write, end and flushHeaders are where bytes leave (end and write have overloads that a
   // subclass method cannot restate, hence the prototype).
@@ -66,8 +60,26 @@ function answeringWhenDurable(makeDurable: () => void): FastifyServerFactory {
     const original = ServerResponse.prototype[name] as (this: ServerResponse, ...args: unknown[]) => unknown;
     Object.defineProperty(DurableResponse.prototype, name, {
       value(this: ServerResponse, ...args: unknown[]) {
-        if (durable(this)) return original.apply(this, args);
-        return name === 'write' ? false : name === 'end' ? this : undefined;
+        let queue = held.get(this);
+        if (!queue) {
+          const wait = whenDurable();
+          if (!wait) return original.apply(this, args);
+          const calls: Call[] = [];
+          queue = calls;
+          held.set(this, calls);
+          wait.then(
+            () => {
+              held.delete(this);
+              for (const [fn, a] of calls) fn.apply(this, a);
+            },
+            (err: Error) => {
+              held.delete(this);
+              this.destroy(err);
+            },
+          );
+        }
+        queue.push([original, args]);
+        return name === 'write' ? true : name === 'end' ? this : undefined;
       },
     });
   }
@@ -96,7 +108,7 @@ export async function buildApp(ctx: AppContext) {
     },
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     return503OnClosing: true,
-    serverFactory: ctx.database.makeDurable ? answeringWhenDurable(() => ctx.database.makeDurable?.()) : undefined,
+    serverFactory: ctx.database.whenDurable ? answeringWhenDurable(() => ctx.database.whenDurable?.()) : undefined,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -325,8 +325,11 @@ export class ProviderPool {
     });
     // What the request saved is written before its answer leaves (adapter.ts, `inRequest`).
     provider.use(async (_ctx, next) => {
-      await next();
-      await flushWrites(db);
+      try {
+        await next();
+      } finally {
+        await flushWrites(db);
+      }
     });
     // Client secrets are stored as SHA-256 digests; compare digests in constant time.
     provider.Client.prototype.compareClientSecret = function compareDigest(

@@ -3,6 +3,7 @@
  * strings, so a change of parameters is visible in a stored hash and can be rehashed on
  * the next sign-in (`needsRehash`).
  */
+import { availableParallelism } from 'node:os';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 
 // The library's `Algorithm` is a const enum, which isolated modules cannot read: 2 is Argon2id.
@@ -15,13 +16,34 @@ export const argon2Params = {
   parallelism: 1,
 } as const;
 
+/**
+ * At most one hash per core at a time; more would only share the cores, each taking longer,
+ * with 19 MiB of memory apiece, and fill the thread pool that fsyncs and signatures need.
+ * The rest wait their turn, in order.
+ */
+const slots = availableParallelism();
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function oneAtATimePerCore<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= slots) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
 export async function hashPassword(normalizedPassword: string): Promise<string> {
-  return hash(normalizedPassword, argon2Params);
+  return oneAtATimePerCore(() => hash(normalizedPassword, argon2Params));
 }
 
 export async function verifyPassword(phc: string, normalizedPassword: string): Promise<boolean> {
   try {
-    return await verify(phc, normalizedPassword);
+    return await oneAtATimePerCore(() => verify(phc, normalizedPassword));
   } catch {
     return false;
   }
