@@ -68,11 +68,13 @@ export function failures(r) {
 /**
  * Warm-up, a short trial at each connection count, then the measured run at the count that
  * reached the best throughput (the fewest connections within 3% of it: beyond saturation,
- * more connections only queue). `load` is what runLoad takes besides connections, seconds
- * and title, plus `serverPid`; `beforeRun(connections)`, when given, is awaited before each
- * run (to refill a pool of single-use tokens, say).
+ * more connections only queue). With `p99Below` (a latency target, ms), the count kept is
+ * instead the busiest whose trial p99 met it (the lowest p99 when none did): the throughput
+ * the server sustains within that latency. `load` is what runLoad takes besides
+ * connections, seconds and title, plus `serverPid`; `beforeRun(connections)`, when given, is
+ * awaited before each run (to refill a pool of single-use tokens, say).
  */
-export async function measureLoad(label, load, candidates, seconds, print, { beforeRun, fmt } = {}) {
+export async function measureLoad(label, load, candidates, seconds, print, { beforeRun, fmt, p99Below } = {}) {
   const f = fmt ?? ((n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d }));
   const run = async (connections, s, title) => {
     await beforeRun?.(connections);
@@ -87,10 +89,9 @@ export async function measureLoad(label, load, candidates, seconds, print, { bef
       const r = await run(c, 3, `trial ${c}`);
       trials.push({ connections: c, rps: r.rps, p99: r.p99, failures: failures(r) });
     }
-    const best = Math.max(...trials.map((r) => r.rps));
-    chosen = trials.find((r) => r.rps >= best * 0.97)?.connections ?? candidates[0];
+    chosen = p99Below === undefined ? busiest(trials) : withinLatency(trials, p99Below);
     print(
-      `    connections tried (3 s each): ${trials.map((r) => `${r.connections} → ${f(r.rps)} req/s, p99 ${f(r.p99, 1)} ms`).join('; ')}; keeping ${chosen}`,
+      `    connections tried (3 s each): ${trials.map((r) => `${r.connections} → ${f(r.rps)} req/s, p99 ${f(r.p99, 1)} ms`).join('; ')}; keeping ${chosen}${p99Below === undefined ? '' : ` (the busiest with p99 < ${p99Below} ms)`}`,
     );
     await run(chosen, 2, 'warm-up');
   }
@@ -109,6 +110,19 @@ export async function measureLoad(label, load, candidates, seconds, print, { bef
   }
   if (r.requests === 0) print(`\n    !!!!!!!! WARNING: ${label} completed no request in ${seconds} s !!!!!!!!\n`);
   return { ...r, trials, cpu };
+}
+
+/** The fewest connections within 3% of the best throughput. */
+function busiest(trials) {
+  const best = Math.max(...trials.map((r) => r.rps));
+  return trials.find((r) => r.rps >= best * 0.97)?.connections ?? trials[0].connections;
+}
+
+/** The busiest trial whose p99 met the target, else the one with the lowest p99. */
+function withinLatency(trials, p99Below) {
+  const met = trials.filter((r) => r.p99 < p99Below && r.failures === 0);
+  if (met.length > 0) return met.reduce((a, b) => (b.rps > a.rps ? b : a)).connections;
+  return trials.reduce((a, b) => (b.p99 < a.p99 ? b : a)).connections;
 }
 
 /** The CPU line every measured phase prints (percent of one core; 200% = both of 2 cores). */

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { cpuSnapshot, cpuUsage, otherProcessTicks, otherUsageSince } from '../lib/cpu.mjs';
-import { failures, runLoad } from '../lib/load.mjs';
+import { otherProcessTicks, otherUsageSince } from '../lib/cpu.mjs';
+import { failures, measureLoad } from '../lib/load.mjs';
 import { makeUsers, sampleIds, samplePrefixes } from '../lib/people.mjs';
 import { logTail, rssMb, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
 
@@ -109,13 +109,16 @@ export async function serviceCore({
     const load = { url: server.url, token: apiKey, serverPid: server.pid };
     if (loads.includes('lookup')) {
       const lookup = { ...load, paths: lookupPaths };
-      figures.lookup = await measure('lookup GET …/users/{id}', lookup, connections, seconds, print);
+      figures.lookup = await measureLoad('lookup GET …/users/{id}', lookup, connections, seconds, print, { fmt });
       const ok = valid(figures.lookup) && figures.lookup.rps >= targets.lookupRps;
       print(`    → ${fmt(figures.lookup.rps)} req/s  ${mark(ok)} (target ≥ ${fmt(targets.lookupRps)} req/s)`);
     }
     if (loads.includes('list')) {
       const list = { ...load, paths: listPaths };
-      figures.list = await measure('list GET …/users?limit=50&q=…', list, connections, seconds, print);
+      figures.list = await measureLoad('list GET …/users?limit=50&q=…', list, connections, seconds, print, {
+        fmt,
+        p99Below: targets.listP99Ms,
+      });
       const ok = valid(figures.list) && figures.list.p99 < targets.listP99Ms;
       print(`    → p99 ${fmt(figures.list.p99, 1)} ms  ${mark(ok)} (target < ${targets.listP99Ms} ms)`);
     }
@@ -130,49 +133,6 @@ export async function serviceCore({
   } finally {
     await Promise.all(servers.map((s) => stopServer(s, { graceMs: 5000 })));
   }
-}
-
-/**
- * Warm-up, a short trial at each connection count, then the measured run at the count that
- * reached the best throughput (the fewest connections within 3% of it: beyond saturation,
- * more connections only queue).
- */
-async function measure(label, load, candidates, seconds, print) {
-  print(`  ${label}`);
-  await runLoad({ ...load, connections: candidates[0], seconds: 2, title: 'warm-up' });
-  let chosen = candidates[0];
-  const trials = [];
-  if (candidates.length > 1) {
-    for (const c of candidates) {
-      const r = await runLoad({ ...load, connections: c, seconds: 3, title: `trial ${c}` });
-      trials.push({ connections: c, rps: r.rps, p99: r.p99, failures: failures(r) });
-    }
-    const best = Math.max(...trials.map((r) => r.rps));
-    chosen = trials.find((r) => r.rps >= best * 0.97)?.connections ?? candidates[0];
-    print(
-      `    connections tried (3 s each): ${trials.map((r) => `${r.connections} → ${fmt(r.rps)} req/s, p99 ${fmt(r.p99, 1)} ms`).join('; ')}; keeping ${chosen}`,
-    );
-  }
-  await runLoad({ ...load, connections: chosen, seconds: 2, title: 'warm-up' });
-  const before = cpuSnapshot(load.serverPid);
-  const r = await runLoad({ ...load, connections: chosen, seconds, title: label });
-  const cpu = cpuUsage(before, cpuSnapshot(load.serverPid));
-  print(
-    `    ${fmt(r.requests)} requests in ${r.seconds.toFixed(1)} s with ${chosen} connections: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, max ${fmt(r.max)} ms, non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}`,
-  );
-  print(
-    `    CPU (% of one core): server ${cpu.serverPct}%, autocannon ${cpu.loadGeneratorPct}%, postgres ${cpu.postgresPct}%, other processes ${cpu.otherPct}%`,
-  );
-  if (cpu.otherPct > 15) {
-    print(`    !! other processes used ${cpu.otherPct}% of a core during this run: the figures understate the server`);
-  }
-  if (failures(r) > 0 || trials.some((t) => t.failures > 0)) {
-    print(
-      `\n    !!!!!!!! WARNING: ${label} had ${r.non2xx} non-2xx answers, ${r.errors} errors and ${r.timeouts} timeouts (status codes: ${JSON.stringify(r.statusCodes)}). The figures above are not valid. !!!!!!!!\n`,
-    );
-  }
-  if (r.requests === 0) print(`\n    !!!!!!!! WARNING: ${label} completed no request in ${seconds} s !!!!!!!!\n`);
-  return { ...r, trials, cpu };
 }
 
 /** A run counts only if it completed requests and every one of them succeeded. */

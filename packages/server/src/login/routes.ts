@@ -117,7 +117,8 @@ export function interactionRoutes(ctx: AppContext) {
       result: Parameters<Provider['interactionResult']>[2],
     ) {
       details.result = result;
-      await details.save(details.exp - Math.floor(Date.now() / 1000));
+      // At least a second: a lifetime of 0 would store the interaction without an expiry.
+      await details.save(Math.max(details.exp - Math.floor(Date.now() / 1000), 1));
       return reply.code(303).header('cache-control', 'no-store').redirect(details.returnTo, 303);
     }
 
