@@ -16,6 +16,7 @@ import { KeyService } from './keys/service.js';
 import { DbLockoutStore, RedisLockoutStore } from './login/lockout.js';
 import { Pages } from './login/pages.js';
 import { SignInService } from './login/service.js';
+import { ChangeNotices } from './notices.js';
 import { ProviderPool } from './oidc/provider.js';
 import { RoleService } from './roles/service.js';
 import { InstanceSecrets } from './secret.js';
@@ -39,6 +40,7 @@ export interface AppContext {
   providers: ProviderPool;
   pages: Pages;
   signIn: SignInService;
+  notices: ChangeNotices;
 }
 
 export function createContext(
@@ -75,6 +77,19 @@ export function createContext(
   const lockout = options.redis ? new RedisLockoutStore(options.redis) : new DbLockoutStore(db);
   const signIn = new SignInService(db, lockout, audit);
   const credentials = new CredentialService(apiKeys, { tenants, keys, roles, clients, db, config, adminApi });
+  // What a change may have made stale. Any change may touch roles, keys or users behind a
+  // cached credential; only some touch what a tenant's provider is built from.
+  const notices = new ChangeNotices(
+    (change) => {
+      credentials.invalidate();
+      if (!change.oidc) return;
+      clients.invalidate();
+      if (change.slug) tenants.invalidate(change.slug);
+      if (change.tenantId) providers.invalidate(change.tenantId);
+    },
+    log,
+    options.redis,
+  );
   return {
     config,
     database,
@@ -92,5 +107,6 @@ export function createContext(
     providers,
     pages,
     signIn,
+    notices,
   };
 }

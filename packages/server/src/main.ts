@@ -15,6 +15,7 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { type App, buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
+import type { ChangeNotices } from './notices.js';
 import { purgeExpired } from './oidc/adapter.js';
 import { resolveSecret } from './secret.js';
 import { toTenant } from './tenants/service.js';
@@ -49,10 +50,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
   redis?.on('error', (err) => log.warn({ err }, 'redis error'));
   const timers: NodeJS.Timeout[] = [];
+  let notices: ChangeNotices | undefined;
   try {
     const applied = await migrateToLatest(database.db, { dialect: database.dialect });
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
     const ctx = createContext(config, database, log, { instanceSecret, redis });
+    notices = ctx.notices;
+    await ctx.notices.start();
     await ctx.keys.assertSecretMatches();
     const created = await bootstrap(database, config, ctx.audit);
     // What is printed is acknowledged: the credentials it names must be on disk first.
@@ -83,6 +87,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         closing ??= (async () => {
           for (const t of timers) clearInterval(t);
           await app.close();
+          await ctx.notices.close();
           await database.close();
           if (redis) await redis.quit().catch(() => redis.disconnect());
         })();
@@ -91,6 +96,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
   } catch (err) {
     for (const t of timers) clearInterval(t);
+    await notices?.close();
     await database.close().catch(() => {});
     redis?.disconnect();
     throw err;
@@ -123,7 +129,7 @@ async function rotateDueKeys(ctx: AppContext): Promise<void> {
     const since = await ctx.keys.currentSince(tenant.id);
     if (since !== null && Date.now() - since >= days * 86_400_000) {
       await ctx.keys.rotate(tenant, systemActor);
-      ctx.providers.invalidate(tenant.id);
+      ctx.notices.changed({ slug: tenant.slug, tenantId: tenant.id, oidc: true });
       ctx.log.info({ tenant: tenant.slug }, 'signing keys rotated on schedule');
     }
   }

@@ -24,6 +24,9 @@ declare module 'fastify' {
   }
 }
 
+/** Paths under a tenant whose changes its provider is built from: itself, clients, keys, APIs. */
+const oidcSources = /^(?:\/?$|\/(?:clients|keys|apis)(?:\/|$))/;
+
 export function registerGuards(api: FastifyInstance, ctx: AppContext): void {
   api.decorateRequest('principal', null);
   api.decorateRequest('tenant', null);
@@ -45,10 +48,20 @@ export function registerGuards(api: FastifyInstance, ctx: AppContext): void {
   });
 
   // A change made on this node (a role, user, client, key or tenant) applies to cached
-  // credentials (API keys and tokens) at once, before the answer leaves; other nodes see it
-  // when their cache entries expire.
+  // credentials (API keys and tokens) at once, before the answer leaves, and to what the
+  // tenant's provider is built from; other nodes hear of it through the change notices
+  // (Redis), or see it when their cache entries expire.
   api.addHook('onSend', async (req, reply, payload) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ctx.credentials.invalidate();
+    if (req.method === 'GET' || req.method === 'HEAD' || reply.statusCode >= 400) return payload;
+    const slug = (req.params as { slug?: unknown } | undefined)?.slug;
+    if (typeof slug !== 'string') {
+      ctx.notices.changed({});
+      return payload;
+    }
+    const path = req.url.split('?')[0] ?? '';
+    const oidc = oidcSources.test(path.slice(`/api/v1/tenants/${slug}`.length));
+    const tenant = await ctx.tenants.findBySlug(slug);
+    ctx.notices.changed({ slug, tenantId: tenant?.id, oidc });
     return payload;
   });
 

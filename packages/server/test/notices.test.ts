@@ -1,0 +1,78 @@
+/**
+ * Change notices between nodes over Redis: a change made through one node reaches the
+ * cached copies of another at once, not when they expire. Both nodes here cache for five
+ * minutes, so without the notice each assertion below would fail.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialects } from './helpers/databases.js';
+import { basicAuth } from './helpers/oidc.js';
+import { apiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
+
+const redisUrl = process.env.TEST_REDIS_URL;
+
+/** Retries `check` for up to a second: a notice travels through Redis, not instantly. */
+async function soon(check: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 1000;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+describe.skipIf(!redisUrl).each(dialects)('change notices between nodes (%s)', (dialect) => {
+  let one: TestServer;
+  let two: TestServer;
+
+  beforeAll(async () => {
+    const env = { REDIS_URL: redisUrl ?? '', CACHE_TTL_SECONDS: '300' };
+    one = await startTestServer(dialect, env);
+    two = await startTestServer(
+      dialect,
+      { ...env, PUBLIC_URL: one.url, LATCHKEY_BOOTSTRAP_API_KEY: one.adminKey },
+      one.database,
+    );
+  });
+  afterAll(async () => {
+    await two?.close();
+    await one?.close();
+  });
+
+  it('refuses on node two an API key revoked through node one', async () => {
+    const { slug, key } = await tenantWithAdmin(one);
+    const viaTwo = apiClient(two.url, key);
+    expect((await viaTwo('GET', `/api/v1/tenants/${slug}/users`)).status).toBe(200);
+    const keys = await one.api('GET', `/api/v1/tenants/${slug}/api-keys`);
+    const id = (keys.body.items as { id: string; name: string }[]).find((k) => k.name === 'tenant admin')?.id;
+    expect((await one.api('DELETE', `/api/v1/tenants/${slug}/api-keys/${id}`)).status).toBe(204);
+    await soon(async () => {
+      expect((await viaTwo('GET', `/api/v1/tenants/${slug}/users`)).status).toBe(401);
+    });
+  });
+
+  it('refuses on node two the tokens of a client deleted through node one', async () => {
+    const { slug } = await tenantWithAdmin(one);
+    const created = await one.api('POST', `/api/v1/tenants/${slug}/clients`, {
+      body: { kind: 'service', name: 'Soon gone' },
+    });
+    expect(created.status, created.text).toBe(201);
+    const grant = () =>
+      fetch(`${two.url}/t/${slug}/token`, {
+        method: 'POST',
+        headers: {
+          authorization: basicAuth(created.body.clientId, created.body.clientSecret),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'grant_type=client_credentials',
+      });
+    expect((await grant()).status).toBe(200);
+    expect((await one.api('DELETE', `/api/v1/tenants/${slug}/clients/${created.body.id}`)).status).toBe(204);
+    await soon(async () => {
+      expect((await grant()).status).toBe(401);
+    });
+  });
+});
