@@ -1,5 +1,5 @@
 /**
- * The server under test runs as its own process (`node packages/server/dist/cli.js serve`)
+ * The server under test runs as its own process (`node packages/server/bin/latchkey.cjs serve`)
  * on 127.0.0.1 and a free port. Every child is tracked so that it is killed when the
  * benchmark ends, however it ends.
  */
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-export const cliPath = join(root, 'packages/server/dist/cli.js');
+export const cliPath = join(root, 'packages/server/bin/latchkey.cjs');
 
 const children = new Set();
 

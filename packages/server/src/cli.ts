@@ -2,7 +2,6 @@
 /**
  * `latchkey` command: serve (default), migrate, bootstrap, openapi.
  */
-import './threadpool.js';
 import { createRequire } from 'node:module';
 import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
 import { type Config, ConfigError, loadConfig, readDotEnv } from './config.js';

@@ -5,7 +5,12 @@
  * connection is dropped instead of answered. (An fsync failure cannot be caused here; the
  * test stands in for it at the database's `makeDurable`.)
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/database.js';
 import { startTestServer, type TestServer, uniqueSlug } from './helpers/server.js';
 
 describe('answers wait for durable writes (SQLite)', () => {
@@ -53,8 +58,29 @@ describe('answers wait for durable writes (SQLite)', () => {
     }
   });
 
+  it('counts a commit as a write: an fsync between a transaction’s insert and its commit does not cover it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-durable-'));
+    const database = openDatabase({ kind: 'sqlite', path: join(dir, 'db.sqlite') });
+    try {
+      await sql`create table t (x integer)`.execute(database.db);
+      await database.whenDurable?.();
+      expect(database.whenDurable?.()).toBeUndefined();
+      await database.db.transaction().execute(async (trx) => {
+        await sql`insert into t values (1)`.execute(trx);
+        // Another answer leaves meanwhile: an fsync runs before the commit writes its frames.
+        await database.whenDurable?.();
+      });
+      const pending = database.whenDurable?.();
+      expect(pending).toBeInstanceOf(Promise);
+      await pending;
+      expect(database.whenDurable?.()).toBeUndefined();
+    } finally {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('runs SQLite with synchronous=NORMAL only because of that barrier', async () => {
-    const { sql } = await import('kysely');
     const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(ts.server.ctx.database.db);
     // 1 = NORMAL (2 would be FULL): safe only with whenDurable before every answer.
     expect(rows[0]?.synchronous).toBe(1);

@@ -71,6 +71,7 @@ export function openDatabase(database: Config['database']): Database {
       db,
       dialect: 'sqlite',
       async ping() {
+        wal?.assertHealthy();
         await sql`select 1`.execute(db);
       },
       async optimize() {
@@ -163,6 +164,11 @@ class WalSync {
   /** How many of them the last successful fsync covered. */
   private synced = 0;
   private inFlight: Promise<void> | undefined;
+  /**
+   * A failed fsync, for good: after one, the kernel may have dropped the pages it could not
+   * write and report the next fsync as a success, so nothing can be vouched for any more.
+   */
+  private failure: Error | undefined;
   private fd: number | undefined;
   private inode = 0;
 
@@ -175,7 +181,13 @@ class WalSync {
 
   /** Undefined when every write so far is durable; else a promise of when it is. */
   whenDurable(): Promise<void> | undefined {
+    if (this.failure) return Promise.reject(this.failure);
     return this.synced >= this.writes ? undefined : this.syncUpTo(this.writes);
+  }
+
+  /** Throws once an fsync has failed: the process can confirm nothing and should be replaced. */
+  assertHealthy(): void {
+    if (this.failure) throw this.failure;
   }
 
   private async syncUpTo(target: number): Promise<void> {
@@ -189,9 +201,14 @@ class WalSync {
 
   private async fsync(): Promise<void> {
     const covers = this.writes;
-    const fd = this.walFd();
-    if (fd !== undefined)
-      await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    try {
+      const fd = this.walFd();
+      if (fd !== undefined)
+        await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      this.failure ??= err as Error;
+      throw this.failure;
+    }
     this.synced = Math.max(this.synced, covers);
   }
 
@@ -214,7 +231,8 @@ class WalSync {
     if (inode === undefined) return undefined;
     if (this.fd === undefined || inode !== this.inode) {
       this.close();
-      this.fd = openSync(this.path, 'r');
+      // Writable: some systems (Windows) flush only files opened for writing.
+      this.fd = openSync(this.path, 'r+');
       this.inode = fstatSync(this.fd).ino;
     }
     return this.fd;
@@ -230,7 +248,8 @@ class WalSync {
  * better-sqlite3 compiles a statement on every `prepare`; Kysely prepares each query it runs.
  * Reusing compiled statements by their SQL text saves that work on every request. Bounded, so
  * ad-hoc SQL cannot grow it without limit. `onWrite` hears of every statement that may write,
- * just before it runs (Kysely runs what it prepares at once).
+ * and of every statement inside a transaction (the COMMIT among them), just before it runs
+ * (Kysely runs what it prepares at once, in the same tick).
  */
 function cachingStatements(sqlite: SQLite.Database, onWrite?: () => void): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
@@ -245,7 +264,8 @@ function cachingStatements(sqlite: SQLite.Database, onWrite?: () => void): SQLit
             if (cache.size >= 500) cache.delete(cache.keys().next().value as string);
             cache.set(source, stmt);
           }
-          if (onWrite && !stmt.readonly) onWrite();
+          // Inside a transaction even COMMIT counts: its frames reach the WAL only then.
+          if (onWrite && (!stmt.readonly || sqlite.inTransaction)) onWrite();
           return stmt;
         };
       }

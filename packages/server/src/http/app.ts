@@ -3,7 +3,7 @@
  * request ids, the OpenAPI document, health checks and every feature's routes.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
@@ -14,7 +14,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from '@fastify/type-provider-zod';
-import Fastify, { type FastifyError, type FastifyServerFactory, LogController } from 'fastify';
+import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { apiKeyRoutes } from '../api-keys/routes.js';
 import { apiRoutes } from '../apis/routes.js';
@@ -45,12 +45,13 @@ const fastifyErrorCodes: Record<string, { status: number; code: string }> = {
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * An HTTP server whose answers wait for the database to make every write so far durable
- * (`Database.whenDurable`): the first byte of any answer, from any route or library, goes
- * out only after it; until then what the answer writes is held, in order. Should that fail,
- * the connection is dropped rather than anything confirmed.
+ * The responses of an HTTP server whose answers wait for the database to make every write so
+ * far durable (`Database.whenDurable`): the first byte of any answer, from any route or
+ * library, goes out only after it; until then what the answer writes is held, in order.
+ * Should that fail, the connection is dropped rather than anything confirmed.
  */
-function answeringWhenDurable(whenDurable: () => Promise<void> | undefined): FastifyServerFactory {
+function answeringWhenDurable(whenDurable: () => Promise<void> | undefined, log: Logger): typeof ServerResponse {
+  let reported = false;
   type Call = [original: (...args: unknown[]) => unknown, args: unknown[]];
   const held = new WeakMap<ServerResponse, Call[]>();
   class DurableResponse extends ServerResponse {}
@@ -70,10 +71,18 @@ function answeringWhenDurable(whenDurable: () => Promise<void> | undefined): Fas
           wait.then(
             () => {
               held.delete(this);
-              for (const [fn, a] of calls) fn.apply(this, a);
+              try {
+                for (const [fn, a] of calls) fn.apply(this, a);
+              } catch (err) {
+                this.destroy(err as Error);
+              }
             },
             (err: Error) => {
               held.delete(this);
+              if (!reported) {
+                reported = true;
+                log.fatal({ err }, 'the database could not make writes durable; answers are dropped until a restart');
+              }
               this.destroy(err);
             },
           );
@@ -83,15 +92,7 @@ function answeringWhenDurable(whenDurable: () => Promise<void> | undefined): Fas
       },
     });
   }
-  return (handler, options) => {
-    const server = createServer({ ServerResponse: DurableResponse }, handler);
-    // What Fastify sets on a server it makes itself.
-    const o = options as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
-    server.keepAliveTimeout = o.keepAliveTimeout ?? 72_000;
-    server.requestTimeout = o.requestTimeout ?? 0;
-    server.setTimeout(o.connectionTimeout ?? 0);
-    return server;
-  };
+  return DurableResponse as typeof ServerResponse;
 }
 
 export async function buildApp(ctx: AppContext) {
@@ -108,7 +109,10 @@ export async function buildApp(ctx: AppContext) {
     },
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     return503OnClosing: true,
-    serverFactory: ctx.database.whenDurable ? answeringWhenDurable(() => ctx.database.whenDurable?.()) : undefined,
+    // Node's http server makes its responses of this class (Fastify passes `http` on to it).
+    http: ctx.database.whenDurable
+      ? { ServerResponse: answeringWhenDurable(() => ctx.database.whenDurable?.(), ctx.log) }
+      : undefined,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

@@ -25,6 +25,9 @@ const pageHeaders = {
     "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'",
 };
 
+const expiredMessage =
+  'This sign-in request has expired or is not valid in this browser. Go back to the application and start again.';
+
 const errorMessages: Record<string, string> = {
   credentials: 'Invalid email or password.',
   csrf: 'Your session expired. Please try again.',
@@ -80,15 +83,7 @@ export function interactionRoutes(ctx: AppContext) {
       try {
         details = await provider.interactionDetails(req.raw, reply.raw);
       } catch {
-        page(
-          reply,
-          400,
-          ctx.pages.error(
-            tenant,
-            'session_expired',
-            'This sign-in request has expired or is not valid in this browser. Go back to the application and start again.',
-          ),
-        );
+        page(reply, 400, ctx.pages.error(tenant, 'session_expired', expiredMessage));
         return undefined;
       }
       if (details.uid !== uid) {
@@ -113,12 +108,15 @@ export function interactionRoutes(ctx: AppContext) {
      */
     async function finish(
       reply: FastifyReply,
+      tenant: Tenant,
       details: Interaction,
       result: Parameters<Provider['interactionResult']>[2],
     ) {
+      const ttl = details.exp - Math.floor(Date.now() / 1000);
+      // Expired while this request ran (waiting for a password hash, say): as if not found.
+      if (ttl <= 0) return page(reply, 400, ctx.pages.error(tenant, 'session_expired', expiredMessage));
       details.result = result;
-      // At least a second: a lifetime of 0 would store the interaction without an expiry.
-      await details.save(Math.max(details.exp - Math.floor(Date.now() / 1000), 1));
+      await details.save(ttl);
       return reply.code(303).header('cache-control', 'no-store').redirect(details.returnTo, 303);
     }
 
@@ -154,7 +152,7 @@ export function interactionRoutes(ctx: AppContext) {
         if (client && (client as unknown as Record<string, unknown>)['urn:latchkey:first_party']) {
           // First-party applications never show a consent screen.
           const grantId = await grantConsent(provider, details);
-          if (grantId) return finish(reply, details, { consent: { grantId } });
+          if (grantId) return finish(reply, tenant, details, { consent: { grantId } });
         }
         const missing = details.prompt.details as {
           missingOIDCScope?: string[];
@@ -197,7 +195,7 @@ export function interactionRoutes(ctx: AppContext) {
         return reply.redirect(`${base}?error=credentials`, 303);
       }
       reply.header('set-cookie', `lk_email=; Path=${base}; Max-Age=0; HttpOnly; SameSite=Lax`);
-      return finish(reply, details, await loginResult(provider, tenant, details, result.userId));
+      return finish(reply, tenant, details, await loginResult(provider, tenant, details, result.userId));
     });
 
     app.get('/t/:slug/interaction/:uid/register', async (req, reply) => {
@@ -237,7 +235,7 @@ export function interactionRoutes(ctx: AppContext) {
           },
           actorOf(req),
         );
-        return finish(reply, details, await loginResult(provider, tenant, details, user.id));
+        return finish(reply, tenant, details, await loginResult(provider, tenant, details, user.id));
       } catch (err) {
         if (err instanceof AppError && err.status < 500) {
           return reply.redirect(`${base}/register?error=${encodeURIComponent(err.code)}`, 303);
@@ -254,7 +252,7 @@ export function interactionRoutes(ctx: AppContext) {
       if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}?error=csrf`, 303);
       if (details.prompt.name !== 'consent') return reply.redirect(base, 303);
       if (body.decision !== 'allow') {
-        return finish(reply, details, { error: 'access_denied', error_description: 'The user denied access' });
+        return finish(reply, tenant, details, { error: 'access_denied', error_description: 'The user denied access' });
       }
       const grantId = await grantConsent(provider, details);
       if (!grantId) return reply.redirect(base, 303);
@@ -268,13 +266,13 @@ export function interactionRoutes(ctx: AppContext) {
           details: { scopes: details.prompt.details.missingOIDCScope ?? [] },
         },
       );
-      return finish(reply, details, { consent: { grantId } });
+      return finish(reply, tenant, details, { consent: { grantId } });
     });
 
     app.get('/t/:slug/interaction/:uid/abort', async (req, reply) => {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
-      return finish(reply, loaded.details, {
+      return finish(reply, loaded.tenant, loaded.details, {
         error: 'access_denied',
         error_description: 'The user cancelled the sign-in',
       });

@@ -55,22 +55,37 @@ interface RequestWork {
   accounts: Map<string, Account | undefined>;
   /** Saves not yet written, by model and stored id. */
   pending: Map<string, Row>;
+  /** The last write of pending saves, settled or not: what comes after waits for it. */
+  flushing: Promise<void>;
 }
 
 const requestWork = new AsyncLocalStorage<RequestWork>();
 
 /** Runs `fn` (one provider request) with its own store work; see `flushWrites`. */
 export function inRequest<T>(fn: () => T): T {
-  return requestWork.run({ grants: new Map(), accounts: new Map(), pending: new Map() }, fn);
+  return requestWork.run(
+    { grants: new Map(), accounts: new Map(), pending: new Map(), flushing: Promise.resolve() },
+    fn,
+  );
 }
 
-/** Writes what the current request saved; call before its answer leaves. */
+/**
+ * Writes what the current request saved; call before its answer leaves. Returns once every
+ * save of the request so far is written, also those another call began writing.
+ */
 export async function flushWrites(db: Kysely<DB>): Promise<void> {
   const work = requestWork.getStore();
-  if (!work || work.pending.size === 0) return;
-  const rows = [...work.pending.values()];
-  work.pending.clear();
-  await upsertRows(db, rows);
+  if (!work) return;
+  if (work.pending.size > 0) {
+    const rows = [...work.pending.values()];
+    work.pending.clear();
+    const before = work.flushing;
+    const write = before.then(() => upsertRows(db, rows)).then(() => undefined);
+    // Later calls wait for this write, but its failure is reported to this call only.
+    work.flushing = write.catch(() => undefined);
+    return write;
+  }
+  await work.flushing;
 }
 
 /** The user read with this request's code or refresh token, if it was. */

@@ -328,7 +328,11 @@ export class ProviderPool {
       try {
         await next();
       } finally {
-        await flushWrites(db);
+        await flushWrites(db).catch((err: unknown) => {
+          // Koa answers a bare 500 for it; say what happened in our own log.
+          this.deps.log.error({ err, tenant: tenant.slug }, 'could not write what an OIDC request saved');
+          throw err;
+        });
       }
     });
     // Client secrets are stored as SHA-256 digests; compare digests in constant time.

@@ -18,10 +18,12 @@ export const argon2Params = {
 
 /**
  * At most one hash per core at a time; more would only share the cores, each taking longer,
- * with 19 MiB of memory apiece, and fill the thread pool that fsyncs and signatures need.
+ * with 19 MiB of memory apiece. And two of libuv's threads stay free of hashes, for the
+ * fsyncs and signatures that answers wait for (bin/latchkey.cjs sizes the pool to cores + 2).
  * The rest wait their turn, in order.
  */
-const slots = availableParallelism();
+const poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+const slots = Math.max(1, Math.min(availableParallelism(), poolSize - 2));
 let running = 0;
 const waiting: (() => void)[] = [];
 

@@ -1,6 +1,7 @@
 /**
- * Runs the built `latchkey` CLI (packages/server/dist/cli.js) as a child process, the way an
- * operator does, with an environment the test spells out and a port picked beforehand.
+ * Runs the built `latchkey` CLI (packages/server/bin/latchkey.cjs, which loads dist/cli.js) as
+ * a child process, the way an operator does, with an environment the test spells out and a port
+ * picked beforehand.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+/** The command operators run: sizes the thread pool, then loads dist/cli.js. */
+export const binPath = fileURLToPath(new URL('../../bin/latchkey.cjs', import.meta.url));
 
 /** Fails with the fix when the CLI has not been built (`npm test` builds it first). */
 export function assertCliBuilt(): void {
@@ -60,7 +63,7 @@ function childEnv(env: Record<string, string>): Record<string, string> {
 
 function spawnCli(args: string[], env: Record<string, string>, cwd: string) {
   assertCliBuilt();
-  const child = spawn(process.execPath, [cliPath, ...args], {
+  const child = spawn(process.execPath, [binPath, ...args], {
     cwd,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
