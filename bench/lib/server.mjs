@@ -121,3 +121,29 @@ export function logTail(server, lines = 20) {
     return '(no log)';
   }
 }
+
+/** Admin API calls that must succeed: anything but 2xx throws with the answer. */
+export function adminApi(base, apiKey) {
+  return async (method, path, body) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+}
+
+/**
+ * The end of a scenario's measured server: RSS after the load (for information), then a
+ * SIGTERM, whose exit goes into `figures.shutdown` (an unclean one is printed with the log).
+ */
+export async function finishServer(server, figures, print, fmt) {
+  figures.rssAfterLoadMb = rssMb(server.pid);
+  print(`  RSS after load: ${fmt(figures.rssAfterLoadMb, 1)} MB (for information)`);
+  const exit = await stopServer(server);
+  figures.shutdown = exit;
+  if (exit.code !== 0) print(`  !! the server exited with ${exit.code ?? exit.signal} on SIGTERM:\n${logTail(server)}`);
+}

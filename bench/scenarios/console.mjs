@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { makeUsers, samplePrefixes } from '../lib/people.mjs';
-import { logTail, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
+import { adminApi, logTail, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
 
 export const targets = {
   firstLoadJsGzipKb: 300,
@@ -223,13 +223,10 @@ export async function consoleScenario({ database, users, changes, logDir, print 
     let t = performance.now();
     const first = await start();
     await waitReady(first);
-    const res = await fetch(`${first.url}/api/v1/tenants`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ slug: TENANT, displayName: 'Benchmark Inc.' }),
+    const tenant = await adminApi(first.url, apiKey)('POST', '/api/v1/tenants', {
+      slug: TENANT,
+      displayName: 'Benchmark Inc.',
     });
-    const tenant = await res.json();
-    if (res.status !== 201) throw new Error(`creating the tenant answered ${res.status}: ${JSON.stringify(tenant)}`);
     await stopServer(first);
     const rows = makeUsers(tenant.id, users);
     await database.insertUsers(rows);

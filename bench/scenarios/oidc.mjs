@@ -18,7 +18,7 @@ import { hash } from '@node-rs/argon2';
 import { Browser, basicAuth, codeFlow } from '../lib/browser.mjs';
 import { cpuSnapshot, cpuUsage } from '../lib/cpu.mjs';
 import { failures, measureLoad, printCpu } from '../lib/load.mjs';
-import { logTail, rssMb, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
+import { adminApi, finishServer, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
 
 export const targets = {
   clientCredentialsRps: 2000,
@@ -278,12 +278,7 @@ export async function oidcScenario({
       );
     }
 
-    figures.rssAfterLoadMb = rssMb(server.pid);
-    print(`  RSS after load: ${fmt(figures.rssAfterLoadMb, 1)} MB (for information)`);
-    const exit = await stopServer(server);
-    figures.shutdown = exit;
-    if (exit.code !== 0)
-      print(`  !! the server exited with ${exit.code ?? exit.signal} on SIGTERM:\n${logTail(server)}`);
+    await finishServer(server, figures, print, fmt);
     return figures;
   } finally {
     await Promise.all(servers.map((s) => stopServer(s, { graceMs: 5000 })));
@@ -295,20 +290,6 @@ function printLimitCpu(cpu, print) {
     `    CPU (% of one core): bench process ${cpu.loadGeneratorPct}%, server (idle) ${cpu.serverPct}%, postgres ${cpu.postgresPct}%, other processes ${cpu.otherPct}%`,
   );
   if (cpu.otherPct > 15) print(`    !! other processes used ${cpu.otherPct}% of a core: this limit is understated`);
-}
-
-/** Admin API calls that must succeed: anything but 2xx throws with the answer. */
-function adminApi(base, apiKey) {
-  return async (method, path, body) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
-    return text ? JSON.parse(text) : undefined;
-  };
 }
 
 async function sanityClientCredentials(issuer, client) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { otherProcessTicks, otherUsageSince } from '../lib/cpu.mjs';
 import { failures, measureLoad } from '../lib/load.mjs';
 import { makeUsers, sampleIds, samplePrefixes } from '../lib/people.mjs';
-import { logTail, rssMb, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
+import { adminApi, finishServer, rssMb, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
 
 export const targets = {
   readyMs: 1000,
@@ -57,13 +57,10 @@ export async function serviceCore({
     let t = performance.now();
     const first = await start();
     await waitReady(first);
-    const res = await fetch(`${first.url}/api/v1/tenants`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ slug: TENANT, displayName: 'Benchmark Inc.' }),
+    const tenant = await adminApi(first.url, apiKey)('POST', '/api/v1/tenants', {
+      slug: TENANT,
+      displayName: 'Benchmark Inc.',
     });
-    const tenant = await res.json();
-    if (res.status !== 201) throw new Error(`creating the tenant answered ${res.status}: ${JSON.stringify(tenant)}`);
     await stopServer(first);
     const bootstrapMs = performance.now() - t;
     t = performance.now();
@@ -123,12 +120,7 @@ export async function serviceCore({
       print(`    → p99 ${fmt(figures.list.p99, 1)} ms  ${mark(ok)} (target < ${targets.listP99Ms} ms)`);
     }
 
-    figures.rssAfterLoadMb = rssMb(server.pid);
-    print(`  RSS after load: ${fmt(figures.rssAfterLoadMb, 1)} MB (for information)`);
-    const exit = await stopServer(server);
-    figures.shutdown = exit;
-    if (exit.code !== 0)
-      print(`  !! the server exited with ${exit.code ?? exit.signal} on SIGTERM:\n${logTail(server)}`);
+    await finishServer(server, figures, print, fmt);
     return figures;
   } finally {
     await Promise.all(servers.map((s) => stopServer(s, { graceMs: 5000 })));

@@ -40,7 +40,6 @@ export function clientRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       async (req, reply) => {
         const tenant = tenantOf(req);
         const client = await ctx.clients.create(tenant, req.body, principalOf(req), actorOf(req));
-        ctx.providers.invalidate(tenant.id);
         setEtag(reply, client.version);
         reply.header('cache-control', 'no-store');
         reply.header('location', `/api/v1/tenants/${tenant.slug}/clients/${client.id}`);
@@ -104,7 +103,6 @@ export function clientRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           principalOf(req),
           actorOf(req),
         );
-        ctx.providers.invalidate(tenant.id);
         setEtag(reply, client.version);
         return client;
       },
@@ -125,7 +123,6 @@ export function clientRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       async (req, reply) => {
         const tenant = tenantOf(req);
         const client = await ctx.clients.rotateSecret(tenant, req.params.id, actorOf(req));
-        ctx.providers.invalidate(tenant.id);
         reply.header('cache-control', 'no-store');
         return client;
       },
@@ -146,7 +143,6 @@ export function clientRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       async (req, reply) => {
         const tenant = tenantOf(req);
         await ctx.clients.delete(tenant, req.params.id, ifMatchVersions(req), actorOf(req));
-        ctx.providers.invalidate(tenant.id);
         return reply.code(204).send(null);
       },
     );

@@ -60,8 +60,8 @@ export function registerGuards(api: FastifyInstance, ctx: AppContext): void {
     }
     const path = req.url.split('?')[0] ?? '';
     const oidc = oidcSources.test(path.slice(`/api/v1/tenants/${slug}`.length));
-    const tenant = await ctx.tenants.findBySlug(slug);
-    ctx.notices.changed({ slug, tenantId: tenant?.id, oidc });
+    // The tenant the route resolved (requireTenant), read before the change.
+    ctx.notices.changed({ slug, tenantId: req.tenant?.id, oidc });
     return payload;
   });
 

@@ -44,7 +44,6 @@ export function keyRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       async (req) => {
         const tenant = tenantOf(req);
         await ctx.keys.rotate(tenant, actorOf(req));
-        ctx.providers.invalidate(tenant.id);
         return { items: await ctx.keys.list(tenant), nextCursor: null };
       },
     );
