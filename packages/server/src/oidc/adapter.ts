@@ -241,7 +241,6 @@ export class DbAdapter {
               display_name: row.display_name,
               status: row.status as Account['status'],
               updated_at: row.updated_at as number,
-              role_names: row.role_names,
               roles: splitRoleNames(row.role_names),
             },
       );

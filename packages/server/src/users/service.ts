@@ -189,8 +189,8 @@ export class UserService {
       .where('users.id', '=', id)
       .executeTakeFirst();
     if (row?.tenant_id !== tenantId) return undefined;
-    const { tenant_id: _, ...account } = row;
-    return { ...account, roles: splitRoleNames(row.role_names) };
+    const { tenant_id: _, role_names, ...account } = row;
+    return { ...account, roles: splitRoleNames(role_names) };
   }
 
   async list(tenant: Tenant, query: z.output<typeof listUsersQuerySchema>) {
