@@ -164,15 +164,7 @@ export async function oidcScenario({
       const load = {
         url: s.url,
         serverPid: s.pid,
-        request: {
-          method: 'POST',
-          path: `/t/${TENANT}/token`,
-          headers: {
-            authorization: basicAuth(serviceClient.id, serviceClient.secret),
-            'content-type': 'application/x-www-form-urlencoded',
-          },
-          body: 'grant_type=client_credentials',
-        },
+        request: tokenRequest(serviceClient, { body: 'grant_type=client_credentials' }),
         verifyBody: (body) => body.includes('"access_token"'),
       };
       figures.clientCredentials = await measureLoad(
@@ -201,13 +193,7 @@ export async function oidcScenario({
       const load = {
         url: s.url,
         serverPid: s.pid,
-        request: {
-          method: 'POST',
-          path: `/t/${TENANT}/token`,
-          headers: {
-            authorization: basicAuth(webClient.id, webClient.secret),
-            'content-type': 'application/x-www-form-urlencoded',
-          },
+        request: tokenRequest(webClient, {
           body: '',
           setupRequest(req) {
             req.body = `grant_type=refresh_token&refresh_token=${encodeURIComponent(pool.take())}`;
@@ -216,7 +202,7 @@ export async function oidcScenario({
           onResponse(status, body) {
             if (status === 200) pool.giveBack(body);
           },
-        },
+        }),
         verifyBody: (body) => body.includes('"access_token"') && body.includes('"refresh_token"'),
       };
       figures.refresh = await measureLoad(
@@ -283,6 +269,19 @@ export async function oidcScenario({
   } finally {
     await Promise.all(servers.map((s) => stopServer(s, { graceMs: 5000 })));
   }
+}
+
+/** An autocannon request to the token endpoint, the client authenticating with HTTP Basic. */
+function tokenRequest(client, rest) {
+  return {
+    method: 'POST',
+    path: `/t/${TENANT}/token`,
+    headers: {
+      authorization: basicAuth(client.id, client.secret),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    ...rest,
+  };
 }
 
 function printLimitCpu(cpu, print) {
