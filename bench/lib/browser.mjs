@@ -102,9 +102,10 @@ export class Browser {
   /**
    * GET (or POST a form) and follow redirects until an answer that is not a redirect, or a
    * URL `stopAt` accepts (the client's redirect URI: never fetched). Returns the last URL,
-   * its status (0 when stopped) and body.
+   * its status (0 when stopped) and body. With `follow: false`, one request only: a redirect
+   * comes back as its target URL with status 0, unfetched.
    */
-  async go(start, { method = 'GET', form, stopAt } = {}) {
+  async go(start, { method = 'GET', form, stopAt, follow = true } = {}) {
     let url = new URL(start);
     let body = form ? new URLSearchParams(form).toString() : undefined;
     for (let hops = 0; hops < 20; hops++) {
@@ -118,6 +119,7 @@ export class Browser {
       const location = res.headers.location;
       if (res.status >= 300 && res.status < 400 && location) {
         url = new URL(location, url);
+        if (!follow) return { url, status: 0, html: '' };
         method = 'GET';
         body = undefined;
         continue;
@@ -128,7 +130,7 @@ export class Browser {
   }
 
   /** Submits the first form on `page` with its hidden fields plus `fields`. */
-  submit(page, fields, { stopAt } = {}) {
+  submit(page, fields, { stopAt, follow } = {}) {
     const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/.exec(page.html);
     if (!form?.[1]) throw new Error(`no form on ${page.url} (${page.status}): ${page.html.slice(0, 300)}`);
     const hidden = {};
@@ -139,6 +141,7 @@ export class Browser {
       method: 'POST',
       form: { ...hidden, ...fields },
       stopAt,
+      follow,
     });
   }
 }
@@ -158,15 +161,14 @@ export function basicAuth(id, secret) {
 }
 
 /**
- * One authorization code flow of a confidential web client: authorization request with PKCE
- * (S256), the sign-in form when the browser has no session (then `credentials` are needed),
- * the redirect back, and the code exchanged at the token endpoint. Throws on any deviation.
+ * An authorization request of a confidential web client with PKCE (S256): its URL, and the
+ * verifier and state that `exchangeCode` and the redirect check need.
  */
-export async function codeFlow(browser, { issuer, client, redirectUri, scope, credentials }) {
+export function authorizationRequest({ issuer, client, redirectUri, scope }) {
   const verifier = randomBytes(32).toString('base64url');
   const state = randomBytes(12).toString('base64url');
-  const auth = new URL(`${issuer}/auth`);
-  auth.search = new URLSearchParams({
+  const url = new URL(`${issuer}/auth`);
+  url.search = new URLSearchParams({
     client_id: client.id,
     response_type: 'code',
     redirect_uri: redirectUri,
@@ -177,26 +179,19 @@ export async function codeFlow(browser, { issuer, client, redirectUri, scope, cr
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   }).toString();
-  const stopAt = (u) => u.href.startsWith(redirectUri);
-  let page = await browser.go(auth, { stopAt });
-  let signedIn = false;
-  if (!stopAt(page.url)) {
-    if (page.status !== 200 || !page.html.includes('Sign in')) {
-      throw new Error(
-        `expected the sign-in page at ${page.url}, got ${page.status}: ${(/role="alert">([^<]*)/.exec(page.html)?.[1] ?? page.html).slice(0, 300)}`,
-      );
-    }
-    if (!credentials) throw new Error('the browser has no session and no credentials were given');
-    page = await browser.submit(page, { email: credentials.email, password: credentials.password }, { stopAt });
-    signedIn = true;
-    if (!stopAt(page.url)) {
-      throw new Error(`sign-in did not come back to the client: ${page.url} ${page.status} ${page.html.slice(0, 300)}`);
-    }
-  }
-  const code = page.url.searchParams.get('code');
-  if (!code || page.url.searchParams.get('state') !== state) {
-    throw new Error(`no code or wrong state in the redirect: ${page.url}`);
-  }
+  return { url, verifier, state };
+}
+
+/** The code from the redirect back to the client; throws when it is missing or the state differs. */
+export function codeFrom(url, state) {
+  const code = url.searchParams.get('code');
+  if (!code || url.searchParams.get('state') !== state)
+    throw new Error(`no code or wrong state in the redirect: ${url}`);
+  return code;
+}
+
+/** The code exchanged at the token endpoint (HTTP Basic); resolves with the token response. */
+export async function exchangeCode({ issuer, client, redirectUri }, code, verifier) {
   const res = await request(new URL(`${issuer}/token`), {
     method: 'POST',
     headers: {
@@ -214,5 +209,38 @@ export async function codeFlow(browser, { issuer, client, redirectUri, scope, cr
   if (res.status !== 200 || !tokens.access_token) {
     throw new Error(`code exchange answered ${res.status}: ${JSON.stringify(tokens).slice(0, 300)}`);
   }
+  return tokens;
+}
+
+/** Throws unless `page` is the sign-in page. */
+export function expectSignInPage(page) {
+  if (page.status !== 200 || !page.html.includes('Sign in')) {
+    throw new Error(
+      `expected the sign-in page at ${page.url}, got ${page.status}: ${(/role="alert">([^<]*)/.exec(page.html)?.[1] ?? page.html).slice(0, 300)}`,
+    );
+  }
+}
+
+/**
+ * One authorization code flow of a confidential web client: authorization request with PKCE
+ * (S256), the sign-in form when the browser has no session (then `credentials` are needed),
+ * the redirect back, and the code exchanged at the token endpoint. Throws on any deviation.
+ */
+export async function codeFlow(browser, flow) {
+  const { credentials, redirectUri } = flow;
+  const { url, verifier, state } = authorizationRequest(flow);
+  const stopAt = (u) => u.href.startsWith(redirectUri);
+  let page = await browser.go(url, { stopAt });
+  let signedIn = false;
+  if (!stopAt(page.url)) {
+    expectSignInPage(page);
+    if (!credentials) throw new Error('the browser has no session and no credentials were given');
+    page = await browser.submit(page, { email: credentials.email, password: credentials.password }, { stopAt });
+    signedIn = true;
+    if (!stopAt(page.url)) {
+      throw new Error(`sign-in did not come back to the client: ${page.url} ${page.status} ${page.html.slice(0, 300)}`);
+    }
+  }
+  const tokens = await exchangeCode(flow, codeFrom(page.url, state), verifier);
   return { tokens, signedIn };
 }

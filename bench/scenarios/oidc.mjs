@@ -7,7 +7,8 @@
  *   every request spends a fresh token from a pool minted by authorization code flows (one
  *   sign-in, then the browser session), and each answer's new token goes back to the pool;
  * - complete password sign-ins/s: authorize → sign-in form → code → token, each flow with
- *   its own cookie jar, by a small concurrent driver;
+ *   its own cookie jar, by a small concurrent driver; then the CPU of one sign-in, request by
+ *   request (`signInSteps`);
  * - the limits: argon2id hashes/s at the server's parameters (2 at a time, in this process,
  *   the server idle) and ES256 signatures/s (node:crypto, one thread).
  */
@@ -15,7 +16,15 @@ import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { hash } from '@node-rs/argon2';
-import { Browser, basicAuth, codeFlow } from '../lib/browser.mjs';
+import {
+  authorizationRequest,
+  Browser,
+  basicAuth,
+  codeFlow,
+  codeFrom,
+  exchangeCode,
+  expectSignInPage,
+} from '../lib/browser.mjs';
 import { cpuSnapshot, cpuUsage } from '../lib/cpu.mjs';
 import { failures, measureLoad, printCpu } from '../lib/load.mjs';
 import { adminApi, finishServer, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
@@ -38,6 +47,9 @@ const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const SCOPE = 'openid email profile offline_access';
 const USERS = 8;
 const MINT_TABS = 4;
+/** Sign-ins measured step by step, and how many run each step at once. */
+const STEP_FLOWS = 300;
+const STEP_CONCURRENCY = 4;
 const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 const quantile = (sorted, q) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
@@ -262,6 +274,15 @@ export async function oidcScenario({
       print(
         `    → ${fmt(r.rps, 1)} sign-ins/s = ${fmt(ratio, 2)} × the argon2id rate  ${mark(r.failed === 0 && r.completed > 0 && ratio >= targets.signInsPerArgon2)} (target ≥ ${targets.signInsPerArgon2} × ${fmt(figures.argon2.rate, 1)} = ${fmt(targets.signInsPerArgon2 * figures.argon2.rate, 1)}/s; Keycloak ≈ ${2 * keycloakPerVcpu.passwordSignIns}/s on 2 vCPUs)`,
       );
+      figures.signIns.steps = await signInSteps({ flow, people, serverPid: s.pid, flows: STEP_FLOWS });
+      print(
+        `    CPU per request of a sign-in, ms (${STEP_FLOWS} sign-ins measured one step at a time, ${STEP_CONCURRENCY} at once; server = all its threads):`,
+      );
+      for (const step of figures.signIns.steps) {
+        print(
+          `      ${step.name.padEnd(34)} server ${fmt(step.server, 2).padStart(5)} (main thread ${fmt(step.main, 2)}), load generator ${fmt(step.loadGenerator, 2)}, PostgreSQL ${fmt(step.postgres, 2)}`,
+        );
+      }
     }
 
     await finishServer(server, figures, print, fmt);
@@ -413,6 +434,76 @@ async function signInDriver({ flow, people, concurrency, seconds }) {
     p99: quantile(sorted, 0.99),
     max: sorted.at(-1) ?? 0,
   };
+}
+
+/**
+ * Where a sign-in's CPU goes, request by request: `flows` sign-ins (each a new browser) run one
+ * step at a time, every flow's step before any flow's next, so that the CPU used during a
+ * step belongs to that request. Milliseconds of CPU per request, by party.
+ */
+async function signInSteps({ flow, people, serverPid, flows }) {
+  const runs = Array.from({ length: flows }, (_, i) => ({
+    browser: new Browser(),
+    person: people[i % people.length],
+    ...authorizationRequest(flow),
+  }));
+  const stopAt = (u) => u.href.startsWith(flow.redirectUri);
+  const steps = [
+    [
+      'GET /auth → redirect to the form',
+      async (run) => {
+        run.page = await run.browser.go(run.url, { follow: false });
+      },
+    ],
+    [
+      'GET the sign-in form',
+      async (run) => {
+        run.page = await run.browser.go(run.page.url, { follow: false });
+        expectSignInPage(run.page);
+      },
+    ],
+    [
+      'POST the form (argon2id) → redirect',
+      async (run) => {
+        const { email, password } = run.person;
+        run.page = await run.browser.submit(run.page, { email, password }, { follow: false });
+      },
+    ],
+    [
+      'GET /auth (resume) → code',
+      async (run) => {
+        run.page = await run.browser.go(run.page.url, { follow: false, stopAt });
+        if (!stopAt(run.page.url)) throw new Error(`no redirect to the client: ${run.page.url} ${run.page.status}`);
+      },
+    ],
+    [
+      'POST /token (code)',
+      async (run) => {
+        await exchangeCode(flow, codeFrom(run.page.url, run.state), run.verifier);
+      },
+    ],
+  ];
+  const out = [];
+  for (const [name, step] of steps) {
+    const before = cpuSnapshot(serverPid);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: STEP_CONCURRENCY }, async () => {
+        while (next < runs.length) await step(runs[next++]);
+      }),
+    );
+    const after = cpuSnapshot(serverPid);
+    const cpu = cpuUsage(before, after);
+    const perRequest = (pct) => (pct * (after.at - before.at)) / 100 / flows;
+    out.push({
+      name,
+      server: perRequest(cpu.serverPct),
+      main: perRequest(cpu.serverMainThreadPct),
+      loadGenerator: perRequest(cpu.loadGeneratorPct),
+      postgres: perRequest(cpu.postgresPct),
+    });
+  }
+  return out;
 }
 
 /** argon2id hashes/s with `concurrency` hashes in flight (libuv threads), for `seconds`. */
