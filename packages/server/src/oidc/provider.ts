@@ -4,6 +4,7 @@
  * made on another node applies here within seconds; changes made here drop it at once.
  */
 import { createHash, hkdfSync, timingSafeEqual } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
@@ -345,6 +346,14 @@ export class ProviderPool {
       return stored.length === given.length && timingSafeEqual(stored, given);
     };
     provider.on('server_error', (_ctx, err) => this.deps.log.error({ err, tenant: slug }, 'oidc server error'));
+    // What escapes oidc-provider's own error handling reaches Koa, whose default is a stack
+    // on stderr: the flush above (logged there) and answers that could not be sent, such as
+    // those dropped when writes cannot be made durable (logged once, by http/app.ts).
+    provider.app.on('error', (err: Error & { status?: number; expose?: boolean }, ctx?: { res?: ServerResponse }) => {
+      if (err.expose || (err.status ?? 500) < 500) return;
+      const level = ctx?.res?.destroyed ? 'debug' : 'error';
+      this.deps.log[level]({ err, tenant: slug }, 'an OIDC request failed outside oidc-provider');
+    });
     return provider;
   }
 }
