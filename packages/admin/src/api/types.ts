@@ -2,6 +2,7 @@
  * Shapes of the admin API (see packages/server/openapi.json, the source of truth).
  * Keep these in step with the server's zod schemas; only what the console reads is typed.
  */
+import { tenantPermissions } from '../../../server/src/auth/permissions';
 
 /** Every list answers `{ items, nextCursor }`; `nextCursor` is null on the last page. */
 export interface Page<T> {
@@ -69,23 +70,8 @@ export interface Session {
   clients: string[];
 }
 
-export const PERMISSIONS = [
-  'tenant:read',
-  'tenant:write',
-  'users:read',
-  'users:write',
-  'roles:read',
-  'roles:write',
-  'api_keys:read',
-  'api_keys:write',
-  'audit:read',
-  'clients:read',
-  'clients:write',
-  'apis:read',
-  'apis:write',
-  'keys:read',
-  'keys:write',
-] as const;
+/** The server's own list: one source for what the API checks and what the console offers. */
+export const PERMISSIONS = tenantPermissions;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export interface Role {
