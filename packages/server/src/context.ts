@@ -77,11 +77,11 @@ export function createContext(
   const lockout = options.redis ? new RedisLockoutStore(options.redis) : new DbLockoutStore(db);
   const signIn = new SignInService(db, lockout, audit);
   const credentials = new CredentialService(apiKeys, { tenants, keys, roles, clients, db, config, adminApi });
-  // What a change may have made stale. Any change may touch roles, keys or users behind a
-  // cached credential; only some touch what a tenant's provider is built from.
+  // What a change may have made stale. Any change in a tenant may touch roles, keys or users
+  // behind its cached credentials; only some touch what its provider is built from.
   const notices = new ChangeNotices(
     (change) => {
-      credentials.invalidate();
+      credentials.invalidate(change.tenantId);
       if (!change.oidc) return;
       clients.invalidate();
       if (change.slug) tenants.invalidate(change.slug);

@@ -54,6 +54,40 @@ describe.skipIf(!redisUrl).each(dialects)('change notices between nodes (%s)', (
     });
   });
 
+  it('drops only the changed tenant’s cached credentials, on either node', async () => {
+    const a = await tenantWithAdmin(one);
+    const b = await tenantWithAdmin(one);
+    const keyId = async (slug: string) => {
+      const keys = await one.api('GET', `/api/v1/tenants/${slug}/api-keys`);
+      return (keys.body.items as { id: string }[])[0]?.id ?? '';
+    };
+    const aKeyId = await keyId(a.slug);
+    const onOne = apiClient(one.url, a.key);
+    const onTwo = apiClient(two.url, a.key);
+    expect((await onOne('GET', `/api/v1/tenants/${a.slug}/users`)).status).toBe(200);
+    expect((await onTwo('GET', `/api/v1/tenants/${a.slug}/users`)).status).toBe(200);
+    // Expire A's key behind the API's back: only a cached verdict still accepts it now.
+    await one.server.ctx.database.db.updateTable('api_keys').set({ expires_at: 1 }).where('id', '=', aKeyId).execute();
+
+    // A change in B, through node one; node two has heard of it once B's own key is refused.
+    expect((await one.api('DELETE', `/api/v1/tenants/${b.slug}/api-keys/${await keyId(b.slug)}`)).status).toBe(204);
+    await soon(async () => {
+      expect((await apiClient(two.url, b.key)('GET', `/api/v1/tenants/${b.slug}/users`)).status).toBe(401);
+    });
+    expect((await onOne('GET', `/api/v1/tenants/${a.slug}/users`)).status).toBe(200);
+    expect((await onTwo('GET', `/api/v1/tenants/${a.slug}/users`)).status).toBe(200);
+
+    // A change in A drops A's verdicts: the expiry is seen on both nodes.
+    const role = await one.api('POST', `/api/v1/tenants/${a.slug}/roles`, {
+      body: { name: 'viewer', permissions: ['users:read'] },
+    });
+    expect(role.status, role.text).toBe(201);
+    expect((await onOne('GET', `/api/v1/tenants/${a.slug}/users`)).status).toBe(401);
+    await soon(async () => {
+      expect((await onTwo('GET', `/api/v1/tenants/${a.slug}/users`)).status).toBe(401);
+    });
+  });
+
   it('refuses on node two the tokens of a client deleted through node one', async () => {
     const { slug } = await tenantWithAdmin(one);
     const created = await one.api('POST', `/api/v1/tenants/${slug}/clients`, {

@@ -160,9 +160,13 @@ export class ApiKeyService {
     };
   }
 
-  /** Drops cached credentials so that a change (roles, revocation) applies at once here. */
-  invalidate(): void {
-    this.cache.clear();
+  /**
+   * Drops cached credentials so that a change (roles, revocation) applies at once here: those
+   * of one tenant, or all when no tenant is given. Unknown secrets are dropped either way.
+   */
+  invalidate(tenantId?: string): void {
+    if (tenantId === undefined) this.cache.clear();
+    else this.cache.deleteWhere((entry) => entry === null || entry.principal.tenantId === tenantId);
   }
 
   async list(tenant: Tenant, query: z.output<typeof listApiKeysQuerySchema>) {
@@ -251,7 +255,7 @@ export class ApiKeyService {
         });
       });
     } finally {
-      this.invalidate();
+      this.invalidate(tenant.id);
     }
   }
 

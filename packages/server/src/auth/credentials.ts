@@ -48,10 +48,21 @@ export class CredentialService {
     return null;
   }
 
-  /** Forget every cached credential verdict, API keys included (something changed on this node). */
-  invalidate(): void {
-    this.verified.clear();
-    this.apiKeys.invalidate();
+  /**
+   * Forget cached credential verdicts and signing keys, API keys included, after a change: of
+   * one tenant's (its roles, users, clients, keys or API keys), or of anything when no tenant
+   * is given. A credential's standing depends only on its own tenant, so a change in one
+   * tenant (a bulk import, say) leaves the others' verdicts, a system admin's among them, alone.
+   */
+  invalidate(tenantId?: string): void {
+    if (tenantId === undefined) {
+      this.verified.clear();
+      this.keySets.clear();
+    } else {
+      this.verified.deleteWhere((v) => v.principal.tenantId === tenantId);
+      this.keySets.delete(tenantId);
+    }
+    this.apiKeys.invalidate(tenantId);
   }
 
   private async accessToken(token: string): Promise<Principal | null> {
