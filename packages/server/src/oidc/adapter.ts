@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import type { Insertable, Kysely } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import type { errors as OidcErrors } from 'oidc-provider';
 import type { Dialect } from '../db/database.js';
 import type { DB } from '../db/schema.js';
@@ -97,21 +97,34 @@ export function accountReadWithToken(accountId: string): { account: Account | un
   return { account };
 }
 
+/** Saves rows; a row of the same model and id in another tenant is left as it is. */
 function upsertRows(db: Kysely<DB>, rows: Row[]) {
   return db
     .insertInto('oidc_payloads')
     .values(rows)
     .onConflict((oc) =>
-      oc.columns(['model', 'id']).doUpdateSet((eb) => ({
-        payload: eb.ref('excluded.payload'),
-        grant_id: eb.ref('excluded.grant_id'),
-        user_code: eb.ref('excluded.user_code'),
-        uid: eb.ref('excluded.uid'),
-        account_id: eb.ref('excluded.account_id'),
-        expires_at: eb.ref('excluded.expires_at'),
-      })),
+      oc
+        .columns(['model', 'id'])
+        .doUpdateSet((eb) => ({
+          payload: eb.ref('excluded.payload'),
+          grant_id: eb.ref('excluded.grant_id'),
+          user_code: eb.ref('excluded.user_code'),
+          uid: eb.ref('excluded.uid'),
+          account_id: eb.ref('excluded.account_id'),
+          expires_at: eb.ref('excluded.expires_at'),
+        }))
+        .whereRef('oidc_payloads.tenant_id', '=', 'excluded.tenant_id'),
     )
     .execute();
+}
+
+/**
+ * Keeps a statement to this tenant's rows without offering the planner another way in: a
+ * plain `tenant_id = ?` beside a primary-key match can lead PostgreSQL's cached generic
+ * plans to the tenant's index instead (see `toPayload`); an expression has no index.
+ */
+function ownedBy(tenantId: string) {
+  return sql<boolean>`(tenant_id || '') = ${tenantId}`;
 }
 
 /** A grant this request changes is read afresh. */
@@ -255,6 +268,7 @@ export class DbAdapter {
       .select(['tenant_id', 'payload', 'consumed_at', 'expires_at'])
       .where('model', '=', this.model)
       .where('uid', '=', uid)
+      .where(ownedBy(this.tenantId))
       .executeTakeFirst();
     return row ? this.toPayload(row) : undefined;
   }
@@ -266,6 +280,7 @@ export class DbAdapter {
       .select(['tenant_id', 'payload', 'consumed_at', 'expires_at'])
       .where('model', '=', this.model)
       .where('user_code', '=', userCode)
+      .where(ownedBy(this.tenantId))
       .executeTakeFirst();
     return row ? this.toPayload(row) : undefined;
   }
@@ -283,6 +298,7 @@ export class DbAdapter {
       .where('model', '=', this.model)
       .where('id', '=', storedId(this.model, id))
       .where('consumed_at', 'is', null)
+      .where(ownedBy(this.tenantId))
       .executeTakeFirst();
     if (res.numUpdatedRows === 0n) {
       const row = await this.db
@@ -290,6 +306,7 @@ export class DbAdapter {
         .select('grant_id')
         .where('model', '=', this.model)
         .where('id', '=', storedId(this.model, id))
+        .where(ownedBy(this.tenantId))
         .executeTakeFirst();
       if (row?.grant_id) await this.revokeWholeGrant(row.grant_id);
       throw new this.errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
@@ -303,6 +320,7 @@ export class DbAdapter {
       .deleteFrom('oidc_payloads')
       .where('model', '=', this.model)
       .where('id', '=', storedId(this.model, id))
+      .where(ownedBy(this.tenantId))
       .execute();
   }
 
@@ -310,14 +328,19 @@ export class DbAdapter {
   async revokeByGrantId(grantId: string): Promise<void> {
     forgetGrant(grantId);
     await this.settle();
-    await this.db.deleteFrom('oidc_payloads').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
+    await this.db
+      .deleteFrom('oidc_payloads')
+      .where('model', '=', this.model)
+      .where('grant_id', '=', grantId)
+      .where(ownedBy(this.tenantId))
+      .execute();
   }
 
   /** A replayed code or refresh token: everything issued under the grant goes, grant too. */
   private async revokeWholeGrant(grantId: string): Promise<void> {
     forgetGrant(grantId);
     await this.settle();
-    await this.db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
+    await this.db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).where(ownedBy(this.tenantId)).execute();
   }
 
   /**
