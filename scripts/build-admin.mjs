@@ -23,9 +23,11 @@ function newest(path) {
 }
 
 if (!existsSync(join(admin, 'package.json'))) process.exit(0);
-const sources = ['src', 'index.html', 'vite.config.ts', 'package.json', 'public']
-  .map((p) => join(admin, p))
-  .filter((p) => existsSync(p));
+// The server's files the console imports count too.
+const sources = [
+  ...['src', 'index.html', 'vite.config.ts', 'package.json', 'public'].map((p) => join(admin, p)),
+  join(root, 'packages/server/src/auth/permissions.ts'),
+].filter((p) => existsSync(p));
 const stale =
   process.argv.includes('--force') || !existsSync(built) || Math.max(...sources.map(newest)) > statSync(built).mtimeMs;
 if (!stale) process.exit(0);

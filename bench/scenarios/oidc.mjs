@@ -274,11 +274,13 @@ export async function oidcScenario({
       print(
         `    → ${fmt(r.rps, 1)} sign-ins/s = ${fmt(ratio, 2)} × the argon2id rate  ${mark(r.failed === 0 && r.completed > 0 && ratio >= targets.signInsPerArgon2)} (target ≥ ${targets.signInsPerArgon2} × ${fmt(figures.argon2.rate, 1)} = ${fmt(targets.signInsPerArgon2 * figures.argon2.rate, 1)}/s; Keycloak ≈ ${2 * keycloakPerVcpu.passwordSignIns}/s on 2 vCPUs)`,
       );
-      figures.signIns.steps = await signInSteps({ flow, people, serverPid: s.pid, flows: STEP_FLOWS });
+      const stepped = await signInSteps({ flow, people, serverPid: s.pid, flows: STEP_FLOWS });
+      figures.signIns.steps = stepped.steps;
       print(
         `    CPU per request of a sign-in, ms (${STEP_FLOWS} sign-ins measured one step at a time, ${STEP_CONCURRENCY} at once; server = all its threads):`,
       );
-      for (const step of figures.signIns.steps) {
+      if (stepped.failed > 0) print(`    !! ${stepped.failed} of them failed (first: ${stepped.firstError})`);
+      for (const step of stepped.steps) {
         print(
           `      ${step.name.padEnd(34)} server ${fmt(step.server, 2).padStart(5)} (main thread ${fmt(step.main, 2)}), load generator ${fmt(step.loadGenerator, 2)}, PostgreSQL ${fmt(step.postgres, 2)}`,
         );
@@ -484,26 +486,40 @@ async function signInSteps({ flow, people, serverPid, flows }) {
     ],
   ];
   const out = [];
+  let failed = 0;
+  let firstError;
   for (const [name, step] of steps) {
+    // A flow that failed a step is left out of the later ones.
+    const live = runs.filter((run) => !run.failed);
     const before = cpuSnapshot(serverPid);
     let next = 0;
     await Promise.all(
       Array.from({ length: STEP_CONCURRENCY }, async () => {
-        while (next < runs.length) await step(runs[next++]);
+        while (next < live.length) {
+          const run = live[next++];
+          try {
+            await step(run);
+          } catch (err) {
+            run.failed = true;
+            failed++;
+            firstError ??= `${name}: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`;
+          }
+        }
       }),
     );
     const after = cpuSnapshot(serverPid);
-    const cpu = cpuUsage(before, after);
-    const perRequest = (pct) => (pct * (after.at - before.at)) / 100 / flows;
+    // /proc ticks are 10 ms each.
+    const perRequest = (key) => (live.length ? ((after[key] - before[key]) * 10) / live.length : 0);
     out.push({
       name,
-      server: perRequest(cpu.serverPct),
-      main: perRequest(cpu.serverMainThreadPct),
-      loadGenerator: perRequest(cpu.loadGeneratorPct),
-      postgres: perRequest(cpu.postgresPct),
+      requests: live.length,
+      server: perRequest('server'),
+      main: perRequest('serverMain'),
+      loadGenerator: perRequest('self'),
+      postgres: perRequest('postgres'),
     });
   }
-  return out;
+  return { steps: out, failed, firstError };
 }
 
 /** argon2id hashes/s with `concurrency` hashes in flight (libuv threads), for `seconds`. */

@@ -3,7 +3,7 @@
  * delete another tenant's artifacts, even when it is handed their ids. Rows are looked up by
  * primary key alone (adapter.ts), so the tenant check is code, and this tries to break it:
  * tenant A saves an artifact; tenant B's adapter then runs random operations with A's id,
- * uid, user code and grant id, on an artifact of its own that shares A's grant id too. A's
+ * uid, user code and grant id, beside an artifact of its own that shares all but the id. A's
  * artifact must come out exactly as it went in, and B must never see it.
  */
 import fc from 'fast-check';
@@ -17,7 +17,16 @@ import { dialects } from './helpers/databases.js';
 import { createTenant, startTestServer, type TestServer } from './helpers/server.js';
 
 const models = ['Session', 'Interaction', 'AuthorizationCode', 'RefreshToken', 'AccessToken', 'Grant', 'DeviceCode'];
-const operations = ['find', 'findByUid', 'findByUserCode', 'consume', 'destroy', 'revokeByGrantId', 'upsert'] as const;
+const operations = [
+  'find',
+  'findByUid',
+  'findByUserCode',
+  'consume',
+  'spendOwnTwice',
+  'destroy',
+  'revokeByGrantId',
+  'upsert',
+] as const;
 const noClients = { clientMetadata: async () => undefined };
 const token = fc.string({ minLength: 1, maxLength: 43, unit: fc.constantFrom(...'abcXYZ019-_') });
 
@@ -70,9 +79,16 @@ describe.each(dialects)('tenant isolation in the OIDC store (%s)', (dialect) => 
           const a = adapter(0, model);
           const b = adapter(1, model);
           await a.upsert(id, { ...saved }, 3600);
-          // B's own artifact under the same grant id: revoking B's grant takes only B's rows.
-          const own = model === 'Grant' ? id : `own-${run}`;
-          if (model !== 'Grant') await b.upsert(own, { kind: model, jti: own, grantId }, 3600);
+          // B's own artifact shares A's uid, client, user code and (but for grants, whose row
+          // is their own grant id) grant id: B's lookups must find it and never A's, and
+          // revoking B's grant, or spending B's artifact twice, takes only B's rows.
+          const own = `own-${run}`;
+          await b.upsert(own, { ...saved, jti: own, accountId: 'usr_b' }, 3600);
+          let ownAlive = true;
+          const expectOwn = (found: Payload | undefined) => {
+            if (ownAlive) expect(found?.jti).toBe(own);
+            else expect(found).toBeUndefined();
+          };
 
           for (const op of ops) {
             switch (op) {
@@ -80,20 +96,27 @@ describe.each(dialects)('tenant isolation in the OIDC store (%s)', (dialect) => 
                 expect(await b.find(id)).toBeUndefined();
                 break;
               case 'findByUid':
-                expect(await b.findByUid(aUid)).toBeUndefined();
+                expectOwn(await b.findByUid(aUid));
                 break;
               case 'findByUserCode':
-                expect(await b.findByUserCode(saved.userCode as string)).toBeUndefined();
+                expectOwn(await b.findByUserCode(saved.userCode as string));
                 break;
               case 'consume':
                 await expect(b.consume(id)).rejects.toBeInstanceOf(errors.InvalidGrant);
+                break;
+              case 'spendOwnTwice':
+                if (ownAlive) await b.consume(own);
+                // A replay revokes the whole grant it belongs to: B's rows of it, not A's.
+                await expect(b.consume(own)).rejects.toBeInstanceOf(errors.InvalidGrant);
+                ownAlive = false;
                 break;
               case 'destroy':
                 await b.destroy(id);
                 break;
               case 'revokeByGrantId':
                 await b.revokeByGrantId(aGrant);
-                expect(await b.find(own)).toBeUndefined();
+                if (model !== 'Grant') ownAlive = false;
+                expectOwn(await b.find(own));
                 break;
               case 'upsert':
                 await b.upsert(id, { kind: model, jti: id, grantId: 'grant-of-b', accountId: 'usr_b' }, 3600);

@@ -69,10 +69,13 @@ describe.skipIf(!redisUrl).each(dialects)('change notices between nodes (%s)', (
     // Expire A's key behind the API's back: only a cached verdict still accepts it now.
     await one.server.ctx.database.db.updateTable('api_keys').set({ expires_at: 1 }).where('id', '=', aKeyId).execute();
 
-    // A change in B, through node one; node two has heard of it once B's own key is refused.
+    // A change in B, through node one; node two has heard of it once it refuses B's own key,
+    // which it holds in its cache until then.
+    const bOnTwo = apiClient(two.url, b.key);
+    expect((await bOnTwo('GET', `/api/v1/tenants/${b.slug}/users`)).status).toBe(200);
     expect((await one.api('DELETE', `/api/v1/tenants/${b.slug}/api-keys/${await keyId(b.slug)}`)).status).toBe(204);
     await soon(async () => {
-      expect((await apiClient(two.url, b.key)('GET', `/api/v1/tenants/${b.slug}/users`)).status).toBe(401);
+      expect((await bOnTwo('GET', `/api/v1/tenants/${b.slug}/users`)).status).toBe(401);
     });
     expect((await onOne('GET', `/api/v1/tenants/${a.slug}/users`)).status).toBe(200);
     expect((await onTwo('GET', `/api/v1/tenants/${a.slug}/users`)).status).toBe(200);

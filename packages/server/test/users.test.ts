@@ -696,6 +696,20 @@ describe.each(dialects)('users API (%s)', (dialect) => {
       }
     });
 
+    it('takes an empty body labelled JSON as no body where a route takes none', async () => {
+      const user = await createUser(admin, slug, { email: 'empty-body@example.com' });
+      const role = `${users()}/${user.id}/roles/tenant:admin`;
+      // As `curl -H 'Content-Type: application/json' -X PUT` sends it, with nothing after.
+      expect((await admin('PUT', role, { rawBody: '' })).status).toBe(204);
+      expect((await admin('GET', `${users()}/${user.id}`)).body.roles).toEqual(['tenant:admin']);
+      expect((await admin('DELETE', role, { rawBody: '' })).status).toBe(204);
+      expect((await admin('GET', `${users()}/${user.id}`)).body.roles).toEqual([]);
+      // Bad JSON is still bad where there is no body to take.
+      const broken = await admin('PUT', role, { rawBody: '{"x":' });
+      expect(broken.status).toBe(400);
+      expect(broken.body.error.code).toBe('invalid_json');
+    });
+
     it('refuses a JSON body carrying __proto__', async () => {
       const res = await admin('POST', users(), {
         rawBody: '{"email":"proto@example.com","__proto__":{"status":"disabled"}}',

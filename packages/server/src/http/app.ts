@@ -119,6 +119,14 @@ export async function buildApp(ctx: AppContext) {
   app.setSerializerCompiler(serializerCompiler);
   // JSON in: Fastify's built-in text/plain parser would let a mislabelled body reach validation.
   app.removeContentTypeParser('text/plain');
+  // Many clients label every request JSON, bodiless PUTs and DELETEs too: where a route takes
+  // no body, an empty one is no body. Elsewhere Fastify's own parser answers (invalid_json).
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' && !req.routeOptions.schema?.body) done(null, undefined);
+    else json(req, body as string, done);
+  });
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

@@ -4,6 +4,7 @@
  * made on another node applies here within seconds; changes made here drop it at once.
  */
 import { createHash, hkdfSync, timingSafeEqual } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
@@ -303,6 +304,8 @@ export class ProviderPool {
     };
 
     const provider = new Provider(issuer, configuration);
+    /** Errors this provider's middleware has logged already. */
+    const logged = new WeakSet<object>();
     provider.proxy = config.trustProxyHops > 0;
     // OpenID Connect drops `offline_access` unless the request says prompt=consent. First-party
     // clients never see a consent screen, so ask for it on their behalf: they get refresh
@@ -330,8 +333,9 @@ export class ProviderPool {
         await next();
       } finally {
         await flushWrites(db).catch((err: unknown) => {
-          // Koa answers a bare 500 for it; say what happened in our own log.
+          // Koa answers a bare 500 for it; say what happened in our own log (once: see below).
           this.deps.log.error({ err, tenant: tenant.slug }, 'could not write what an OIDC request saved');
+          if (typeof err === 'object' && err !== null) logged.add(err);
           throw err;
         });
       }
@@ -346,14 +350,19 @@ export class ProviderPool {
       return stored.length === given.length && timingSafeEqual(stored, given);
     };
     provider.on('server_error', (_ctx, err) => this.deps.log.error({ err, tenant: slug }, 'oidc server error'));
-    // What escapes oidc-provider's own error handling reaches Koa, whose default is a stack
-    // on stderr: the flush above (logged there) and answers that could not be sent, such as
-    // those dropped when writes cannot be made durable (logged once, by http/app.ts).
-    provider.app.on('error', (err: Error & { status?: number; expose?: boolean }, ctx?: { res?: ServerResponse }) => {
-      if (err.expose || (err.status ?? 500) < 500) return;
-      const level = ctx?.res?.destroyed ? 'debug' : 'error';
-      this.deps.log[level]({ err, tenant: slug }, 'an OIDC request failed outside oidc-provider');
-    });
+    // What escapes oidc-provider's own error handling reaches Koa (the provider is its app),
+    // whose default is a stack on stderr: the flush above (logged there) and answers that
+    // could not be sent, such as those dropped when writes cannot be made durable (logged
+    // once, by http/app.ts).
+    // (Koa's own event, which the provider's event typings leave out.)
+    (provider as unknown as EventEmitter).on(
+      'error',
+      (err: Error & { status?: number; expose?: boolean }, ctx?: { res?: ServerResponse }) => {
+        if (logged.has(err) || err.expose || (err.status ?? 500) < 500) return;
+        const level = ctx?.res?.destroyed ? 'debug' : 'error';
+        this.deps.log[level]({ err, tenant: slug }, 'an OIDC request failed outside oidc-provider');
+      },
+    );
     return provider;
   }
 }
