@@ -18,7 +18,7 @@ import {
   scopeFromPathname,
 } from './auth/scope';
 import { AuthStorage } from './auth/storage';
-import { loadConsoleConfig } from './config';
+import { loadConsoleConfig, publicOriginMove } from './config';
 
 const root = createRoot(document.getElementById('root') as HTMLElement);
 
@@ -31,6 +31,11 @@ async function start() {
   }
   const scope = scopeFromPathname(window.location.pathname);
   const config = await loadConsoleConfig();
+  const move = publicOriginMove(config, window.location);
+  if (move) {
+    window.location.replace(move);
+    return;
+  }
   const oidc = new OidcClient({
     issuer: issuerUrl(config, scope),
     clientId: CLIENT_ID,

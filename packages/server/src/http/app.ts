@@ -125,7 +125,7 @@ export async function buildApp(ctx: AppContext) {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '' && !req.routeOptions.schema?.body) done(null, undefined);
-    else json(req, body as string, done);
+    else void json(req, body as string, done);
   });
 
   app.addHook('onRequest', async (req, reply) => {
