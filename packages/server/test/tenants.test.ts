@@ -236,6 +236,10 @@ describe.each(dialects)('tenants API (%s)', (dialect) => {
       const missing = await ts.api('POST', '/api/v1/tenants', { body: { displayName: 'x' } });
       expect(missing.status).toBe(400);
       expect(missing.body.error.code).toBe('validation_failed');
+      // A missing field is named as missing.
+      expect(missing.body.error.details).toEqual([
+        expect.objectContaining({ in: 'body', path: '/slug', message: 'Required', code: 'invalid_type' }),
+      ]);
       // A slug in the path is checked the same way.
       const upper = await ts.api('GET', '/api/v1/tenants/SYSTEM');
       expect(upper.status).toBe(400);

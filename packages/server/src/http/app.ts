@@ -16,6 +16,7 @@ import {
 } from '@fastify/type-provider-zod';
 import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { apiKeyRoutes } from '../api-keys/routes.js';
 import { apiRoutes } from '../apis/routes.js';
 import { auditRoutes } from '../audit/routes.js';
@@ -43,6 +44,11 @@ const fastifyErrorCodes: Record<string, { status: number; code: string }> = {
 };
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+// A missing field says so, rather than zod's "expected string, received undefined".
+z.config({
+  customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'Required' : undefined),
+});
 
 /**
  * The responses of an HTTP server whose answers wait for the database to make every write so
