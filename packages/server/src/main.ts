@@ -15,6 +15,7 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { type App, buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
+import { purgeLoginFailures } from './login/lockout.js';
 import type { ChangeNotices } from './notices.js';
 import { purgeExpired } from './oidc/adapter.js';
 import { resolveSecret } from './secret.js';
@@ -72,8 +73,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     timers.push(
       every(config.purgeIntervalMs, log, 'purge', async () => {
         const purged = await purgeExpired(database.db);
+        const counters = await purgeLoginFailures(database.db);
         await database.optimize();
         if (purged > 0) log.info({ purged }, 'purged expired OIDC artifacts');
+        if (counters > 0) log.info({ counters }, 'purged ended sign-in failure counters');
       }),
     );
     timers.push(every(60_000, log, 'key rotation', () => rotateDueKeys(ctx)));

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { purgeLoginFailures } from '../src/login/lockout.js';
 import { Browser, type Page } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
 import { pkce } from './helpers/oidc.js';
@@ -155,6 +156,48 @@ function lockoutSuite(dialect: 'sqlite' | 'postgres', redis: string | undefined)
       (e) => e.details.reason === 'unknown_user',
     );
     expect(unknownEvent?.details.email).toBe(unknownEmail);
+  });
+
+  it('lets no more guesses be checked than the limit, however many arrive at once', async () => {
+    const user = await newUser();
+    const pages = await Promise.all(Array.from({ length: 12 }, () => openSignIn(ts, slug, clientId)));
+    // All at once: each waits for its turn at argon2id, long after the others were counted.
+    const answers = await Promise.all(
+      pages.map(({ browser, page }, i) => attempt(browser, page, user.email, `not the password ${i}`)),
+    );
+    expect(answers.every((a) => !a.signedIn && a.pageStatus === 401)).toBe(true);
+    const reasons = await failureReasons(api, slug, user.id);
+    expect(reasons).toHaveLength(12);
+    expect(reasons.filter((r) => r === 'wrong_password')).toHaveLength(lockout.maxFailures);
+    expect(reasons.filter((r) => r === 'account_locked')).toHaveLength(12 - lockout.maxFailures);
+    // And the account is locked: the right password is refused too.
+    const { browser, page } = await openSignIn(ts, slug, clientId);
+    expect((await attempt(browser, page, user.email, password)).signedIn).toBe(false);
+  });
+
+  it('purges counters whose window and lock ended over a day ago, and no others', async () => {
+    const db = ts.server.ctx.database.db;
+    const tenantId = (await api('GET', `/api/v1/tenants/${slug}`)).body.id as string;
+    const day = 86_400_000;
+    const now = Date.now();
+    const rows = [
+      { key: `${tenantId}:test:stale`, window_started_at: now - 2 * day, locked_until: null },
+      { key: `${tenantId}:test:stale-lock`, window_started_at: now - 2 * day, locked_until: now - 2 * day },
+      { key: `${tenantId}:test:recent`, window_started_at: now - 1000, locked_until: null },
+      { key: `${tenantId}:test:locked`, window_started_at: now - 2 * day, locked_until: now + 60_000 },
+    ];
+    await db
+      .insertInto('login_failures')
+      .values(rows.map((r) => ({ ...r, tenant_id: tenantId, count: 1 })))
+      .execute();
+    expect(await purgeLoginFailures(db)).toBeGreaterThanOrEqual(2);
+    const left = await db
+      .selectFrom('login_failures')
+      .select('key')
+      .where('key', 'like', `${tenantId}:test:%`)
+      .orderBy('key')
+      .execute();
+    expect(left.map((r) => r.key)).toEqual([`${tenantId}:test:locked`, `${tenantId}:test:recent`]);
   });
 
   it('gives a disabled account the same answer, and counts a success as a reset', async () => {

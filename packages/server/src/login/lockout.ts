@@ -2,6 +2,12 @@
  * Failed sign-in counters, per account and per client IP. A key that reaches its limit
  * within the window is locked for the tenant's lockout duration. Kept in Redis when
  * REDIS_URL is set (every node sees the same counts), else in the database.
+ *
+ * An account's attempts are counted when they begin (`reserve`), not when their password
+ * check ends: checks wait their turn at argon2id, so guesses sent all at once would all pass
+ * a check of the count made beforehand. Only the first `maxFailures` of them are checked;
+ * the rest are refused as locked. A success clears the count (`reset`); a failure locks the
+ * account once the count reached the limit (`lockIfReached`).
  */
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
@@ -15,8 +21,11 @@ export interface LockoutPolicy {
 export interface KeyState {
   /** Milliseconds until unlocked, or 0 when not locked. */
   lockedMs: number;
-  /** Something is recorded for the key (failures or a lock), so `reset` has work to do. */
-  recorded: boolean;
+}
+
+export interface Reservation {
+  /** The attempt may be checked: the key is not locked and the attempt is within the limit. */
+  allowed: boolean;
 }
 
 export interface LockoutStore {
@@ -24,6 +33,10 @@ export interface LockoutStore {
   states(tenantId: string, keys: readonly string[]): Promise<KeyState[]>;
   /** Counts one failure; locks the key when it reaches the limit. */
   fail(tenantId: string, key: string, policy: LockoutPolicy): Promise<void>;
+  /** Counts an attempt as it begins, atomically; a locked key counts nothing. */
+  reserve(tenantId: string, key: string, policy: LockoutPolicy): Promise<Reservation>;
+  /** After a failed attempt that `reserve` counted: locks the key if the count reached the limit. */
+  lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<void>;
   reset(tenantId: string, key: string): Promise<void>;
 }
 
@@ -40,7 +53,7 @@ export class DbLockoutStore implements LockoutStore {
     const now = Date.now();
     return ids.map((id) => {
       const row = rows.find((r) => r.key === id);
-      return { lockedMs: Math.max((row?.locked_until ?? 0) - now, 0), recorded: row !== undefined };
+      return { lockedMs: Math.max((row?.locked_until ?? 0) - now, 0) };
     });
   }
 
@@ -70,13 +83,49 @@ export class DbLockoutStore implements LockoutStore {
           })),
         )
         .execute();
-      await trx
-        .updateTable('login_failures')
-        .set({ locked_until: now + windowMs, count: 0, window_started_at: now })
-        .where('key', '=', id)
-        .where('count', '>=', policy.maxFailures)
-        .execute();
+      await lockReached(trx, id, policy, now);
     });
+  }
+
+  async reserve(tenantId: string, key: string, policy: LockoutPolicy): Promise<Reservation> {
+    const id = `${tenantId}:${key}`;
+    const now = Date.now();
+    const windowMs = policy.durationSeconds * 1000;
+    // One statement: a locked key stays as it is; else a new window starts or the count grows.
+    const row = await this.db
+      .insertInto('login_failures')
+      .values({ key: id, tenant_id: tenantId, count: 1, window_started_at: now, locked_until: null })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet((eb) => {
+          const locked = eb('login_failures.locked_until', '>', now);
+          const expired = eb('login_failures.window_started_at', '<=', now - windowMs);
+          return {
+            count: eb
+              .case()
+              .when(locked)
+              .then(eb.ref('login_failures.count'))
+              .when(expired)
+              .then(1)
+              .else(eb('login_failures.count', '+', 1))
+              .end(),
+            window_started_at: eb
+              .case()
+              .when(locked)
+              .then(eb.ref('login_failures.window_started_at'))
+              .when(expired)
+              .then(now)
+              .else(eb.ref('login_failures.window_started_at'))
+              .end(),
+          };
+        }),
+      )
+      .returning(['count', 'locked_until'])
+      .executeTakeFirstOrThrow();
+    return { allowed: (row.locked_until ?? 0) <= now && row.count <= policy.maxFailures };
+  }
+
+  async lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<void> {
+    await lockReached(this.db, `${tenantId}:${key}`, policy, Date.now());
   }
 
   async reset(tenantId: string, key: string): Promise<void> {
@@ -84,20 +133,55 @@ export class DbLockoutStore implements LockoutStore {
   }
 }
 
+/** Locks the key for the policy's duration when its count reached the limit (and clears the count). */
+async function lockReached(db: Kysely<DB>, id: string, policy: LockoutPolicy, now: number): Promise<void> {
+  await db
+    .updateTable('login_failures')
+    .set({ locked_until: now + policy.durationSeconds * 1000, count: 0, window_started_at: now })
+    .where('key', '=', id)
+    .where('count', '>=', policy.maxFailures)
+    .execute();
+}
+
+/** Deletes counters whose window and lock have both ended (the longest lockout lasts a day). */
+export async function purgeLoginFailures(db: Kysely<DB>): Promise<number> {
+  const before = Date.now() - 86_400_000;
+  const res = await db
+    .deleteFrom('login_failures')
+    .where('window_started_at', '<=', before)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', before)]))
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
+/** KEYS: lock, counter. ARGV: window ms. Returns [count, 0], or [-1, ms left] when locked. */
+const reserveScript = `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then return {-1, ttl} end
+local count = redis.call('INCR', KEYS[2])
+if count == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
+return {count, 0}`;
+
+/** KEYS: lock, counter. ARGV: window ms, limit. */
+const lockIfReachedScript = `
+local count = tonumber(redis.call('GET', KEYS[2]) or '0')
+if count >= tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+  redis.call('DEL', KEYS[2])
+end
+return count`;
+
 export class RedisLockoutStore implements LockoutStore {
   constructor(private readonly redis: Redis) {}
 
   async states(tenantId: string, keys: readonly string[]): Promise<KeyState[]> {
     const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.pttl(`lk:lock:${tenantId}:${key}`).exists(`lk:fail:${tenantId}:${key}`);
+    for (const key of keys) pipeline.pttl(`lk:lock:${tenantId}:${key}`);
     const replies = ((await pipeline.exec()) ?? []).map(([err, value]) => {
       if (err) throw err;
       return Number(value);
     });
-    return keys.map((_, i) => {
-      const ttl = replies[2 * i] ?? -2;
-      return { lockedMs: Math.max(ttl, 0), recorded: ttl !== -2 || replies[2 * i + 1] === 1 };
-    });
+    return keys.map((_, i) => ({ lockedMs: Math.max(replies[i] ?? -2, 0) }));
   }
 
   async fail(tenantId: string, key: string, policy: LockoutPolicy): Promise<void> {
@@ -106,9 +190,29 @@ export class RedisLockoutStore implements LockoutStore {
     const [[, count]] = (await this.redis.multi().incr(counter).pexpire(counter, windowMs, 'NX').exec()) as [
       [Error | null, number],
     ];
-    if (count >= policy.maxFailures) {
-      await this.redis.multi().set(`lk:lock:${tenantId}:${key}`, '1', 'PX', windowMs).del(counter).exec();
-    }
+    if (count >= policy.maxFailures) await this.lockIfReached(tenantId, key, policy);
+  }
+
+  async reserve(tenantId: string, key: string, policy: LockoutPolicy): Promise<Reservation> {
+    const [count] = (await this.redis.eval(
+      reserveScript,
+      2,
+      `lk:lock:${tenantId}:${key}`,
+      `lk:fail:${tenantId}:${key}`,
+      policy.durationSeconds * 1000,
+    )) as [number, number];
+    return { allowed: count > 0 && count <= policy.maxFailures };
+  }
+
+  async lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<void> {
+    await this.redis.eval(
+      lockIfReachedScript,
+      2,
+      `lk:lock:${tenantId}:${key}`,
+      `lk:fail:${tenantId}:${key}`,
+      policy.durationSeconds * 1000,
+      policy.maxFailures,
+    );
   }
 
   async reset(tenantId: string, key: string): Promise<void> {

@@ -4,6 +4,7 @@
  * there is no real one). Failures count per account and per client IP; every attempt is
  * written to the audit log with the real reason, which only admins see.
  */
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditActor, AuditService } from '../audit/service.js';
 import type { DB } from '../db/schema.js';
@@ -43,19 +44,21 @@ export class SignInService {
       .where('tenant_id', '=', tenant.id)
       .where('email', '=', email)
       .executeTakeFirst();
-    const accountKey = user ? `user:${user.id}` : undefined;
-    const [ip, account = { lockedMs: 0, recorded: false }] = await this.lockout.states(
-      tenant.id,
-      accountKey ? [ipKey, accountKey] : [ipKey],
-    );
+    // Attempts on an email without an account are counted too, so that both cost the same.
+    const accountKey = user
+      ? `user:${user.id}`
+      : `email:${createHash('sha256').update(email).digest('base64url').slice(0, 32)}`;
+    const [[ip], account] = await Promise.all([
+      this.lockout.states(tenant.id, [ipKey]),
+      this.lockout.reserve(tenant.id, accountKey, policy),
+    ]);
     const ipLocked = ip?.lockedMs ?? 0;
-    const accountLocked = account.lockedMs;
     const passwordOk = await verifyPassword(user?.password_hash ?? (await this.dummy()), password);
 
     let reason: string | undefined;
     if (!user) reason = 'unknown_user';
     else if (ipLocked > 0) reason = 'ip_locked';
-    else if (accountLocked > 0) reason = 'account_locked';
+    else if (!account.allowed) reason = 'account_locked';
     else if (!user.password_hash) reason = 'no_password';
     else if (!passwordOk) reason = 'wrong_password';
     else if (user.status !== 'active') reason = 'disabled';
@@ -67,7 +70,8 @@ export class SignInService {
           durationSeconds: policy.durationSeconds,
         });
       }
-      if (accountKey && accountLocked === 0) await this.lockout.fail(tenant.id, accountKey, policy);
+      // This attempt was counted as it began; a refused one changes nothing more.
+      if (account.allowed) await this.lockout.lockIfReached(tenant.id, accountKey, policy);
       await this.audit.record(this.db, actor, {
         tenantId: tenant.id,
         action: 'login.password',
@@ -78,8 +82,8 @@ export class SignInService {
       return { ok: false };
     }
 
-    // A success clears the account's failures; most sign-ins have none, and then no write.
-    if (account.recorded && accountKey) await this.lockout.reset(tenant.id, accountKey);
+    // A success clears the account's count, this attempt's included.
+    await this.lockout.reset(tenant.id, accountKey);
     const now = Date.now();
     const rehash = user.password_hash && needsRehash(user.password_hash) ? await hashPassword(password) : undefined;
     await this.db
