@@ -156,6 +156,34 @@ describe.each(dialects)('admin API with access tokens (%s)', (dialect) => {
     expect(await status(body.access_token, `/api/v1/tenants/${slugU}/users`)).toBe(404);
   });
 
+  it('refuses the tokens of a deleted client, a user’s as well as a service’s', async () => {
+    const user = await apiT('POST', `/api/v1/tenants/${slugT}/users`, { body: { email: 'gone-app@example.test' } });
+    expect((await apiT('PUT', `/api/v1/tenants/${slugT}/users/${user.body.id}/roles/tenant:admin`)).status).toBe(204);
+    const web = await apiT('POST', `/api/v1/tenants/${slugT}/clients`, {
+      body: { kind: 'web', name: 'Soon gone', redirectUris: ['http://127.0.0.1:9/cb'] },
+    });
+    expect(web.status, web.text).toBe(201);
+    const now = Math.floor(Date.now() / 1000);
+    const token = await mintWithTenantKey(tenantIdT, {
+      iss: `${ts.url}/t/${slugT}`,
+      aud: adminApi,
+      sub: user.body.id,
+      client_id: web.body.clientId,
+      iat: now,
+      exp: now + 300,
+      jti: randomBytes(8).toString('hex'),
+    });
+    expect(await status(token)).toBe(200);
+    expect((await apiT('DELETE', `/api/v1/tenants/${slugT}/clients/${web.body.id}`)).status).toBe(204);
+    expect(await status(token)).toBe(401);
+  });
+
+  it('caps admin API tokens at the admin API lifetime, whatever the client asks', async () => {
+    const svc = await serviceWith(apiT, slugT, ['tenant:admin'], { accessTokenTtlSeconds: 86_400 });
+    const claims = decodeJwt(await clientCredentials(slugT, svc));
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBeLessThanOrEqual(3600);
+  });
+
   it('refuses a token issued for another API (401)', async () => {
     const identifier = 'https://billing.example.test/';
     const api = await apiT('POST', `/api/v1/tenants/${slugT}/apis`, { body: { identifier, name: 'Billing' } });

@@ -124,9 +124,11 @@ export class CredentialService {
     const sub = String(payload.sub);
     const clientId = String(payload.client_id);
     const { db } = this.deps;
+    // The client the token was issued to must still exist (deleting it ends its tokens).
+    const client = await this.deps.clients.findByClientId(tenantId, clientId);
+    if (!client) return null;
     if (sub === clientId) {
-      const client = await this.deps.clients.findByClientId(tenantId, clientId);
-      if (client?.kind !== 'service') return null;
+      if (client.kind !== 'service') return null;
       const roles = await this.deps.roles.grantsOf(db, tenantId, { clientRowId: client.id });
       return principal('client', client.id, tenantId, slug, roles);
     }

@@ -10,7 +10,7 @@ import type { Kysely } from 'kysely';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { ApiService } from '../apis/service.js';
+import { ADMIN_API_ID, type ApiService } from '../apis/service.js';
 import { TtlCache } from '../cache.js';
 import type { ClientService } from '../clients/service.js';
 import type { Config } from '../config.js';
@@ -113,6 +113,18 @@ export class ProviderPool {
       return Math.max(1, Math.min(idle, left));
     };
 
+    /**
+     * An access token's lifetime: for an API, what `getResourceServerInfo` settled (the
+     * client's override within the API's limits); else the client's, else the tenant's.
+     */
+    const accessTtl = (
+      _ctx: unknown,
+      token: { resourceServer?: { accessTokenTTL?: number } },
+      client: unknown,
+    ): number =>
+      token.resourceServer?.accessTokenTTL ??
+      ((client as Record<string, unknown>)['urn:latchkey:access_ttl'] as number | undefined) ??
+      lifetimes.accessTokenSeconds;
     const configuration: Configuration = {
       adapter: (name: string) => new DbAdapter(db, dialect, tenant.id, name, clientSource, errors),
       findAccount: async (_ctx, sub) => {
@@ -221,7 +233,11 @@ export class ProviderPool {
             return {
               scope: server.scopes.join(' '),
               audience: server.identifier,
-              accessTokenTTL: clientTtl ?? server.accessTokenTtlSeconds,
+              // A client's lifetime overrides an API's, but not beyond the admin API's own cap.
+              accessTokenTTL:
+                server.id === ADMIN_API_ID
+                  ? Math.min(clientTtl ?? server.accessTokenTtlSeconds, server.accessTokenTtlSeconds)
+                  : (clientTtl ?? server.accessTokenTtlSeconds),
               accessTokenFormat: 'jwt',
               jwt: { sign: { alg: 'ES256' } },
             };
@@ -238,22 +254,8 @@ export class ProviderPool {
         short: { httpOnly: true, sameSite: 'lax', signed: true, secure },
       },
       ttl: {
-        AccessToken: (_ctx, token, client) => {
-          const meta = client as unknown as Record<string, unknown>;
-          return (
-            (meta['urn:latchkey:access_ttl'] as number | undefined) ??
-            token.resourceServer?.accessTokenTTL ??
-            lifetimes.accessTokenSeconds
-          );
-        },
-        ClientCredentials: (_ctx, token, client) => {
-          const meta = client as unknown as Record<string, unknown>;
-          return (
-            (meta['urn:latchkey:access_ttl'] as number | undefined) ??
-            token.resourceServer?.accessTokenTTL ??
-            lifetimes.accessTokenSeconds
-          );
-        },
+        AccessToken: accessTtl,
+        ClientCredentials: accessTtl,
         AuthorizationCode: 60,
         IdToken: lifetimes.accessTokenSeconds,
         Interaction: 3600,
