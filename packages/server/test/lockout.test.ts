@@ -86,27 +86,32 @@ function lockoutSuite(dialect: 'sqlite' | 'postgres', redis: string | undefined)
   let n = 0;
   const password = 'correct horse battery staple';
 
-  async function newUser(extra: Record<string, unknown> = {}) {
+  async function newUser(extra: Record<string, unknown> = {}, where = { slug, api }) {
     n += 1;
     const email = `user${n}-${randomBytes(3).toString('hex')}@example.test`;
-    const res = await api('POST', `/api/v1/tenants/${slug}/users`, { body: { email, password, ...extra } });
+    const res = await where.api('POST', `/api/v1/tenants/${where.slug}/users`, {
+      body: { email, password, ...extra },
+    });
     expect(res.status, res.text).toBe(201);
     return { id: res.body.id as string, email };
   }
 
-  beforeAll(async () => {
-    ts = await startTestServer(dialect, redis ? { REDIS_URL: redis } : {});
+  /** A tenant with the test's lockout policy and a first-party web client. */
+  async function lockoutTenant() {
     const t = await tenantWithAdmin(ts);
-    slug = t.slug;
-    api = t.api;
-    const patched = await api('PATCH', `/api/v1/tenants/${slug}`, { body: { settings: { lockout } } });
+    const patched = await t.api('PATCH', `/api/v1/tenants/${t.slug}`, { body: { settings: { lockout } } });
     expect(patched.status, patched.text).toBe(200);
     expect(patched.body.settings.lockout).toEqual(lockout);
-    const client = await api('POST', `/api/v1/tenants/${slug}/clients`, {
+    const client = await t.api('POST', `/api/v1/tenants/${t.slug}/clients`, {
       body: { kind: 'web', name: 'App', redirectUris: [redirectUri], firstParty: true },
     });
     expect(client.status).toBe(201);
-    clientId = client.body.clientId;
+    return { slug: t.slug, api: t.api, clientId: client.body.clientId as string };
+  }
+
+  beforeAll(async () => {
+    ts = await startTestServer(dialect, redis ? { REDIS_URL: redis } : {});
+    ({ slug, api, clientId } = await lockoutTenant());
   });
   afterAll(async () => {
     await ts?.close();
@@ -159,20 +164,45 @@ function lockoutSuite(dialect: 'sqlite' | 'postgres', redis: string | undefined)
   });
 
   it('lets no more guesses be checked than the limit, however many arrive at once', async () => {
-    const user = await newUser();
-    const pages = await Promise.all(Array.from({ length: 12 }, () => openSignIn(ts, slug, clientId)));
+    // A tenant of its own: this test's failures would lock this IP in the shared tenant.
+    const own = await lockoutTenant();
+    const user = await newUser({}, own);
+    const pages = await Promise.all(Array.from({ length: 12 }, () => openSignIn(ts, own.slug, own.clientId)));
     // All at once: each waits for its turn at argon2id, long after the others were counted.
     const answers = await Promise.all(
       pages.map(({ browser, page }, i) => attempt(browser, page, user.email, `not the password ${i}`)),
     );
     expect(answers.every((a) => !a.signedIn && a.pageStatus === 401)).toBe(true);
-    const reasons = await failureReasons(api, slug, user.id);
+    const reasons = await failureReasons(own.api, own.slug, user.id);
     expect(reasons).toHaveLength(12);
     expect(reasons.filter((r) => r === 'wrong_password')).toHaveLength(lockout.maxFailures);
     expect(reasons.filter((r) => r === 'account_locked')).toHaveLength(12 - lockout.maxFailures);
     // And the account is locked: the right password is refused too.
-    const { browser, page } = await openSignIn(ts, slug, clientId);
+    const { browser, page } = await openSignIn(ts, own.slug, own.clientId);
     expect((await attempt(browser, page, user.email, password)).signedIn).toBe(false);
+  });
+
+  it('refuses a sign-in whose password was replaced while it was being checked', async () => {
+    const user = await newUser();
+    const db = ts.server.ctx.database.db;
+    const tenant = await ts.server.ctx.tenants.findBySlug(slug);
+    if (!tenant) throw new Error('no tenant');
+    const replacement = await argon2Hash('a brand new password', {
+      algorithm: 2 as Algorithm,
+      memoryCost: 19_456,
+      timeCost: 2,
+      parallelism: 1,
+    });
+    const actor = { type: 'system' as const, id: null, ip: '127.0.0.1', requestId: null };
+    // The sign-in reads the user first; the new password lands while its argon2id check runs.
+    const signingIn = ts.server.ctx.signIn.signIn(tenant, user.email, password, actor);
+    await db.updateTable('users').set({ password_hash: replacement }).where('id', '=', user.id).execute();
+    expect(await signingIn).toEqual({ ok: false });
+    // (SQLite runs the two in the order sent; PostgreSQL may run the update first, and then
+    // the old password is simply wrong.)
+    const [reason] = (await failureReasons(api, slug, user.id)).slice(-1);
+    if (dialect === 'sqlite') expect(reason).toBe('changed_during_sign_in');
+    else expect(['changed_during_sign_in', 'wrong_password']).toContain(reason);
   });
 
   it('purges counters whose window and lock ended over a day ago, and no others', async () => {

@@ -162,6 +162,25 @@ describe.each(dialects)('user sessions (%s)', (dialect) => {
     expect((await api('GET', sessionsPath(u.id))).body.items).toHaveLength(1);
   });
 
+  it('honours no session or refresh token saved back after the sessions were ended', async () => {
+    const u = await signedInUser();
+    // What a request under way when the sessions end may save back: the rows it had loaded.
+    const db = ts.server.ctx.database.db;
+    const rows = await db.selectFrom('oidc_payloads').selectAll().where('account_id', '=', u.id).execute();
+    expect(rows.map((r) => r.model)).toEqual(expect.arrayContaining(['Session', 'Grant', 'RefreshToken']));
+    // Sign-in times are whole seconds: end the sessions in a later one.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await api('DELETE', sessionsPath(u.id))).status).toBe(204);
+    await db.insertInto('oidc_payloads').values(rows).execute();
+
+    expect(await stillSignedIn(u.browser)).toBe(false);
+    await expectRefreshRefused(u.refreshToken);
+    // Signing in again works, and holds.
+    const again = await authorize(config, u.browser, redirectUri, { email: u.email, password: u.password }, params);
+    expect(again.signInShown).toBe(true);
+    expect(await stillSignedIn(u.browser)).toBe(true);
+  });
+
   it('answers 404 to another tenant’s admin and leaves the sessions alone', async () => {
     const u = await signedInUser();
     const other = await tenantWithAdmin(ts);

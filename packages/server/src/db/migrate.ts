@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import * as m0001 from './migrations/0001_core.js';
 import * as m0002 from './migrations/0002_oidc.js';
 import * as m0003 from './migrations/0003_user_search_index.js';
+import * as m0004 from './migrations/0004_sessions_ended_at.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -17,6 +18,7 @@ const migrations: Record<string, MigrationModule> = {
   '0001_core': m0001,
   '0002_oidc': m0002,
   '0003_user_search_index': m0003,
+  '0004_sessions_ended_at': m0004,
 };
 
 class InCodeMigrations implements MigrationProvider {

@@ -33,6 +33,8 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
+  /** When the user's sessions were last ended (ms): sign-ins before it count for nothing. */
+  sessions_ended_at: number | null;
   version: Generated<number>;
 }
 

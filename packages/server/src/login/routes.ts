@@ -47,8 +47,15 @@ export function interactionRoutes(ctx: AppContext) {
    * The result of a sign-in. For a first-party client the consent is given in the same step,
    * so the browser goes straight back to the application (no second interaction round).
    */
-  async function loginResult(provider: Provider, tenant: Tenant, details: Interaction, accountId: string) {
-    const login = { accountId, remember: true };
+  /** `at`: when the user proved who they are (ms); the session's sign-in time. */
+  async function loginResult(
+    provider: Provider,
+    tenant: Tenant,
+    details: Interaction,
+    accountId: string,
+    at = Date.now(),
+  ) {
+    const login = { accountId, remember: true, ts: Math.floor(at / 1000) };
     const client = await provider.Client.find(String(details.params.client_id ?? ''));
     const meta = client as unknown as Record<string, unknown> | undefined;
     if (!client || !meta?.['urn:latchkey:first_party']) return { login };
@@ -195,7 +202,7 @@ export function interactionRoutes(ctx: AppContext) {
         return reply.redirect(`${base}?error=credentials`, 303);
       }
       reply.header('set-cookie', `lk_email=; Path=${base}; Max-Age=0; HttpOnly; SameSite=Lax`);
-      return finish(reply, tenant, details, await loginResult(provider, tenant, details, result.userId));
+      return finish(reply, tenant, details, await loginResult(provider, tenant, details, result.userId, result.at));
     });
 
     app.get('/t/:slug/interaction/:uid/register', async (req, reply) => {

@@ -17,7 +17,8 @@ import type { LockoutStore } from './lockout.js';
 /** Per-IP limit, as a multiple of the per-account one: many people may share an address. */
 export const IP_FAILURE_FACTOR = 10;
 
-export type SignInResult = { ok: true; userId: string } | { ok: false };
+/** `at`: when the password was found right (ms), the sign-in's time. */
+export type SignInResult = { ok: true; userId: string; at: number } | { ok: false };
 
 export class SignInService {
   private dummyHash: Promise<string> | undefined;
@@ -63,6 +64,23 @@ export class SignInService {
     else if (!passwordOk) reason = 'wrong_password';
     else if (user.status !== 'active') reason = 'disabled';
 
+    let rehashed = false;
+    const at = Date.now();
+    if (reason === undefined && user?.password_hash) {
+      // Only if the password checked is still the user's, and the user still active: a
+      // password set or an account disabled during the check wins over this sign-in.
+      const rehash = needsRehash(user.password_hash) ? await hashPassword(password) : undefined;
+      const updated = await this.db
+        .updateTable('users')
+        .set({ last_login_at: at, ...(rehash ? { password_hash: rehash } : {}) })
+        .where('id', '=', user.id)
+        .where('password_hash', '=', user.password_hash)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+      if (updated.numUpdatedRows === 0n) reason = 'changed_during_sign_in';
+      rehashed = rehash !== undefined && reason === undefined;
+    }
+
     if (reason !== undefined || !user) {
       if (ipLocked === 0) {
         await this.lockout.fail(tenant.id, ipKey, {
@@ -84,13 +102,6 @@ export class SignInService {
 
     // A success clears the account's count, this attempt's included.
     await this.lockout.reset(tenant.id, accountKey);
-    const now = Date.now();
-    const rehash = user.password_hash && needsRehash(user.password_hash) ? await hashPassword(password) : undefined;
-    await this.db
-      .updateTable('users')
-      .set({ last_login_at: now, ...(rehash ? { password_hash: rehash } : {}) })
-      .where('id', '=', user.id)
-      .execute();
     await this.audit.record(
       this.db,
       { ...actor, type: 'user', id: user.id },
@@ -98,9 +109,9 @@ export class SignInService {
         tenantId: tenant.id,
         action: 'login.password',
         target: { type: 'user', id: user.id },
-        details: rehash ? { rehashed: true } : undefined,
+        details: rehashed ? { rehashed: true } : undefined,
       },
     );
-    return { ok: true, userId: user.id };
+    return { ok: true, userId: user.id, at };
   }
 }

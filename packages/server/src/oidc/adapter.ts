@@ -223,6 +223,7 @@ export class DbAdapter {
         'users.display_name',
         'users.status',
         'users.updated_at',
+        'users.sessions_ended_at',
       ])
       .select(roleNamesOf(this.dialect))
       .where('t.model', '=', this.model)
@@ -254,6 +255,7 @@ export class DbAdapter {
               display_name: row.display_name,
               status: row.status as Account['status'],
               updated_at: row.updated_at as number,
+              sessions_ended_at: row.sessions_ended_at,
               roles: splitRoleNames(row.role_names),
             },
       );

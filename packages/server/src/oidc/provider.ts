@@ -127,10 +127,22 @@ export class ProviderPool {
       lifetimes.accessTokenSeconds;
     const configuration: Configuration = {
       adapter: (name: string) => new DbAdapter(db, dialect, tenant.id, name, clientSource, errors),
-      findAccount: async (_ctx, sub) => {
+      findAccount: async (ctx, sub, token) => {
         const read = accountReadWithToken(sub);
         const user = read ? read.account : await users.account(tenant.id, sub);
-        if (user?.status !== 'active') return undefined;
+        const session = token ? undefined : ctx.oidc.session;
+        // A sign-in from before the user's sessions were last ended counts for nothing, even
+        // when a request under way then saved its session back (seconds: oidc-provider's unit).
+        const signedInAt = (token as { authTime?: number } | undefined)?.authTime ?? session?.loginTs;
+        const ended =
+          user?.sessions_ended_at != null &&
+          signedInAt !== undefined &&
+          signedInAt < Math.floor(user.sessions_ended_at / 1000);
+        if (user?.status !== 'active' || ended) {
+          // A browser session of an account refused is no sign-in: ask for one instead.
+          if (session?.accountId === sub) signOut(session);
+          return undefined;
+        }
         return {
           accountId: user.id,
           // Read with the account, for the access tokens of this request (extraTokenClaims).
@@ -367,6 +379,13 @@ export class ProviderPool {
     );
     return provider;
   }
+}
+
+/** Makes a browser session anonymous again (its sign-in no longer counts), saved with the request. */
+function signOut(session: object): void {
+  const fields = session as Record<string, unknown>;
+  for (const field of ['accountId', 'loginTs', 'amr', 'acr', 'authorizations', 'transient']) delete fields[field];
+  fields.touched = true;
 }
 
 /**

@@ -39,6 +39,13 @@ export async function listSessions(db: Kysely<DB>, tenantId: string, userId: str
 
 /** Ends every session of a user and revokes what was issued to them. Returns the count of sessions. */
 export async function endUserSessions(executor: Kysely<DB>, tenantId: string, userId: string): Promise<number> {
+  // Remembered on the user too: a request under way may still save back a session it loaded.
+  await executor
+    .updateTable('users')
+    .set({ sessions_ended_at: Date.now() })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', userId)
+    .execute();
   const sessions = await executor
     .selectFrom('oidc_payloads')
     .select((eb) => eb.fn.countAll<number>().as('n'))

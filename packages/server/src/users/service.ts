@@ -184,7 +184,16 @@ export class UserService {
     // By primary key alone, the tenant checked after: see DbAdapter.toPayload for why.
     const row = await this.db
       .selectFrom('users')
-      .select(['tenant_id', 'id', 'email', 'email_verified', 'display_name', 'status', 'updated_at'])
+      .select([
+        'tenant_id',
+        'id',
+        'email',
+        'email_verified',
+        'display_name',
+        'status',
+        'updated_at',
+        'sessions_ended_at',
+      ])
       .select(roleNamesOf(this.dialect))
       .where('users.id', '=', id)
       .executeTakeFirst();
