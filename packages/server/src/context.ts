@@ -58,7 +58,7 @@ export function createContext(
   const users = new UserService(database, audit, roles);
   const apiKeys = new ApiKeyService(database, audit, roles, config.cacheTtlMs, log);
   const keys = new KeyService(database, new SecretBox(options.instanceSecret), audit);
-  const apis = new ApiService(db, audit, adminApi);
+  const apis = new ApiService(db, database.dialect, audit, adminApi);
   const clients = new ClientService(db, audit, roles, adminApi, config.cacheTtlMs);
   const pages = new Pages();
   const providers = new ProviderPool({

@@ -146,6 +146,44 @@ describe.each(dialects)('APIs (resource servers) (%s)', (dialect) => {
     expect((await api('DELETE', `${path()}/${id}`)).status).toBe(404);
   });
 
+  it('lets one of a PATCH and a DELETE sent at once with the same If-Match win, never both', async () => {
+    for (let i = 0; i < 6; i++) {
+      const created = await api('POST', path(), {
+        body: { identifier: `https://race-${i}.example.test/`, name: `race ${i}` },
+      });
+      expect(created.status, created.text).toBe(201);
+      const headers = { 'if-match': '"1"' };
+      const [patch, del] = await Promise.all([
+        api('PATCH', `${path()}/${created.body.id}`, { body: { name: 'changed' }, headers }),
+        api('DELETE', `${path()}/${created.body.id}`, { headers }),
+      ]);
+      expect(
+        [patch.status, del.status].filter((s) => s === 200 || s === 204),
+        `${patch.text} ${del.text}`,
+      ).toHaveLength(1);
+    }
+  });
+
+  it('holds the limit of APIs per tenant when many are created at once', async () => {
+    const own = await tenantWithAdmin(ts);
+    const apisOf = `/api/v1/tenants/${own.slug}/apis`;
+    for (let i = 0; i < 95; i++) {
+      expect(
+        (await own.api('POST', apisOf, { body: { identifier: `https://a${i}.example.test/`, name: `a${i}` } })).status,
+      ).toBe(201);
+    }
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        own.api('POST', apisOf, { body: { identifier: `https://b${i}.example.test/`, name: `b${i}` } }),
+      ),
+    );
+    expect(burst.filter((r) => r.status === 201)).toHaveLength(5);
+    expect(burst.filter((r) => r.status === 409).every((r) => r.body.error.code === 'too_many_apis')).toBe(true);
+    const list = await own.api('GET', apisOf);
+    // The built-in admin API is listed too and does not count.
+    expect((list.body.items as unknown[]).length).toBe(101);
+  });
+
   it('answers 404 for another tenant’s APIs', async () => {
     const other = await tenantWithAdmin(ts);
     const theirs = await other.api('POST', `/api/v1/tenants/${other.slug}/apis`, {

@@ -312,6 +312,34 @@ describe.each(dialects)('applications (OAuth clients) (%s)', (dialect) => {
     expect((await api('GET', `${path()}/${id}`)).status).toBe(404);
   });
 
+  it('lets one of a PATCH and a DELETE sent at once with the same If-Match win, never both', async () => {
+    for (let i = 0; i < 6; i++) {
+      const created = await api('POST', path(), {
+        body: { kind: 'web', name: `race ${i}`, redirectUris: ['https://app.example.com/cb'] },
+      });
+      const headers = { 'if-match': '"1"' };
+      const [patch, del] = await Promise.all([
+        api('PATCH', `${path()}/${created.body.id}`, { body: { name: 'changed' }, headers }),
+        api('DELETE', `${path()}/${created.body.id}`, { headers }),
+      ]);
+      expect([patch.status, del.status].sort(), `${patch.text} ${del.text}`).not.toEqual([200, 204]);
+      expect([patch.status, del.status].filter((s) => s === 200 || s === 204)).toHaveLength(1);
+    }
+  });
+
+  it('gives each of several secret rotations at once its own version, and keeps the last secret', async () => {
+    const created = await api('POST', path(), {
+      body: { kind: 'web', name: 'rotated', redirectUris: ['https://app.example.com/cb'] },
+    });
+    const rotations = await Promise.all(
+      Array.from({ length: 5 }, () => api('POST', `${path()}/${created.body.id}/secret`)),
+    );
+    expect(rotations.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const versions = rotations.map((r) => r.body.version as number).sort();
+    expect(new Set(versions).size).toBe(5);
+    expect((await api('GET', `${path()}/${created.body.id}`)).body.version).toBe(6);
+  });
+
   it('rejects unknown fields', async () => {
     const res = await api('POST', path(), {
       body: { kind: 'web', name: 'x', redirectUris: ['https://a.example.com/cb'], clientSecret: 'mine' },

@@ -6,8 +6,9 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { AuditActor, AuditService } from '../audit/service.js';
-import { isUniqueViolation } from '../db/database.js';
+import { type Dialect, isUniqueViolation, lockForUpdate } from '../db/database.js';
 import type { ApiRow, DB } from '../db/schema.js';
+import { deleteAtVersion } from '../db/versions.js';
 import { badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
 import { idPattern, newId } from '../ids.js';
 import type { Tenant } from '../tenants/service.js';
@@ -109,6 +110,7 @@ function uniqueScopes(scopes: { name: string }[]): void {
 export class ApiService {
   constructor(
     private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
     private readonly audit: AuditService,
     readonly adminApiIdentifier: string,
   ) {}
@@ -177,6 +179,8 @@ export class ApiService {
     }
     try {
       return await this.db.transaction().execute(async (trx) => {
+        // One creation at a time per tenant, so that the count below holds until the insert.
+        await lockForUpdate(trx, this.dialect, 'tenants', tenant.id);
         const count = await trx
           .selectFrom('apis')
           .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -268,7 +272,8 @@ export class ApiService {
         .executeTakeFirst();
       if (!row) throw notFound('api_not_found', `No API ${id} in tenant "${tenant.slug}"`);
       if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
-      await trx.deleteFrom('apis').where('id', '=', row.id).execute();
+      // The version read is part of the delete: a change in between wins (412).
+      await deleteAtVersion(trx, 'apis', row.id, row.version);
       await this.audit.record(trx, actor, {
         tenantId: tenant.id,
         action: 'api.delete',

@@ -12,6 +12,7 @@ import { canGrant, type Principal } from '../auth/permissions.js';
 import { TtlCache } from '../cache.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { ClientRow, DB } from '../db/schema.js';
+import { deleteAtVersion } from '../db/versions.js';
 import { badRequest, conflict, forbidden, notFound, preconditionFailed } from '../http/errors.js';
 import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
 import { idPattern, newId } from '../ids.js';
@@ -406,10 +407,15 @@ export class ClientService {
     const current = await this.get(tenant, id);
     if (!current.confidential) throw conflict('public_client', 'Public clients (spa, native) have no secret');
     const secret = generateSecret();
-    await this.db.transaction().execute(async (trx) => {
+    const updated = await this.db.transaction().execute(async (trx) => {
+      // Each rotation its own version, however many run at once, and its answer that version.
       await trx
         .updateTable('clients')
-        .set({ secret_hash: hashClientSecret(secret), version: current.version + 1, updated_at: Date.now() })
+        .set((eb) => ({
+          secret_hash: hashClientSecret(secret),
+          version: eb('version', '+', 1),
+          updated_at: Date.now(),
+        }))
         .where('id', '=', current.id)
         .execute();
       await this.audit.record(trx, actor, {
@@ -417,9 +423,10 @@ export class ClientService {
         action: 'client.secret.rotate',
         target: { type: 'client', id: current.id },
       });
+      const row = await trx.selectFrom('clients').selectAll().where('id', '=', current.id).executeTakeFirstOrThrow();
+      return this.hydrate(trx, row);
     });
     this.invalidate();
-    const updated = await this.get(tenant, current.id);
     return { ...clientView(updated), clientSecret: secret };
   }
 
@@ -428,7 +435,8 @@ export class ClientService {
     if (current.builtin) throw conflict('builtin_client', 'The built-in admin console client cannot be deleted');
     if (ifMatch && !ifMatch.includes(current.version)) throw preconditionFailed();
     await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('clients').where('id', '=', current.id).execute();
+      // The version read is part of the delete: a change in between wins (412).
+      await deleteAtVersion(trx, 'clients', current.id, current.version);
       // Tokens and grants issued to it go with it.
       await trx
         .deleteFrom('oidc_payloads')

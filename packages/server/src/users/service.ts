@@ -4,6 +4,7 @@ import type { AuditActor, AuditService } from '../audit/service.js';
 import { type Principal, SYSTEM_TENANT_SLUG } from '../auth/permissions.js';
 import { type Database, isUniqueViolation } from '../db/database.js';
 import type { DB, UserRow, UserUpdate } from '../db/schema.js';
+import { deleteAtVersion } from '../db/versions.js';
 import { badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
 import {
   applyKeyset,
@@ -398,12 +399,7 @@ export class UserService {
       if (tenant.slug === SYSTEM_TENANT_SLUG && row.status === 'active') {
         await this.roles.assertSystemAdminRemains(trx, tenant.id, { userIds: [row.id] });
       }
-      const res = await trx
-        .deleteFrom('users')
-        .where('id', '=', row.id)
-        .where('version', '=', row.version)
-        .executeTakeFirst();
-      if (res.numDeletedRows === 0n) throw preconditionFailed();
+      await deleteAtVersion(trx, 'users', row.id, row.version);
       await endUserSessions(trx, tenant.id, row.id);
       await this.audit.record(trx, actor, {
         tenantId: tenant.id,
