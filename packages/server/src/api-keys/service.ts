@@ -90,6 +90,8 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 export class ApiKeyService {
   private readonly db: Kysely<DB>;
   private readonly cache: TtlCache<string, CachedKey | null>;
+  /** Counts invalidations, so that a load that overlapped one is not cached. */
+  private generation = 0;
 
   constructor(
     database: Database,
@@ -108,8 +110,10 @@ export class ApiKeyService {
     const hash = hashApiKeySecret(secret);
     let entry = this.cache.get(hash);
     if (entry === undefined) {
+      const generation = this.generation;
       entry = await this.load(hash);
-      this.cache.set(hash, entry);
+      // A change during the load may have made it stale: use it this once, keep it not.
+      if (generation === this.generation) this.cache.set(hash, entry);
     }
     if (!entry) return null;
     // The lookup was by hash; compare again in constant time for good measure.
@@ -165,6 +169,7 @@ export class ApiKeyService {
    * of one tenant, or all when no tenant is given. Unknown secrets are dropped either way.
    */
   invalidate(tenantId?: string): void {
+    this.generation++;
     if (tenantId === undefined) this.cache.clear();
     else this.cache.deleteWhere((entry) => entry === null || entry.principal.tenantId === tenantId);
   }

@@ -33,6 +33,8 @@ type KeySet = ReturnType<typeof createLocalJWKSet>;
 export class CredentialService {
   private readonly keySets: TtlCache<string, KeySet>;
   private readonly verified: TtlCache<string, { principal: Principal; exp: number }>;
+  /** Counts invalidations, so that a verdict reached across one is not cached. */
+  private generation = 0;
 
   constructor(
     private readonly apiKeys: ApiKeyService,
@@ -55,6 +57,7 @@ export class CredentialService {
    * tenant (a bulk import, say) leaves the others' verdicts, a system admin's among them, alone.
    */
   invalidate(tenantId?: string): void {
+    this.generation++;
     if (tenantId === undefined) {
       this.verified.clear();
       this.keySets.clear();
@@ -70,6 +73,7 @@ export class CredentialService {
     const hit = this.verified.get(cacheKey);
     if (hit && hit.exp * 1000 > Date.now()) return hit.principal;
 
+    const generation = this.generation;
     let claims: JWTPayload;
     try {
       claims = decodeJwt(token);
@@ -100,7 +104,9 @@ export class CredentialService {
       }
     }
     const principal = await this.principalFor(tenant.id, tenant.slug, payload);
-    if (principal && typeof payload.exp === 'number') this.verified.set(cacheKey, { principal, exp: payload.exp });
+    if (principal && typeof payload.exp === 'number' && generation === this.generation) {
+      this.verified.set(cacheKey, { principal, exp: payload.exp });
+    }
     return principal;
   }
 
