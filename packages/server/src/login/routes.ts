@@ -46,8 +46,8 @@ export function interactionRoutes(ctx: AppContext) {
   /**
    * The result of a sign-in. For a first-party client the consent is given in the same step,
    * so the browser goes straight back to the application (no second interaction round).
+   * `at`: when the user proved who they are (ms), the session's sign-in time.
    */
-  /** `at`: when the user proved who they are (ms); the session's sign-in time. */
   async function loginResult(
     provider: Provider,
     tenant: Tenant,
