@@ -182,6 +182,21 @@ function lockoutSuite(dialect: 'sqlite' | 'postgres', redis: string | undefined)
     expect((await attempt(browser, page, user.email, password)).signedIn).toBe(false);
   });
 
+  it('locks a client IP after ten times the account limit, across accounts', async () => {
+    // A tenant of its own: the IP counter is per tenant, and this one must start at zero.
+    const own = await lockoutTenant();
+    const user = await newUser({}, own);
+    const { browser, page } = await openSignIn(ts, own.slug, own.clientId);
+    const ipLimit = lockout.maxFailures * 10;
+    for (let i = 0; i < ipLimit; i++) {
+      const email = `spray-${i}-${randomBytes(3).toString('hex')}@example.test`;
+      expect((await attempt(browser, page, email, 'password123')).signedIn).toBe(false);
+    }
+    // The right password of a real account, from the locked address: refused, as ip_locked.
+    expect((await attempt(browser, page, user.email, password)).signedIn).toBe(false);
+    expect(await failureReasons(own.api, own.slug, user.id)).toEqual(['ip_locked']);
+  });
+
   it('refuses a sign-in whose password was replaced while it was being checked', async () => {
     const user = await newUser();
     const db = ts.server.ctx.database.db;

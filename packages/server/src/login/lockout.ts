@@ -7,7 +7,8 @@
  * check ends: checks wait their turn at argon2id, so guesses sent all at once would all pass
  * a check of the count made beforehand. Only the first `maxFailures` of them are checked;
  * the rest are refused as locked. A success clears the count (`reset`); a failure locks the
- * account once the count reached the limit (`lockIfReached`).
+ * account once the count reached the limit (`lockIfReached`). A client IP's failures are
+ * counted after the fact (`countFailure`): it is the looser limit, shared by many people.
  */
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
@@ -18,22 +19,15 @@ export interface LockoutPolicy {
   durationSeconds: number;
 }
 
-export interface KeyState {
-  /** Milliseconds until unlocked, or 0 when not locked. */
-  lockedMs: number;
-}
-
 export interface Reservation {
   /** The attempt may be checked: the key is not locked and the attempt is within the limit. */
   allowed: boolean;
 }
 
 export interface LockoutStore {
-  /** The state of each key, in the order given, in one round trip. */
-  states(tenantId: string, keys: readonly string[]): Promise<KeyState[]>;
-  /** Counts one failure; locks the key when it reaches the limit. */
-  fail(tenantId: string, key: string, policy: LockoutPolicy): Promise<void>;
-  /** Counts an attempt as it begins, atomically; a locked key counts nothing. */
+  /** Milliseconds until the key is unlocked, or 0 when it is not locked. */
+  lockedMs(tenantId: string, key: string): Promise<number>;
+  /** Counts an attempt, atomically (as it begins, or after it failed); a locked key counts nothing. */
   reserve(tenantId: string, key: string, policy: LockoutPolicy): Promise<Reservation>;
   /** After a failed attempt that `reserve` counted: locks the key if the count reached the limit. */
   lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<void>;
@@ -43,48 +37,13 @@ export interface LockoutStore {
 export class DbLockoutStore implements LockoutStore {
   constructor(private readonly db: Kysely<DB>) {}
 
-  async states(tenantId: string, keys: readonly string[]): Promise<KeyState[]> {
-    const ids = keys.map((key) => `${tenantId}:${key}`);
-    const rows = await this.db
+  async lockedMs(tenantId: string, key: string): Promise<number> {
+    const row = await this.db
       .selectFrom('login_failures')
-      .select(['key', 'locked_until'])
-      .where('key', 'in', ids)
-      .execute();
-    const now = Date.now();
-    return ids.map((id) => {
-      const row = rows.find((r) => r.key === id);
-      return { lockedMs: Math.max((row?.locked_until ?? 0) - now, 0) };
-    });
-  }
-
-  async fail(tenantId: string, key: string, policy: LockoutPolicy): Promise<void> {
-    const id = `${tenantId}:${key}`;
-    const now = Date.now();
-    const windowMs = policy.durationSeconds * 1000;
-    await this.db.transaction().execute(async (trx) => {
-      // Start a new window when the last one ended; else count within it (atomic increment).
-      await trx
-        .insertInto('login_failures')
-        .values({ key: id, tenant_id: tenantId, count: 1, window_started_at: now, locked_until: null })
-        .onConflict((oc) =>
-          oc.column('key').doUpdateSet((eb) => ({
-            count: eb
-              .case()
-              .when('login_failures.window_started_at', '<=', now - windowMs)
-              .then(1)
-              .else(eb('login_failures.count', '+', 1))
-              .end(),
-            window_started_at: eb
-              .case()
-              .when('login_failures.window_started_at', '<=', now - windowMs)
-              .then(now)
-              .else(eb.ref('login_failures.window_started_at'))
-              .end(),
-          })),
-        )
-        .execute();
-      await lockReached(trx, id, policy, now);
-    });
+      .select('locked_until')
+      .where('key', '=', `${tenantId}:${key}`)
+      .executeTakeFirst();
+    return Math.max((row?.locked_until ?? 0) - Date.now(), 0);
   }
 
   async reserve(tenantId: string, key: string, policy: LockoutPolicy): Promise<Reservation> {
@@ -125,7 +84,13 @@ export class DbLockoutStore implements LockoutStore {
   }
 
   async lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<void> {
-    await lockReached(this.db, `${tenantId}:${key}`, policy, Date.now());
+    const now = Date.now();
+    await this.db
+      .updateTable('login_failures')
+      .set({ locked_until: now + policy.durationSeconds * 1000, count: 0, window_started_at: now })
+      .where('key', '=', `${tenantId}:${key}`)
+      .where('count', '>=', policy.maxFailures)
+      .execute();
   }
 
   async reset(tenantId: string, key: string): Promise<void> {
@@ -133,14 +98,15 @@ export class DbLockoutStore implements LockoutStore {
   }
 }
 
-/** Locks the key for the policy's duration when its count reached the limit (and clears the count). */
-async function lockReached(db: Kysely<DB>, id: string, policy: LockoutPolicy, now: number): Promise<void> {
-  await db
-    .updateTable('login_failures')
-    .set({ locked_until: now + policy.durationSeconds * 1000, count: 0, window_started_at: now })
-    .where('key', '=', id)
-    .where('count', '>=', policy.maxFailures)
-    .execute();
+/** Counts one failure after the fact, and locks the key if that reached the limit. */
+export async function countFailure(
+  store: LockoutStore,
+  tenantId: string,
+  key: string,
+  policy: LockoutPolicy,
+): Promise<void> {
+  await store.reserve(tenantId, key, policy);
+  await store.lockIfReached(tenantId, key, policy);
 }
 
 /** Deletes counters whose window and lock have both ended (the longest lockout lasts a day). */
@@ -174,23 +140,8 @@ return count`;
 export class RedisLockoutStore implements LockoutStore {
   constructor(private readonly redis: Redis) {}
 
-  async states(tenantId: string, keys: readonly string[]): Promise<KeyState[]> {
-    const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.pttl(`lk:lock:${tenantId}:${key}`);
-    const replies = ((await pipeline.exec()) ?? []).map(([err, value]) => {
-      if (err) throw err;
-      return Number(value);
-    });
-    return keys.map((_, i) => ({ lockedMs: Math.max(replies[i] ?? -2, 0) }));
-  }
-
-  async fail(tenantId: string, key: string, policy: LockoutPolicy): Promise<void> {
-    const counter = `lk:fail:${tenantId}:${key}`;
-    const windowMs = policy.durationSeconds * 1000;
-    const [[, count]] = (await this.redis.multi().incr(counter).pexpire(counter, windowMs, 'NX').exec()) as [
-      [Error | null, number],
-    ];
-    if (count >= policy.maxFailures) await this.lockIfReached(tenantId, key, policy);
+  async lockedMs(tenantId: string, key: string): Promise<number> {
+    return Math.max(await this.redis.pttl(`lk:lock:${tenantId}:${key}`), 0);
   }
 
   async reserve(tenantId: string, key: string, policy: LockoutPolicy): Promise<Reservation> {

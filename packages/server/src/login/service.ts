@@ -12,7 +12,7 @@ import { hashPassword, needsRehash, verifyPassword } from '../passwords/hash.js'
 import { normalizePassword } from '../passwords/policy.js';
 import type { Tenant } from '../tenants/service.js';
 import { normalizeEmail } from '../users/service.js';
-import type { LockoutStore } from './lockout.js';
+import { countFailure, type LockoutStore } from './lockout.js';
 
 /** Per-IP limit, as a multiple of the per-account one: many people may share an address. */
 export const IP_FAILURE_FACTOR = 10;
@@ -49,11 +49,10 @@ export class SignInService {
     const accountKey = user
       ? `user:${user.id}`
       : `email:${createHash('sha256').update(email).digest('base64url').slice(0, 32)}`;
-    const [[ip], account] = await Promise.all([
-      this.lockout.states(tenant.id, [ipKey]),
+    const [ipLocked, account] = await Promise.all([
+      this.lockout.lockedMs(tenant.id, ipKey),
       this.lockout.reserve(tenant.id, accountKey, policy),
     ]);
-    const ipLocked = ip?.lockedMs ?? 0;
     const passwordOk = await verifyPassword(user?.password_hash ?? (await this.dummy()), password);
 
     let reason: string | undefined;
@@ -83,7 +82,7 @@ export class SignInService {
 
     if (reason !== undefined || !user) {
       if (ipLocked === 0) {
-        await this.lockout.fail(tenant.id, ipKey, {
+        await countFailure(this.lockout, tenant.id, ipKey, {
           maxFailures: policy.maxFailures * IP_FAILURE_FACTOR,
           durationSeconds: policy.durationSeconds,
         });
