@@ -318,8 +318,6 @@ export class ProviderPool {
     };
 
     const provider = new Provider(issuer, configuration);
-    /** Errors this provider's middleware has logged already. */
-    const logged = new WeakSet<object>();
     provider.proxy = config.trustProxyHops > 0;
     // OpenID Connect drops `offline_access` unless the request says prompt=consent. First-party
     // clients never see a consent screen, so ask for it on their behalf: they get refresh
@@ -342,16 +340,12 @@ export class ProviderPool {
       await next();
     });
     // What the request saved is written before its answer leaves (adapter.ts, `inRequest`).
+    // Should that fail, Koa answers a bare 500 and the error listener below logs it.
     provider.use(async (_ctx, next) => {
       try {
         await next();
       } finally {
-        await flushWrites(db).catch((err: unknown) => {
-          // Koa answers a bare 500 for it; say what happened in our own log (once: see below).
-          this.deps.log.error({ err, tenant: tenant.slug }, 'could not write what an OIDC request saved');
-          if (typeof err === 'object' && err !== null) logged.add(err);
-          throw err;
-        });
+        await flushWrites(db);
       }
     });
     // Client secrets are stored as SHA-256 digests; compare digests in constant time.
@@ -365,14 +359,13 @@ export class ProviderPool {
     };
     provider.on('server_error', (_ctx, err) => this.deps.log.error({ err, tenant: slug }, 'oidc server error'));
     // What escapes oidc-provider's own error handling reaches Koa (the provider is its app),
-    // whose default is a stack on stderr: the flush above (logged there) and answers that
-    // could not be sent, such as those dropped when writes cannot be made durable (logged
-    // once, by http/app.ts).
-    // (Koa's own event, which the provider's event typings leave out.)
+    // whose default is a stack on stderr: a failed flush above, and answers that could not be
+    // sent, such as those dropped when writes cannot be made durable (already logged once, by
+    // http/app.ts, hence at debug). Koa's own event, which the provider's typings leave out.
     (provider as unknown as EventEmitter).on(
       'error',
       (err: Error & { status?: number; expose?: boolean }, ctx?: { res?: ServerResponse }) => {
-        if (logged.has(err) || err.expose || (err.status ?? 500) < 500) return;
+        if (err.expose || (err.status ?? 500) < 500) return;
         const level = ctx?.res?.destroyed ? 'debug' : 'error';
         this.deps.log[level]({ err, tenant: slug }, 'an OIDC request failed outside oidc-provider');
       },
