@@ -10,7 +10,7 @@ import { type Insertable, type Kysely, sql } from 'kysely';
 import type { errors as OidcErrors } from 'oidc-provider';
 import type { Dialect } from '../db/database.js';
 import type { DB } from '../db/schema.js';
-import { roleNamesOf, splitRoleNames, type UserService } from '../users/service.js';
+import { type Account, accountColumns, roleNamesOf, toAccount } from '../users/service.js';
 
 /** What oidc-provider stores for a model (loosely typed: it is the library's format). */
 export type Payload = Record<string, unknown> & {
@@ -36,9 +36,6 @@ export interface ClientSource {
 function storedId(model: string, id: string): string {
   return model === 'Grant' ? id : createHash('sha256').update(id).digest('base64url');
 }
-
-/** What tokens say of a user (`UserService.account`), read with a code or refresh token. */
-export type Account = NonNullable<Awaited<ReturnType<UserService['account']>>>;
 
 type Row = Insertable<DB['oidc_payloads']>;
 
@@ -218,12 +215,7 @@ export class DbAdapter {
         'g.expires_at as grant_expires_at',
         'users.id as user_id',
         'users.tenant_id as user_tenant_id',
-        'users.email',
-        'users.email_verified',
-        'users.display_name',
-        'users.status',
-        'users.updated_at',
-        'users.sessions_ended_at',
+        ...accountColumns.map((column) => `users.${column}` as const),
       ])
       .select(roleNamesOf(this.dialect))
       .where('t.model', '=', this.model)
@@ -248,16 +240,8 @@ export class DbAdapter {
         row.account_id,
         row.user_id === null || row.user_tenant_id !== this.tenantId
           ? undefined
-          : {
-              id: row.user_id,
-              email: row.email as string,
-              email_verified: row.email_verified as number,
-              display_name: row.display_name,
-              status: row.status as Account['status'],
-              updated_at: row.updated_at as number,
-              sessions_ended_at: row.sessions_ended_at,
-              roles: splitRoleNames(row.role_names),
-            },
+          : // The left join leaves the columns nullable in type; the user is there.
+            toAccount({ ...(row as typeof row & Account), id: row.user_id }),
       );
     }
     return this.toPayload(row);

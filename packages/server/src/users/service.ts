@@ -146,6 +146,35 @@ export function roleNamesOf(dialect: Database['dialect']) {
   ).as('role_names');
 }
 
+/** The columns of `users` an `Account` is made of, besides its id. */
+export const accountColumns = [
+  'email',
+  'email_verified',
+  'display_name',
+  'status',
+  'updated_at',
+  'sessions_ended_at',
+] as const;
+
+type AccountColumns = Pick<UserRow, 'id' | (typeof accountColumns)[number]>;
+
+/** What tokens say of a user (`UserService.account`). */
+export type Account = AccountColumns & { roles: string[] };
+
+/** The account in a row that holds (at least) its columns and its joined role names. */
+export function toAccount(row: AccountColumns & { role_names: string | null }): Account {
+  return {
+    id: row.id,
+    email: row.email,
+    email_verified: row.email_verified,
+    display_name: row.display_name,
+    status: row.status,
+    updated_at: row.updated_at,
+    sessions_ended_at: row.sessions_ended_at,
+    roles: splitRoleNames(row.role_names),
+  };
+}
+
 export function splitRoleNames(joined: string | null): string[] {
   return joined ? joined.split(',').sort() : [];
 }
@@ -181,26 +210,15 @@ export class UserService {
    * What tokens say of a user: profile claims and role names, in one query (the token
    * endpoint reads it for every grant). Undefined when there is no such user.
    */
-  async account(tenantId: string, id: string) {
+  async account(tenantId: string, id: string): Promise<Account | undefined> {
     // By primary key alone, the tenant checked after: see DbAdapter.toPayload for why.
     const row = await this.db
       .selectFrom('users')
-      .select([
-        'tenant_id',
-        'id',
-        'email',
-        'email_verified',
-        'display_name',
-        'status',
-        'updated_at',
-        'sessions_ended_at',
-      ])
+      .select(['tenant_id', 'id', ...accountColumns])
       .select(roleNamesOf(this.dialect))
       .where('users.id', '=', id)
       .executeTakeFirst();
-    if (row?.tenant_id !== tenantId) return undefined;
-    const { tenant_id: _, role_names, ...account } = row;
-    return { ...account, roles: splitRoleNames(role_names) };
+    return row?.tenant_id === tenantId ? toAccount(row) : undefined;
   }
 
   async list(tenant: Tenant, query: z.output<typeof listUsersQuerySchema>) {
