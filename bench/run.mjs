@@ -35,11 +35,12 @@ import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPostgres, createSqlite, defaultPostgresUrl, probePostgres } from './lib/databases.mjs';
+import { mark, valid } from './lib/load.mjs';
 import { summariseProfile } from './lib/profile.mjs';
 import { killAllChildren } from './lib/server.mjs';
 import * as consoleBench from './scenarios/console.mjs';
 import * as oidc from './scenarios/oidc.mjs';
-import { mark, serviceCore, targets, valid } from './scenarios/service-core.mjs';
+import { serviceCore, targets } from './scenarios/service-core.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;

@@ -16,9 +16,9 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 /**
  * One HTTP request, no redirects followed. Resolves once the whole body has been read, so that
  * the socket goes back to the agent, with `{ status, headers, body }`: node's lower-cased
- * `headers` and the body as a string ('' for a redirect when `skipRedirectBody`: drained unread).
+ * `headers` and the body as a string ('' for a redirect: drained unread).
  */
-function request(url, { method = 'GET', headers = {}, body, skipRedirectBody = false }) {
+function request(url, { method = 'GET', headers = {}, body }) {
   if (url.protocol !== 'http:') return Promise.reject(new Error(`only http: is supported, not ${url.href}`));
   const outgoing = { accept: '*/*', 'user-agent': 'node', ...headers };
   if (body !== undefined) outgoing['content-length'] = Buffer.byteLength(body);
@@ -34,7 +34,7 @@ function request(url, { method = 'GET', headers = {}, body, skipRedirectBody = f
       },
       (res) => {
         const status = res.statusCode ?? 0;
-        const skip = skipRedirectBody && status >= 300 && status < 400 && res.headers.location !== undefined;
+        const skip = status >= 300 && status < 400 && res.headers.location !== undefined;
         const chunks = [];
         res.on('error', reject);
         res.on('close', () => {
@@ -55,11 +55,9 @@ function request(url, { method = 'GET', headers = {}, body, skipRedirectBody = f
 export class CookieJar {
   cookies = new Map();
 
-  /** Takes the Set-Cookie lines of a node:http response (or of a fetch Response). */
+  /** Takes the Set-Cookie lines of a node:http response. */
   store(res) {
-    const { headers } = res;
-    const lines = typeof headers.getSetCookie === 'function' ? headers.getSetCookie() : (headers['set-cookie'] ?? []);
-    for (const line of lines) {
+    for (const line of res.headers['set-cookie'] ?? []) {
       const [pair = '', ...attrs] = line.split(';');
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq).trim();
@@ -114,7 +112,7 @@ export class Browser {
       const cookie = this.jar.header(url);
       if (cookie) headers.cookie = cookie;
       if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-      const res = await request(url, { method, headers, body, skipRedirectBody: true });
+      const res = await request(url, { method, headers, body });
       this.jar.store(res);
       const location = res.headers.location;
       if (res.status >= 300 && res.status < 400 && location) {

@@ -7,6 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
+/** Milliseconds of CPU in `ticks` (from processTicks or a cpuSnapshot). */
+export const ticksToMs = (ticks) => (ticks * 1000) / TICKS_PER_SECOND;
+
 export function processTicks(pid, file = `/proc/${pid}/stat`) {
   try {
     const stat = readFileSync(file, 'utf8');

@@ -65,6 +65,16 @@ export function failures(r) {
   return r.non2xx + r.errors + r.timeouts + (r.mismatches ?? 0);
 }
 
+/** A figure's verdict beside its target. */
+export function mark(ok) {
+  return ok ? '✓ pass' : '✗ MISS';
+}
+
+/** A load run counts only if it completed requests and every one of them succeeded. */
+export function valid(r) {
+  return r !== undefined && r.requests > 0 && failures(r) === 0;
+}
+
 /**
  * Warm-up, a short trial at each connection count, then the measured run at the count that
  * reached the best throughput (the fewest connections within 3% of it: beyond saturation,
@@ -74,8 +84,8 @@ export function failures(r) {
  * connections, seconds and title, plus `serverPid`; `beforeRun(connections)`, when given, is
  * awaited before each run (to refill a pool of single-use tokens, say).
  */
-export async function measureLoad(label, load, candidates, seconds, print, { beforeRun, fmt, p99Below } = {}) {
-  const f = fmt ?? ((n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d }));
+export async function measureLoad(label, load, candidates, seconds, print, { beforeRun, p99Below } = {}) {
+  const f = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d });
   const run = async (connections, s, title) => {
     await beforeRun?.(connections);
     return runLoad({ ...load, connections, seconds: s, title });
@@ -89,9 +99,10 @@ export async function measureLoad(label, load, candidates, seconds, print, { bef
       const r = await run(c, 3, `trial ${c}`);
       trials.push({ connections: c, rps: r.rps, p99: r.p99, failures: failures(r) });
     }
-    chosen = p99Below === undefined ? busiest(trials) : withinLatency(trials, p99Below);
+    const pick = p99Below === undefined ? { connections: busiest(trials), why: '' } : withinLatency(trials, p99Below);
+    chosen = pick.connections;
     print(
-      `    connections tried (3 s each): ${trials.map((r) => `${r.connections} → ${f(r.rps)} req/s, p99 ${f(r.p99, 1)} ms`).join('; ')}; keeping ${chosen}${p99Below === undefined ? '' : ` (the busiest with p99 < ${p99Below} ms)`}`,
+      `    connections tried (3 s each): ${trials.map((r) => `${r.connections} → ${f(r.rps)} req/s, p99 ${f(r.p99, 1)} ms`).join('; ')}; keeping ${chosen}${pick.why}`,
     );
     await run(chosen, 2, 'warm-up');
   }
@@ -118,11 +129,22 @@ function busiest(trials) {
   return trials.find((r) => r.rps >= best * 0.97)?.connections ?? trials[0].connections;
 }
 
-/** The busiest trial whose p99 met the target, else the one with the lowest p99. */
+/**
+ * The busiest clean trial whose p99 met the target, else the clean one with the lowest p99
+ * (else, all having failed, the first); with the rule that chose it, for the log.
+ */
 function withinLatency(trials, p99Below) {
-  const met = trials.filter((r) => r.p99 < p99Below && r.failures === 0);
-  if (met.length > 0) return met.reduce((a, b) => (b.rps > a.rps ? b : a)).connections;
-  return trials.reduce((a, b) => (b.p99 < a.p99 ? b : a)).connections;
+  const clean = trials.filter((r) => r.failures === 0);
+  const met = clean.filter((r) => r.p99 < p99Below);
+  if (met.length > 0) {
+    const best = met.reduce((a, b) => (b.rps > a.rps ? b : a));
+    return { connections: best.connections, why: ` (the busiest with p99 < ${p99Below} ms)` };
+  }
+  if (clean.length > 0) {
+    const lowest = clean.reduce((a, b) => (b.p99 < a.p99 ? b : a));
+    return { connections: lowest.connections, why: ` (none had p99 < ${p99Below} ms: the lowest p99)` };
+  }
+  return { connections: trials[0].connections, why: ' (every trial had failures)' };
 }
 
 /** The CPU line every measured phase prints (percent of one core; 200% = both of 2 cores). */

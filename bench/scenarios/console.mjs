@@ -21,6 +21,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { mark } from '../lib/load.mjs';
 import { makeUsers, samplePrefixes } from '../lib/people.mjs';
 import { adminApi, logTail, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
 
@@ -36,10 +37,6 @@ const TENANT = 'bench';
 const ADMIN_EMAIL = 'admin@localhost';
 const fmt = (n, digits = 0) =>
   n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits });
-
-export function mark(ok) {
-  return ok ? '✓ pass' : '✗ MISS';
-}
 
 /**
  * CPU ticks (utime + stime) of every process, split into this process with its descendants

@@ -25,8 +25,8 @@ import {
   exchangeCode,
   expectSignInPage,
 } from '../lib/browser.mjs';
-import { cpuSnapshot, cpuUsage } from '../lib/cpu.mjs';
-import { failures, measureLoad, printCpu } from '../lib/load.mjs';
+import { cpuSnapshot, cpuUsage, ticksToMs } from '../lib/cpu.mjs';
+import { failures, mark, measureLoad, printCpu, valid } from '../lib/load.mjs';
 import { adminApi, finishServer, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
 
 export const targets = {
@@ -53,15 +53,6 @@ const STEP_CONCURRENCY = 4;
 const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 const quantile = (sorted, q) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
-
-export function mark(ok) {
-  return ok ? '✓ pass' : '✗ MISS';
-}
-
-/** A load run counts only if it completed requests and every one of them succeeded. */
-export function valid(r) {
-  return r !== undefined && r.requests > 0 && failures(r) === 0;
-}
 
 /**
  * @param {object} o
@@ -262,9 +253,11 @@ export async function oidcScenario({
       // Where the machine's CPU went, per sign-in, beside what one hash costs on its own: how
       // much is left for everything else at the target rate.
       if (r.completed > 0 && figures.argon2.rate > 0) {
-        const perSignIn = (pct) => (pct * 10) / r.rps;
+        // A share of one core (%) over a rate (/s): CPU milliseconds per item.
+        const msPer = (pct, rate) => (pct / 100) * (1000 / rate);
+        const perSignIn = (pct) => msPer(pct, r.rps);
         const spent = perSignIn(r.cpu.serverPct + r.cpu.loadGeneratorPct + r.cpu.postgresPct);
-        const hashMs = (figures.argon2.cpu.loadGeneratorPct * 10) / figures.argon2.rate;
+        const hashMs = msPer(figures.argon2.cpu.loadGeneratorPct, figures.argon2.rate);
         const budget = (availableParallelism() * 1000) / (targets.signInsPerArgon2 * figures.argon2.rate);
         figures.signIns.cpuMs = { spent, hash: hashMs, budgetAtTarget: budget };
         print(
@@ -274,7 +267,13 @@ export async function oidcScenario({
       print(
         `    → ${fmt(r.rps, 1)} sign-ins/s = ${fmt(ratio, 2)} × the argon2id rate  ${mark(r.failed === 0 && r.completed > 0 && ratio >= targets.signInsPerArgon2)} (target ≥ ${targets.signInsPerArgon2} × ${fmt(figures.argon2.rate, 1)} = ${fmt(targets.signInsPerArgon2 * figures.argon2.rate, 1)}/s; Keycloak ≈ ${2 * keycloakPerVcpu.passwordSignIns}/s on 2 vCPUs)`,
       );
-      const stepped = await signInSteps({ flow, people, serverPid: s.pid, flows: STEP_FLOWS });
+      const stepped = await signInSteps({
+        flow,
+        people,
+        serverPid: s.pid,
+        flows: STEP_FLOWS,
+        concurrency: STEP_CONCURRENCY,
+      });
       figures.signIns.steps = stepped.steps;
       print(
         `    CPU per request of a sign-in, ms (${STEP_FLOWS} sign-ins measured one step at a time, ${STEP_CONCURRENCY} at once; server = all its threads):`,
@@ -443,7 +442,7 @@ async function signInDriver({ flow, people, concurrency, seconds }) {
  * step at a time, every flow's step before any flow's next, so that the CPU used during a
  * step belongs to that request. Milliseconds of CPU per request, by party.
  */
-async function signInSteps({ flow, people, serverPid, flows }) {
+async function signInSteps({ flow, people, serverPid, flows, concurrency }) {
   const runs = Array.from({ length: flows }, (_, i) => ({
     browser: new Browser(),
     person: people[i % people.length],
@@ -474,7 +473,7 @@ async function signInSteps({ flow, people, serverPid, flows }) {
     [
       'GET /auth (resume) → code',
       async (run) => {
-        run.page = await run.browser.go(run.page.url, { follow: false, stopAt });
+        run.page = await run.browser.go(run.page.url, { follow: false });
         if (!stopAt(run.page.url)) throw new Error(`no redirect to the client: ${run.page.url} ${run.page.status}`);
       },
     ],
@@ -494,7 +493,7 @@ async function signInSteps({ flow, people, serverPid, flows }) {
     const before = cpuSnapshot(serverPid);
     let next = 0;
     await Promise.all(
-      Array.from({ length: STEP_CONCURRENCY }, async () => {
+      Array.from({ length: concurrency }, async () => {
         while (next < live.length) {
           const run = live[next++];
           try {
@@ -508,8 +507,7 @@ async function signInSteps({ flow, people, serverPid, flows }) {
       }),
     );
     const after = cpuSnapshot(serverPid);
-    // /proc ticks are 10 ms each.
-    const perRequest = (key) => (live.length ? ((after[key] - before[key]) * 10) / live.length : 0);
+    const perRequest = (key) => (live.length ? ticksToMs(after[key] - before[key]) / live.length : 0);
     out.push({
       name,
       requests: live.length,

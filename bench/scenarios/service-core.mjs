@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { otherProcessTicks, otherUsageSince } from '../lib/cpu.mjs';
-import { failures, measureLoad } from '../lib/load.mjs';
+import { mark, measureLoad, valid } from '../lib/load.mjs';
 import { makeUsers, sampleIds, samplePrefixes } from '../lib/people.mjs';
 import { adminApi, finishServer, rssMb, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
 
@@ -106,14 +106,13 @@ export async function serviceCore({
     const load = { url: server.url, token: apiKey, serverPid: server.pid };
     if (loads.includes('lookup')) {
       const lookup = { ...load, paths: lookupPaths };
-      figures.lookup = await measureLoad('lookup GET …/users/{id}', lookup, connections, seconds, print, { fmt });
+      figures.lookup = await measureLoad('lookup GET …/users/{id}', lookup, connections, seconds, print);
       const ok = valid(figures.lookup) && figures.lookup.rps >= targets.lookupRps;
       print(`    → ${fmt(figures.lookup.rps)} req/s  ${mark(ok)} (target ≥ ${fmt(targets.lookupRps)} req/s)`);
     }
     if (loads.includes('list')) {
       const list = { ...load, paths: listPaths };
       figures.list = await measureLoad('list GET …/users?limit=50&q=…', list, connections, seconds, print, {
-        fmt,
         p99Below: targets.listP99Ms,
       });
       const ok = valid(figures.list) && figures.list.p99 < targets.listP99Ms;
@@ -125,11 +124,6 @@ export async function serviceCore({
   } finally {
     await Promise.all(servers.map((s) => stopServer(s, { graceMs: 5000 })));
   }
-}
-
-/** A run counts only if it completed requests and every one of them succeeded. */
-export function valid(r) {
-  return r !== undefined && r.requests > 0 && failures(r) === 0;
 }
 
 /** One request of each kind must succeed and return data before load means anything. */
@@ -144,8 +138,4 @@ async function sanityCheck(url, token, lookupPath, listPath) {
   if (list.status !== 200 || !Array.isArray(page.items) || page.items.length === 0) {
     throw new Error(`GET ${listPath} answered ${list.status} with ${JSON.stringify(page).slice(0, 300)}`);
   }
-}
-
-export function mark(ok) {
-  return ok ? '✓ pass' : '✗ MISS';
 }
