@@ -161,6 +161,15 @@ describe.each(dialects)('APIs (resource servers) (%s)', (dialect) => {
         [patch.status, del.status].filter((s) => s === 200 || s === 204),
         `${patch.text} ${del.text}`,
       ).toHaveLength(1);
+      // The other is told why: the version moved on (412), or the API is gone (404).
+      expect(
+        [
+          [200, 412],
+          [412, 204],
+          [404, 204],
+        ],
+        `${patch.text} ${del.text}`,
+      ).toContainEqual([patch.status, del.status]);
     }
   });
 
@@ -179,6 +188,7 @@ describe.each(dialects)('APIs (resource servers) (%s)', (dialect) => {
     );
     expect(burst.filter((r) => r.status === 201)).toHaveLength(5);
     expect(burst.filter((r) => r.status === 409).every((r) => r.body.error.code === 'too_many_apis')).toBe(true);
+    expect(burst.map((r) => r.status).sort()).toEqual([...Array(5).fill(201), ...Array(7).fill(409)]);
     const list = await own.api('GET', apisOf);
     // The built-in admin API is listed too and does not count.
     expect((list.body.items as unknown[]).length).toBe(101);

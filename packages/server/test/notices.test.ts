@@ -3,26 +3,15 @@
  * cached copies of another at once, not when they expire. Both nodes here cache for five
  * minutes, so without the notice each assertion below would fail.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dialects } from './helpers/databases.js';
-import { basicAuth } from './helpers/oidc.js';
+import { clientCredentialsGrant, serviceClient } from './helpers/oidc.js';
 import { apiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 
 /** Retries `check` for up to a second: a notice travels through Redis, not instantly. */
-async function soon(check: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + 1000;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
+const soon = (check: () => Promise<void>) => vi.waitFor(check, { timeout: 1000, interval: 20 });
 
 describe.skipIf(!redisUrl).each(dialects)('change notices between nodes (%s)', (dialect) => {
   let one: TestServer;
@@ -93,21 +82,10 @@ describe.skipIf(!redisUrl).each(dialects)('change notices between nodes (%s)', (
 
   it('refuses on node two the tokens of a client deleted through node one', async () => {
     const { slug } = await tenantWithAdmin(one);
-    const created = await one.api('POST', `/api/v1/tenants/${slug}/clients`, {
-      body: { kind: 'service', name: 'Soon gone' },
-    });
-    expect(created.status, created.text).toBe(201);
-    const grant = () =>
-      fetch(`${two.url}/t/${slug}/token`, {
-        method: 'POST',
-        headers: {
-          authorization: basicAuth(created.body.clientId, created.body.clientSecret),
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: 'grant_type=client_credentials',
-      });
+    const created = await serviceClient(one.api, slug, { name: 'Soon gone' });
+    const grant = () => clientCredentialsGrant(two, slug, created);
     expect((await grant()).status).toBe(200);
-    expect((await one.api('DELETE', `/api/v1/tenants/${slug}/clients/${created.body.id}`)).status).toBe(204);
+    expect((await one.api('DELETE', `/api/v1/tenants/${slug}/clients/${created.rowId}`)).status).toBe(204);
     await soon(async () => {
       expect((await grant()).status).toBe(401);
     });

@@ -2,7 +2,7 @@
  * Shapes of the admin API (see packages/server/openapi.json, the source of truth).
  * Keep these in step with the server's zod schemas; only what the console reads is typed.
  */
-import { tenantPermissions } from '../../../server/src/auth/permissions';
+import { type Permission, tenantPermissions } from '../../../server/src/auth/permissions';
 
 /** Every list answers `{ items, nextCursor }`; `nextCursor` is null on the last page. */
 export interface Page<T> {
@@ -72,7 +72,7 @@ export interface Session {
 
 /** The server's own list: one source for what the API checks and what the console offers. */
 export const PERMISSIONS = tenantPermissions;
-export type Permission = (typeof PERMISSIONS)[number];
+export type { Permission };
 
 export interface Role {
   id: string;
