@@ -4,6 +4,7 @@
  * HTTP to it like any other client would.
  */
 import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { type RunningServer, startServer } from '../../src/main.js';
 import { createTestDatabase, type DialectName, type TestDatabase } from './databases.js';
@@ -151,4 +152,31 @@ export async function tenantWithAdmin(ts: TestServer, slug = uniqueSlug()) {
   await createTenant(ts.api, slug);
   const key = await createApiKey(ts.api, slug, ['tenant:admin'], 'tenant admin');
   return { slug, key, api: apiClient(ts.url, key) };
+}
+
+/**
+ * A PATCH (of `patch`) and a DELETE of `resource`, sent at once with the same If-Match "1":
+ * exactly one wins, and the other is told why: the version moved on (412), or it is gone (404).
+ */
+export async function expectOneOfPatchAndDelete(api: ApiClient, resource: string, patch: unknown): Promise<void> {
+  const headers = { 'if-match': '"1"' };
+  const [patched, deleted] = await Promise.all([
+    api('PATCH', resource, { body: patch, headers }),
+    api('DELETE', resource, { headers }),
+  ]);
+  const statuses = [patched.status, deleted.status];
+  const texts = `${patched.text} ${deleted.text}`;
+  expect([...statuses].sort(), texts).not.toEqual([200, 204]);
+  expect(
+    statuses.filter((s) => s === 200 || s === 204),
+    texts,
+  ).toHaveLength(1);
+  expect(
+    [
+      [200, 412],
+      [412, 204],
+      [404, 204],
+    ],
+    texts,
+  ).toContainEqual(statuses);
 }
