@@ -15,7 +15,8 @@
  * - Session: SHA-256 of the cookie value only. Its `uid` (stored, found by `findByUid`)
  *   and its clients' `sid`s are names, not credentials: no endpoint takes them as proof.
  *   A session found by uid comes back without its id, which nothing needs there (oidc-
- *   provider only compares its account and grants).
+ *   provider only compares its account and grants). The logout form's token it keeps
+ *   (`state.secret`) counts only beside the session cookie.
  * - Interaction: SHA-256 of the uid only, and neither the copy of the session cookie that
  *   oidc-provider adds (`session.cookie`) nor the uid at the end of `returnTo` is stored.
  *   (The uid is in the page URL anyway; what continues an interaction is its cookie,
@@ -26,6 +27,10 @@
  * - Other models (DeviceCode, BackchannelAuthenticationRequest, registration tokens...)
  *   belong to features that are off, and are refused: the device flow finds its code by
  *   user code and needs the value back, which a hash cannot give.
+ * Our own tables keep the same rule (client secrets and API keys as SHA-256, passwords as
+ * argon2id, private keys encrypted with the instance secret): the table in docs/oidc.md
+ * covers them all. A node of the version before this rule reads the value from the payload,
+ * so it cannot use what this version stores (docs/oidc.md says what that means for upgrades).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
@@ -318,6 +323,7 @@ export class DbAdapter {
     return this.toPayload(row);
   }
 
+  /** A session by its uid, without its id (see the header): oidc-provider only reads it. */
   async findByUid(uid: string): Promise<Payload | undefined> {
     await this.settle();
     const row = await this.db
@@ -330,6 +336,7 @@ export class DbAdapter {
     return row ? this.toPayload(row) : undefined;
   }
 
+  /** Part of oidc-provider's contract; nothing stored has a user code (the device flow is refused). */
   async findByUserCode(userCode: string): Promise<Payload | undefined> {
     await this.settle();
     const row = await this.db
