@@ -165,6 +165,10 @@ describe.each(dialects)('nothing stored redeems anything (%s)', (dialect) => {
     const secondCode = again.callback.searchParams.get('code') ?? '';
     const second = await redeem(config, again);
     const service = await serviceClient(ts.api, slug);
+    const firstSecret = service.secret;
+    const rotated = await ts.api('POST', `/api/v1/tenants/${slug}/clients/${service.rowId}/secret`);
+    expect(rotated.status, rotated.text).toBe(200);
+    service.secret = rotated.body.clientSecret as string;
     const serviceToken = await clientCredentialsGrant(ts, slug, service);
     expect(serviceToken.status, JSON.stringify(serviceToken.body)).toBe(200);
     // An interaction under way for a signed-in browser (its payload names the session):
@@ -184,7 +188,7 @@ describe.each(dialects)('nothing stored redeems anything (%s)', (dialect) => {
       'refresh token': [tokens.refresh_token ?? '', refreshed.refresh_token ?? '', second.refresh_token ?? ''],
       'ID token': [tokens.id_token ?? '', refreshed.id_token ?? '', second.id_token ?? ''],
       'cookie (session, interaction, resume, signatures)': cookies,
-      'client secret': [web.body.clientSecret as string, service.secret],
+      'client secret (made, rotated)': [web.body.clientSecret as string, firstSecret, service.secret],
       'client-credentials token': [serviceToken.body.access_token as string],
       'API key': [ts.adminKey, tenantKey],
       password: [ts.adminPassword, alice.password],
