@@ -1,17 +1,22 @@
 /**
  * The instance secret: LATCHKEY_SECRET, or for an embedded single-node set-up a random key
- * kept in the data directory (created on first start, readable only by its owner).
+ * kept in the data directory (created on first start, readable only by its owner; see
+ * private-files.ts).
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.js';
+import { makePrivateDir, tightenFile } from './private-files.js';
 
 export function resolveSecret(config: Pick<Config, 'secret' | 'dataDir'>): string {
   if (config.secret) return config.secret;
   const file = join(config.dataDir, 'secret.key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(config.dataDir, { recursive: true });
+  if (existsSync(file)) {
+    tightenFile(file);
+    return readFileSync(file, 'utf8').trim();
+  }
+  makePrivateDir(config.dataDir);
   const secret = randomBytes(32).toString('base64url');
   try {
     writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });

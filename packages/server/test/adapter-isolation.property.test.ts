@@ -16,7 +16,8 @@ import { DbAdapter, type Payload } from '../src/oidc/adapter.js';
 import { dialects } from './helpers/databases.js';
 import { createTenant, startTestServer, type TestServer } from './helpers/server.js';
 
-const models = ['Session', 'Interaction', 'AuthorizationCode', 'RefreshToken', 'AccessToken', 'Grant', 'DeviceCode'];
+// DeviceCode is not among them: the store refuses the models of features that are off.
+const models = ['Session', 'Interaction', 'AuthorizationCode', 'RefreshToken', 'AccessToken', 'Grant'];
 const operations = [
   'find',
   'findByUid',
@@ -85,8 +86,10 @@ describe.each(dialects)('tenant isolation in the OIDC store (%s)', (dialect) => 
           const own = `own-${run}`;
           await b.upsert(own, { ...saved, jti: own, accountId: 'usr_b' }, 3600);
           let ownAlive = true;
+          // Found by uid or user code, an artifact comes without its value (jti), which only
+          // `find` is given: B's is told from A's by its account.
           const expectOwn = (found: Payload | undefined) => {
-            if (ownAlive) expect(found?.jti).toBe(own);
+            if (ownAlive) expect(found?.accountId).toBe('usr_b');
             else expect(found).toBeUndefined();
           };
 
@@ -126,7 +129,8 @@ describe.each(dialects)('tenant isolation in the OIDC store (%s)', (dialect) => 
           }
           // A's artifact is as it was saved: present, unspent, unchanged, still found by uid.
           expect(await a.find(id)).toEqual(saved);
-          expect(await a.findByUid(aUid)).toEqual(saved);
+          const { jti: _value, ...named } = saved;
+          expect(await a.findByUid(aUid)).toEqual(model === 'Grant' ? saved : named);
           const row = await db
             .selectFrom('oidc_payloads')
             .select(['tenant_id', 'consumed_at', 'grant_id'])

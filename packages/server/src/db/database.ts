@@ -1,16 +1,18 @@
 /**
  * Opens the configured database: better-sqlite3 (WAL, foreign keys, group commit: see
- * `WalSync`) or PostgreSQL through a `pg` pool. Nothing here runs at import time.
+ * `WalSync`; its files readable by their owner only, see private-files.ts) or PostgreSQL
+ * through a `pg` pool. Nothing here runs at import time.
  */
 
 import { createHash } from 'node:crypto';
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type PgModule from 'pg';
 import type { Config } from '../config.js';
+import { makePrivateDatabase, makePrivateDir } from '../private-files.js';
 import type { DB } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -52,7 +54,10 @@ function pgTypes(pg: typeof PgModule) {
 
 export function openDatabase(database: Config['database']): Database {
   if (database.kind === 'sqlite') {
-    if (database.path !== ':memory:') mkdirSync(dirname(database.path), { recursive: true });
+    if (database.path !== ':memory:') {
+      makePrivateDir(dirname(database.path));
+      makePrivateDatabase(database.path);
+    }
     const sqlite = new SQLite(database.path);
     sqlite.pragma('journal_mode = WAL');
     const wal = database.path === ':memory:' ? undefined : new WalSync(`${database.path}-wal`);

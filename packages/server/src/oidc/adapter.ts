@@ -3,6 +3,34 @@
  * authorization code, tokens, grant...) scoped to the tenant. Clients come from the
  * `clients` table. Single-use artifacts are consumed atomically; consuming one twice
  * revokes its whole grant and fails the request.
+ *
+ * Nothing stored redeems anything. oidc-provider keys each artifact by its value (`jti`: the
+ * code, the token, the session cookie, the interaction uid) and puts that value in the
+ * payload it saves; `find(id)` is handed the value, so the row keeps only its SHA-256 (the
+ * key) and the payload is stored without it, and the value is put back on read
+ * (`withoutValue`, `withValue`). Model by model (docs/oidc.md, "What is stored"):
+ * - AuthorizationCode, RefreshToken, AccessToken and ClientCredentials (opaque ones; JWT
+ *   access tokens are not stored at all), PushedAuthorizationRequest, ReplayDetection:
+ *   SHA-256 of the value only.
+ * - Session: SHA-256 of the cookie value only. Its `uid` (stored, found by `findByUid`)
+ *   and its clients' `sid`s are names, not credentials: no endpoint takes them as proof.
+ *   A session found by uid comes back without its id, which nothing needs there (oidc-
+ *   provider only compares its account and grants). The logout form's token it keeps
+ *   (`state.secret`) counts only beside the session cookie.
+ * - Interaction: SHA-256 of the uid only, and neither the copy of the session cookie that
+ *   oidc-provider adds (`session.cookie`) nor the uid at the end of `returnTo` is stored.
+ *   (The uid is in the page URL anyway; what continues an interaction is its cookie,
+ *   signed with a key derived from the instance secret, which the database does not hold.)
+ *   `parJti` names a pushed request, which only starts a sign-in.
+ * - Grant: stored with its id, which other rows refer to. A grant id is a name, not a
+ *   credential: using a grant takes a session, a code or a refresh token.
+ * - Other models (DeviceCode, BackchannelAuthenticationRequest, registration tokens...)
+ *   belong to features that are off, and are refused: the device flow finds its code by
+ *   user code and needs the value back, which a hash cannot give.
+ * Our own tables keep the same rule (client secrets and API keys as SHA-256, passwords as
+ * argon2id, private keys encrypted with the instance secret): the table in docs/oidc.md
+ * covers them all. A node of the version before this rule reads the value from the payload,
+ * so it cannot use what this version stores (docs/oidc.md says what that means for upgrades).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
@@ -28,6 +56,19 @@ export interface ClientSource {
   clientMetadata(tenantId: string, clientId: string): Promise<Record<string, unknown> | undefined>;
 }
 
+/** The models this store keeps (see the header); others are refused. */
+const storedModels = new Set([
+  'Session',
+  'Interaction',
+  'AuthorizationCode',
+  'AccessToken',
+  'RefreshToken',
+  'ClientCredentials',
+  'Grant',
+  'PushedAuthorizationRequest',
+  'ReplayDetection',
+]);
+
 /**
  * Stored key of an artifact. Token, code and session ids are bearer secrets, so only their
  * SHA-256 is stored (a copy of the table grants nothing); grant ids are not secrets and
@@ -35,6 +76,34 @@ export interface ClientSource {
  */
 function storedId(model: string, id: string): string {
   return model === 'Grant' ? id : createHash('sha256').update(id).digest('base64url');
+}
+
+/** What is stored of a payload: without the value it is keyed by (see the header). */
+function withoutValue(model: string, id: string, payload: Payload): Payload {
+  if (model === 'Grant') return payload;
+  const { jti: _value, ...rest } = payload;
+  if (model === 'Interaction') {
+    const session = rest.session as Record<string, unknown> | undefined;
+    if (session && 'cookie' in session) {
+      const { cookie: _cookie, ...named } = session;
+      rest.session = named;
+    }
+    // The resume URL ends in the uid: kept up to it, and completed on read.
+    if (typeof rest.returnTo === 'string' && rest.returnTo.endsWith(`/${id}`)) {
+      rest.returnTo = rest.returnTo.slice(0, -id.length);
+    }
+  }
+  return rest;
+}
+
+/** A stored payload as oidc-provider saved it, given the value it was found by. */
+function withValue(model: string, id: string, payload: Payload): Payload {
+  if (model === 'Grant') return payload;
+  payload.jti = id;
+  if (model === 'Interaction' && typeof payload.returnTo === 'string' && payload.returnTo.endsWith('/')) {
+    payload.returnTo += id;
+  }
+  return payload;
 }
 
 type Row = Insertable<DB['oidc_payloads']>;
@@ -154,12 +223,13 @@ export class DbAdapter {
 
   async upsert(id: string, payload: Payload, expiresIn: number): Promise<void> {
     if (this.model === 'Client') throw new Error('clients are managed through the admin API');
+    if (!storedModels.has(this.model)) throw new Error(`${this.model} is not stored: its feature is off (adapter.ts)`);
     if (this.model === 'Grant') forgetGrant(id);
     const row: Row = {
       model: this.model,
       id: storedId(this.model, id),
       tenant_id: this.tenantId,
-      payload: JSON.stringify(payload),
+      payload: JSON.stringify(withoutValue(this.model, id, payload)),
       grant_id: this.model === 'Grant' ? id : (payload.grantId ?? null),
       user_code: payload.userCode ?? null,
       // Grants are indexed by client (in uid) so that deleting a client can find them.
@@ -177,6 +247,12 @@ export class DbAdapter {
     if (this.model === 'Client') {
       return (await this.clients.clientMetadata(this.tenantId, id)) as Payload | undefined;
     }
+    const payload = await this.findStored(id);
+    return payload && withValue(this.model, id, payload);
+  }
+
+  /** The stored payload of the artifact `id` names, as stored (without its value). */
+  private async findStored(id: string): Promise<Payload | undefined> {
     const work = requestWork.getStore();
     const stored = storedId(this.model, id);
     const pending = work?.pending.get(this.key(stored));
@@ -247,6 +323,7 @@ export class DbAdapter {
     return this.toPayload(row);
   }
 
+  /** A session by its uid, without its id (see the header): oidc-provider only reads it. */
   async findByUid(uid: string): Promise<Payload | undefined> {
     await this.settle();
     const row = await this.db
@@ -259,6 +336,7 @@ export class DbAdapter {
     return row ? this.toPayload(row) : undefined;
   }
 
+  /** Part of oidc-provider's contract; nothing stored has a user code (the device flow is refused). */
   async findByUserCode(userCode: string): Promise<Payload | undefined> {
     await this.settle();
     const row = await this.db
