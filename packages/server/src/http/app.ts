@@ -34,6 +34,7 @@ import { userRoutes } from '../users/routes.js';
 import { AppError, type ErrorBody } from './errors.js';
 import { registerGuards } from './guard.js';
 import { checkJsonShape, decodeUtf8 } from './json.js';
+import { assertSafeRequestText } from './text.js';
 
 const fastifyErrorCodes: Record<string, { status: number; code: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
@@ -223,6 +224,8 @@ export async function buildApp(ctx: AppContext) {
   await app.register(
     async (api) => {
       registerGuards(api, ctx);
+      // Text no store can hold the same way is refused before validation (http/text.ts).
+      api.addHook('preValidation', async (req) => assertSafeRequestText(req));
       api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
       await api.register(tenantRoutes(ctx));
       await api.register(userRoutes(ctx));
