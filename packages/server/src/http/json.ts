@@ -128,3 +128,16 @@ function stringEnd(text: string, start: number): number {
 function tooComplex(what: string, path: string, limits: Record<string, number>) {
   return badRequest('json_too_complex', `The body is too complex: ${path} has ${what}`, { path, ...limits });
 }
+
+/** How many levels of objects and arrays `value` nests (a scalar is 0). Iterative. */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const v of Object.values(item)) pending.push([v, depth + 1]);
+  }
+  return deepest;
+}
