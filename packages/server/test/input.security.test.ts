@@ -244,6 +244,54 @@ describe.each(dialects)('bad input (%s)', (dialect) => {
     });
   });
 
+  describe('the rest of the class', () => {
+    it('__proto__ and constructor in query strings and bodies: a 400, nothing polluted', async () => {
+      for (const query of ['__proto__=x', '__proto__[admin]=1', 'constructor[prototype][admin]=1']) {
+        const res = await admin('GET', `/api/v1/tenants/${slug}/users?${query}`);
+        expect(res.status, `${query}: ${res.text}`).toBe(400);
+        expect(res.body.error.code).toBe('validation_failed');
+      }
+      const body = await admin('POST', `/api/v1/tenants/${slug}/users`, {
+        rawBody: '{"email":"c@example.test","attributes":{"constructor":{"prototype":{"admin":true}}}}',
+      });
+      expect(body.status, body.text).toBe(400);
+      expect(body.body.error.code).toBe('invalid_json');
+      expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    });
+
+    it('a NUL byte in a header: refused by the HTTP parser with a 400, never a 500', async () => {
+      const { connect } = await import('node:net');
+      const { port } = new URL(ts.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(`GET /api/v1/tenants HTTP/1.1\r\nHost: x\r\nIf-Match: "1\u0000"\r\nConnection: close\r\n\r\n`);
+        });
+        let text = '';
+        socket.on('data', (d) => {
+          text += d.toString();
+        });
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    });
+
+    it('a NUL byte in the path of any other page: never a 500 (the console answers its page)', async () => {
+      for (const p of ['/admin/%00', '/admin/%00.js', '/api/docs/%00', '/t/%00/auth', '/t/a%00b/token', '/%00']) {
+        const res = await fetch(`${ts.url}${p}`, { redirect: 'manual' });
+        expect(res.status, p).toBeLessThan(500);
+      }
+    });
+
+    it('a limit or time filter that overflows: 400 validation_failed', async () => {
+      for (const query of ['limit=1e400', 'limit=99999999999999999999', 'since=99999-01-01T00:00:00Z']) {
+        const res = await admin('GET', `/api/v1/tenants/${slug}/audit-events?${query}`);
+        expect(res.status, `${query}: ${res.text}`).toBe(400);
+        expect(res.body.error.code).toBe('validation_failed');
+      }
+    });
+  });
+
   describe('normalisation (NFKC) and limits', () => {
     it('an email longer than 254 characters once normalised is refused, so every stored one can sign in', async () => {
       // "ﬃ" is one character and becomes three ("ffi") under NFKC: 195 typed, 315 stored.
