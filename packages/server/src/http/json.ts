@@ -101,7 +101,7 @@ export function checkJsonShape(text: string): void {
       let j = i + 1;
       while (j < text.length && /[-+0-9.eE]/.test(text[j] ?? '')) j += 1;
       if (!Number.isFinite(Number(text.slice(i, j)))) {
-        throw badRequest('invalid_json', `The number at ${childPath() || '/'} is too large`);
+        throw badRequest('invalid_json', `The number at ${childPath() || '/'} is not one a double can hold`);
       }
       i = j;
     } else if (c === 't' || c === 'f' || c === 'n') {
