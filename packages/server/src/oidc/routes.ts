@@ -4,6 +4,7 @@
  * store can hold the same way are refused first (RFC 6749 `invalid_request`).
  */
 import { IncomingMessage } from 'node:http';
+import * as querystring from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { AppContext } from '../context.js';
@@ -38,6 +39,9 @@ const OIDC_BODY_LIMIT = 56 * 1024;
  * otherwise reach the database, where PostgreSQL refuses it with a 500.
  */
 function invalidParameters(req: FastifyRequest): string | undefined {
+  // Parsed as the provider parses them (node:querystring, as Koa and selective_body.js do):
+  // another parser could read `%00%FF` as it stands where they decode a NUL.
+  const query = querystring.parse((req.raw.url ?? '').split('?').slice(1).join('?'));
   let body: unknown;
   if (Buffer.isBuffer(req.body)) {
     const text = req.body.toString('utf8');
@@ -48,10 +52,10 @@ function invalidParameters(req: FastifyRequest): string | undefined {
         body = undefined; // malformed: oidc-provider answers it
       }
     } else {
-      body = [...new URLSearchParams(text)].flat();
+      body = querystring.parse(text);
     }
   }
-  const found = findUnsafeRequestText({ query: req.query, body });
+  const found = findUnsafeRequestText({ query, body });
   if (found) return `parameters in the ${found.in === 'body' ? 'body' : 'query'} hold control characters`;
   const basic = /^basic +([a-z0-9+/=]+) *$/i.exec(req.headers.authorization ?? '')?.[1];
   if (basic && isUnsafeText(safeDecode(Buffer.from(basic, 'base64').toString('utf8')))) {
