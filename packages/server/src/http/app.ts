@@ -33,6 +33,8 @@ import { tenantRoutes } from '../tenants/routes.js';
 import { userRoutes } from '../users/routes.js';
 import { AppError, type ErrorBody } from './errors.js';
 import { registerGuards } from './guard.js';
+import { checkJsonShape, decodeUtf8 } from './json.js';
+import { assertSafeRequestText } from './text.js';
 
 const fastifyErrorCodes: Record<string, { status: number; code: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
@@ -126,12 +128,20 @@ export async function buildApp(ctx: AppContext) {
   // JSON in: Fastify's built-in text/plain parser would let a mislabelled body reach validation.
   app.removeContentTypeParser('text/plain');
   // Many clients label every request JSON, bodiless PUTs and DELETEs too: where a route takes
-  // no body, an empty one is no body. Elsewhere Fastify's own parser answers (invalid_json).
+  // no body, an empty one is no body. Elsewhere the body must be UTF-8 of a bounded shape
+  // without duplicate keys (http/json.ts) before Fastify's own parser reads it (invalid_json).
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '' && !req.routeOptions.schema?.body) done(null, undefined);
-    else void json(req, body as string, done);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    if ((body as Buffer).length === 0 && !req.routeOptions.schema?.body) return done(null, undefined);
+    let text: string;
+    try {
+      text = decodeUtf8(body as Buffer);
+      checkJsonShape(text);
+    } catch (err) {
+      return done(err as Error, undefined);
+    }
+    void json(req, text, done);
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -214,6 +224,8 @@ export async function buildApp(ctx: AppContext) {
   await app.register(
     async (api) => {
       registerGuards(api, ctx);
+      // Text no store can hold the same way is refused before validation (http/text.ts).
+      api.addHook('preValidation', async (req) => assertSafeRequestText(req));
       api.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
       await api.register(tenantRoutes(ctx));
       await api.register(userRoutes(ctx));

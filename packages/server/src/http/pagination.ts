@@ -6,6 +6,7 @@
 import { type Expression, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import { z } from 'zod';
 import { badRequest } from './errors.js';
+import { isUnsafeText } from './text.js';
 
 export const limitSchema = z.coerce
   .number()
@@ -72,6 +73,7 @@ export function decodeCursor(raw: string | undefined, sort: Sort): CursorData | 
       data !== null &&
       (data as CursorData).s === sort.field &&
       typeof (data as CursorData).id === 'string' &&
+      !isUnsafeText((data as CursorData).id) &&
       isSortValue((data as CursorData).v, sort)
     ) {
       return data as CursorData;
@@ -85,7 +87,8 @@ export function decodeCursor(raw: string | undefined, sort: Sort): CursorData | 
 function isSortValue(v: unknown, sort: Sort): boolean {
   if (v === null) return sort.nullable;
   if (typeof v === 'number') return sort.type !== 'string' && Number.isSafeInteger(v);
-  return typeof v === 'string' && sort.type !== 'number';
+  // A cursor is text a client can edit, decoded past the request's own text checks.
+  return typeof v === 'string' && sort.type !== 'number' && !isUnsafeText(v);
 }
 
 /**

@@ -10,6 +10,7 @@ import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
 import { readCookie } from '../http/cookies.js';
 import { AppError } from '../http/errors.js';
+import { findUnsafeRequestText, unsafeTextMessage } from '../http/text.js';
 import { firstPartyGrant } from '../oidc/provider.js';
 import { tenantNotFound } from '../oidc/routes.js';
 import { checkPassword } from '../passwords/policy.js';
@@ -76,6 +77,11 @@ export function interactionRoutes(ctx: AppContext) {
       { parseAs: 'string', bodyLimit: 64 * 1024 },
       (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
     );
+    // Text no store can hold the same way (a NUL in the email, say) is refused as it enters.
+    app.addHook('preValidation', async (req, reply) => {
+      if (!findUnsafeRequestText(req)) return;
+      return page(reply, 400, ctx.pages.error(undefined, 'invalid_request', unsafeTextMessage));
+    });
 
     /** Resolves tenant, provider and the interaction from the request's cookie. */
     async function load(req: FastifyRequest, reply: FastifyReply) {

@@ -11,7 +11,7 @@ import type { DB } from '../db/schema.js';
 import { hashPassword, needsRehash, verifyPassword } from '../passwords/hash.js';
 import { normalizePassword } from '../passwords/policy.js';
 import type { Tenant } from '../tenants/service.js';
-import { normalizeEmail } from '../users/service.js';
+import { EMAIL_MAX_LENGTH, normalizeEmail } from '../users/service.js';
 import { countFailure, type LockoutStore } from './lockout.js';
 
 /** Per-IP limit, as a multiple of the per-account one: many people may share an address. */
@@ -35,7 +35,9 @@ export class SignInService {
   }
 
   async signIn(tenant: Tenant, emailInput: string, passwordInput: string, actor: AuditActor): Promise<SignInResult> {
-    const email = normalizeEmail(emailInput).slice(0, 254);
+    const normalized = normalizeEmail(emailInput);
+    // Recorded at most this long; looked up whole, so that a longer one matches no account.
+    const email = normalized.slice(0, EMAIL_MAX_LENGTH);
     const password = normalizePassword(passwordInput);
     const policy = tenant.settings.lockout;
     const ipKey = `ip:${actor.ip ?? 'unknown'}`;
@@ -43,7 +45,7 @@ export class SignInService {
       .selectFrom('users')
       .select(['id', 'status', 'password_hash'])
       .where('tenant_id', '=', tenant.id)
-      .where('email', '=', email)
+      .where('email', '=', normalized)
       .executeTakeFirst();
     // Attempts on an email without an account are counted too, so that both cost the same.
     const accountKey = user

@@ -6,6 +6,7 @@ import { type Database, isUniqueViolation } from '../db/database.js';
 import type { DB, UserRow, UserUpdate } from '../db/schema.js';
 import { deleteAtVersion } from '../db/versions.js';
 import { badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
+import { jsonDepth } from '../http/json.js';
 import {
   applyKeyset,
   cursorSchema,
@@ -27,13 +28,25 @@ export function normalizeEmail(email: string): string {
   return email.trim().normalize('NFKC').toLowerCase();
 }
 
+/** The longest email, counted in its normalised form: the form it is stored and looked up in. */
+export const EMAIL_MAX_LENGTH = 254;
+
+/**
+ * The one email schema: the limit applies as typed and to the normalised form too (NFKC can
+ * make an address longer: `ﬃ` is three letters), so that every stored address can sign in.
+ */
 const emailSchema = z
   .string()
-  .max(254)
+  .max(EMAIL_MAX_LENGTH)
   .transform(normalizeEmail)
-  .pipe(z.email({ pattern: z.regexes.unicodeEmail, message: 'must be an email address' }));
+  .pipe(
+    z
+      .email({ pattern: z.regexes.unicodeEmail, message: 'must be an email address' })
+      .max(EMAIL_MAX_LENGTH, `must have at most ${EMAIL_MAX_LENGTH} characters once normalised (NFKC)`),
+  );
 
 const ATTRIBUTES_MAX_BYTES = 16_384;
+const ATTRIBUTES_MAX_DEPTH = 8;
 
 export const attributesSchema = z
   .record(z.string().min(1).max(100), z.json())
@@ -41,9 +54,28 @@ export const attributesSchema = z
   .refine((v) => Buffer.byteLength(JSON.stringify(v)) <= ATTRIBUTES_MAX_BYTES, {
     message: `at most ${ATTRIBUTES_MAX_BYTES} bytes as JSON`,
   })
-  .describe('Free-form JSON object for the application’s own data');
+  .refine((v) => jsonDepth(v) <= ATTRIBUTES_MAX_DEPTH, {
+    message: `nested at most ${ATTRIBUTES_MAX_DEPTH} levels deep`,
+  })
+  .describe(
+    `Free-form JSON object for the application’s own data: at most 100 keys, ${ATTRIBUTES_MAX_BYTES} bytes and ${ATTRIBUTES_MAX_DEPTH} levels`,
+  );
 
-const displayNameSchema = z.string().trim().min(1).max(200).nullable();
+const DISPLAY_NAME_MAX_LENGTH = 200;
+function nameSort(displayName: string | null | undefined): string {
+  return (displayName ?? '').normalize('NFKC').toLowerCase();
+}
+
+/** Also bounded once normalised: the sort key (`name_sort`, indexed) is the NFKC form. */
+const displayNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(DISPLAY_NAME_MAX_LENGTH)
+  .refine((v) => nameSort(v).length <= DISPLAY_NAME_MAX_LENGTH, {
+    message: `must have at most ${DISPLAY_NAME_MAX_LENGTH} characters once normalised (NFKC)`,
+  })
+  .nullable();
 const passwordSchema = z.string().min(1).max(4096).describe('Checked against the tenant’s password policy');
 
 export const userIdSchema = z.string().regex(idPattern('user'), 'must be a user id (usr_…)');
@@ -178,8 +210,6 @@ export function toAccount(row: AccountColumns & { role_names: string | null }): 
 export function splitRoleNames(joined: string | null): string[] {
   return joined ? joined.split(',').sort() : [];
 }
-
-const nameSort = (displayName: string | null | undefined) => (displayName ?? '').normalize('NFKC').toLowerCase();
 
 export class UserService {
   private readonly db: Kysely<DB>;

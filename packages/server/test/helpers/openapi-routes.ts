@@ -15,6 +15,8 @@ export interface JsonSchema {
   oneOf?: JsonSchema[];
   allOf?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
+  additionalProperties?: JsonSchema | boolean;
+  propertyNames?: JsonSchema;
   required?: string[];
   items?: JsonSchema;
   minItems?: number;
@@ -34,6 +36,7 @@ export interface DocumentedRoute {
   template: string;
   bodySchema: JsonSchema | undefined;
   pathParams: Record<string, JsonSchema | undefined>;
+  queryParams: Record<string, JsonSchema | undefined>;
 }
 
 const openapi = JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8')) as {
@@ -52,6 +55,9 @@ export const documentedRoutes: DocumentedRoute[] = Object.entries(openapi.paths)
       bodySchema: op.requestBody?.content?.['application/json']?.schema,
       pathParams: Object.fromEntries(
         (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => [p.name, p.schema]),
+      ),
+      queryParams: Object.fromEntries(
+        (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => [p.name, p.schema]),
       ),
     })),
 );
@@ -120,4 +126,41 @@ export function sampleFromSchema(raw: JsonSchema | undefined): unknown {
     default:
       return null;
   }
+}
+
+/** Whether a schema (or one of its alternatives) takes a string. */
+export function takesString(raw: JsonSchema | undefined): boolean {
+  if (!raw) return false;
+  const schema = resolveRef(raw);
+  const alternatives = [...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])];
+  if (alternatives.some(takesString)) return true;
+  return schema.type === 'string' || (Array.isArray(schema.type) && schema.type.includes('string'));
+}
+
+/**
+ * Every place in a body schema that holds text, as paths of keys (`'0'` for an array's
+ * items, `'*'` for a record's values, `'*key'` for a record's keys): what a test fills
+ * with hostile text, one place at a time. Nested objects are followed a few levels down.
+ */
+export function stringFields(raw: JsonSchema | undefined, depth = 0): string[][] {
+  if (!raw || depth > 4) return [];
+  const schema = resolveRef(raw);
+  const alternatives = [...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])];
+  if (alternatives.length > 0) {
+    const seen = new Set<string>();
+    return alternatives
+      .flatMap((a) => stringFields(a, depth))
+      .filter((p) => !seen.has(p.join('/')) && seen.add(p.join('/')) !== undefined);
+  }
+  if (takesString(schema)) return [[]];
+  if (schema.items) return stringFields(schema.items, depth + 1).map((p) => ['0', ...p]);
+  const fields = Object.entries(schema.properties ?? {}).flatMap(([k, v]) =>
+    stringFields(v, depth + 1).map((p) => [k, ...p]),
+  );
+  if (typeof schema.additionalProperties === 'object') {
+    fields.push(['*key']);
+    const values = stringFields(schema.additionalProperties, depth + 1);
+    fields.push(...(values.length > 0 ? values : [[]]).map((p) => ['*', ...p]));
+  }
+  return fields;
 }
