@@ -66,8 +66,16 @@ const ttl = (min: number, max: number) => z.number().int().min(min).max(max);
 
 const commonFields = {
   name: z.string().trim().min(1).max(200),
-  redirectUris: z.array(redirectUriSchema).max(50),
-  postLogoutRedirectUris: z.array(redirectUriSchema).max(50),
+  redirectUris: z
+    .array(redirectUriSchema)
+    .max(50)
+    .describe(
+      'Where the authorization response may go; `redirect_uri` must match one exactly (a trailing slash counts)',
+    ),
+  postLogoutRedirectUris: z
+    .array(redirectUriSchema)
+    .max(50)
+    .describe('Where sign-out may return; `post_logout_redirect_uri` must match one exactly (a trailing slash counts)'),
   scopes: z.array(scopeSchema).max(100).describe('Scopes the client may ask for'),
   firstParty: z.boolean().describe('First-party clients skip the consent screen'),
   defaultApi: z.string().max(2048).nullable().describe('Identifier of the API its access tokens are for by default'),
