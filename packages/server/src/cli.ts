@@ -11,6 +11,7 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
+import { DbLockoutStore, RedisLockoutStore } from './login/lockout.js';
 import { resolveSecret } from './secret.js';
 
 const help = `latchkey: multi-tenant security and login service
@@ -128,9 +129,17 @@ async function admin(args: string[]): Promise<void> {
   const given = email;
   // A refusal (AdminResetError) is one line on stderr and exit code 1, as every failure here.
   await withMigratedDatabase(async (cfg, database) => {
-    const result = await resetAdmin(database, new AuditService(database.db), given);
-    await database.whenDurable?.();
-    process.stdout.write(adminResetMessage(result, cfg.publicUrl));
+    // The failure counters live where the server keeps them: Redis when configured.
+    const { connectRedis } = await import('./main.js');
+    const redis = cfg.redisUrl ? await connectRedis(cfg.redisUrl) : undefined;
+    try {
+      const lockout = redis ? new RedisLockoutStore(redis) : new DbLockoutStore(database.db);
+      const result = await resetAdmin(database, new AuditService(database.db), lockout, given);
+      await database.whenDurable?.();
+      process.stdout.write(adminResetMessage(result, cfg.publicUrl));
+    } finally {
+      await redis?.quit().catch(() => redis.disconnect());
+    }
   });
 }
 

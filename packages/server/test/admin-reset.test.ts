@@ -1,9 +1,10 @@
 /**
  * `latchkey admin reset --email …` through the real CLI process, beside a running server on
  * the same database (the configuration `serve` takes: DATABASE_URL, LATCHKEY_DATA_DIR,
- * LATCHKEY_SECRET): the printed password signs in on the login page, the old one and the
- * old sessions no longer count, the audit log shows the reset, a new email becomes a
- * system:admin, and a non-admin or malformed email is refused with a clear line and exit 1.
+ * LATCHKEY_SECRET, and REDIS_URL on PostgreSQL as in production): the printed password signs
+ * in on the login page, the old one and the old sessions no longer count, a locked account is
+ * unlocked, the audit log shows the reset, a new email becomes a system:admin, and a non-admin
+ * or malformed email is refused with a clear line and exit 1.
  * @see issue 9, item 20
  */
 import * as oidc from 'openid-client';
@@ -29,6 +30,9 @@ describe.each(dialects)('latchkey admin reset (%s)', (dialect) => {
   let db: TestDatabase;
   let ts: TestServer;
   let config: oidc.Configuration;
+  // Production's pair: PostgreSQL with Redis (where the sign-in failure counters then live).
+  const redis: Record<string, string> =
+    dialect === 'postgres' && process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {};
 
   const cli = (...args: string[]) =>
     runCli(['admin', 'reset', ...args], {
@@ -37,6 +41,7 @@ describe.each(dialects)('latchkey admin reset (%s)', (dialect) => {
       LATCHKEY_SECRET: secret,
       PUBLIC_URL: ts.url,
       LOG_LEVEL: 'silent',
+      ...redis,
     });
 
   /** Signs in on the login page (a fresh browser); whether the application got a code. */
@@ -67,7 +72,7 @@ describe.each(dialects)('latchkey admin reset (%s)', (dialect) => {
 
   beforeAll(async () => {
     db = await createTestDatabase(dialect);
-    ts = await startTestServer(dialect, { LATCHKEY_SECRET: secret }, db);
+    ts = await startTestServer(dialect, { LATCHKEY_SECRET: secret, ...redis }, db);
     const app = await ts.api('POST', '/api/v1/tenants/system/clients', {
       body: { kind: 'web', name: 'Reset check', redirectUris: [redirectUri], firstParty: true },
     });
@@ -132,6 +137,26 @@ describe.each(dialects)('latchkey admin reset (%s)', (dialect) => {
     const user = await userByEmail(email);
     expect(user).toMatchObject({ email, roles: ['system:admin'], status: 'active' });
     expect(await signsIn(email, password)).toBe(true);
+  });
+
+  it('unlocks an account locked by failed sign-ins', async () => {
+    const email = `locked-${dialect}@example.test`;
+    const made = await cli('--email', email);
+    expect(made.code, made.stderr).toBe(0);
+    const password = /password:\s+(\S+)/.exec(made.stdout)?.[1] ?? '';
+    const settings = await ts.api('PATCH', '/api/v1/tenants/system', {
+      body: { settings: { lockout: { maxFailures: 3 } } },
+    });
+    expect(settings.status, settings.text).toBe(200);
+    try {
+      for (let i = 0; i < 3; i++) expect(await signsIn(email, `wrong-${i}-${password}`)).toBe(false);
+      expect(await signsIn(email, password)).toBe(false); // locked
+      const run = await cli('--email', email);
+      expect(run.code, run.stderr).toBe(0);
+      expect(await signsIn(email, /password:\s+(\S+)/.exec(run.stdout)?.[1] ?? '')).toBe(true);
+    } finally {
+      await ts.api('PATCH', '/api/v1/tenants/system', { body: { settings: { lockout: { maxFailures: 10 } } } });
+    }
   });
 
   it('refuses a user without system:admin, a malformed email and a missing one, with exit 1', async () => {

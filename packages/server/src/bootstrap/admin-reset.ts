@@ -3,13 +3,14 @@
  * when the bootstrap credentials are lost. The system tenant's user with that email gets a
  * new random password (printed once), or is created holding `system:admin` when the email
  * has no account there; their sessions and tokens end; the audit log records it with the
- * system as actor. A disabled account is enabled again. A user of the system tenant without `system:admin` is refused: this
+ * system as actor. A disabled or locked account is enabled and unlocked again. A user of the system tenant without `system:admin` is refused: this
  * command restores administrators, it does not make them out of other accounts.
  */
 
 import { type AuditService, systemActor } from '../audit/service.js';
 import { SYSTEM_ADMIN_ROLE, SYSTEM_TENANT_SLUG } from '../auth/permissions.js';
 import type { Database } from '../db/database.js';
+import type { LockoutStore } from '../login/lockout.js';
 import { hashPassword } from '../passwords/hash.js';
 import { endUserSessions } from '../sessions/service.js';
 import { createUserSchema } from '../users/service.js';
@@ -33,7 +34,16 @@ export interface AdminResetResult {
   reenabled: boolean;
 }
 
-export async function resetAdmin(database: Database, audit: AuditService, input: string): Promise<AdminResetResult> {
+/**
+ * Resets (or creates) the admin. `lockout` is the sign-in failure store the server uses (Redis
+ * or the database): the account's failures are cleared, so a locked account signs in at once.
+ */
+export async function resetAdmin(
+  database: Database,
+  audit: AuditService,
+  lockout: LockoutStore,
+  input: string,
+): Promise<AdminResetResult> {
   const parsed = createUserSchema.shape.email.safeParse(input);
   if (!parsed.success) throw new AdminResetError(`--email: "${input}" is not an email address`);
   const email = parsed.data;
@@ -49,7 +59,7 @@ export async function resetAdmin(database: Database, audit: AuditService, input:
   const password = generatedAdminPassword();
   const passwordHash = await hashPassword(password);
 
-  return db.transaction().execute(async (trx) => {
+  const result = await db.transaction().execute(async (trx) => {
     const now = Date.now();
     const user = await trx
       .selectFrom('users')
@@ -97,6 +107,9 @@ export async function resetAdmin(database: Database, audit: AuditService, input:
     });
     return { email, userId, password, created: !user, sessionsEnded, reenabled };
   });
+  // The account's key in the sign-in failure counters (login/service.ts counts `user:{id}`).
+  await lockout.reset(tenant.id, `user:${result.userId}`);
+  return result;
 }
 
 /** What the command prints: the new password, once. */
