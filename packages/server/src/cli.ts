@@ -7,7 +7,7 @@ import { AuditService } from './audit/service.js';
 import { adminResetMessage, resetAdmin } from './bootstrap/admin-reset.js';
 import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
 import { type Config, ConfigError, loadConfig, readDotEnv } from './config.js';
-import { openDatabase } from './db/database.js';
+import { type Database, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
@@ -88,7 +88,7 @@ async function serve(): Promise<void> {
 
 /** Opens the configured database, applies pending migrations, and runs `work` on it. */
 async function withMigratedDatabase(
-  work: (cfg: Config, database: ReturnType<typeof openDatabase>, applied: string[]) => Promise<void>,
+  work: (cfg: Config, database: Database, applied: string[]) => Promise<void>,
 ): Promise<void> {
   const cfg = config();
   const database = openDatabase(cfg.database);
@@ -132,6 +132,8 @@ async function admin(args: string[]): Promise<void> {
     // The failure counters live where the server keeps them: Redis when configured.
     const { connectRedis } = await import('./main.js');
     const redis = cfg.redisUrl ? await connectRedis(cfg.redisUrl) : undefined;
+    // A Redis that cannot be reached is reported once, with the result (admin-reset.ts).
+    redis?.on('error', () => undefined);
     try {
       const lockout = redis ? new RedisLockoutStore(redis) : new DbLockoutStore(database.db);
       const result = await resetAdmin(database, new AuditService(database.db), lockout, given);

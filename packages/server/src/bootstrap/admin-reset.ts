@@ -32,6 +32,8 @@ export interface AdminResetResult {
   sessionsEnded: number;
   /** The account was disabled, and is enabled again (so that the password works). */
   reenabled: boolean;
+  /** Why the account's sign-in failures could not be cleared (Redis unreachable, say). */
+  unlockFailed?: string;
 }
 
 /**
@@ -108,7 +110,12 @@ export async function resetAdmin(
     return { email, userId, password, created: !user, sessionsEnded, reenabled };
   });
   // The account's key in the sign-in failure counters (login/service.ts counts `user:{id}`).
-  await lockout.reset(tenant.id, `user:${result.userId}`);
+  // The reset is made by now: a store that cannot be reached must not hide its password.
+  try {
+    await lockout.reset(tenant.id, `user:${result.userId}`);
+  } catch (err) {
+    return { ...result, unlockFailed: err instanceof Error ? err.message : String(err) };
+  }
   return result;
 }
 
@@ -123,6 +130,11 @@ export function adminResetMessage(result: AdminResetResult, publicUrl: string): 
     `  password: ${result.password}`,
     'This password is shown only this once: keep it now, or change it after signing in.',
     ...(result.reenabled ? ['The account was disabled and is enabled again.'] : []),
+    ...(result.unlockFailed
+      ? [
+          `Its sign-in failures could not be cleared (${result.unlockFailed}): if failed sign-ins locked it, it unlocks after the tenant's lockout duration.`,
+        ]
+      : []),
     '',
   ].join('\n');
 }
