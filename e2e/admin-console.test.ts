@@ -11,7 +11,7 @@
  * Along the way it writes a screenshot of every main screen to test-results/screenshots/e2e-*.png
  * (git-ignored), and asserts the browser console stayed free of errors.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, startTestServer, type TestServer } from '../packages/server/test/helpers/server.js';
 import {
@@ -308,11 +308,17 @@ describe.skipIf(!hasChromium)(
         await page.goto(`${ts.url}/admin/tenants/${slug}/users`);
         await settle(page, 'Users');
         await page.getByRole('button', { name: /^Account menu for/ }).click();
+        const shown: string[] = [];
+        const onPage = (frame: Frame) => {
+          if (frame === page.mainFrame()) shown.push(frame.url());
+        };
+        page.on('framenavigated', onPage);
         await page.getByRole('menuitem', { name: 'Sign out' }).click();
-        // RP-initiated logout at the issuer: confirm, then back to the console, signed out.
-        await page.waitForURL(/\/t\/system\/session\/end/);
-        await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+        // RP-initiated logout at the issuer with the console's ID token as hint: no confirmation
+        // page, straight back to the console, signed out.
         await page.waitForURL(new RegExp(`^${ts.url}/admin/?$`));
+        page.off('framenavigated', onPage);
+        expect(shown.filter((u) => u.includes('/session/end'))).toEqual([]);
         await visible(page.getByRole('heading', { name: 'You have signed out' }));
         expect(await storedSession(page, 'system')).toBeNull();
 

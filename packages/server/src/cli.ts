@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 /**
- * `latchkey` command: serve (default), migrate, bootstrap, openapi.
+ * `latchkey` command: serve (default), migrate, bootstrap, admin reset, openapi.
  */
 import { createRequire } from 'node:module';
+import { AuditService } from './audit/service.js';
+import { adminResetMessage, resetAdmin } from './bootstrap/admin-reset.js';
 import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
 import { type Config, ConfigError, loadConfig, readDotEnv } from './config.js';
-import { openDatabase } from './db/database.js';
+import { type Database, openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
+import { DbLockoutStore, RedisLockoutStore } from './login/lockout.js';
 import { resolveSecret } from './secret.js';
 
 const help = `latchkey: multi-tenant security and login service
@@ -19,6 +22,9 @@ Commands:
   serve       Migrate, bootstrap on first start, and serve HTTP (default)
   migrate     Apply pending database migrations and exit
   bootstrap   Migrate and create the system tenant, admin and API key if missing
+  admin reset --email <email>
+              Lost the admin credentials: print a new password for that system:admin
+              user of the system tenant (or create one), end their sessions; audited
   openapi     Print the admin API's OpenAPI document
   --help      Show this help
   --version   Show the version
@@ -80,24 +86,63 @@ async function serve(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-async function migrate(andBootstrap: boolean): Promise<void> {
+/** Opens the configured database, applies pending migrations, and runs `work` on it. */
+async function withMigratedDatabase(
+  work: (cfg: Config, database: Database, applied: string[]) => Promise<void>,
+): Promise<void> {
   const cfg = config();
-  const log = createLogger(cfg);
   const database = openDatabase(cfg.database);
   try {
     const applied = await migrateToLatest(database.db, { dialect: database.dialect });
     await database.whenDurable?.();
+    await work(cfg, database, applied);
+  } finally {
+    await database.close();
+  }
+}
+
+function migrate(andBootstrap: boolean): Promise<void> {
+  return withMigratedDatabase(async (cfg, database, applied) => {
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
     if (andBootstrap) {
       const { createContext } = await import('./context.js');
-      const ctx = createContext(cfg, database, log, { instanceSecret: resolveSecret(cfg) });
+      const ctx = createContext(cfg, database, createLogger(cfg), { instanceSecret: resolveSecret(cfg) });
       const created = await bootstrap(database, cfg, ctx.audit);
       await database.whenDurable?.();
       process.stdout.write(created ? `${bootstrapMessage(created, cfg.publicUrl)}\n` : 'already bootstrapped\n');
     }
-  } finally {
-    await database.close();
+  });
+}
+
+/** `admin reset --email <email>` (or `--email=<email>`). */
+async function admin(args: string[]): Promise<void> {
+  const [sub, ...options] = args;
+  if (sub !== 'reset') fail(`unknown admin command "${sub ?? ''}"; usage: latchkey admin reset --email <email>`);
+  let email: string | undefined;
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i] ?? '';
+    if (option === '--email' && i + 1 < options.length) email = options[++i];
+    else if (option.startsWith('--email=')) email = option.slice('--email='.length);
+    else fail(`unexpected argument "${option}"; usage: latchkey admin reset --email <email>`);
   }
+  if (email === undefined) fail('admin reset needs --email <email>');
+  const given = email;
+  // A refusal (AdminResetError) is one line on stderr and exit code 1, as every failure here.
+  await withMigratedDatabase(async (cfg, database) => {
+    // The failure counters live where the server keeps them: Redis when configured.
+    const { connectRedis } = await import('./main.js');
+    const redis = cfg.redisUrl ? await connectRedis(cfg.redisUrl) : undefined;
+    // A Redis that cannot be reached is reported once, with the result (admin-reset.ts).
+    redis?.on('error', () => undefined);
+    try {
+      const lockout = redis ? new RedisLockoutStore(redis) : new DbLockoutStore(database.db);
+      const result = await resetAdmin(database, new AuditService(database.db), lockout, given);
+      await database.whenDurable?.();
+      process.stdout.write(adminResetMessage(result, cfg.publicUrl));
+    } finally {
+      await redis?.quit().catch(() => redis.disconnect());
+    }
+  });
 }
 
 async function openapi(): Promise<void> {
@@ -115,6 +160,7 @@ async function openapi(): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
+  if (command === 'admin') return admin(rest);
   if (rest.length > 0) fail(`unexpected argument "${rest[0]}"; see latchkey --help`);
   switch (command) {
     case 'serve':

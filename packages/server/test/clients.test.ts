@@ -68,6 +68,7 @@ describe.each(dialects)('applications (OAuth clients) (%s)', (dialect) => {
       name: 'Web',
       confidential: true,
       tokenEndpointAuthMethod: 'client_secret_basic',
+      idTokenSigningAlg: 'RS256',
       redirectUris: ['https://app.example.com/callback'],
       firstParty: false,
       roles: [],
@@ -364,6 +365,8 @@ describe.each(dialects)('applications (OAuth clients) (%s)', (dialect) => {
         firstParty: true,
         builtin: true,
         redirectUris: [`${base}/callback`],
+        // OpenID Connect's registration default, like every application (issue 9, item 18).
+        idTokenSigningAlg: 'RS256',
       });
       const del = await call('DELETE', `/api/v1/tenants/${s}/clients/admin-console`);
       expect(del.status, s).toBe(409);

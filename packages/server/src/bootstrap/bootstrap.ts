@@ -5,11 +5,13 @@
  * one process creates them and the others see it done.
  */
 import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { generateApiKeySecret, insertApiKey } from '../api-keys/service.js';
 import { type AuditService, systemActor } from '../audit/service.js';
 import { SYSTEM_ADMIN_ROLE, SYSTEM_TENANT_SLUG } from '../auth/permissions.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
+import type { DB } from '../db/schema.js';
 import { newId } from '../ids.js';
 import { hashPassword } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
@@ -44,7 +46,7 @@ export async function bootstrap(
   if (existing) return undefined;
 
   const adminEmail = normalizeEmail(config.bootstrap.adminEmail);
-  const generatedPassword = config.bootstrap.adminPassword ? undefined : randomBytes(18).toString('base64url');
+  const generatedPassword = config.bootstrap.adminPassword ? undefined : generatedAdminPassword();
   let password: string;
   try {
     password = checkPassword(config.bootstrap.adminPassword ?? generatedPassword ?? '', {
@@ -69,28 +71,7 @@ export async function bootstrap(
     if (!created) return undefined; // another process got here first
     const { tenant, roleIds } = created;
     const systemAdminRoleId = roleIds[SYSTEM_ADMIN_ROLE] ?? '';
-    const userId = newId('user');
-    await trx
-      .insertInto('users')
-      .values({
-        id: userId,
-        tenant_id: tenant.id,
-        email: adminEmail,
-        email_verified: 1,
-        display_name: 'Administrator',
-        name_sort: 'administrator',
-        status: 'active',
-        attributes: '{}',
-        password_hash: passwordHash,
-        password_changed_at: now,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    await trx
-      .insertInto('user_roles')
-      .values({ tenant_id: tenant.id, user_id: userId, role_id: systemAdminRoleId, created_at: now })
-      .execute();
+    const userId = await insertSystemAdmin(trx, tenant.id, systemAdminRoleId, adminEmail, passwordHash, now);
     const key = await insertApiKey(trx, tenant.id, {
       name: 'bootstrap',
       secret: apiKey,
@@ -106,6 +87,45 @@ export async function bootstrap(
     });
     return { adminEmail, generatedPassword, generatedApiKey };
   });
+}
+
+/** A user of the system tenant holding `system:admin`, with a verified email; returns its id. */
+export async function insertSystemAdmin(
+  trx: Kysely<DB>,
+  tenantId: string,
+  systemAdminRoleId: string,
+  email: string,
+  passwordHash: string,
+  now: number,
+): Promise<string> {
+  const userId = newId('user');
+  await trx
+    .insertInto('users')
+    .values({
+      id: userId,
+      tenant_id: tenantId,
+      email,
+      email_verified: 1,
+      display_name: 'Administrator',
+      name_sort: 'administrator',
+      status: 'active',
+      attributes: '{}',
+      password_hash: passwordHash,
+      password_changed_at: now,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await trx
+    .insertInto('user_roles')
+    .values({ tenant_id: tenantId, user_id: userId, role_id: systemAdminRoleId, created_at: now })
+    .execute();
+  return userId;
+}
+
+/** A password to print once: 144 random bits (what the first start generates too). */
+export function generatedAdminPassword(): string {
+  return randomBytes(18).toString('base64url');
 }
 
 /** What an operator needs to sign in, printed once on the first start. */

@@ -23,6 +23,13 @@ export const ADMIN_CONSOLE_CLIENT_ID = 'admin-console';
 export const clientKinds = ['web', 'spa', 'native', 'service'] as const;
 export type ClientKind = (typeof clientKinds)[number];
 
+/**
+ * ID tokens are RS256 unless the application asks otherwise: OpenID Connect's registration
+ * default, which certified relying parties assume. Stored on each client when it is made, so
+ * a client made under the earlier ES256 default keeps it (its relying party works with it).
+ */
+export const DEFAULT_ID_TOKEN_ALG = 'RS256';
+
 export const clientIdSchema = z
   .string()
   .max(100)
@@ -59,15 +66,25 @@ const ttl = (min: number, max: number) => z.number().int().min(min).max(max);
 
 const commonFields = {
   name: z.string().trim().min(1).max(200),
-  redirectUris: z.array(redirectUriSchema).max(50),
-  postLogoutRedirectUris: z.array(redirectUriSchema).max(50),
+  redirectUris: z
+    .array(redirectUriSchema)
+    .max(50)
+    .describe(
+      'Where the authorization response may go; `redirect_uri` must match one exactly (a trailing slash counts)',
+    ),
+  postLogoutRedirectUris: z
+    .array(redirectUriSchema)
+    .max(50)
+    .describe('Where sign-out may return; `post_logout_redirect_uri` must match one exactly (a trailing slash counts)'),
   scopes: z.array(scopeSchema).max(100).describe('Scopes the client may ask for'),
   firstParty: z.boolean().describe('First-party clients skip the consent screen'),
   defaultApi: z.string().max(2048).nullable().describe('Identifier of the API its access tokens are for by default'),
   accessTokenTtlSeconds: ttl(60, 86_400).nullable(),
   refreshTokenIdleSeconds: ttl(300, 365 * 86_400).nullable(),
   refreshTokenAbsoluteSeconds: ttl(300, 365 * 86_400).nullable(),
-  idTokenSigningAlg: z.enum(['ES256', 'RS256']),
+  idTokenSigningAlg: z
+    .enum(['ES256', 'RS256'])
+    .describe('How ID tokens are signed: RS256 (default; what certified libraries assume) or ES256'),
   tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post']),
   roles: z.array(roleNameSchema).max(50).describe('Roles a service client holds (service kind only)'),
 };
@@ -186,7 +203,7 @@ function resolveFields(kind: ClientKind, input: z.output<typeof updateClientSche
     accessTokenTtlSeconds: current?.accessTokenTtlSeconds ?? null,
     refreshTokenIdleSeconds: current?.refreshTokenIdleSeconds ?? null,
     refreshTokenAbsoluteSeconds: current?.refreshTokenAbsoluteSeconds ?? null,
-    idTokenSigningAlg: current?.idTokenSigningAlg ?? 'ES256',
+    idTokenSigningAlg: current?.idTokenSigningAlg ?? DEFAULT_ID_TOKEN_ALG,
     tokenEndpointAuthMethod:
       current?.tokenEndpointAuthMethod ?? (isConfidential(kind) ? 'client_secret_basic' : 'none'),
   };
@@ -547,7 +564,7 @@ export async function insertAdminConsoleClient(trx: Kysely<DB>, tenantId: string
       post_logout_redirect_uris: JSON.stringify(uris.postLogoutRedirectUris),
       scopes: JSON.stringify(['openid', 'profile', 'email', 'offline_access']),
       first_party: 1,
-      id_token_alg: 'ES256',
+      id_token_alg: DEFAULT_ID_TOKEN_ALG,
       token_endpoint_auth_method: 'none',
       default_api_id: null,
       access_token_ttl: null,

@@ -23,6 +23,7 @@ import type { Tenant } from '../tenants/service.js';
 import type { UserService } from '../users/service.js';
 import { accountReadWithToken, DbAdapter, flushWrites } from './adapter.js';
 import { clientMetadata } from './client-metadata.js';
+import { endSession, hintIsForThisSession, namesSessionsInIdTokens } from './logout.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -96,6 +97,7 @@ export class ProviderPool {
     const lifetimes = tenant.settings.lifetimes;
     const tenantKeys = await keys.keysFor(tenant.id);
     const secure = config.publicUrl.startsWith('https://');
+    const sessionCookie = { httpOnly: true, sameSite: 'lax', signed: true, path: `/t/${slug}`, secure } as const;
     const clientSource = {
       clientMetadata: async (tenantId: string, clientId: string) => {
         const client = await clients.findByClientId(tenantId, clientId);
@@ -160,7 +162,8 @@ export class ProviderPool {
       clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
       clientDefaults: {
         grant_types: ['authorization_code'],
-        id_token_signed_response_alg: 'ES256',
+        // OpenID Connect's registration default, which certified relying parties assume.
+        id_token_signed_response_alg: 'RS256',
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
       },
@@ -221,6 +224,8 @@ export class ProviderPool {
         rpInitiatedLogout: {
           enabled: true,
           logoutSource: async (ctx, form) => {
+            // A hint of this very session proves the application asks: no question (logout.ts).
+            if (hintIsForThisSession(ctx)) return endSession(ctx, sessionCookie);
             htmlPage(ctx);
             ctx.body = pages.logout(tenant, form);
           },
@@ -262,7 +267,7 @@ export class ProviderPool {
       cookies: {
         keys: [this.cookieKey],
         names: { session: `_lk_session`, interaction: '_lk_interaction', resume: '_lk_resume' },
-        long: { httpOnly: true, sameSite: 'lax', signed: true, path: `/t/${slug}`, secure },
+        long: sessionCookie,
         short: { httpOnly: true, sameSite: 'lax', signed: true, secure },
       },
       ttl: {
@@ -357,6 +362,7 @@ export class ProviderPool {
       const given = createHash('sha256').update(String(actual)).digest();
       return stored.length === given.length && timingSafeEqual(stored, given);
     };
+    namesSessionsInIdTokens(provider);
     provider.on('server_error', (_ctx, err) => this.deps.log.error({ err, tenant: slug }, 'oidc server error'));
     // What escapes oidc-provider's own error handling reaches Koa (the provider is its app),
     // whose default is a stack on stderr: a failed flush above, and answers that could not be

@@ -249,10 +249,10 @@ function ApplicationView({
                   {f.idToken ? (
                     <Select
                       label="ID token signing algorithm"
-                      description="ES256 is smaller and faster; RS256 for libraries that know no other"
+                      description="RS256 is what OpenID Connect libraries expect unless told otherwise; ES256 is smaller, for libraries set up for it"
                       data={[
+                        { value: 'RS256', label: 'RS256 (RSA 2048, default)' },
                         { value: 'ES256', label: 'ES256 (ECDSA P-256)' },
-                        { value: 'RS256', label: 'RS256 (RSA 2048)' },
                       ]}
                       allowDeselect={false}
                       {...form.getInputProps('idTokenSigningAlg')}

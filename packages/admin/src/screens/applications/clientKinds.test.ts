@@ -118,7 +118,7 @@ describe('createBody', () => {
       postLogoutRedirectUris: [],
       firstParty: true,
       tokenEndpointAuthMethod: 'client_secret_basic',
-      idTokenSigningAlg: 'ES256',
+      idTokenSigningAlg: 'RS256',
     });
   });
   it('sends a public client no auth method (the server refuses one)', () => {

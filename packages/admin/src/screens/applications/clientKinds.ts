@@ -222,7 +222,8 @@ export function createDefaults(kind: ClientKind): ClientFormValues {
     accessTokenTtlSeconds: '',
     refreshTokenIdleSeconds: '',
     refreshTokenAbsoluteSeconds: '',
-    idTokenSigningAlg: 'ES256',
+    // The server's default: what OpenID Connect libraries assume.
+    idTokenSigningAlg: 'RS256',
     tokenEndpointAuthMethod: 'client_secret_basic',
     roles: [],
   };
