@@ -282,7 +282,7 @@ describe.each(dialects)('no escalation through credentials (%s)', (dialect) => {
             if (res && res.status < 300) succeeded++;
           }
           // Everything obtained, read now, reaches no further than the caller's role did.
-          const limit = { permissions: new Set(rights.permissions), scopes: new Set(rights.scopes) };
+          const limit = { permissions: new Set<string>(rights.permissions), scopes: new Set<string>(rights.scopes) };
           for (const id of obtained.keys) {
             const key = await admin('GET', `${base()}/api-keys/${id}`);
             await expectWithin(key.body.roles, limit, `API key ${id}`);

@@ -64,7 +64,8 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
     expect(api.status).toBe(201);
     // The application may ask both scopes; the role grants one (docs/authorization.md).
     const scopes = ['openid', 'email', 'profile', 'offline_access', 'orders:read', 'orders:write'];
-    expect((await admin('PATCH', `/api/v1/tenants/${slug}/clients/${clientId}`, { body: { scopes } })).status).toBe(200);
+    const patched = await admin('PATCH', `/api/v1/tenants/${slug}/clients/${clientId}`, { body: { scopes } });
+    expect(patched.status, patched.text).toBe(200);
     const role = await admin('POST', `/api/v1/tenants/${slug}/roles`, {
       body: { name: 'order-clerk', apiPermissions: [{ api: apiIdentifier, scope: 'orders:read' }] },
     });
