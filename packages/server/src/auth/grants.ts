@@ -148,7 +148,7 @@ export function assertMayGrant(principal: Principal, tenantId: string, what: str
   if (!missing) return;
   const stronger = roles.filter((r) => !mayGrant(principal, tenantId, reachOfRoles([r]))).map((r) => r.name);
   throw forbidden(`${what} needs every right it would hand out, and the caller holds less`, {
-    ...(grant.roles ? { roles: stronger.sort() } : {}),
+    ...(grant.roles ? { roles: [...new Set(stronger)].sort() } : {}),
     missing,
   });
 }
