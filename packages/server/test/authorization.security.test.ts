@@ -125,6 +125,11 @@ describe.each(dialects)('no escalation through credentials (%s)', (dialect) => {
       expect((await writer('PATCH', `${base()}/clients/${first.body.id}`, { body: { name: 'Renamed' } })).status).toBe(
         200,
       );
+      // Nor is a setting sent back unchanged, as a form does.
+      const same = await writer('PATCH', `${base()}/clients/${first.body.id}`, {
+        body: { name: 'Renamed again', firstParty: true, redirectUris: ['https://app.example.test/cb'] },
+      });
+      expect(same.status, same.text).toBe(200);
       const after = await admin('GET', `${base()}/clients/${first.body.id}`);
       expect(after.body.redirectUris).toEqual(['https://app.example.test/cb']);
     });

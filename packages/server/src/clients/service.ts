@@ -240,6 +240,12 @@ const credentialFields = [
   'tokenEndpointAuthMethod',
 ] as const;
 
+/** Whether a setting sent equals the current one (role names in any order). */
+function sameSetting(field: (typeof credentialFields)[number], given: unknown, current: unknown): boolean {
+  const norm = (v: unknown) => (field === 'roles' && Array.isArray(v) ? [...new Set(v)].sort() : v);
+  return JSON.stringify(norm(given)) === JSON.stringify(norm(current));
+}
+
 /**
  * What an application could obtain. A first-party one acts silently for any signed-in user:
  * everything in the tenant. A service client: what its roles grant. Any other application
@@ -387,13 +393,14 @@ export class ClientService {
       const fields = resolveFields(current.kind, input, current);
       let roles: Role[] | undefined;
       if (input.roles !== undefined) roles = await this.checkRoles(trx, tenant, current.kind, input.roles);
-      if (credentialFields.some((f) => input[f] !== undefined)) {
+      // A form that sends a setting back unchanged (the console does) changes no credential.
+      const changing = credentialFields.filter((f) => input[f] !== undefined && !sameSetting(f, input[f], current[f]));
+      if (changing.length > 0) {
         // What it could obtain before (the change takes that over) and after.
         const held = await this.roles.byNames(trx, tenant, current.roles);
         const before = reachOf(current.firstParty, held);
         const after = reachOf(fields.firstParty, roles ?? held);
-        const changing = credentialFields.filter((f) => input[f] !== undefined).join(', ');
-        assertMayGrant(principal, tenant.id, `Changing this application’s ${changing}`, {
+        assertMayGrant(principal, tenant.id, `Changing this application’s ${changing.join(', ')}`, {
           roles: [...(before.roles ?? []), ...(after.roles ?? [])],
           reach: unionOf(before.reach ?? NO_REACH, after.reach ?? NO_REACH),
         });
