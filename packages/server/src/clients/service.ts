@@ -19,7 +19,7 @@ import { deleteAtVersion } from '../db/versions.js';
 import { badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
 import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
 import { idPattern, newId } from '../ids.js';
-import { isOidcScope, OIDC_SCOPES } from '../oidc/scopes.js';
+import { isOidcScope } from '../oidc/scopes.js';
 import { type Role, type RoleService, roleNameSchema } from '../roles/service.js';
 import type { Tenant } from '../tenants/service.js';
 
@@ -185,7 +185,7 @@ function resolveFields(kind: ClientKind, input: z.output<typeof updateClientSche
   const base = {
     redirectUris: current?.redirectUris ?? [],
     postLogoutRedirectUris: current?.postLogoutRedirectUris ?? [],
-    scopes: current?.scopes ?? (kind === 'service' ? [] : [...OIDC_SCOPES]),
+    scopes: current?.scopes ?? (kind === 'service' ? [] : ['openid', 'profile', 'email', 'offline_access']),
     firstParty: current?.firstParty ?? false,
     accessTokenTtlSeconds: current?.accessTokenTtlSeconds ?? null,
     refreshTokenIdleSeconds: current?.refreshTokenIdleSeconds ?? null,
@@ -596,7 +596,7 @@ export async function insertAdminConsoleClient(trx: Kysely<DB>, tenantId: string
       secret_hash: null,
       redirect_uris: JSON.stringify(uris.redirectUris),
       post_logout_redirect_uris: JSON.stringify(uris.postLogoutRedirectUris),
-      scopes: JSON.stringify(OIDC_SCOPES),
+      scopes: JSON.stringify(['openid', 'profile', 'email', 'offline_access']),
       first_party: 1,
       id_token_alg: 'ES256',
       token_endpoint_auth_method: 'none',
