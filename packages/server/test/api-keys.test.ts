@@ -187,7 +187,7 @@ describe.each(dialects)('API keys (%s)', (dialect) => {
       const res = await create({ name: 'up', roles }, maker);
       expect(res.status, roles.join()).toBe(403);
       expect(res.body.error.code).toBe('forbidden');
-      expect(res.body.error.details).toEqual({ roles: ['tenant:admin'] });
+      expect(res.body.error.details).toMatchObject({ roles: ['tenant:admin'] });
     }
     // A role with a permission it lacks.
     expect(

@@ -62,7 +62,13 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
       },
     });
     expect(api.status).toBe(201);
-    const role = await admin('POST', `/api/v1/tenants/${slug}/roles`, { body: { name: 'order-clerk' } });
+    // The application may ask both scopes; the role grants one (docs/authorization.md).
+    const scopes = ['openid', 'email', 'profile', 'offline_access', 'orders:read', 'orders:write'];
+    const patched = await admin('PATCH', `/api/v1/tenants/${slug}/clients/${clientId}`, { body: { scopes } });
+    expect(patched.status, patched.text).toBe(200);
+    const role = await admin('POST', `/api/v1/tenants/${slug}/roles`, {
+      body: { name: 'order-clerk', apiPermissions: [{ api: apiIdentifier, scope: 'orders:read' }] },
+    });
     expect(role.status).toBe(201);
     const user = await admin('POST', `/api/v1/tenants/${slug}/users`, {
       body: { email, password, displayName: 'Alice', emailVerified: true },
@@ -282,7 +288,7 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
 
   it('client credentials: a JWT for a registered API and, by default, for the admin API', async () => {
     const created = await admin('POST', `/api/v1/tenants/${slug}/clients`, {
-      body: { kind: 'service', name: 'Order sync', roles: ['order-clerk'] },
+      body: { kind: 'service', name: 'Order sync', roles: ['order-clerk'], scopes: ['orders:read', 'orders:write'] },
     });
     expect(created.status, created.text).toBe(201);
     expect(created.body.defaultApi).toBe(`${ts.url}/api`);

@@ -355,7 +355,8 @@ describe.each(dialects)('storage (%s)', (dialect) => {
       async function populate(tenant: Tenant) {
         const role = await ctx.roles.create(
           tenant,
-          { name: 'support', description: 'Support desk', permissions: ['users:read'] },
+          { name: 'support', description: 'Support desk', permissions: ['users:read'], apiPermissions: [] },
+          principal,
           actor,
         );
         const users: UserView[] = [];

@@ -3,14 +3,15 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AuditActor, AuditService } from '../audit/service.js';
-import { canGrant, type Principal, permissionsOf, SYSTEM_ADMIN_ROLE, SYSTEM_TENANT_SLUG } from '../auth/permissions.js';
+import { assertMayGrant, principalFrom } from '../auth/grants.js';
+import { type Principal, SYSTEM_TENANT_SLUG } from '../auth/permissions.js';
 import { TtlCache } from '../cache.js';
 import type { Database } from '../db/database.js';
 import type { ApiKeyRow, DB } from '../db/schema.js';
-import { badRequest, conflict, forbidden, notFound } from '../http/errors.js';
+import { badRequest, conflict, notFound } from '../http/errors.js';
 import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
 import { idPattern, newId } from '../ids.js';
-import { type RoleService, roleNameSchema } from '../roles/service.js';
+import { type RoleService, roleGrantOf, roleNameSchema } from '../roles/service.js';
 import type { Tenant } from '../tenants/service.js';
 
 export const apiKeyIdSchema = z.string().regex(idPattern('apiKey'), 'must be an API key id (key_…)');
@@ -143,24 +144,14 @@ export class ApiKeyService {
     const roles = await this.db
       .selectFrom('api_key_roles')
       .innerJoin('roles', 'roles.id', 'api_key_roles.role_id')
-      .select(['roles.name', 'roles.permissions'])
+      .select(['roles.name', 'roles.permissions', 'roles.api_permissions'])
       .where('api_key_roles.api_key_id', '=', key.id)
       .execute();
-    const parsed = roles.map((r) => ({ name: r.name, permissions: JSON.parse(r.permissions) as string[] }));
-    const roleNames = parsed.map((r) => r.name).sort();
     return {
       hash: key.secret_hash,
       expiresAt: key.expires_at,
       lastUsedWrite: 0,
-      principal: {
-        kind: 'api_key',
-        id: key.id,
-        tenantId: key.tenant_id,
-        tenantSlug: key.slug,
-        roles: roleNames,
-        permissions: permissionsOf(parsed),
-        systemAdmin: key.slug === SYSTEM_TENANT_SLUG && roleNames.includes(SYSTEM_ADMIN_ROLE),
-      },
+      principal: principalFrom('api_key', key.id, { id: key.tenant_id, slug: key.slug }, roles.map(roleGrantOf)),
     };
   }
 
@@ -211,12 +202,7 @@ export class ApiKeyService {
     const secret = generateApiKeySecret();
     const created = await this.db.transaction().execute(async (trx) => {
       const roles = await this.roles.byNames(trx, tenant, input.roles);
-      const tooStrong = roles.filter((r) => !canGrant(principal, tenant.id, r));
-      if (tooStrong.length > 0) {
-        throw forbidden('An API key cannot have more rights than its creator', {
-          roles: tooStrong.map((r) => r.name),
-        });
-      }
+      assertMayGrant(principal, tenant.id, 'Creating this API key', { roles });
       const row = await insertApiKey(trx, tenant.id, {
         name: input.name,
         secret,

@@ -11,6 +11,7 @@ import type { ApiRow, DB } from '../db/schema.js';
 import { deleteAtVersion } from '../db/versions.js';
 import { badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
 import { idPattern, newId } from '../ids.js';
+import { isOidcScope } from '../oidc/scopes.js';
 import type { Tenant } from '../tenants/service.js';
 
 export const ADMIN_API_ID = 'api_admin';
@@ -25,7 +26,7 @@ const scopeNameSchema = z
   .min(1)
   .max(100)
   .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be printable ASCII without spaces, quotes or backslashes')
-  .refine((s) => !['openid', 'profile', 'email', 'offline_access'].includes(s), {
+  .refine((s) => !isOidcScope(s), {
     message: 'is an OpenID Connect scope',
   });
 
@@ -34,20 +35,17 @@ const apiScopeSchema = z.strictObject({
   description: z.string().max(500).default(''),
 });
 
-const identifierSchema = z
-  .string()
-  .max(2048)
-  .refine(
-    (v) => {
-      try {
-        const u = new URL(v);
-        return u.href === v && !u.hash && /^[a-z][a-z0-9+.-]*:$/.test(u.protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message: 'must be an absolute URI without a fragment, like https://api.example.com/orders' },
-  );
+/**
+ * Any absolute URI (RFC 3986: a scheme, then anything but spaces, controls and a fragment),
+ * kept and compared exactly as given: `https://orders.acme.test` and `…test/` are two APIs.
+ */
+export function isApiIdentifier(value: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:[^\s#\p{Cc}]+$/u.test(value) && URL.canParse(value);
+}
+
+const identifierSchema = z.string().max(2048).refine(isApiIdentifier, {
+  message: 'must be an absolute URI without a fragment, like https://api.example.com/orders or urn:example:orders',
+});
 
 export const apiSchema = z
   .object({

@@ -16,7 +16,8 @@ import type { DB } from '../db/schema.js';
 import type { KeyService } from '../keys/service.js';
 import type { RoleService } from '../roles/service.js';
 import { slugSchema, type TenantService } from '../tenants/service.js';
-import { type Principal, permissionsOf, SYSTEM_ADMIN_ROLE, SYSTEM_TENANT_SLUG } from './permissions.js';
+import { principalFrom } from './grants.js';
+import type { Principal } from './permissions.js';
 
 interface TokenDeps {
   tenants: TenantService;
@@ -136,7 +137,7 @@ export class CredentialService {
     if (sub === clientId) {
       if (client.kind !== 'service') return null;
       const roles = await this.deps.roles.grantsOf(db, tenantId, { clientRowId: client.id });
-      return principal('client', client.id, tenantId, slug, roles);
+      return principalFrom('client', client.id, { id: tenantId, slug }, roles);
     }
     const user = await db
       .selectFrom('users')
@@ -146,25 +147,6 @@ export class CredentialService {
       .executeTakeFirst();
     if (user?.status !== 'active') return null;
     const roles = await this.deps.roles.grantsOf(db, tenantId, { userId: user.id });
-    return principal('user', user.id, tenantId, slug, roles);
+    return principalFrom('user', user.id, { id: tenantId, slug }, roles);
   }
-}
-
-function principal(
-  kind: Principal['kind'],
-  id: string,
-  tenantId: string,
-  slug: string,
-  roles: { name: string; permissions: string[] }[],
-): Principal {
-  const names = roles.map((r) => r.name).sort();
-  return {
-    kind,
-    id,
-    tenantId,
-    tenantSlug: slug,
-    roles: names,
-    permissions: permissionsOf(roles),
-    systemAdmin: slug === SYSTEM_TENANT_SLUG && names.includes(SYSTEM_ADMIN_ROLE),
-  };
 }

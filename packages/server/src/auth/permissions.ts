@@ -47,6 +47,10 @@ export interface Principal {
   tenantSlug: string;
   roles: readonly string[];
   permissions: ReadonlySet<Permission>;
+  /** Scopes of its tenant's own APIs its roles grant, per API identifier. */
+  apiScopes: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Holds `tenant:admin` (or `system:admin`): every right in its tenant. */
+  tenantAdmin: boolean;
   /** Holds `system:admin` in the `system` tenant: may do everything everywhere. */
   systemAdmin: boolean;
 }
@@ -71,19 +75,4 @@ export function canSeeTenant(principal: Principal, tenantId: string): boolean {
 
 export function can(principal: Principal, tenantId: string, permission: Permission): boolean {
   return principal.systemAdmin || (principal.tenantId === tenantId && principal.permissions.has(permission));
-}
-
-/**
- * A principal may hand out (to a user or an API key) a role only if it already holds
- * everything that role allows there: nobody creates a credential stronger than their own.
- */
-export function canGrant(
-  principal: Principal,
-  tenantId: string,
-  role: { name: string; permissions: readonly string[] },
-): boolean {
-  if (principal.systemAdmin) return true;
-  if (role.name === SYSTEM_ADMIN_ROLE || principal.tenantId !== tenantId) return false;
-  for (const p of permissionsOf([role])) if (!principal.permissions.has(p)) return false;
-  return true;
 }

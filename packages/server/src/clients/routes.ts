@@ -115,14 +115,15 @@ export function clientRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         preHandler: requireTenant(ctx, 'clients:write'),
         schema: {
           tags,
-          summary: 'Replace a confidential application’s secret; the new one is shown this once',
+          summary:
+            'Replace a confidential application’s secret (needs all it could obtain); the new one is shown this once',
           params: clientParams,
           response: { 200: clientWithSecretSchema, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
       async (req, reply) => {
         const tenant = tenantOf(req);
-        const client = await ctx.clients.rotateSecret(tenant, req.params.id, actorOf(req));
+        const client = await ctx.clients.rotateSecret(tenant, req.params.id, principalOf(req), actorOf(req));
         reply.header('cache-control', 'no-store');
         return client;
       },

@@ -2,21 +2,25 @@
  * Applications (OAuth clients) of a tenant. The kind sets the protocol defaults:
  * `web` is confidential with the authorization code grant, `spa` and `native` are public and
  * must use PKCE, `service` uses client credentials only and carries the roles it is granted.
- * Secrets are shown once and stored as SHA-256 digests.
+ * Secrets are shown once and stored as SHA-256 digests. Whatever makes an application a
+ * credential (its secret, roles, redirect URIs, scopes, first-party flag) is set only by a
+ * caller who holds what the application could then obtain (`reachOf`, auth/grants.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { AuditActor, AuditService } from '../audit/service.js';
-import { canGrant, type Principal } from '../auth/permissions.js';
+import { assertMayGrant, type Grant, NO_REACH, TENANT_WIDE, unionOf } from '../auth/grants.js';
+import type { Principal } from '../auth/permissions.js';
 import { TtlCache } from '../cache.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { ClientRow, DB } from '../db/schema.js';
 import { deleteAtVersion } from '../db/versions.js';
-import { badRequest, conflict, forbidden, notFound, preconditionFailed } from '../http/errors.js';
+import { badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
 import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
 import { idPattern, newId } from '../ids.js';
-import { type RoleService, roleNameSchema } from '../roles/service.js';
+import { isOidcScope } from '../oidc/scopes.js';
+import { type Role, type RoleService, roleNameSchema } from '../roles/service.js';
 import type { Tenant } from '../tenants/service.js';
 
 export const ADMIN_CONSOLE_CLIENT_ID = 'admin-console';
@@ -221,7 +225,7 @@ function resolveFields(kind: ClientKind, input: z.output<typeof updateClientSche
     if (merged.redirectUris.length > 0 || merged.postLogoutRedirectUris.length > 0) {
       throw badRequest('invalid_client_settings', 'Service clients use client credentials: no redirect URIs');
     }
-    if (merged.scopes.some((s) => ['openid', 'offline_access', 'profile', 'email'].includes(s))) {
+    if (merged.scopes.some(isOidcScope)) {
       throw badRequest('invalid_client_settings', 'Service clients sign in no user: no OpenID Connect scopes');
     }
   } else {
@@ -240,6 +244,32 @@ function resolveFields(kind: ClientKind, input: z.output<typeof updateClientSche
     throw badRequest('invalid_client_settings', 'refreshTokenIdleSeconds must not exceed refreshTokenAbsoluteSeconds');
   }
   return merged;
+}
+
+/** The settings that decide what an application can obtain, so changing one is a grant. */
+const credentialFields = [
+  'roles',
+  'redirectUris',
+  'postLogoutRedirectUris',
+  'scopes',
+  'defaultApi',
+  'firstParty',
+  'tokenEndpointAuthMethod',
+] as const;
+
+/** Whether a setting sent equals the current one (role names in any order). */
+function sameSetting(field: (typeof credentialFields)[number], given: unknown, current: unknown): boolean {
+  const norm = (v: unknown) => (field === 'roles' && Array.isArray(v) ? [...new Set(v)].sort() : v);
+  return JSON.stringify(norm(given)) === JSON.stringify(norm(current));
+}
+
+/**
+ * What an application could obtain. A first-party one acts silently for any signed-in user:
+ * everything in the tenant. A service client: what its roles grant. Any other application
+ * gets only what each user consents to, so it hands out nothing of the caller's.
+ */
+export function reachOf(firstParty: boolean, roles: readonly Role[]): Grant {
+  return firstParty ? { roles, reach: TENANT_WIDE } : { roles };
 }
 
 export class ClientService {
@@ -309,11 +339,14 @@ export class ClientService {
 
   async create(tenant: Tenant, input: z.output<typeof createClientSchema>, principal: Principal, actor: AuditActor) {
     const fields = resolveFields(input.kind, input);
-    const secret = isConfidential(input.kind) ? generateSecret() : null;
     try {
-      const client = await this.db.transaction().execute(async (trx) => {
-        const roleIds = await this.checkRoles(trx, tenant, input.kind, input.roles ?? [], principal);
+      const { client, secret } = await this.db.transaction().execute(async (trx) => {
+        const roles = await this.checkRoles(trx, tenant, input.kind, input.roles ?? []);
+        assertMayGrant(principal, tenant.id, 'Creating this application', reachOf(fields.firstParty, roles));
+        const roleIds = roles.map((r) => r.id);
+        await this.checkScopes(trx, tenant, fields.scopes);
         const defaultApiId = await this.apiId(trx, tenant, input.defaultApi);
+        const secret = isConfidential(input.kind) ? generateSecret() : null;
         const id = newId('client');
         const now = Date.now();
         await trx
@@ -353,7 +386,7 @@ export class ClientService {
           details: { kind: input.kind, name: input.name },
         });
         const row = await trx.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-        return this.hydrate(trx, row);
+        return { client: await this.hydrate(trx, row), secret };
       });
       this.invalidate();
       return { ...clientView(client), ...(secret ? { clientSecret: secret } : {}) };
@@ -375,6 +408,21 @@ export class ClientService {
       const current = await this.get(tenant, id, trx);
       if (ifMatch && !ifMatch.includes(current.version)) throw preconditionFailed();
       const fields = resolveFields(current.kind, input, current);
+      let roles: Role[] | undefined;
+      if (input.roles !== undefined) roles = await this.checkRoles(trx, tenant, current.kind, input.roles);
+      // A form that sends a setting back unchanged (the console does) changes no credential.
+      const changing = credentialFields.filter((f) => input[f] !== undefined && !sameSetting(f, input[f], current[f]));
+      if (changing.length > 0) {
+        // What it could obtain before (the change takes that over) and after.
+        const held = await this.roles.byNames(trx, tenant, current.roles);
+        const before = reachOf(current.firstParty, held);
+        const after = reachOf(fields.firstParty, roles ?? held);
+        assertMayGrant(principal, tenant.id, `Changing this application’s ${changing.join(', ')}`, {
+          roles: [...(before.roles ?? []), ...(after.roles ?? [])],
+          reach: unionOf(before.reach ?? NO_REACH, after.reach ?? NO_REACH),
+        });
+      }
+      if (input.scopes !== undefined) await this.checkScopes(trx, tenant, fields.scopes);
       const changes: Record<string, unknown> = {
         redirect_uris: JSON.stringify(fields.redirectUris),
         post_logout_redirect_uris: JSON.stringify(fields.postLogoutRedirectUris),
@@ -397,13 +445,12 @@ export class ClientService {
         .where('version', '=', current.version)
         .executeTakeFirst();
       if (res.numUpdatedRows === 0n) throw preconditionFailed();
-      if (input.roles !== undefined) {
-        const roleIds = await this.checkRoles(trx, tenant, current.kind, input.roles, principal);
+      if (roles !== undefined) {
         await trx.deleteFrom('client_roles').where('client_id', '=', current.id).execute();
-        if (roleIds.length > 0) {
+        if (roles.length > 0) {
           await trx
             .insertInto('client_roles')
-            .values(roleIds.map((roleId) => ({ tenant_id: tenant.id, client_id: current.id, role_id: roleId })))
+            .values(roles.map((r) => ({ tenant_id: tenant.id, client_id: current.id, role_id: r.id })))
             .execute();
         }
       }
@@ -420,9 +467,12 @@ export class ClientService {
     return updated;
   }
 
-  async rotateSecret(tenant: Tenant, id: string, actor: AuditActor) {
+  /** A new secret hands over all the application could obtain: the caller must hold that. */
+  async rotateSecret(tenant: Tenant, id: string, principal: Principal, actor: AuditActor) {
     const current = await this.get(tenant, id);
     if (!current.confidential) throw conflict('public_client', 'Public clients (spa, native) have no secret');
+    const roles = await this.roles.byNames(this.db, tenant, current.roles);
+    assertMayGrant(principal, tenant.id, 'Rotating this application’s secret', reachOf(current.firstParty, roles));
     const secret = generateSecret();
     const updated = await this.db.transaction().execute(async (trx) => {
       // Each rotation its own version, however many run at once, and its answer that version.
@@ -478,21 +528,22 @@ export class ClientService {
     return current.clientId;
   }
 
-  private async checkRoles(
-    trx: Kysely<DB>,
-    tenant: Tenant,
-    kind: ClientKind,
-    names: string[],
-    principal: Principal,
-  ): Promise<string[]> {
+  private async checkRoles(trx: Kysely<DB>, tenant: Tenant, kind: ClientKind, names: string[]): Promise<Role[]> {
     if (names.length === 0) return [];
     if (kind !== 'service') throw badRequest('invalid_client_settings', 'Only service clients hold roles');
-    const roles = await this.roles.byNames(trx, tenant, names);
-    const tooStrong = roles.filter((r) => !canGrant(principal, tenant.id, r));
-    if (tooStrong.length > 0) {
-      throw forbidden('A client cannot hold more rights than its creator', { roles: tooStrong.map((r) => r.name) });
+    return this.roles.byNames(trx, tenant, names);
+  }
+
+  /** An application may be given the OpenID Connect scopes and the scopes of the tenant's APIs. */
+  private async checkScopes(trx: Kysely<DB>, tenant: Tenant, scopes: readonly string[]): Promise<void> {
+    const others = scopes.filter((s) => !isOidcScope(s));
+    if (others.length === 0) return;
+    const rows = await trx.selectFrom('apis').select('scopes').where('tenant_id', '=', tenant.id).execute();
+    const known = new Set(rows.flatMap((r) => (JSON.parse(r.scopes) as { name: string }[]).map((s) => s.name)));
+    const unknown = [...new Set(others.filter((s) => !known.has(s)))];
+    if (unknown.length > 0) {
+      throw badRequest('unknown_scope', `No API of this tenant defines ${unknown.join(', ')}`, { scopes: unknown });
     }
-    return roles.map((r) => r.id);
   }
 
   private async apiId(trx: Kysely<DB>, tenant: Tenant, identifier: string | null | undefined): Promise<string | null> {

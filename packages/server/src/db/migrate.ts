@@ -3,6 +3,7 @@ import * as m0001 from './migrations/0001_core.js';
 import * as m0002 from './migrations/0002_oidc.js';
 import * as m0003 from './migrations/0003_user_search_index.js';
 import * as m0004 from './migrations/0004_sessions_ended_at.js';
+import * as m0005 from './migrations/0005_role_api_permissions.js';
 import * as m0006 from './migrations/0006_oidc_payload_values.js';
 
 export interface MigrationContext {
@@ -20,6 +21,7 @@ const migrations: Record<string, MigrationModule> = {
   '0002_oidc': m0002,
   '0003_user_search_index': m0003,
   '0004_sessions_ended_at': m0004,
+  '0005_role_api_permissions': m0005,
   '0006_oidc_payload_values': m0006,
 };
 

@@ -45,8 +45,13 @@ export interface RolesTable {
   description: string;
   /** JSON array of permission names. */
   permissions: string;
+  /** JSON array of `{ api, scope }`: scopes of the tenant's own APIs (by identifier). */
+  api_permissions: Generated<string>;
   builtin: number;
   created_at: number;
+  version: Generated<number>;
+  /** Null only on rows an older node wrote after the migration. */
+  updated_at: number | null;
 }
 
 export interface UserRolesTable {

@@ -170,7 +170,10 @@ export function interactionRoutes(ctx: AppContext) {
         const missing = details.prompt.details as {
           missingOIDCScope?: string[];
           missingResourceScopes?: Record<string, string[]>;
+          adminApi?: string;
         };
+        const resources = Object.keys(missing.missingResourceScopes ?? {});
+        if (missing.adminApi && !resources.includes(missing.adminApi)) resources.push(missing.adminApi);
         return page(
           reply,
           200,
@@ -179,7 +182,7 @@ export function interactionRoutes(ctx: AppContext) {
             csrf,
             clientName: await clientName(provider, details),
             scopes: missing.missingOIDCScope ?? [],
-            resources: Object.keys(missing.missingResourceScopes ?? {}),
+            resources,
             abortUrl: `${base}/abort`,
           }),
         );

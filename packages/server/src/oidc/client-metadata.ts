@@ -1,6 +1,10 @@
 import type { Client } from '../clients/service.js';
+import { oidcScopesOf } from './scopes.js';
 
-/** Our client record as oidc-provider client metadata (RFC 7591 names). */
+/**
+ * Our client record as oidc-provider client metadata (RFC 7591 names), with our own
+ * `urn:latchkey:` properties (the full scope list, API scopes included, among them).
+ */
 export function clientMetadata(client: Client): Record<string, unknown> {
   const service = client.kind === 'service';
   const meta: Record<string, unknown> = {
@@ -15,8 +19,12 @@ export function clientMetadata(client: Client): Record<string, unknown> {
     id_token_signed_response_alg: client.idTokenSigningAlg,
     'urn:latchkey:kind': client.kind,
     'urn:latchkey:first_party': client.firstParty,
+    'urn:latchkey:scopes': client.scopes,
   };
-  if (client.scopes.length > 0) meta.scope = client.scopes.join(' ');
+  // oidc-provider checks `scope` against the OpenID Connect scopes it knows, and holds a client
+  // to it only for those; API scopes are held to the list when a token is issued (provider.ts).
+  const oidc = oidcScopesOf(client.scopes);
+  if (oidc.length > 0) meta.scope = oidc.join(' ');
   if (client.secretHash) meta.client_secret = client.secretHash;
   if (client.defaultApi) meta['urn:latchkey:default_resource'] = client.defaultApi;
   if (client.accessTokenTtlSeconds !== null) meta['urn:latchkey:access_ttl'] = client.accessTokenTtlSeconds;

@@ -22,8 +22,10 @@ import type { RoleService } from '../roles/service.js';
 import type { Tenant } from '../tenants/service.js';
 import type { UserService } from '../users/service.js';
 import { accountReadWithToken, DbAdapter, flushWrites } from './adapter.js';
+import { apiScopesGranted } from './api-scopes.js';
 import { clientMetadata } from './client-metadata.js';
 import { endSession, hintIsForThisSession, namesSessionsInIdTokens } from './logout.js';
+import { OIDC_SCOPES } from './scopes.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -43,7 +45,7 @@ export function issuerOf(publicUrl: string, slug: string): string {
   return `${publicUrl}/t/${slug}`;
 }
 
-const oidcScopes = ['openid', 'offline_access', 'profile', 'email'];
+const oidcScopes: readonly string[] = OIDC_SCOPES;
 
 /**
  * The headers our own pages get (login/routes.ts), for the pages oidc-provider renders
@@ -90,7 +92,7 @@ export class ProviderPool {
 
   private async build(tenant: Tenant): Promise<Provider> {
     // Loaded on first use: a node that serves only the admin API never pays for it.
-    const { default: Provider, errors } = await import('oidc-provider');
+    const { default: Provider, errors, interactionPolicy } = await import('oidc-provider');
     const { config, db, dialect, keys, clients, apis, roles, users, pages } = this.deps;
     const slug = tenant.slug;
     const issuer = issuerOf(config.publicUrl, slug);
@@ -183,6 +185,7 @@ export class ProviderPool {
           'urn:latchkey:refresh_absolute',
           'urn:latchkey:default_resource',
           'urn:latchkey:kind',
+          'urn:latchkey:scopes',
         ],
       },
       // Browsers may call the token, userinfo and other endpoints from the tenant's allowed
@@ -194,7 +197,7 @@ export class ProviderPool {
       },
       responseTypes: ['code'],
       pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
-      scopes: oidcScopes,
+      scopes: [...oidcScopes],
       claims: {
         openid: ['sub'],
         email: ['email', 'email_verified'],
@@ -242,13 +245,14 @@ export class ProviderPool {
             return (meta['urn:latchkey:default_resource'] as string | undefined) ?? undefined;
           },
           useGrantedResource: async () => true,
-          getResourceServerInfo: async (_ctx, resourceIndicator, client) => {
+          getResourceServerInfo: async (koa, resourceIndicator, client) => {
             const server = await apis.resourceServer(tenant, resourceIndicator);
             if (!server) throw new errors.InvalidTarget(`unknown resource ${resourceIndicator}`);
             const meta = client as unknown as Record<string, unknown>;
             const clientTtl = meta['urn:latchkey:access_ttl'] as number | undefined;
             return {
-              scope: server.scopes.join(' '),
+              // What the application may ask ∩ what the subject's roles grant (api-scopes.ts).
+              scope: (await apiScopesGranted(this.deps, tenant, koa, client.clientId, server)).join(' '),
               audience: server.identifier,
               // A client's lifetime overrides an API's, but not beyond the admin API's own cap.
               accessTokenTTL:
@@ -262,6 +266,7 @@ export class ProviderPool {
         },
       },
       interactions: {
+        policy: withAdminApiConsent(interactionPolicy, apis.adminApiIdentifier),
         url: (_ctx, interaction) => `/t/${slug}/interaction/${interaction.uid}`,
       },
       cookies: {
@@ -353,11 +358,20 @@ export class ProviderPool {
         await flushWrites(db);
       }
     });
-    // Client secrets are stored as SHA-256 digests; compare digests in constant time.
+    // Client secrets are stored as SHA-256 digests; compare digests in constant time. A client
+    // authenticates only by the method it registered: oidc-provider takes a secret in the body
+    // (client_secret_post) and in an Authorization header (client_secret_basic) alike, and
+    // refuses a request that carries both, so a secret with no such header came in the body.
     provider.Client.prototype.compareClientSecret = function compareDigest(
-      this: { clientSecret?: string },
+      this: { clientSecret?: string; tokenEndpointAuthMethod?: string },
       actual: string,
     ) {
+      const basic = Provider.ctx?.get('authorization') !== '';
+      if ((this.tokenEndpointAuthMethod === 'client_secret_basic') !== basic) {
+        throw new errors.InvalidClientAuth(
+          'the provided authentication mechanism does not match the registered client authentication method',
+        );
+      }
       const stored = Buffer.from(this.clientSecret ?? '', 'hex');
       const given = createHash('sha256').update(String(actual)).digest();
       return stored.length === given.length && timingSafeEqual(stored, given);
@@ -378,6 +392,31 @@ export class ProviderPool {
     );
     return provider;
   }
+}
+
+/**
+ * The admin API reaches everything its caller's roles allow, so a token for it goes to an
+ * application that is not first party only on consent given in this very authorization:
+ * never silently (`prompt=none`), never on a consent remembered from another request.
+ */
+function withAdminApiConsent(policyHelpers: typeof import('oidc-provider').interactionPolicy, adminApi: string) {
+  const { base, Check } = policyHelpers;
+  const policy = base();
+  policy.get('consent')?.checks.add(
+    new Check(
+      'admin_api_consent',
+      'a token for the admin API needs the user’s consent',
+      'consent_required',
+      (koa) => {
+        const oidc = koa.oidc;
+        const client = oidc.client as unknown as Record<string, unknown> | undefined;
+        if (client?.['urn:latchkey:first_party'] || oidc.result?.consent) return Check.NO_NEED_TO_PROMPT;
+        return Object.hasOwn(oidc.resourceServers ?? {}, adminApi) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      },
+      () => ({ adminApi }),
+    ),
+  );
+  return policy;
 }
 
 /** Makes a browser session anonymous again (its sign-in no longer counts), saved with the request. */

@@ -1,13 +1,22 @@
+/** Routes of roles and of granting them to users; the rules live in the service. */
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
+import { ifMatchVersions, setEtag } from '../http/concurrency.js';
 import { errorResponses } from '../http/errors.js';
 import { principalOf, requireTenant, tenantOf } from '../http/guard.js';
 import { pageSchema } from '../http/pagination.js';
 import { slugSchema } from '../tenants/service.js';
 import { userIdSchema } from '../users/service.js';
-import { createRoleSchema, listRolesQuerySchema, roleNameSchema, roleSchema, roleView } from './service.js';
+import {
+  createRoleSchema,
+  listRolesQuerySchema,
+  roleNameSchema,
+  roleSchema,
+  roleView,
+  updateRoleSchema,
+} from './service.js';
 
 const tags = ['Roles'];
 const tenantParams = z.strictObject({ slug: slugSchema });
@@ -23,14 +32,15 @@ export function roleRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         preHandler: requireTenant(ctx, 'roles:write'),
         schema: {
           tags,
-          summary: 'Create a role',
+          summary: 'Create a role; needs every right it carries',
           params: tenantParams,
           body: createRoleSchema,
           response: { 201: roleSchema, ...errorResponses(400, 401, 403, 404, 409, 413) },
         },
       },
       async (req, reply) => {
-        const role = await ctx.roles.create(tenantOf(req), req.body, actorOf(req));
+        const role = await ctx.roles.create(tenantOf(req), req.body, principalOf(req), actorOf(req));
+        setEtag(reply, role.version);
         return reply.code(201).send(roleView(role));
       },
     );
@@ -61,7 +71,39 @@ export function roleRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           response: { 200: roleSchema, ...errorResponses(400, 401, 403, 404) },
         },
       },
-      async (req) => roleView(await ctx.roles.get(tenantOf(req), req.params.name)),
+      async (req, reply) => {
+        const role = await ctx.roles.get(tenantOf(req), req.params.name);
+        setEtag(reply, role.version);
+        return roleView(role);
+      },
+    );
+
+    app.patch(
+      '/tenants/:slug/roles/:name',
+      {
+        config: { audit: 'role.update' },
+        preHandler: requireTenant(ctx, 'roles:write'),
+        schema: {
+          tags,
+          summary:
+            'Change a role’s description and rights (not its name); needs its rights before and after; honours If-Match',
+          params: roleParams,
+          body: updateRoleSchema,
+          response: { 200: roleSchema, ...errorResponses(400, 401, 403, 404, 409, 412, 413) },
+        },
+      },
+      async (req, reply) => {
+        const role = await ctx.roles.update(
+          tenantOf(req),
+          req.params.name,
+          req.body,
+          ifMatchVersions(req),
+          principalOf(req),
+          actorOf(req),
+        );
+        setEtag(reply, role.version);
+        return roleView(role);
+      },
     );
 
     app.delete(

@@ -1,11 +1,17 @@
+/**
+ * Roles of a tenant: admin-API permissions and scopes of the tenant's own APIs, granted to
+ * users, API keys and service clients. Creating, changing and granting a role needs every
+ * right it carries (auth/grants.ts).
+ */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { AuditActor, AuditService } from '../audit/service.js';
-import { canGrant, type Principal, permissionsOf, SYSTEM_ADMIN_ROLE, tenantPermissions } from '../auth/permissions.js';
+import { type ApiPermission, assertMayGrant, type RoleGrant, reachOfRoles, unionOf } from '../auth/grants.js';
+import { type Principal, permissionsOf, SYSTEM_ADMIN_ROLE, tenantPermissions } from '../auth/permissions.js';
 import { type Database, isUniqueViolation, lockForUpdate } from '../db/database.js';
 import type { DB, RoleRow } from '../db/schema.js';
 import { lowerLikePrefix } from '../db/sql.js';
-import { badRequest, conflict, forbidden, notFound } from '../http/errors.js';
+import { badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
 import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
 import { newId } from '../ids.js';
 import type { Tenant } from '../tenants/service.js';
@@ -22,10 +28,20 @@ export const roleSchema = z
     name: z.string(),
     description: z.string(),
     permissions: z.array(z.string()).describe('Admin API permissions the role grants in its tenant'),
+    apiPermissions: z
+      .array(z.object({ api: z.string(), scope: z.string() }))
+      .describe('Scopes of the tenant’s own APIs the role grants (API by identifier)'),
     builtin: z.boolean(),
     createdAt: z.string(),
+    updatedAt: z.string(),
+    version: z.number().int(),
   })
   .meta({ id: 'Role' });
+
+const apiPermissionSchema = z.strictObject({
+  api: z.string().min(1).max(2048).describe('The API’s identifier'),
+  scope: z.string().min(1).max(100).describe('One of the API’s scopes'),
+});
 
 export const createRoleSchema = z.strictObject({
   name: roleNameSchema.refine((n) => !/^(system|tenant):/.test(n), {
@@ -33,6 +49,13 @@ export const createRoleSchema = z.strictObject({
   }),
   description: z.string().max(500).default(''),
   permissions: z.array(z.enum(tenantPermissions)).max(tenantPermissions.length).default([]),
+  apiPermissions: z.array(apiPermissionSchema).max(500).default([]),
+});
+
+export const updateRoleSchema = z.strictObject({
+  description: z.string().max(500).optional(),
+  permissions: z.array(z.enum(tenantPermissions)).max(tenantPermissions.length).optional(),
+  apiPermissions: z.array(apiPermissionSchema).max(500).optional(),
 });
 
 export const listRolesQuerySchema = z.strictObject({
@@ -52,8 +75,11 @@ export interface Role {
   name: string;
   description: string;
   permissions: string[];
+  apiPermissions: ApiPermission[];
   builtin: boolean;
   createdAt: number;
+  updatedAt: number;
+  version: number;
 }
 
 function toRole(r: RoleRow): Role {
@@ -65,13 +91,22 @@ function toRole(r: RoleRow): Role {
     permissions: builtin
       ? [...permissionsOf([{ name: r.name, permissions: [] }])]
       : (JSON.parse(r.permissions) as string[]),
+    apiPermissions: builtin ? [] : (JSON.parse(r.api_permissions) as ApiPermission[]),
     builtin,
     createdAt: r.created_at,
+    updatedAt: r.updated_at ?? r.created_at,
+    version: r.version,
   };
 }
 
 export function roleView(r: Role) {
-  return { ...r, createdAt: new Date(r.createdAt).toISOString() };
+  return { ...r, createdAt: new Date(r.createdAt).toISOString(), updatedAt: new Date(r.updatedAt).toISOString() };
+}
+
+/** The same permission once, in a stable order. */
+function distinctApiPermissions(list: readonly ApiPermission[]): ApiPermission[] {
+  const seen = new Map(list.map((p) => [`${p.api} ${p.scope}`, { api: p.api, scope: p.scope }]));
+  return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
 }
 
 export class RoleService {
@@ -131,9 +166,21 @@ export class RoleService {
     return rows.map(toRole);
   }
 
-  async create(tenant: Tenant, input: z.output<typeof createRoleSchema>, actor: AuditActor): Promise<Role> {
+  async create(
+    tenant: Tenant,
+    input: z.output<typeof createRoleSchema>,
+    principal: Principal,
+    actor: AuditActor,
+  ): Promise<Role> {
+    const apiPermissions = distinctApiPermissions(input.apiPermissions);
+    // Its holders gain what it carries: the creator must hold all of it.
+    assertMayGrant(principal, tenant.id, 'Creating this role', {
+      reach: reachOfRoles([{ name: input.name, permissions: input.permissions, apiPermissions }]),
+    });
     try {
       return await this.db.transaction().execute(async (trx) => {
+        await checkApiPermissions(trx, tenant, apiPermissions);
+        const now = Date.now();
         const row = await trx
           .insertInto('roles')
           .values({
@@ -142,8 +189,10 @@ export class RoleService {
             name: input.name,
             description: input.description,
             permissions: JSON.stringify([...new Set(input.permissions)]),
+            api_permissions: JSON.stringify(apiPermissions),
             builtin: 0,
-            created_at: Date.now(),
+            created_at: now,
+            updated_at: now,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -151,7 +200,7 @@ export class RoleService {
           tenantId: tenant.id,
           action: 'role.create',
           target: { type: 'role', id: row.id },
-          details: { name: row.name, permissions: input.permissions },
+          details: { name: row.name, permissions: input.permissions, apiPermissions },
         });
         return toRole(row);
       });
@@ -159,6 +208,55 @@ export class RoleService {
       if (isUniqueViolation(err)) throw conflict('role_exists', `A role named "${input.name}" exists`);
       throw err;
     }
+  }
+
+  /**
+   * Changes a role's description and rights (its name stays). What its holders gain or lose
+   * is handed out or taken by the caller: it must hold the role's rights before and after.
+   */
+  async update(
+    tenant: Tenant,
+    name: string,
+    input: z.output<typeof updateRoleSchema>,
+    ifMatch: number[] | undefined,
+    principal: Principal,
+    actor: AuditActor,
+  ): Promise<Role> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await this.get(tenant, name, trx);
+      if (current.builtin) throw conflict('builtin_role', `The built-in role "${name}" cannot be changed`);
+      if (ifMatch && !ifMatch.includes(current.version)) throw preconditionFailed();
+      const next: RoleGrant = {
+        name,
+        permissions: input.permissions ? [...new Set(input.permissions)] : current.permissions,
+        apiPermissions: input.apiPermissions ? distinctApiPermissions(input.apiPermissions) : current.apiPermissions,
+      };
+      assertMayGrant(principal, tenant.id, 'Changing this role', {
+        reach: unionOf(reachOfRoles([current]), reachOfRoles([next])),
+      });
+      if (input.apiPermissions) await checkApiPermissions(trx, tenant, next.apiPermissions ?? []);
+      const row = await trx
+        .updateTable('roles')
+        .set({
+          ...(input.description === undefined ? {} : { description: input.description }),
+          permissions: JSON.stringify(next.permissions),
+          api_permissions: JSON.stringify(next.apiPermissions),
+          version: current.version + 1,
+          updated_at: Date.now(),
+        })
+        .where('id', '=', current.id)
+        .where('version', '=', current.version)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw preconditionFailed();
+      await this.audit.record(trx, actor, {
+        tenantId: tenant.id,
+        action: 'role.update',
+        target: { type: 'role', id: current.id },
+        details: { name, fields: Object.keys(input) },
+      });
+      return toRole(row);
+    });
   }
 
   async delete(tenant: Tenant, name: string, actor: AuditActor): Promise<void> {
@@ -186,9 +284,7 @@ export class RoleService {
     await this.db.transaction().execute(async (trx) => {
       const user = await findUserId(trx, tenant, userId);
       const role = await this.get(tenant, name, trx);
-      if (!canGrant(principal, tenant.id, role)) {
-        throw forbidden(`Granting "${name}" needs every permission it carries`, { role: name });
-      }
+      assertMayGrant(principal, tenant.id, `Granting "${name}"`, { roles: [role] });
       const granted = await trx
         .insertInto('user_roles')
         .values({ tenant_id: tenant.id, user_id: user, role_id: role.id, created_at: Date.now() })
@@ -210,9 +306,7 @@ export class RoleService {
     await this.db.transaction().execute(async (trx) => {
       const user = await findUserId(trx, tenant, userId);
       const role = await this.get(tenant, name, trx);
-      if (!canGrant(principal, tenant.id, role)) {
-        throw forbidden(`Removing "${name}" needs every permission it carries`, { role: name });
-      }
+      assertMayGrant(principal, tenant.id, `Removing "${name}"`, { roles: [role] });
       if (role.name === SYSTEM_ADMIN_ROLE) {
         await this.assertSystemAdminRemains(trx, tenant.id, { userIds: [user] });
       }
@@ -238,24 +332,24 @@ export class RoleService {
     executor: Kysely<DB>,
     tenantId: string,
     subject: { userId: string } | { clientRowId: string },
-  ): Promise<{ name: string; permissions: string[] }[]> {
+  ): Promise<RoleGrant[]> {
     const rows =
       'userId' in subject
         ? await executor
             .selectFrom('user_roles')
             .innerJoin('roles', 'roles.id', 'user_roles.role_id')
-            .select(['roles.name', 'roles.permissions'])
+            .select(['roles.name', 'roles.permissions', 'roles.api_permissions'])
             .where('user_roles.tenant_id', '=', tenantId)
             .where('user_roles.user_id', '=', subject.userId)
             .execute()
         : await executor
             .selectFrom('client_roles')
             .innerJoin('roles', 'roles.id', 'client_roles.role_id')
-            .select(['roles.name', 'roles.permissions'])
+            .select(['roles.name', 'roles.permissions', 'roles.api_permissions'])
             .where('client_roles.tenant_id', '=', tenantId)
             .where('client_roles.client_id', '=', subject.clientRowId)
             .execute();
-    return rows.map((r) => ({ name: r.name, permissions: JSON.parse(r.permissions) as string[] }));
+    return rows.map(roleGrantOf);
   }
 
   /** Role names per user, for a page of users. */
@@ -315,6 +409,39 @@ export class RoleService {
     if (Number(u.n) + Number(k.n) === 0) {
       throw conflict('last_system_admin', 'This would leave no active holder of system:admin');
     }
+  }
+}
+
+/** A stored role's rights, for authorization. */
+export function roleGrantOf(r: { name: string; permissions: string; api_permissions: string }): RoleGrant {
+  return {
+    name: r.name,
+    permissions: JSON.parse(r.permissions) as string[],
+    apiPermissions: JSON.parse(r.api_permissions) as ApiPermission[],
+  };
+}
+
+/** Each permission must name a registered API of the tenant and one of its scopes. */
+async function checkApiPermissions(trx: Kysely<DB>, tenant: Tenant, list: readonly ApiPermission[]): Promise<void> {
+  if (list.length === 0) return;
+  const rows = await trx
+    .selectFrom('apis')
+    .select(['identifier', 'scopes'])
+    .where('tenant_id', '=', tenant.id)
+    .where('identifier', 'in', [...new Set(list.map((p) => p.api))])
+    .execute();
+  const scopes = new Map(
+    rows.map((r) => [r.identifier, (JSON.parse(r.scopes) as { name: string }[]).map((s) => s.name)]),
+  );
+  const unknownApis = [...new Set(list.filter((p) => !scopes.has(p.api)).map((p) => p.api))];
+  if (unknownApis.length > 0) {
+    throw badRequest('unknown_api', `No API with identifier ${unknownApis.join(', ')} in this tenant`, {
+      apis: unknownApis,
+    });
+  }
+  const unknown = list.filter((p) => !scopes.get(p.api)?.includes(p.scope));
+  if (unknown.length > 0) {
+    throw badRequest('unknown_scope', 'Each permission must be one of its API’s scopes', { apiPermissions: unknown });
   }
 }
 

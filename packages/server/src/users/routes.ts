@@ -2,10 +2,10 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { actorOf } from '../audit/service.js';
-import { canGrant } from '../auth/permissions.js';
+import { assertMayGrant } from '../auth/grants.js';
 import type { AppContext } from '../context.js';
 import { ifMatchVersions, setEtag } from '../http/concurrency.js';
-import { errorResponses, forbidden } from '../http/errors.js';
+import { errorResponses } from '../http/errors.js';
 import { principalOf, requireTenant, tenantOf } from '../http/guard.js';
 import { pageSchema } from '../http/pagination.js';
 import { slugSchema } from '../tenants/service.js';
@@ -31,12 +31,7 @@ async function assertMayTakeOver(ctx: AppContext, req: FastifyRequest, userId: s
   const principal = principalOf(req);
   const tenant = tenantOf(req);
   const roles = await ctx.roles.grantsOf(ctx.database.db, tenant.id, { userId });
-  const stronger = roles.filter((r) => !canGrant(principal, tenant.id, r)).map((r) => r.name);
-  if (stronger.length > 0) {
-    throw forbidden('Setting this user’s password or email needs the right to grant every role the user holds', {
-      roles: stronger.sort(),
-    });
-  }
+  assertMayGrant(principal, tenant.id, 'Setting this user’s password or email', { roles });
 }
 
 export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
