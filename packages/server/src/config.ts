@@ -148,6 +148,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       `LATCHKEY_SECRET is not set: using a key file in ${e.LATCHKEY_DATA_DIR}; set it before running more than one node`,
     );
   }
+  // Latchkey serves plain HTTP: an https PUBLIC_URL means TLS ends at a proxy, whose address
+  // every request then has unless its X-Forwarded-For is trusted.
+  if (publicUrl.startsWith('https://') && e.TRUST_PROXY_HOPS === 0) {
+    warnings.push(
+      'TRUST_PROXY_HOPS is 0 while PUBLIC_URL is https: every request has the address of the proxy in front, so per-address sign-in limits and the audit log count all users as one; set TRUST_PROXY_HOPS to the number of proxies',
+    );
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,

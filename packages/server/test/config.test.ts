@@ -167,6 +167,7 @@ describe('production', () => {
       NODE_ENV: 'production',
       LATCHKEY_SECRET: goodSecret,
       PUBLIC_URL: 'https://id.example.com',
+      TRUST_PROXY_HOPS: '1',
     });
     expect(https.env).toBe('production');
     expect(https.warnings).toEqual([]);

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
-import { readCookie } from '../http/cookies.js';
+import { readCookie, setCookie } from '../http/cookies.js';
 import { AppError } from '../http/errors.js';
 import { firstPartyGrant } from '../oidc/provider.js';
 import { tenantNotFound } from '../oidc/routes.js';
@@ -105,6 +105,15 @@ export function interactionRoutes(ctx: AppContext) {
       return { tenant, provider, details, base };
     }
 
+    /** The email the sign-in form shows again, for ten minutes, on this interaction's pages. */
+    function rememberEmail(reply: FastifyReply, base: string, email: string) {
+      setCookie(reply, 'lk_email', Buffer.from(email).toString('base64url'), {
+        path: base,
+        maxAge: 600,
+        publicUrl: ctx.config.publicUrl,
+      });
+    }
+
     function page(reply: FastifyReply, status: number, body: string) {
       return reply.code(status).headers(pageHeaders).send(body);
     }
@@ -195,13 +204,10 @@ export function interactionRoutes(ctx: AppContext) {
       const email = String(body.email ?? '').slice(0, 320);
       const result = await ctx.signIn.signIn(tenant, email, String(body.password ?? '').slice(0, 4096), actorOf(req));
       if (!result.ok) {
-        reply.header(
-          'set-cookie',
-          `lk_email=${Buffer.from(email).toString('base64url')}; Path=${base}; Max-Age=600; HttpOnly; SameSite=Lax`,
-        );
+        rememberEmail(reply, base, email);
         return reply.redirect(`${base}?error=credentials`, 303);
       }
-      reply.header('set-cookie', `lk_email=; Path=${base}; Max-Age=0; HttpOnly; SameSite=Lax`);
+      setCookie(reply, 'lk_email', '', { path: base, maxAge: 0, publicUrl: ctx.config.publicUrl });
       return finish(reply, tenant, details, await loginResult(provider, tenant, details, result.userId, result.at));
     });
 
