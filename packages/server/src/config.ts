@@ -74,6 +74,10 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: wholeNumber(1, 600).default(10),
   /** Trust X-Forwarded-For from this many proxy hops (0: use the socket address). */
   TRUST_PROXY_HOPS: wholeNumber(0, 10).default(0),
+  /** Self-registrations one client address may attempt per tenant within the window below. */
+  REGISTRATION_LIMIT: wholeNumber(1, 1_000_000).default(10),
+  /** The window of REGISTRATION_LIMIT, in seconds; past the limit the address waits it out. */
+  REGISTRATION_WINDOW_SECONDS: wholeNumber(1, 86_400).default(3600),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -134,6 +138,8 @@ export interface Config {
   cacheTtlMs: number;
   shutdownTimeoutMs: number;
   trustProxyHops: number;
+  /** Self-registration attempts per client address and tenant, per window. */
+  registrationLimit: { max: number; windowSeconds: number };
   /** Problems worth a loud warning at start (insecure defaults). */
   warnings: string[];
 }
@@ -226,6 +232,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     cacheTtlMs: e.CACHE_TTL_SECONDS * 1000,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     trustProxyHops: e.TRUST_PROXY_HOPS,
+    registrationLimit: { max: e.REGISTRATION_LIMIT, windowSeconds: e.REGISTRATION_WINDOW_SECONDS },
     warnings,
   };
 }

@@ -34,6 +34,7 @@ describe('loadConfig defaults', () => {
     expect(config.dataDir).toBe('./data');
     expect(config.secret).toBeUndefined();
     expect(config.bootstrap).toEqual({ adminEmail: 'admin@localhost', adminPassword: undefined, apiKey: undefined });
+    expect(config.registrationLimit).toEqual({ max: 10, windowSeconds: 3600 });
   });
 
   it('warns loudly when no instance secret is set outside production', () => {
@@ -133,6 +134,9 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
     ['CACHE_TTL_SECONDS', '-1'],
     ['SHUTDOWN_TIMEOUT_SECONDS', '0'],
     ['TRUST_PROXY_HOPS', '11'],
+    ['REGISTRATION_LIMIT', '0'],
+    ['REGISTRATION_LIMIT', 'lots'],
+    ['REGISTRATION_WINDOW_SECONDS', '86401'],
   ];
 
   it.each(invalid)('%s=%j', (name, value) => {
