@@ -184,26 +184,44 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ? { kind: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length) }
     : { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE };
   const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
-  const secretBits = e.LATCHKEY_SECRET === undefined ? undefined : Math.floor(secretStrengthBits(e.LATCHKEY_SECRET));
-  const weakSecret =
-    secretBits !== undefined && secretBits < MIN_SECRET_BITS
-      ? `too predictable (about ${secretBits} bits estimated, at least ${MIN_SECRET_BITS} needed): use a random value, such as the output of \`openssl rand -base64 48\``
-      : undefined;
+  // Secrets an operator chose: refused in production when plainly predictable, else a warning.
+  const predictable = (
+    [
+      ['LATCHKEY_SECRET', e.LATCHKEY_SECRET, 'openssl rand -base64 48'],
+      [
+        'LATCHKEY_BOOTSTRAP_API_KEY',
+        e.LATCHKEY_BOOTSTRAP_API_KEY?.slice('lk_'.length),
+        'lk_$(openssl rand -base64 32 | tr "+/" "-_" | tr -d "=")',
+      ],
+    ] as const
+  ).flatMap(([name, value, example]) => {
+    const bits = value === undefined ? MIN_SECRET_BITS : Math.floor(secretStrengthBits(value));
+    return bits < MIN_SECRET_BITS
+      ? [
+          {
+            name,
+            problem: `too predictable (about ${bits} bits estimated, at least ${MIN_SECRET_BITS} needed): use a random value, such as \`${example}\``,
+          },
+        ]
+      : [];
+  });
   if (e.NODE_ENV === 'production') {
     if (!e.LATCHKEY_SECRET) {
       throw new ConfigError('LATCHKEY_SECRET: required when NODE_ENV=production');
     }
-    if (weakSecret) throw new ConfigError(`LATCHKEY_SECRET: ${weakSecret}`);
+    const [weak] = predictable;
+    if (weak) throw new ConfigError(`${weak.name}: ${weak.problem}`);
     if (!e.PUBLIC_URL) throw new ConfigError('PUBLIC_URL: required when NODE_ENV=production');
     if (!publicUrl.startsWith('https://')) {
       warnings.push('PUBLIC_URL is not https: tokens and cookies travel in clear text');
     }
-  } else if (!e.LATCHKEY_SECRET) {
-    warnings.push(
-      `LATCHKEY_SECRET is not set: using a key file in ${e.LATCHKEY_DATA_DIR}; set it before running more than one node`,
-    );
-  } else if (weakSecret) {
-    warnings.push(`LATCHKEY_SECRET is ${weakSecret}; NODE_ENV=production refuses it`);
+  } else {
+    if (!e.LATCHKEY_SECRET) {
+      warnings.push(
+        `LATCHKEY_SECRET is not set: using a key file in ${e.LATCHKEY_DATA_DIR}; set it before running more than one node`,
+      );
+    }
+    for (const weak of predictable) warnings.push(`${weak.name} is ${weak.problem}; NODE_ENV=production refuses it`);
   }
   // Latchkey serves plain HTTP: an https PUBLIC_URL means TLS ends at a proxy, whose address
   // every request then has unless its X-Forwarded-For is trusted.

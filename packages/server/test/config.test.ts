@@ -246,6 +246,30 @@ describe('a predictable LATCHKEY_SECRET', () => {
   });
 });
 
+describe('a predictable LATCHKEY_BOOTSTRAP_API_KEY', () => {
+  const production = {
+    NODE_ENV: 'production',
+    PUBLIC_URL: 'https://id.example.com',
+    TRUST_PROXY_HOPS: '1',
+    LATCHKEY_SECRET: goodSecret,
+  };
+
+  it('is refused in production, naming the variable and not the value, and a warning elsewhere', () => {
+    const apiKey = `lk_${'A'.repeat(43)}`;
+    const err = configError({ ...production, LATCHKEY_BOOTSTRAP_API_KEY: apiKey });
+    expect(err.message.startsWith('LATCHKEY_BOOTSTRAP_API_KEY: too predictable')).toBe(true);
+    expect(err.message).not.toContain('A'.repeat(43));
+    const dev = loadConfig({ LATCHKEY_SECRET: goodSecret, LATCHKEY_BOOTSTRAP_API_KEY: apiKey });
+    expect(dev.warnings).toHaveLength(1);
+    expect(dev.warnings[0]).toMatch(/^LATCHKEY_BOOTSTRAP_API_KEY is too predictable/);
+  });
+
+  it('accepts a random key', () => {
+    const apiKey = `lk_${randomBytes(32).toString('base64url')}`;
+    expect(loadConfig({ ...production, LATCHKEY_BOOTSTRAP_API_KEY: apiKey }).warnings).toEqual([]);
+  });
+});
+
 describe('an https PUBLIC_URL', () => {
   it('warns, naming TRUST_PROXY_HOPS, when no proxy hop is trusted (TLS ends at a proxy)', () => {
     const config = loadConfig({ PUBLIC_URL: 'https://id.example.com', LATCHKEY_SECRET: goodSecret });
