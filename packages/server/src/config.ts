@@ -38,7 +38,10 @@ export const envSchema = z.object({
     }),
   /** Largest number of PostgreSQL connections per process. */
   DATABASE_POOL_SIZE: wholeNumber(1, 1000).default(10),
-  /** Instance secret (at least 32 characters); encrypts private keys at rest. */
+  /**
+   * Instance secret (at least 32 characters); encrypts private keys at rest. Production refuses
+   * one that `secretStrengthBits` finds too predictable; elsewhere that is a warning.
+   */
   LATCHKEY_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   /** Directory for the embedded database's key file when LATCHKEY_SECRET is not set. */
   LATCHKEY_DATA_DIR: z.string().min(1).default('./data'),
@@ -71,9 +74,53 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: wholeNumber(1, 600).default(10),
   /** Trust X-Forwarded-For from this many proxy hops (0: use the socket address). */
   TRUST_PROXY_HOPS: wholeNumber(0, 10).default(0),
+  /** Self-registrations one client address may attempt per tenant within the window below. */
+  REGISTRATION_LIMIT: wholeNumber(1, 1_000_000).default(10),
+  /** The window of REGISTRATION_LIMIT, in seconds; past the limit the address waits it out. */
+  REGISTRATION_WINDOW_SECONDS: wholeNumber(1, 86_400).default(3600),
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** The least estimated strength (`secretStrengthBits`) production accepts for LATCHKEY_SECRET. */
+export const MIN_SECRET_BITS = 64;
+
+/**
+ * A rough estimate of a secret's strength in bits, to catch the plainly weak (`aaaa…`,
+ * `abab…`, `secret-secret-secret…`, `abcdef…`), not to grade good ones: the Shannon entropy
+ * of the secret's characters (bits per character, from their frequencies in it) times the
+ * number of characters that are not predictable. A character is predictable when it lies in a
+ * run of four that occurs earlier in the secret, or continues a run of four whose characters
+ * step by -1, 0 or +1 (`dcba`, `1111`, `wxyz`). Random secrets score far above the minimum in
+ * every common encoding: 32 hex characters about 115 (below 75 once in millions), 32 base64
+ * about 145, 43 base64url about 210.
+ */
+export function secretStrengthBits(secret: string): number {
+  // A prefix's estimate is a lower bound of the whole's; 1024 characters are plenty.
+  const chars = [...secret].slice(0, 1024);
+  const counts = new Map<string, number>();
+  for (const c of chars) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let perChar = 0;
+  for (const n of counts.values()) perChar -= (n / chars.length) * Math.log2(n / chars.length);
+  const predictable = new Set<number>();
+  for (let i = 0; i + 4 <= chars.length; i++) {
+    const run = chars.slice(i, i + 4);
+    if (
+      chars
+        .slice(0, i + 3)
+        .join('')
+        .includes(run.join(''))
+    ) {
+      for (let j = i; j < i + 4; j++) predictable.add(j);
+    }
+    const points = run.map((c) => c.codePointAt(0) ?? 0);
+    const [a = 0, b = 0, c = 0, d = 0] = points;
+    if (Math.abs(b - a) <= 1 && c - b === b - a && d - c === b - a) {
+      for (let j = i + 1; j < i + 4; j++) predictable.add(j);
+    }
+  }
+  return perChar * (chars.length - predictable.size);
+}
 
 export interface Config {
   env: Env['NODE_ENV'];
@@ -91,6 +138,8 @@ export interface Config {
   cacheTtlMs: number;
   shutdownTimeoutMs: number;
   trustProxyHops: number;
+  /** Self-registration attempts per client address and tenant, per window. */
+  registrationLimit: { max: number; windowSeconds: number };
   /** Problems worth a loud warning at start (insecure defaults). */
   warnings: string[];
 }
@@ -135,17 +184,50 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ? { kind: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length) }
     : { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE };
   const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
+  // Secrets an operator chose: refused in production when plainly predictable, else a warning.
+  const predictable = (
+    [
+      ['LATCHKEY_SECRET', e.LATCHKEY_SECRET, 'openssl rand -base64 48'],
+      [
+        'LATCHKEY_BOOTSTRAP_API_KEY',
+        e.LATCHKEY_BOOTSTRAP_API_KEY?.slice('lk_'.length),
+        'lk_$(openssl rand -base64 32 | tr "+/" "-_" | tr -d "=")',
+      ],
+    ] as const
+  ).flatMap(([name, value, example]) => {
+    const bits = value === undefined ? MIN_SECRET_BITS : Math.floor(secretStrengthBits(value));
+    return bits < MIN_SECRET_BITS
+      ? [
+          {
+            name,
+            problem: `too predictable (about ${bits} bits estimated, at least ${MIN_SECRET_BITS} needed): use a random value, such as \`${example}\``,
+          },
+        ]
+      : [];
+  });
   if (e.NODE_ENV === 'production') {
     if (!e.LATCHKEY_SECRET) {
       throw new ConfigError('LATCHKEY_SECRET: required when NODE_ENV=production');
     }
+    const [weak] = predictable;
+    if (weak) throw new ConfigError(`${weak.name}: ${weak.problem}`);
     if (!e.PUBLIC_URL) throw new ConfigError('PUBLIC_URL: required when NODE_ENV=production');
     if (!publicUrl.startsWith('https://')) {
       warnings.push('PUBLIC_URL is not https: tokens and cookies travel in clear text');
     }
-  } else if (!e.LATCHKEY_SECRET) {
+  } else {
+    if (!e.LATCHKEY_SECRET) {
+      warnings.push(
+        `LATCHKEY_SECRET is not set: using a key file in ${e.LATCHKEY_DATA_DIR}; set it before running more than one node`,
+      );
+    }
+    for (const weak of predictable) warnings.push(`${weak.name} is ${weak.problem}; NODE_ENV=production refuses it`);
+  }
+  // Latchkey serves plain HTTP: an https PUBLIC_URL means TLS ends at a proxy, whose address
+  // every request then has unless its X-Forwarded-For is trusted.
+  if (publicUrl.startsWith('https://') && e.TRUST_PROXY_HOPS === 0) {
     warnings.push(
-      `LATCHKEY_SECRET is not set: using a key file in ${e.LATCHKEY_DATA_DIR}; set it before running more than one node`,
+      'TRUST_PROXY_HOPS is 0 while PUBLIC_URL is https: every request has the address of the proxy in front, so per-address sign-in limits and the audit log count all users as one; set TRUST_PROXY_HOPS to the number of proxies',
     );
   }
   return {
@@ -168,6 +250,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     cacheTtlMs: e.CACHE_TTL_SECONDS * 1000,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     trustProxyHops: e.TRUST_PROXY_HOPS,
+    registrationLimit: { max: e.REGISTRATION_LIMIT, windowSeconds: e.REGISTRATION_WINDOW_SECONDS },
     warnings,
   };
 }

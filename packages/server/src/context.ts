@@ -13,6 +13,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { SecretBox } from './keys/crypto.js';
 import { KeyService } from './keys/service.js';
+import { AttemptLimit } from './login/attempt-limit.js';
 import { DbLockoutStore, RedisLockoutStore } from './login/lockout.js';
 import { Pages } from './login/pages.js';
 import { SignInService } from './login/service.js';
@@ -40,6 +41,8 @@ export interface AppContext {
   providers: ProviderPool;
   pages: Pages;
   signIn: SignInService;
+  /** Self-registration attempts per client address (REGISTRATION_LIMIT). */
+  registrations: AttemptLimit;
   notices: ChangeNotices;
 }
 
@@ -76,6 +79,7 @@ export function createContext(
   });
   const lockout = options.redis ? new RedisLockoutStore(options.redis) : new DbLockoutStore(db);
   const signIn = new SignInService(db, lockout, audit);
+  const registrations = new AttemptLimit(lockout, 'register', config.registrationLimit);
   const credentials = new CredentialService(apiKeys, { tenants, keys, roles, clients, db, config, adminApi });
   // What a change may have made stale. Any change in a tenant may touch roles, keys or users
   // behind its cached credentials; only some touch what its provider is built from.
@@ -107,6 +111,7 @@ export function createContext(
     providers,
     pages,
     signIn,
+    registrations,
     notices,
   };
 }

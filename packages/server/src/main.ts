@@ -5,7 +5,7 @@
  * the CLI adds signals.
  */
 import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { systemActor } from './audit/service.js';
 import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
 import { syncAdminConsoleClients } from './clients/service.js';
@@ -35,6 +35,8 @@ export interface StartOptions {
   /** Where the one-time bootstrap message goes (stdout by default). */
   print?: (text: string) => void;
   logger?: Logger;
+  /** Where the logger made from `config` writes its JSON lines (stdout by default). */
+  logDestination?: DestinationStream;
 }
 
 /** ioredis is loaded only when REDIS_URL is set. */
@@ -44,7 +46,7 @@ export async function connectRedis(url: string): Promise<Redis> {
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
-  const log = options.logger ?? createLogger(config);
+  const log = options.logger ?? createLogger(config, options.logDestination);
   for (const warning of config.warnings) log.warn(warning);
   const instanceSecret = resolveSecret(config);
   const database = openDatabase(config.database);

@@ -2,11 +2,13 @@
  * `loadConfig` and `readDotEnv`: the defaults an operator gets with no environment at all,
  * one clear error naming the variable for every bad value, and no secret ever echoed back.
  */
+
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, readDotEnv } from '../src/config.js';
+import { ConfigError, loadConfig, MIN_SECRET_BITS, readDotEnv, secretStrengthBits } from '../src/config.js';
 
 const goodSecret = 'a-perfectly-fine-instance-secret-0123456789';
 
@@ -32,6 +34,7 @@ describe('loadConfig defaults', () => {
     expect(config.dataDir).toBe('./data');
     expect(config.secret).toBeUndefined();
     expect(config.bootstrap).toEqual({ adminEmail: 'admin@localhost', adminPassword: undefined, apiKey: undefined });
+    expect(config.registrationLimit).toEqual({ max: 10, windowSeconds: 3600 });
   });
 
   it('warns loudly when no instance secret is set outside production', () => {
@@ -131,6 +134,9 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
     ['CACHE_TTL_SECONDS', '-1'],
     ['SHUTDOWN_TIMEOUT_SECONDS', '0'],
     ['TRUST_PROXY_HOPS', '11'],
+    ['REGISTRATION_LIMIT', '0'],
+    ['REGISTRATION_LIMIT', 'lots'],
+    ['REGISTRATION_WINDOW_SECONDS', '86401'],
   ];
 
   it.each(invalid)('%s=%j', (name, value) => {
@@ -167,6 +173,7 @@ describe('production', () => {
       NODE_ENV: 'production',
       LATCHKEY_SECRET: goodSecret,
       PUBLIC_URL: 'https://id.example.com',
+      TRUST_PROXY_HOPS: '1',
     });
     expect(https.env).toBe('production');
     expect(https.warnings).toEqual([]);
@@ -176,6 +183,101 @@ describe('production', () => {
       PUBLIC_URL: 'http://id.example.com',
     });
     expect(http.warnings.some((w) => w.includes('PUBLIC_URL'))).toBe(true);
+  });
+});
+
+describe('a predictable LATCHKEY_SECRET', () => {
+  const production = { NODE_ENV: 'production', PUBLIC_URL: 'https://id.example.com', TRUST_PROXY_HOPS: '1' };
+  /** @see issue 9, item 12 */
+  const weak: [string, string][] = [
+    ['32 repeated characters', 'a'.repeat(32)],
+    ['a long run of one character', 'x'.repeat(64)],
+    ['two characters alternating', 'ab'.repeat(16)],
+    ['a short pattern repeated', 'abc123'.repeat(6)],
+    ['a word repeated', 'test-secret-test-secret-test-secret-0123'],
+    ['a phrase repeated', 'change-me-change-me-change-me-change-me'],
+    ['hex digits counted twice', '0123456789abcdef0123456789abcdef'],
+    ['the alphabet', 'abcdefghijklmnopqrstuvwxyzABCDEF'],
+    ['digits counting down and up', '98765432109876543210012345678901'],
+  ];
+
+  it.each(weak)(
+    'refuses %s in production, with one line that names the variable and not the value',
+    (_label, secret) => {
+      const err = configError({ ...production, LATCHKEY_SECRET: secret });
+      expect(err.message.startsWith('LATCHKEY_SECRET: too predictable')).toBe(true);
+      expect(err.message).toContain('openssl rand');
+      expect(err.message).not.toContain('\n');
+      expect(err.message).not.toContain(secret);
+      expect(String(err.stack)).not.toContain(secret);
+    },
+  );
+
+  it.each(weak)('warns about %s outside production', (_label, secret) => {
+    const config = loadConfig({ LATCHKEY_SECRET: secret });
+    expect(config.warnings.filter((w) => w.startsWith('LATCHKEY_SECRET is too predictable'))).toHaveLength(1);
+    expect(config.warnings.join(' ')).not.toContain(secret);
+  });
+
+  const generators: [string, () => string][] = [
+    ['openssl rand -hex 16 (32 hex characters)', () => randomBytes(16).toString('hex')],
+    ['upper-case hex', () => randomBytes(16).toString('hex').toUpperCase()],
+    ['openssl rand -hex 32', () => randomBytes(32).toString('hex')],
+    ['base64 of 24 bytes (32 characters)', () => randomBytes(24).toString('base64')],
+    ['openssl rand -base64 32', () => randomBytes(32).toString('base64')],
+    ['openssl rand -base64 48', () => randomBytes(48).toString('base64')],
+    ['base64url of 32 bytes', () => randomBytes(32).toString('base64url')],
+    ['a UUID', () => randomUUID()],
+  ];
+
+  it.each(generators)('accepts random secrets: %s', (_label, generate) => {
+    for (let i = 0; i < 2000; i++) {
+      const secret = generate();
+      expect(secretStrengthBits(secret), secret).toBeGreaterThanOrEqual(MIN_SECRET_BITS);
+    }
+    const config = loadConfig({ ...production, LATCHKEY_SECRET: generate() });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('accepts a long secret quickly, judging its first 1024 characters', () => {
+    const started = performance.now();
+    expect(secretStrengthBits(randomBytes(60_000).toString('base64'))).toBeGreaterThan(MIN_SECRET_BITS);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('a predictable LATCHKEY_BOOTSTRAP_API_KEY', () => {
+  const production = {
+    NODE_ENV: 'production',
+    PUBLIC_URL: 'https://id.example.com',
+    TRUST_PROXY_HOPS: '1',
+    LATCHKEY_SECRET: goodSecret,
+  };
+
+  it('is refused in production, naming the variable and not the value, and a warning elsewhere', () => {
+    const apiKey = `lk_${'A'.repeat(43)}`;
+    const err = configError({ ...production, LATCHKEY_BOOTSTRAP_API_KEY: apiKey });
+    expect(err.message.startsWith('LATCHKEY_BOOTSTRAP_API_KEY: too predictable')).toBe(true);
+    expect(err.message).not.toContain('A'.repeat(43));
+    const dev = loadConfig({ LATCHKEY_SECRET: goodSecret, LATCHKEY_BOOTSTRAP_API_KEY: apiKey });
+    expect(dev.warnings).toHaveLength(1);
+    expect(dev.warnings[0]).toMatch(/^LATCHKEY_BOOTSTRAP_API_KEY is too predictable/);
+  });
+
+  it('accepts a random key', () => {
+    const apiKey = `lk_${randomBytes(32).toString('base64url')}`;
+    expect(loadConfig({ ...production, LATCHKEY_BOOTSTRAP_API_KEY: apiKey }).warnings).toEqual([]);
+  });
+});
+
+describe('an https PUBLIC_URL', () => {
+  it('warns, naming TRUST_PROXY_HOPS, when no proxy hop is trusted (TLS ends at a proxy)', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://id.example.com', LATCHKEY_SECRET: goodSecret });
+    expect(config.warnings).toHaveLength(1);
+    expect(config.warnings[0]).toMatch(/^TRUST_PROXY_HOPS is 0 while PUBLIC_URL is https/);
+    expect(
+      loadConfig({ PUBLIC_URL: 'https://id.example.com', LATCHKEY_SECRET: goodSecret, TRUST_PROXY_HOPS: '2' }).warnings,
+    ).toEqual([]);
   });
 });
 

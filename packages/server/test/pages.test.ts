@@ -201,9 +201,19 @@ describe.each(dialects)('sign-in pages (%s)', (dialect) => {
     expect(atRedirect(forged.url)).toBe(false);
     expect((await t.api('GET', `/api/v1/tenants/${t.slug}/users?q=newcomer`)).body.items).toEqual([]);
 
-    const done = await on.browser.submit(
+    // Registered, but not signed in (a taken email gets the same answer): the sign-in form,
+    // its email filled in, says to check the inbox or sign in; the password chosen signs in.
+    const registered = await on.browser.submit(
       weak,
       { email: newEmail, name: 'New <Comer>', password: 'a fine new password' },
+      { stopAt: atRedirect },
+    );
+    expect(registered.status).toBe(200);
+    expect(registered.html).toContain('Check your inbox, or sign in.');
+    expect(registered.html).toContain(`value="${newEmail}"`);
+    const done = await on.browser.submit(
+      registered,
+      { email: newEmail, password: 'a fine new password' },
       { stopAt: atRedirect },
     );
     expect(done.url.href.startsWith(redirectUri), done.html.slice(0, 400)).toBe(true);

@@ -162,7 +162,8 @@ export async function buildApp(ctx: AppContext) {
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
-      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      // The URL as asked (before a mounted provider saw its own part); the logger redacts it.
+      { method: req.method, url: req.originalUrl, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
   });

@@ -1,6 +1,11 @@
-import type { FastifyRequest } from 'fastify';
+/**
+ * The cookies our own routes read and write (no cookie plugin needed for the few we have).
+ * Every cookie written gets `Secure` when PUBLIC_URL is https (`setCookie`), as the
+ * provider's cookies do, whatever scheme the last hop used.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** One cookie's value from the request (no cookie plugin needed for the few we read). */
+/** One cookie's value from the request. */
 export function readCookie(req: FastifyRequest, name: string): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
@@ -15,4 +20,21 @@ export function readCookie(req: FastifyRequest, name: string): string | undefine
     }
   }
   return undefined;
+}
+
+export interface CookieOptions {
+  path: string;
+  /** Seconds; 0 deletes the cookie. */
+  maxAge: number;
+  /** PUBLIC_URL, whose scheme decides `Secure`. */
+  publicUrl: string;
+}
+
+/** Adds an HttpOnly, SameSite=Lax cookie to the reply (`value` must be cookie-safe, such as base64url). */
+export function setCookie(reply: FastifyReply, name: string, value: string, options: CookieOptions): void {
+  const secure = options.publicUrl.startsWith('https://') ? '; Secure' : '';
+  reply.header(
+    'set-cookie',
+    `${name}=${value}; Path=${options.path}; Max-Age=${options.maxAge}; HttpOnly; SameSite=Lax${secure}`,
+  );
 }

@@ -52,6 +52,8 @@ export interface LoginView {
   csrf: string;
   email?: string;
   error?: string;
+  /** A message that is not an error (after registering). */
+  notice?: string;
   clientName?: string;
   registerUrl?: string;
   abortUrl: string;
@@ -86,6 +88,7 @@ export class Pages {
 ${message ? html`<p class="message">${message}</p>` : ''}
 ${v.clientName ? html`<p>to continue to <strong>${v.clientName}</strong></p>` : ''}
 ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
+${v.notice ? html`<p class="message" role="status">${v.notice}</p>` : ''}
 <form method="post" action="${v.action}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
 <label for="email">Email</label>
@@ -152,6 +155,19 @@ ${trusted(form)}
 
   loggedOut(tenant: Tenant): string {
     return layout(tenant, 'Signed out', html`<p>You have signed out. You can close this window.</p>`);
+  }
+
+  /**
+   * The answer to a client address that tried something too often (HTTP 429, sent with
+   * `Retry-After`); for every such limit, on any page.
+   */
+  tooManyRequests(tenant: Tenant, retryAfterSeconds: number): string {
+    const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
+    return layout(
+      tenant,
+      'Too many attempts',
+      html`<p class="error" role="alert">Too many attempts from your network. Try again in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.</p>`,
+    );
   }
 
   error(tenant: Tenant | undefined, code: string, description: string): string {

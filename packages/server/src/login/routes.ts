@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
-import { readCookie } from '../http/cookies.js';
+import { readCookie, setCookie } from '../http/cookies.js';
 import { AppError } from '../http/errors.js';
 import { findUnsafeRequestText, unsafeTextMessage } from '../http/text.js';
 import { firstPartyGrant } from '../oidc/provider.js';
@@ -111,8 +111,23 @@ export function interactionRoutes(ctx: AppContext) {
       return { tenant, provider, details, base };
     }
 
+    /** The email the sign-in form shows again, for ten minutes, on this interaction's pages. */
+    function rememberEmail(reply: FastifyReply, base: string, email: string) {
+      setCookie(reply, 'lk_email', Buffer.from(email).toString('base64url'), {
+        path: base,
+        maxAge: 600,
+        publicUrl: ctx.config.publicUrl,
+      });
+    }
+
     function page(reply: FastifyReply, status: number, body: string) {
       return reply.code(status).headers(pageHeaders).send(body);
+    }
+
+    /** 429 with Retry-After: this address tried too often; nothing was done. */
+    function tooManyRequests(reply: FastifyReply, tenant: Tenant, retryAfterSeconds: number) {
+      reply.header('retry-after', String(retryAfterSeconds));
+      return page(reply, 429, ctx.pages.tooManyRequests(tenant, retryAfterSeconds));
     }
 
     /**
@@ -142,7 +157,7 @@ export function interactionRoutes(ctx: AppContext) {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
       const { tenant, provider, details, base } = loaded;
-      const query = req.query as { error?: string };
+      const query = req.query as { error?: string; registered?: string };
       const csrf = csrfFor(tenant, details.uid);
       if (details.prompt.name === 'login') {
         const email = readCookie(req, 'lk_email');
@@ -154,6 +169,7 @@ export function interactionRoutes(ctx: AppContext) {
             csrf,
             email: email ? Buffer.from(email, 'base64url').toString('utf8') : String(details.params.login_hint ?? ''),
             error: query.error ? (errorMessages[query.error] ?? errorMessages.credentials) : undefined,
+            notice: query.registered ? registeredNotice : undefined,
             clientName: await clientName(provider, details),
             registerUrl: tenant.settings.selfRegistration ? `${base}/register` : undefined,
             abortUrl: `${base}/abort`,
@@ -204,13 +220,10 @@ export function interactionRoutes(ctx: AppContext) {
       const email = String(body.email ?? '').slice(0, 320);
       const result = await ctx.signIn.signIn(tenant, email, String(body.password ?? '').slice(0, 4096), actorOf(req));
       if (!result.ok) {
-        reply.header(
-          'set-cookie',
-          `lk_email=${Buffer.from(email).toString('base64url')}; Path=${base}; Max-Age=600; HttpOnly; SameSite=Lax`,
-        );
+        rememberEmail(reply, base, email);
         return reply.redirect(`${base}?error=credentials`, 303);
       }
-      reply.header('set-cookie', `lk_email=; Path=${base}; Max-Age=0; HttpOnly; SameSite=Lax`);
+      setCookie(reply, 'lk_email', '', { path: base, maxAge: 0, publicUrl: ctx.config.publicUrl });
       return finish(reply, tenant, details, await loginResult(provider, tenant, details, result.userId, result.at));
     });
 
@@ -236,28 +249,32 @@ export function interactionRoutes(ctx: AppContext) {
     app.post('/t/:slug/interaction/:uid/register', async (req, reply) => {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
-      const { tenant, provider, details, base } = loaded;
+      const { tenant, details, base } = loaded;
       if (!tenant.settings.selfRegistration) return reply.redirect(base, 303);
       const body = (req.body ?? {}) as Record<string, string | undefined>;
       if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}/register?error=csrf`, 303);
+      const actor = actorOf(req);
+      const limit = await ctx.registrations.take(tenant.id, actor.ip);
+      if (!limit.allowed) return tooManyRequests(reply, tenant, limit.retryAfterSeconds);
+      const email = String(body.email ?? '').slice(0, 320);
       try {
-        checkPassword(String(body.password ?? ''), { minLength: tenant.settings.passwordMinLength, email: body.email });
-        const user = await ctx.users.register(
+        checkPassword(String(body.password ?? ''), { minLength: tenant.settings.passwordMinLength, email });
+        // A new account and an email that has one get the same answer (users.register).
+        await ctx.users.register(
           tenant,
-          {
-            email: String(body.email ?? ''),
-            displayName: body.name ? String(body.name) : null,
-            password: String(body.password ?? ''),
-          },
-          actorOf(req),
+          { email, displayName: body.name ? String(body.name) : null, password: String(body.password ?? '') },
+          actor,
         );
-        return finish(reply, tenant, details, await loginResult(provider, tenant, details, user.id));
       } catch (err) {
         if (err instanceof AppError && err.status < 500) {
           return reply.redirect(`${base}/register?error=${encodeURIComponent(err.code)}`, 303);
         }
         throw err;
       }
+      // Not signed in: that would tell a new email from a taken one. The sign-in form, with
+      // the email filled in, says to check the inbox or sign in.
+      rememberEmail(reply, base, email);
+      return reply.redirect(`${base}?registered=1`, 303);
     });
 
     app.post('/t/:slug/interaction/:uid/consent', async (req, reply) => {
@@ -296,9 +313,12 @@ export function interactionRoutes(ctx: AppContext) {
   };
 }
 
+/** After a registration, new email or not: the same words either way. */
+const registeredNotice =
+  'Check your inbox, or sign in. If this email was new here, its account is ready: sign in with the password you chose.';
+
 const registerErrors: Record<string, string> = {
   csrf: 'Your session expired. Please try again.',
-  email_taken: 'An account with this email exists. Sign in instead.',
   password_too_short: 'The password is too short.',
   password_too_long: 'The password is too long.',
   password_too_common: 'This password is too common. Choose another.',

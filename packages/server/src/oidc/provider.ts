@@ -329,6 +329,15 @@ export class ProviderPool {
 
     const provider = new Provider(issuer, configuration);
     provider.proxy = config.trustProxyHops > 0;
+    // PUBLIC_URL is where browsers and clients reach this service. The provider's own URLs
+    // (discovery, redirects) and its cookies' Secure flag follow it, whatever scheme and host
+    // the last hop used: TLS usually ends at a proxy, and X-Forwarded-Proto/Host need not be
+    // trusted, or even sent. (Koa's documented extension point: its request prototype.)
+    const publicOrigin = new URL(config.publicUrl);
+    Object.defineProperties(provider.request, {
+      protocol: { get: () => publicOrigin.protocol.slice(0, -1) },
+      host: { get: () => publicOrigin.host },
+    });
     // OpenID Connect drops `offline_access` unless the request says prompt=consent. First-party
     // clients never see a consent screen, so ask for it on their behalf: they get refresh
     // tokens when they ask for offline_access, without a visible extra step.

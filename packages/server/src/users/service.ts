@@ -5,7 +5,7 @@ import { type Principal, SYSTEM_TENANT_SLUG } from '../auth/permissions.js';
 import { type Database, isUniqueViolation } from '../db/database.js';
 import type { DB, UserRow, UserUpdate } from '../db/schema.js';
 import { deleteAtVersion } from '../db/versions.js';
-import { badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
+import { AppError, badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
 import { jsonDepth } from '../http/json.js';
 import {
   applyKeyset,
@@ -356,19 +356,36 @@ export class UserService {
     }
   }
 
-  /** Self-registration from the sign-in page: the same rules as an admin creating the user. */
+  /**
+   * Self-registration from the sign-in page: the same rules as an admin creating the user.
+   * An email that already has an account is not told apart from a new one: the same work
+   * (the password is hashed either way), the same result for the caller, `undefined` here and
+   * a failure in the audit log (for admins).
+   */
   async register(
     tenant: Tenant,
     input: { email: string; displayName: string | null; password: string },
     actor: AuditActor,
-  ): Promise<UserView> {
+  ): Promise<UserView | undefined> {
     const parsed = createUserSchema.safeParse({
       email: input.email,
       displayName: input.displayName,
       password: input.password,
     });
     if (!parsed.success) throw badRequest('validation_failed', 'Enter a valid email address and name');
-    return this.create(tenant, parsed.data, { ...actor, type: 'user' }, 'user.register');
+    const registrant = { ...actor, type: 'user' as const };
+    try {
+      return await this.create(tenant, parsed.data, registrant, 'user.register');
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'email_taken')) throw err;
+      await this.audit.record(this.db, registrant, {
+        tenantId: tenant.id,
+        action: 'user.register',
+        outcome: 'failure',
+        details: { reason: 'email_taken', email: parsed.data.email },
+      });
+      return undefined;
+    }
   }
 
   async update(

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { type RunningServer, startServer } from '../../src/main.js';
+import { type RunningServer, type StartOptions, startServer } from '../../src/main.js';
 import { createTestDatabase, type DialectName, type TestDatabase } from './databases.js';
 
 export interface TestServer {
@@ -70,10 +70,15 @@ export function randomApiKey(): string {
   return `lk_${randomBytes(32).toString('base64url')}`;
 }
 
+/**
+ * `options.logDestination`: where the server's log lines go (see `captureLog`); set
+ * `LOG_LEVEL` in `env` too, as tests log nothing unless TEST_LOG_LEVEL says so.
+ */
 export async function startTestServer(
   dialect: DialectName,
   env: Record<string, string> = {},
   existing?: TestDatabase,
+  options: Pick<StartOptions, 'logDestination'> = {},
 ): Promise<TestServer> {
   const database = existing ?? (await createTestDatabase(dialect));
   const adminKey = env.LATCHKEY_BOOTSTRAP_API_KEY ?? randomApiKey();
@@ -94,7 +99,7 @@ export async function startTestServer(
     ...env,
   });
   const printed: string[] = [];
-  const server = await startServer(config, { print: (t) => printed.push(t) });
+  const server = await startServer(config, { print: (t) => printed.push(t), ...options });
   return {
     url: server.url,
     dialect,
@@ -109,6 +114,18 @@ export async function startTestServer(
       await server.close();
       if (!existing) await database.drop();
     },
+  };
+}
+
+/** A log destination that keeps every line the server writes, for tests that read its logs. */
+export function captureLog(): { write(line: string): void; lines: string[]; text(): string } {
+  const lines: string[] = [];
+  return {
+    lines,
+    write(line: string) {
+      lines.push(line);
+    },
+    text: () => lines.join(''),
   };
 }
 
