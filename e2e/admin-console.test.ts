@@ -24,6 +24,7 @@ import {
   phone,
   screenshotPath,
   settle,
+  sidewaysScrolling,
   signInOnPage,
   skipMessage,
   storedSession,
@@ -273,23 +274,45 @@ describe.skipIf(!hasChromium)(
       it("finds all of it in the audit log: the tenant in the system tenant's, the rest in the new tenant's", async () => {
         await page.goto(`${ts.url}/admin/tenants/system/audit`);
         await settle(page, 'Audit log');
-        const systemRow = page.getByRole('row').filter({ hasText: 'tenant.create' }).filter({ hasText: tenantId });
+        const systemRow = page.getByRole('row').filter({ hasText: 'tenant.create' }).filter({ hasText: displayName });
         await expect.poll(() => systemRow.count()).toBe(1);
         await visible(systemRow.getByText('success'));
+        await visible(systemRow.getByRole('link', { name: displayName }));
+        expect(tenantId).toMatch(/^ten_/);
 
         await page.goto(`${ts.url}/admin/tenants/${slug}/audit`);
         await settle(page, 'Audit log');
         await shot(page, 'audit');
+        // Actors and targets by email and name, linked to their screens; no raw ids, no JSON.
         for (const [action, target] of [
-          ['user.create', userId],
-          ['role.create', null],
-          ['user.role.grant', userId],
-          ['client.create', clientDbId],
+          ['user.create', userEmail],
+          ['role.create', roleName],
+          ['user.role.grant', userEmail],
+          ['client.create', appName],
         ] as const) {
-          let row = page.getByRole('row').filter({ hasText: action });
-          if (target) row = row.filter({ hasText: target });
-          await visible(row.first());
+          const row = page.getByRole('row').filter({ hasText: action }).filter({ hasText: target }).first();
+          await visible(row);
+          await visible(row.getByRole('link', { name: target, exact: true }));
+          await visible(row.getByRole('link', { name: ts.adminEmail, exact: true }));
         }
+        const tableText = (await page.locator('tbody').first().textContent()) ?? '';
+        expect(tableText).toContain(ts.adminEmail);
+        expect(tableText).not.toMatch(/usr_[0-9a-z]{26}/);
+        await visible(page.getByText(`Granted role ${roleName}`).first());
+        // A row opens to readable details: a key/value list, not JSON.
+        const grant = page.getByRole('row').filter({ hasText: 'user.role.grant' }).first();
+        await grant.getByRole('button', { name: /^Show details of user\.role\.grant/ }).click();
+        const details = page.getByRole('list', { name: 'Details' }).or(page.locator('dl[aria-label="Details"]'));
+        await visible(details.first());
+        expect(await details.first().textContent()).toContain(roleName);
+        expect(await page.locator('tbody').first().textContent()).not.toContain('{"');
+        await shot(page, 'audit-details');
+        // The target's link opens the user's screen.
+        await page.getByRole('row').filter({ hasText: 'user.create' }).getByRole('link', { name: userEmail }).click();
+        await page.waitForURL(`${ts.url}/admin/tenants/${slug}/users/${userId}`);
+        await settle(page, 'Ada Lovelace');
+        await page.goto(`${ts.url}/admin/tenants/${slug}/audit`);
+        await settle(page, 'Audit log');
         // The filter narrows it down on the server.
         await page.getByRole('combobox', { name: 'Action' }).fill('client.*');
         await page.waitForURL(/action=client\.\*/);
@@ -302,6 +325,48 @@ describe.skipIf(!hasChromium)(
         expect(events.body.items.every((e: { tenantId?: string }) => !e.tenantId || e.tenantId === tenantId)).toBe(
           true,
         );
+      });
+
+      it('fits a phone: no table scrolls sideways at 390 px, and every screen has one main landmark', async () => {
+        const screens: [string, string, string | RegExp][] = [
+          ['overview', '/admin', 'Overview'],
+          ['tenants', '/admin/tenants', 'Tenants'],
+          ['users', `/admin/tenants/${slug}/users`, 'Users'],
+          ['user-activity', `/admin/tenants/${slug}/users/${userId}?tab=activity`, 'Ada Lovelace'],
+          ['user-roles', `/admin/tenants/${slug}/users/${userId}?tab=roles`, 'Ada Lovelace'],
+          ['user-sessions', `/admin/tenants/${slug}/users/${userId}?tab=sessions`, 'Ada Lovelace'],
+          ['roles', `/admin/tenants/${slug}/roles`, 'Roles'],
+          ['applications', `/admin/tenants/${slug}/applications`, 'Applications'],
+          ['apis', `/admin/tenants/${slug}/apis`, 'APIs'],
+          ['api-keys', `/admin/tenants/system/api-keys`, 'API keys'],
+          ['signing-keys', `/admin/tenants/${slug}/signing-keys`, 'Signing keys'],
+          ['audit', `/admin/tenants/${slug}/audit`, 'Audit log'],
+        ];
+        const scrolling: Record<string, string[]> = {};
+        const mains: Record<string, number> = {};
+        for (const viewport of [phone, desktop]) {
+          await page.setViewportSize(viewport);
+          for (const [name, path, title] of screens) {
+            await page.goto(`${ts.url}${path}`);
+            await settle(page, title);
+            const label = `${name}@${viewport.width}`;
+            mains[label] = await page.getByRole('main').count();
+            if (viewport === phone) {
+              const found = await sidewaysScrolling(page);
+              if (found.length > 0) scrolling[label] = found;
+            }
+            if (['user-activity', 'audit', 'users', 'signing-keys', 'overview'].includes(name)) {
+              await shot(page, `${name}-${viewport === phone ? 'phone' : 'desktop'}`);
+            }
+          }
+        }
+        await page.setViewportSize(desktop);
+        expect(scrolling).toEqual({});
+        expect(Object.entries(mains).filter(([, n]) => n !== 1)).toEqual([]);
+        // The user activity names the actor by email, not by id.
+        await page.goto(`${ts.url}/admin/tenants/${slug}/users/${userId}?tab=activity`);
+        await settle(page, 'Ada Lovelace');
+        await visible(page.getByRole('link', { name: ts.adminEmail }).first());
       });
 
       it('signs out: the server session ends and /admin asks to sign in again', async () => {

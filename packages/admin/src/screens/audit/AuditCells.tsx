@@ -25,7 +25,6 @@ export function AuditRefText({ value, showKind = true }: { value: AuditRef; show
   const link = refLink(value, base);
   const label = refLabel(value);
   const named = Boolean(value.name);
-  const style = { overflowWrap: 'anywhere' as const };
   return (
     <div style={{ minWidth: 0 }}>
       {showKind && (
@@ -35,12 +34,12 @@ export function AuditRefText({ value, showKind = true }: { value: AuditRef; show
         </Text>
       )}
       {link ? (
-        <Anchor component={Link} to={link} size="sm" style={style} title={value.id ?? undefined}>
+        <Anchor component={Link} to={link} size="sm" title={value.id ?? undefined}>
           {label}
         </Anchor>
       ) : (
         (named || value.id) && (
-          <Text size="sm" ff={named ? undefined : 'monospace'} style={style} title={value.id ?? undefined}>
+          <Text size="sm" ff={named ? undefined : 'monospace'} title={value.id ?? undefined}>
             {label}
           </Text>
         )
@@ -61,7 +60,7 @@ export function OutcomeBadge({ outcome }: { outcome: AuditEvent['outcome'] }) {
 export function EventSummary({ event }: { event: AuditEvent }) {
   const text = summary(event);
   return text ? (
-    <Text size="xs" c="dimmed" mt={2} style={{ overflowWrap: 'anywhere' }}>
+    <Text size="xs" c="dimmed" mt={2}>
       {text}
     </Text>
   ) : null;

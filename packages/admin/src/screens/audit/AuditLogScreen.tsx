@@ -29,7 +29,7 @@ import { queryKeys } from '../../api/queries';
 import type { AuditEvent, Page } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
 import { ApiErrorAlert } from '../../components/ApiErrorAlert';
-import { PageButtons, useCursorPager } from '../../components/DataTable';
+import { PageButtons, PHONE_QUERY, useCursorPager } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
 import { AuditRefText, EventSummary, OutcomeBadge } from './AuditCells';
@@ -106,8 +106,8 @@ export default function AuditLogScreen() {
       return next;
     });
 
-  const phone = useMediaQuery('(max-width: 48em)');
-  const columnCount = phone ? 3 : 6;
+  const phone = useMediaQuery(PHONE_QUERY) ?? false;
+  const columnCount = phone ? 2 : 6;
   const [filtersOpen, setFiltersOpen] = useState(false);
   const activeFilters = (['actor', 'action', 'target', 'outcome', 'since', 'until'] as const).filter(
     (k) => filter[k],
@@ -258,7 +258,7 @@ export default function AuditLogScreen() {
         />
       )}
 
-      {/* On a phone: three columns that wrap, never a table to scroll sideways. */}
+      {/* On a phone: one column of stacked facts, never a table to scroll sideways. */}
       <Table.ScrollContainer minWidth={phone ? 0 : 820} type="native">
         <Table
           striped
@@ -274,10 +274,7 @@ export default function AuditLogScreen() {
                 <VisuallyHidden>Details</VisuallyHidden>
               </Table.Th>
               {phone ? (
-                <>
-                  <Table.Th>Event</Table.Th>
-                  <Table.Th>Actor and target</Table.Th>
-                </>
+                <Table.Th>Event, actor and target</Table.Th>
               ) : (
                 <>
                   <Table.Th>When</Table.Th>
@@ -339,25 +336,20 @@ export default function AuditLogScreen() {
                         </Tooltip>
                       </Table.Td>
                       {phone ? (
-                        <>
-                          <Table.Td>
-                            <Stack gap={2} align="flex-start">
+                        <Table.Td style={{ overflowWrap: 'anywhere' }}>
+                          <Stack gap={4}>
+                            <Group gap={6}>
                               <Code>{e.action}</Code>
-                              <Group gap={6}>
-                                <OutcomeBadge outcome={e.outcome} />
-                                <Text size="xs" c="dimmed" title={formatDateTime(e.occurredAt)}>
-                                  {formatRelative(e.occurredAt)}
-                                </Text>
-                              </Group>
-                            </Stack>
-                          </Table.Td>
-                          <Table.Td>
-                            <Stack gap={4}>
-                              <AuditRefText value={e.actor} />
-                              {e.target && <AuditRefText value={e.target} />}
-                            </Stack>
-                          </Table.Td>
-                        </>
+                              <OutcomeBadge outcome={e.outcome} />
+                              <Text size="xs" c="dimmed" title={formatDateTime(e.occurredAt)}>
+                                {formatRelative(e.occurredAt)}
+                              </Text>
+                            </Group>
+                            <EventSummary event={e} />
+                            <AuditRefText value={e.actor} />
+                            {e.target && <AuditRefText value={e.target} />}
+                          </Stack>
+                        </Table.Td>
                       ) : (
                         <>
                           <Table.Td style={{ whiteSpace: 'nowrap' }} title={formatDateTime(e.occurredAt)}>
