@@ -133,6 +133,13 @@ describe.skipIf(!hasChromium)(
         await dialog.getByLabel('Display name').fill(displayName);
         // The slug follows the name until edited.
         await expect(dialog.getByLabel('Slug').inputValue()).resolves.toBe(slug);
+        // Only the slug's value is monospace, not its label.
+        const [labelFont, valueFont] = await dialog.getByLabel('Slug').evaluate((input) => {
+          const label = document.querySelector(`label[for="${input.id}"]`);
+          return [label ? getComputedStyle(label).fontFamily : '', getComputedStyle(input).fontFamily];
+        });
+        expect(valueFont).toMatch(/mono/i);
+        expect(labelFont).not.toMatch(/mono/i);
         await dialog.getByRole('button', { name: 'Create tenant' }).click();
         await page.waitForURL(`${ts.url}/admin/tenants/${slug}/settings`);
         await settle(page);
@@ -157,6 +164,7 @@ describe.skipIf(!hasChromium)(
         userId = new URL(page.url()).pathname.split('/').pop() ?? '';
         await settle(page, 'Ada Lovelace');
         await visible(page.getByText(userEmail).first());
+        expect(await userIdLines(page, userId)).toEqual({ label: 1, id: 1 });
         await shot(page, 'user');
       });
 
@@ -213,6 +221,8 @@ describe.skipIf(!hasChromium)(
         await expect.poll(() => dialog.getByRole('radio', { name: 'Web application' }).isChecked()).toBe(true);
         await dialog.getByRole('button', { name: 'Continue' }).click();
         const form = page.getByRole('dialog', { name: 'New web application' });
+        // First party is off unless chosen, as in the API.
+        expect(await form.getByLabel('First-party application').isChecked()).toBe(false);
         await form.getByLabel('Name').fill(appName);
         await form
           .getByRole('textbox', { name: 'Redirect URIs', exact: true })
@@ -261,6 +271,11 @@ describe.skipIf(!hasChromium)(
           await nav.getByRole('link', { name: link, exact: true }).click();
           await settle(page, title);
           await shot(page, name);
+          if (name === 'signing-keys') {
+            // A next key is published from its creation: not "while in use".
+            await visible(page.getByText(/^Since it was created; becomes current at the next rotation/).first());
+            expect(await page.getByText(/while in use/i).count()).toBe(0);
+          }
         }
         await page.goto(`${ts.url}/admin/tenants/${slug}`);
         await settle(page, displayName);
@@ -317,9 +332,13 @@ describe.skipIf(!hasChromium)(
         await page.getByRole('combobox', { name: 'Action' }).fill('client.*');
         await page.waitForURL(/action=client\.\*/);
         await settle(page, 'Audit log');
-        const actions = await page.locator('tbody code').allTextContents();
-        expect(actions.length).toBeGreaterThan(0);
-        expect(actions.every((a) => a.startsWith('client.'))).toBe(true);
+        // (Polled: the previous page stays on screen, dimmed, until the filtered one arrives.)
+        await expect
+          .poll(async () => {
+            const actions = await page.locator('tbody code').allTextContents();
+            return actions.length > 0 && actions.every((a) => a.startsWith('client.'));
+          })
+          .toBe(true);
         // Nothing about another tenant's users leaks into this log: only this tenant's events.
         const events = await ts.api('GET', `/api/v1/tenants/${slug}/audit-events?limit=100`);
         expect(events.body.items.every((e: { tenantId?: string }) => !e.tenantId || e.tenantId === tenantId)).toBe(
@@ -332,6 +351,7 @@ describe.skipIf(!hasChromium)(
           ['overview', '/admin', 'Overview'],
           ['tenants', '/admin/tenants', 'Tenants'],
           ['users', `/admin/tenants/${slug}/users`, 'Users'],
+          ['user', `/admin/tenants/${slug}/users/${userId}`, 'Ada Lovelace'],
           ['user-activity', `/admin/tenants/${slug}/users/${userId}?tab=activity`, 'Ada Lovelace'],
           ['user-roles', `/admin/tenants/${slug}/users/${userId}?tab=roles`, 'Ada Lovelace'],
           ['user-sessions', `/admin/tenants/${slug}/users/${userId}?tab=sessions`, 'Ada Lovelace'],
@@ -351,6 +371,7 @@ describe.skipIf(!hasChromium)(
             await settle(page, title);
             const label = `${name}@${viewport.width}`;
             mains[label] = await page.getByRole('main').count();
+            if (name === 'user') expect(await userIdLines(page, userId), label).toEqual({ label: 1, id: 1 });
             if (viewport === phone) {
               const found = await sidewaysScrolling(page);
               if (found.length > 0) scrolling[label] = found;
@@ -566,6 +587,22 @@ describe.skipIf(!hasChromium)(
     });
   },
 );
+
+/** On how many lines the user screen shows the "User ID" label and the id (one each: never broken). */
+function userIdLines(page: Page, userId: string): Promise<{ label: number; id: number }> {
+  return page.evaluate((id) => {
+    const lines = (el: Element | null | undefined) => {
+      if (!el) return 0;
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      return new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size;
+    };
+    const dts = Array.from(document.querySelectorAll('dt'));
+    const dt = dts.find((d) => d.textContent?.trim() === 'User ID');
+    const code = Array.from(document.querySelectorAll('dd code')).find((c) => c.textContent?.trim() === id);
+    return { label: lines(dt), id: lines(code) };
+  }, userId);
+}
 
 /** Client authentication at the introspection endpoint: 200 with the right secret, 401 without. */
 async function introspectStatus(url: string, slug: string, id: string, secret: string): Promise<number> {

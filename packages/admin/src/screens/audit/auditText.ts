@@ -187,7 +187,8 @@ export function summary(event: Pick<AuditEvent, 'action' | 'outcome' | 'details'
     case 'api_key.create':
       return list(d.roles) ? `Holding ${list(d.roles)}` : null;
     case 'role.create':
-      return list(d.permissions) ? `Granting ${list(d.permissions)}` : null;
+      if (!Array.isArray(d.permissions)) return null;
+      return d.permissions.length === 0 ? 'Grants no permissions' : `Grants ${list(d.permissions)}`;
     case 'consent.grant':
       return list(d.scopes) ? `Scopes ${list(d.scopes)}` : null;
     case 'keys.rotate':
