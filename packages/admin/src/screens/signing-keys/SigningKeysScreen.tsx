@@ -68,7 +68,7 @@ export default function SigningKeysScreen() {
           </Tooltip>
         ),
       },
-      { key: 'alg', secondary: true, header: 'Algorithm', render: (k) => <Code>{k.alg}</Code> },
+      { key: 'alg', header: 'Algorithm', render: (k) => <Code>{k.alg}</Code> },
       {
         key: 'kid',
         header: 'Key ID (kid)',
