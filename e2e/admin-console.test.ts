@@ -24,6 +24,7 @@ import {
   phone,
   screenshotPath,
   settle,
+  sidewaysScrolling,
   signInOnPage,
   skipMessage,
   storedSession,
@@ -132,6 +133,13 @@ describe.skipIf(!hasChromium)(
         await dialog.getByLabel('Display name').fill(displayName);
         // The slug follows the name until edited.
         await expect(dialog.getByLabel('Slug').inputValue()).resolves.toBe(slug);
+        // Only the slug's value is monospace, not its label.
+        const [labelFont, valueFont] = await dialog.getByLabel('Slug').evaluate((input) => {
+          const label = document.querySelector(`label[for="${input.id}"]`);
+          return [label ? getComputedStyle(label).fontFamily : '', getComputedStyle(input).fontFamily];
+        });
+        expect(valueFont).toMatch(/mono/i);
+        expect(labelFont).not.toMatch(/mono/i);
         await dialog.getByRole('button', { name: 'Create tenant' }).click();
         await page.waitForURL(`${ts.url}/admin/tenants/${slug}/settings`);
         await settle(page);
@@ -156,6 +164,7 @@ describe.skipIf(!hasChromium)(
         userId = new URL(page.url()).pathname.split('/').pop() ?? '';
         await settle(page, 'Ada Lovelace');
         await visible(page.getByText(userEmail).first());
+        expect(await userIdLines(page, userId)).toEqual({ label: 1, id: 1 });
         await shot(page, 'user');
       });
 
@@ -212,6 +221,8 @@ describe.skipIf(!hasChromium)(
         await expect.poll(() => dialog.getByRole('radio', { name: 'Web application' }).isChecked()).toBe(true);
         await dialog.getByRole('button', { name: 'Continue' }).click();
         const form = page.getByRole('dialog', { name: 'New web application' });
+        // First party is off unless chosen, as in the API.
+        expect(await form.getByLabel('First-party application').isChecked()).toBe(false);
         await form.getByLabel('Name').fill(appName);
         await form
           .getByRole('textbox', { name: 'Redirect URIs', exact: true })
@@ -260,6 +271,11 @@ describe.skipIf(!hasChromium)(
           await nav.getByRole('link', { name: link, exact: true }).click();
           await settle(page, title);
           await shot(page, name);
+          if (name === 'signing-keys') {
+            // A next key is published from its creation: not "while in use".
+            await visible(page.getByText(/^Since it was created; becomes current at the next rotation/).first());
+            expect(await page.getByText(/while in use/i).count()).toBe(0);
+          }
         }
         await page.goto(`${ts.url}/admin/tenants/${slug}`);
         await settle(page, displayName);
@@ -273,35 +289,105 @@ describe.skipIf(!hasChromium)(
       it("finds all of it in the audit log: the tenant in the system tenant's, the rest in the new tenant's", async () => {
         await page.goto(`${ts.url}/admin/tenants/system/audit`);
         await settle(page, 'Audit log');
-        const systemRow = page.getByRole('row').filter({ hasText: 'tenant.create' }).filter({ hasText: tenantId });
+        const systemRow = page.getByRole('row').filter({ hasText: 'tenant.create' }).filter({ hasText: displayName });
         await expect.poll(() => systemRow.count()).toBe(1);
         await visible(systemRow.getByText('success'));
+        await visible(systemRow.getByRole('link', { name: displayName }));
+        expect(tenantId).toMatch(/^ten_/);
 
         await page.goto(`${ts.url}/admin/tenants/${slug}/audit`);
         await settle(page, 'Audit log');
         await shot(page, 'audit');
+        // Actors and targets by email and name, linked to their screens; no raw ids, no JSON.
         for (const [action, target] of [
-          ['user.create', userId],
-          ['role.create', null],
-          ['user.role.grant', userId],
-          ['client.create', clientDbId],
+          ['user.create', userEmail],
+          ['role.create', roleName],
+          ['user.role.grant', userEmail],
+          ['client.create', appName],
         ] as const) {
-          let row = page.getByRole('row').filter({ hasText: action });
-          if (target) row = row.filter({ hasText: target });
-          await visible(row.first());
+          const row = page.getByRole('row').filter({ hasText: action }).filter({ hasText: target }).first();
+          await visible(row);
+          await visible(row.getByRole('link', { name: target, exact: true }));
+          await visible(row.getByRole('link', { name: ts.adminEmail, exact: true }));
         }
+        const tableText = (await page.locator('tbody').first().textContent()) ?? '';
+        expect(tableText).toContain(ts.adminEmail);
+        expect(tableText).not.toMatch(/usr_[0-9a-z]{26}/);
+        await visible(page.getByText(`Granted role ${roleName}`).first());
+        // A row opens to readable details: a key/value list, not JSON.
+        const grant = page.getByRole('row').filter({ hasText: 'user.role.grant' }).first();
+        await grant.getByRole('button', { name: /^Show details of user\.role\.grant/ }).click();
+        const details = page.getByRole('list', { name: 'Details' }).or(page.locator('dl[aria-label="Details"]'));
+        await visible(details.first());
+        expect(await details.first().textContent()).toContain(roleName);
+        expect(await page.locator('tbody').first().textContent()).not.toContain('{"');
+        await shot(page, 'audit-details');
+        // The target's link opens the user's screen.
+        await page.getByRole('row').filter({ hasText: 'user.create' }).getByRole('link', { name: userEmail }).click();
+        await page.waitForURL(`${ts.url}/admin/tenants/${slug}/users/${userId}`);
+        await settle(page, 'Ada Lovelace');
+        await page.goto(`${ts.url}/admin/tenants/${slug}/audit`);
+        await settle(page, 'Audit log');
         // The filter narrows it down on the server.
         await page.getByRole('combobox', { name: 'Action' }).fill('client.*');
         await page.waitForURL(/action=client\.\*/);
         await settle(page, 'Audit log');
-        const actions = await page.locator('tbody code').allTextContents();
-        expect(actions.length).toBeGreaterThan(0);
-        expect(actions.every((a) => a.startsWith('client.'))).toBe(true);
+        // (Polled: the previous page stays on screen, dimmed, until the filtered one arrives.)
+        await expect
+          .poll(async () => {
+            const actions = await page.locator('tbody code').allTextContents();
+            return actions.length > 0 && actions.every((a) => a.startsWith('client.'));
+          })
+          .toBe(true);
         // Nothing about another tenant's users leaks into this log: only this tenant's events.
         const events = await ts.api('GET', `/api/v1/tenants/${slug}/audit-events?limit=100`);
         expect(events.body.items.every((e: { tenantId?: string }) => !e.tenantId || e.tenantId === tenantId)).toBe(
           true,
         );
+      });
+
+      it('fits a phone: no table scrolls sideways at 390 px, and every screen has one main landmark', async () => {
+        const screens: [string, string, string | RegExp][] = [
+          ['overview', '/admin', 'Overview'],
+          ['tenants', '/admin/tenants', 'Tenants'],
+          ['users', `/admin/tenants/${slug}/users`, 'Users'],
+          ['user', `/admin/tenants/${slug}/users/${userId}`, 'Ada Lovelace'],
+          ['user-activity', `/admin/tenants/${slug}/users/${userId}?tab=activity`, 'Ada Lovelace'],
+          ['user-roles', `/admin/tenants/${slug}/users/${userId}?tab=roles`, 'Ada Lovelace'],
+          ['user-sessions', `/admin/tenants/${slug}/users/${userId}?tab=sessions`, 'Ada Lovelace'],
+          ['roles', `/admin/tenants/${slug}/roles`, 'Roles'],
+          ['applications', `/admin/tenants/${slug}/applications`, 'Applications'],
+          ['apis', `/admin/tenants/${slug}/apis`, 'APIs'],
+          ['api-keys', `/admin/tenants/system/api-keys`, 'API keys'],
+          ['signing-keys', `/admin/tenants/${slug}/signing-keys`, 'Signing keys'],
+          ['audit', `/admin/tenants/${slug}/audit`, 'Audit log'],
+        ];
+        const scrolling: Record<string, string[]> = {};
+        const mains: Record<string, number> = {};
+        for (const viewport of [phone, desktop]) {
+          await page.setViewportSize(viewport);
+          for (const [name, path, title] of screens) {
+            await page.goto(`${ts.url}${path}`);
+            await settle(page, title);
+            const label = `${name}@${viewport.width}`;
+            mains[label] = await page.getByRole('main').count();
+            if (name === 'user') expect(await userIdLines(page, userId), label).toEqual({ label: 1, id: 1 });
+            if (viewport === phone) {
+              const found = await sidewaysScrolling(page);
+              if (found.length > 0) scrolling[label] = found;
+            }
+            if (['user-activity', 'audit', 'users', 'signing-keys', 'overview'].includes(name)) {
+              await shot(page, `${name}-${viewport === phone ? 'phone' : 'desktop'}`);
+            }
+          }
+        }
+        await page.setViewportSize(desktop);
+        expect(scrolling).toEqual({});
+        expect(Object.entries(mains).filter(([, n]) => n !== 1)).toEqual([]);
+        // The user activity names the actor by email, not by id.
+        await page.goto(`${ts.url}/admin/tenants/${slug}/users/${userId}?tab=activity`);
+        await settle(page, 'Ada Lovelace');
+        await visible(page.getByRole('link', { name: ts.adminEmail }).first());
       });
 
       it('signs out: the server session ends and /admin asks to sign in again', async () => {
@@ -507,6 +593,22 @@ describe.skipIf(!hasChromium)(
     });
   },
 );
+
+/** On how many lines the user screen shows the "User ID" label and the id (one each: never broken). */
+function userIdLines(page: Page, userId: string): Promise<{ label: number; id: number }> {
+  return page.evaluate((id) => {
+    const lines = (el: Element | null | undefined) => {
+      if (!el) return 0;
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      return new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size;
+    };
+    const dts = Array.from(document.querySelectorAll('dt'));
+    const dt = dts.find((d) => d.textContent?.trim() === 'User ID');
+    const code = Array.from(document.querySelectorAll('dd code')).find((c) => c.textContent?.trim() === id);
+    return { label: lines(dt), id: lines(code) };
+  }, userId);
+}
 
 /** Client authentication at the introspection endpoint: 200 with the right secret, 401 without. */
 async function introspectStatus(url: string, slug: string, id: string, secret: string): Promise<number> {

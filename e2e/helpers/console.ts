@@ -144,6 +144,30 @@ export function unnamedControls(page: Page): Promise<string[]> {
   });
 }
 
+/**
+ * What scrolls sideways on the page: the document itself, and every scroll container around a
+ * table whose content is wider than it (scrollWidth past clientWidth). Empty when all fits.
+ */
+export function sidewaysScrolling(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > root.clientWidth + 1) out.push(`document: ${root.scrollWidth} > ${root.clientWidth}`);
+    for (const table of Array.from(document.querySelectorAll('table'))) {
+      if (!table.checkVisibility()) continue;
+      for (let el = table.parentElement; el && el !== document.body; el = el.parentElement) {
+        const overflow = getComputedStyle(el).overflowX;
+        if ((overflow === 'auto' || overflow === 'scroll') && el.scrollWidth > el.clientWidth + 1) {
+          const name = table.querySelector('caption')?.textContent?.trim() || 'table';
+          out.push(`${name}: ${el.scrollWidth} > ${el.clientWidth}`);
+          break;
+        }
+      }
+    }
+    return out;
+  });
+}
+
 /** Waits for the locator (one element) to be visible; fails with what it was looking for. */
 export async function visible(locator: Locator, timeout = 15_000): Promise<void> {
   await locator.waitFor({ state: 'visible', timeout });

@@ -98,7 +98,7 @@ describe.each(dialects)('admin API with access tokens (%s)', (dialect) => {
     expect(created.status).toBe(201);
     // Its audit trail names the client.
     const audit = await apiT('GET', `/api/v1/tenants/${slugT}/audit-events?action=user.create`);
-    expect(audit.body.items[0].actor).toEqual({ type: 'client', id: svcT.rowId });
+    expect(audit.body.items[0].actor).toMatchObject({ type: 'client', id: svcT.rowId });
 
     const list = await ts.api('GET', '/api/v1/tenants', { token: tokenT });
     expect(list.status).toBe(200);

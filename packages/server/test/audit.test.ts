@@ -18,9 +18,9 @@ interface AuditEvent {
   id: string;
   occurredAt: string;
   tenant: string;
-  actor: { type: string; id: string | null };
+  actor: { type: string; id: string | null; name: string | null; tenantSlug: string | null };
   action: string;
-  target: { type: string; id: string } | null;
+  target: { type: string; id: string; name: string | null; tenantSlug: string | null } | null;
   outcome: 'success' | 'failure';
   ip: string | null;
   requestId: string | null;
@@ -92,6 +92,21 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
       403,
     );
     expect((await admin('PATCH', '/api/v1/tenants/system', { body: { displayName: 'Mine' } })).status).toBe(404);
+    // Refused changes whose URL names what they were aimed at: a stale version, a built-in
+    // role, a deleted user, and a user of another tenant (the system admin).
+    const grace = await admin('POST', `${base()}/users`, { body: { email: 'grace@example.test' } });
+    ids.grace = grace.body.id;
+    const stale = await admin('PATCH', `${base()}/users/${ids.grace}`, {
+      body: { displayName: 'G' },
+      headers: { 'if-match': '"999"' },
+    });
+    expect(stale.status).toBe(412);
+    expect((await admin('DELETE', `${base()}/roles/tenant:admin`)).status).toBeGreaterThanOrEqual(400);
+    ids.builtinRole = (await admin('GET', `${base()}/roles/tenant:admin`)).body.id;
+    expect((await admin('PUT', `${u}/roles/dup`)).status).toBe(404);
+    const sysUsers = await ts.api('GET', '/api/v1/tenants/system/users');
+    ids.systemUser = sysUsers.body.items[0].id;
+    expect((await admin('DELETE', `${base()}/users/${ids.systemUser}`)).status).toBe(404);
   });
   afterAll(async () => {
     await ts?.close();
@@ -115,6 +130,7 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
       ['role.delete', 'role', ids.role],
       ['user.delete', 'user', ids.user],
       ['role.create', 'role', expect.any(String)],
+      ['user.create', 'user', ids.grace],
     ]);
     for (const e of events) {
       expect(e.id).toMatch(/^evt_[0-9a-z]{26}$/);
@@ -126,7 +142,7 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
     }
     // The admin key was made by the system key; that is in this tenant's log too.
     const created = events.find((e) => e.action === 'api_key.create' && e.target?.id === adminKeyId);
-    expect(created?.actor).toEqual({ type: 'api_key', id: systemKeyId });
+    expect(created?.actor).toEqual({ type: 'api_key', id: systemKeyId, name: 'bootstrap', tenantSlug: 'system' });
     // No secret or password in any event.
     const text = JSON.stringify(events);
     expect(text).not.toContain('passphrase');
@@ -139,14 +155,53 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
       ['role.create', 409],
       ['tenant.create', 403],
       ['tenant.update', 404],
+      ['user.update', 412],
+      ['role.delete', expect.any(Number)],
+      ['user.role.grant', 404],
+      ['user.delete', 404],
     ]);
     for (const e of failures) {
-      expect(e.actor).toEqual({ type: 'api_key', id: adminKeyId });
+      expect(e.actor).toEqual({ type: 'api_key', id: adminKeyId, name: 'admin', tenantSlug: slug });
       expect(loopback).toContain(e.ip);
     }
     // Nothing landed in the system tenant's log for the attempt on it.
     const sys = await ts.api('GET', `/api/v1/tenants/system/audit-events?actor=${adminKeyId}`);
     expect(sys.body.items).toEqual([]);
+  });
+
+  it('names what a refused change was aimed at, as its URL names it (@see issue 9, item 21)', async () => {
+    const failures = await all('outcome=failure');
+    expect(failures.map((e) => [e.action, e.target]).reverse()).toEqual([
+      // A creation names nothing yet; a tenant the caller may not see is not named.
+      ['role.create', null],
+      ['tenant.create', null],
+      ['tenant.update', null],
+      ['user.update', { type: 'user', id: ids.grace, name: 'grace@example.test', tenantSlug: slug }],
+      ['role.delete', { type: 'role', id: ids.builtinRole, name: 'tenant:admin', tenantSlug: slug }],
+      // Gone: the id stays, the name is no more.
+      ['user.role.grant', { type: 'user', id: ids.user, name: null, tenantSlug: null }],
+      // Another tenant's user is recorded by id but never named in this tenant's log.
+      ['user.delete', { type: 'user', id: ids.systemUser, name: null, tenantSlug: null }],
+    ]);
+    const patched = await admin('PATCH', base(), {
+      body: { displayName: 'Audited tenant' },
+      headers: { 'if-match': '"1"' },
+    });
+    expect(patched.status).toBe(412);
+    const [tenantRefusal] = await all('action=tenant.update&outcome=failure');
+    expect(tenantRefusal?.target).toEqual({ type: 'tenant', id: tenantId, name: 'Audited tenant', tenantSlug: slug });
+  });
+
+  it('names actors and targets: emails, names and the tenant each lives in', async () => {
+    const events = await all();
+    const created = events.find((e) => e.action === 'user.create' && e.target?.id === ids.grace);
+    expect(created?.actor).toEqual({ type: 'api_key', id: adminKeyId, name: 'admin', tenantSlug: slug });
+    expect(created?.target).toEqual({ type: 'user', id: ids.grace, name: 'grace@example.test', tenantSlug: slug });
+    const tenantUpdate = events.find((e) => e.action === 'tenant.update' && e.outcome === 'success');
+    expect(tenantUpdate?.target).toEqual({ type: 'tenant', id: tenantId, name: 'Audited tenant', tenantSlug: slug });
+    // Deleted things keep their ids; their names are gone with them.
+    const deleted = events.find((e) => e.action === 'api_key.delete');
+    expect(deleted?.target).toEqual({ type: 'api_key', id: ids.apiKey, name: null, tenantSlug: null });
   });
 
   it('records tenant creation and deletion in the system tenant’s log', async () => {
@@ -174,13 +229,13 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
   });
 
   it('filters by exact action and by prefix', async () => {
-    const exact = await all('action=user.update');
+    const exact = await all('action=user.update&outcome=success');
     expect(exact.map((e) => e.action)).toEqual(['user.update']);
     const users = await all('action=user.*');
     expect(users.length).toBeGreaterThanOrEqual(9);
     expect(users.every((e) => e.action.startsWith('user.'))).toBe(true);
     expect(new Set(users.map((e) => e.action))).toContain('user.role.grant');
-    const roleGrants = await all('action=user.role.*');
+    const roleGrants = await all('action=user.role.*&outcome=success');
     expect(roleGrants.map((e) => e.action).sort()).toEqual(['user.role.grant', 'user.role.revoke']);
     // A prefix is literal: no SQL wildcards leak through.
     expect(await all('action=user_*')).toEqual([]);
@@ -199,7 +254,7 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
     const target = await all(`target=${ids.user}&action=user.*&outcome=success`);
     expect(target.length).toBe(8);
     expect(target.every((e) => e.target?.id === ids.user && e.outcome === 'success')).toBe(true);
-    const none = await all(`actor=${adminKeyId}&outcome=failure&action=user.*`);
+    const none = await all(`actor=${adminKeyId}&outcome=failure&action=api_key.*`);
     expect(none).toEqual([]);
     expect(await all('actor=key_00000000000000000000000000')).toEqual([]);
   });

@@ -512,7 +512,7 @@ describe.each(dialects)('tenant isolation for a tenant admin (%s)', (dialect) =>
     }
     for (const e of events) {
       expect(e.outcome).toBe('failure');
-      expect(e.actor).toEqual({ type: 'api_key', id: a.admin.id });
+      expect(e.actor).toMatchObject({ type: 'api_key', id: a.admin.id });
       expect([400, 403, 404, 409]).toContain(e.details?.status);
     }
     const crossTenant = events.filter((e) => new RegExp(`/tenants/${b.slug}(/|$)`).test(String(e.details?.url)));

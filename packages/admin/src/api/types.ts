@@ -154,14 +154,25 @@ export interface SigningKey {
   publicJwk: Record<string, unknown>;
 }
 
+/** An actor or target of an audit event, with what the server resolved about it. */
+export interface AuditRef {
+  type: string;
+  id: string | null;
+  /** A user's email; an API key's, application's, API's or role's name; a tenant's display name. Null once deleted. */
+  name: string | null;
+  /** Slug of the tenant it lives in (a tenant's own), when known. */
+  tenantSlug: string | null;
+}
+
 export interface AuditEvent {
   id: string;
   occurredAt: string;
   /** Slug of the tenant the event belongs to */
   tenant: string;
-  actor: { type: string; id: string | null };
+  actor: AuditRef & { id: string | null };
   action: string;
-  target: { type: string; id: string } | null;
+  /** What it was done to; for a refused change, what its URL named. */
+  target: (AuditRef & { id: string }) | null;
   outcome: 'success' | 'failure';
   ip: string | null;
   requestId: string | null;

@@ -59,7 +59,8 @@ export function AppShellLayout() {
         </ScrollArea>
       </AppShell.Navbar>
       <AppShell.Main>
-        <Box maw={1280} mx="auto" component="main" id="main">
+        {/* AppShell.Main is the page's one <main> landmark; this only centres the screen. */}
+        <Box maw={1280} mx="auto" id="main">
           <Suspense fallback={<ScreenFallback />}>
             <Outlet />
           </Suspense>

@@ -29,6 +29,24 @@ export function niceTicks(max: number, count = 4): number[] {
   return ticks;
 }
 
+/**
+ * How series `index` is drawn, so that equal series both show: the first a wide solid line, each
+ * later one narrower and dashed on top of it (the wider line shows at its edges and in its gaps).
+ */
+export function seriesStroke(index: number): { width: number; dash: string | undefined } {
+  if (index === 0) return { width: 4, dash: undefined };
+  return { width: Math.max(1.5, 4 - index * 1.5), dash: index === 1 ? '6 4' : '2 3' };
+}
+
+/** For each series, the label of an earlier one it equals at every point (drawn over it), if any. */
+export function hiddenBehind(data: readonly ChartPoint[], series: readonly ChartSeries[]): (string | null)[] {
+  return series.map((s, i) => {
+    if (data.length === 0) return null;
+    const same = series.slice(0, i).find((o) => data.every((p) => (p.values[o.key] ?? 0) === (p.values[s.key] ?? 0)));
+    return same ? same.label : null;
+  });
+}
+
 const hourFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', hour: 'numeric', minute: '2-digit' });
 
@@ -74,18 +92,33 @@ export function TimeSeriesChart({
     } else if (e.key === 'Escape') setActive(null);
   };
   const point = active !== null ? data[active] : undefined;
+  const behind = hiddenBehind(data, series);
 
   return (
     <Box>
       <Group gap="md" mb="xs">
-        {series.map((s) => (
-          <Group key={s.key} gap={6}>
-            <Box w={12} h={3} bg={s.color} style={{ borderRadius: 2 }} aria-hidden />
-            <Text size="xs" c="dimmed">
-              {s.label}
-            </Text>
-          </Group>
-        ))}
+        {series.map((s, i) => {
+          const stroke = seriesStroke(i);
+          return (
+            <Group key={s.key} gap={6} wrap="nowrap">
+              <svg width={20} height={8} aria-hidden style={{ display: 'block' }}>
+                <line
+                  x1={0}
+                  x2={20}
+                  y1={4}
+                  y2={4}
+                  stroke={s.color}
+                  strokeWidth={Math.min(stroke.width, 4)}
+                  strokeDasharray={stroke.dash}
+                />
+              </svg>
+              <Text size="xs" c="dimmed">
+                {s.label}
+                {behind[i] ? ` (same as ${behind[i]} throughout)` : ''}
+              </Text>
+            </Group>
+          );
+        })}
       </Group>
       <Box ref={ref} pos="relative" style={{ width: '100%' }}>
         {width > 0 && (
@@ -131,13 +164,22 @@ export function TimeSeriesChart({
                 </text>
               ) : null,
             )}
-            {series.map((s) => {
+            {series.map((s, n) => {
               const pts = data.map((p, i) => `${x(i)},${y(p.values[s.key] ?? 0)}`).join(' ');
               const area = data.length ? `${x(0)},${y(0)} ${pts} ${x(data.length - 1)},${y(0)}` : '';
+              const stroke = seriesStroke(n);
               return (
                 <g key={s.key}>
                   <polygon points={area} fill={s.color} opacity={0.08} />
-                  <polyline points={pts} fill="none" stroke={s.color} strokeWidth={2} strokeLinejoin="round" />
+                  <polyline
+                    points={pts}
+                    fill="none"
+                    stroke={s.color}
+                    strokeWidth={stroke.width}
+                    strokeDasharray={stroke.dash}
+                    strokeLinejoin="round"
+                    opacity={n === 0 ? 0.6 : 1}
+                  />
                 </g>
               );
             })}

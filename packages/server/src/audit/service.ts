@@ -6,6 +6,7 @@ import { lowerLikePrefix } from '../db/sql.js';
 import { badRequest } from '../http/errors.js';
 import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
 import { newId } from '../ids.js';
+import { type AuditNames, resolveNames } from './names.js';
 
 /** Who did something, from where: taken from the request, or `system` for the server itself. */
 export interface AuditActor {
@@ -34,14 +35,27 @@ export function actorOf(req: FastifyRequest): AuditActor {
   };
 }
 
+const displayFields = {
+  name: z
+    .string()
+    .nullable()
+    .describe(
+      "A user's email; an API key's, application's, API's or role's name; a tenant's display name. Null when it no longer exists (or is not the event tenant's)",
+    ),
+  tenantSlug: z.string().nullable().describe('Slug of the tenant it lives in (for a tenant, its own), when known'),
+};
+
 export const auditEventSchema = z
   .object({
     id: z.string(),
     occurredAt: z.string().describe('ISO 8601 time'),
     tenant: z.string().describe('Slug of the tenant the event belongs to'),
-    actor: z.object({ type: z.string(), id: z.string().nullable() }),
+    actor: z.object({ type: z.string(), id: z.string().nullable(), ...displayFields }),
     action: z.string().describe('What was done, like `user.create`'),
-    target: z.object({ type: z.string(), id: z.string() }).nullable(),
+    target: z
+      .object({ type: z.string(), id: z.string(), ...displayFields })
+      .nullable()
+      .describe('What it was done to; for a refused change, what its URL named'),
     outcome: z.enum(['success', 'failure']),
     ip: z.string().nullable(),
     requestId: z.string().nullable(),
@@ -112,25 +126,36 @@ export class AuditService {
     const rows = await applyKeyset(q, sort, 'id', cursor)
       .limit(query.limit + 1)
       .execute();
+    const shown = rows.slice(0, query.limit);
+    const names = await resolveNames(
+      this.db,
+      tenant.id,
+      shown.map((r) => ({ type: r.actor_type, id: r.actor_id })),
+      shown.map((r) => ({ type: r.target_type ?? '', id: r.target_id })),
+    );
     return toPage(
       rows,
       query.limit,
       sort,
       (r) => r.occurred_at,
       (r) => r.id,
-      (r) => toAuditEvent(r, tenant.slug),
+      (r) => toAuditEvent(r, tenant.slug, names),
     );
   }
 }
 
-function toAuditEvent(r: AuditEventRow, slug: string): AuditEvent {
+function toAuditEvent(r: AuditEventRow, slug: string, names: AuditNames): AuditEvent {
+  const actor = { type: r.actor_type, id: r.actor_id };
+  const actorName = names.actor(actor);
+  const target = r.target_type && r.target_id ? { type: r.target_type, id: r.target_id } : null;
+  const targetName = target ? names.target(target) : undefined;
   return {
     id: r.id,
     occurredAt: new Date(r.occurred_at).toISOString(),
     tenant: slug,
-    actor: { type: r.actor_type, id: r.actor_id },
+    actor: { ...actor, name: actorName?.name ?? null, tenantSlug: actorName?.tenant ?? null },
     action: r.action,
-    target: r.target_type && r.target_id ? { type: r.target_type, id: r.target_id } : null,
+    target: target && { ...target, name: targetName?.name ?? null, tenantSlug: targetName?.tenant ?? null },
     outcome: r.outcome,
     ip: r.ip,
     requestId: r.request_id,

@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -31,6 +30,7 @@ import { sessionRoutes } from '../sessions/routes.js';
 import { statsRoutes } from '../stats/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
 import { userRoutes } from '../users/routes.js';
+import { apiDocs } from './api-docs.js';
 import { AppError, type ErrorBody } from './errors.js';
 import { registerGuards } from './guard.js';
 import { checkJsonShape, decodeUtf8 } from './json.js';
@@ -205,11 +205,7 @@ export async function buildApp(ctx: AppContext) {
     transformObject: jsonSchemaTransformObject,
     hideUntagged: true,
   });
-  await app.register(swaggerUi, {
-    routePrefix: '/api/docs',
-    uiConfig: { deepLinking: true },
-    staticCSP: true,
-  });
+  await app.register(apiDocs);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (req, reply) => {

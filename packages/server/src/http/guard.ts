@@ -65,9 +65,9 @@ export function registerGuards(api: FastifyInstance, ctx: AppContext): void {
     return payload;
   });
 
-  // A refused change is itself worth recording: who tried what, where, and what came back.
-  // Written before the answer leaves, so a client reading the log next sees it.
-  api.addHook('onSend', async (req, reply, payload) => {
+  // A refused change is itself worth recording: who tried what, on what, where, and what came
+  // back. Written before the answer leaves, so a client reading the log next sees it.
+  api.addHook('onSend', async function auditRefusal(req, reply, payload) {
     const action = req.routeOptions.config.audit;
     const principal = req.principal;
     if (!action || !principal || reply.statusCode < 400 || reply.statusCode >= 500) return payload;
@@ -76,6 +76,7 @@ export function registerGuards(api: FastifyInstance, ctx: AppContext): void {
         tenantId: req.tenant?.id ?? principal.tenantId,
         action,
         outcome: 'failure',
+        target: await refusedTarget(ctx, req),
         details: { status: reply.statusCode, url: req.url.split('?')[0] },
       });
     } catch (err) {
@@ -83,6 +84,40 @@ export function registerGuards(api: FastifyInstance, ctx: AppContext): void {
     }
     return payload;
   });
+}
+
+/** Collections of the admin API below a tenant, and the kind of audit target each item is. */
+const targetKinds: Record<string, string> = {
+  users: 'user',
+  clients: 'client',
+  'api-keys': 'api_key',
+  apis: 'api',
+  roles: 'role',
+};
+
+/** A URL parameter worth recording: printable, unspaced, short (not what a garbled request sent). */
+const recordable = /^[\x21-\x7e]{1,100}$/;
+
+/**
+ * What a refused change was aimed at, as its route's URL names it, in the terms its success
+ * would have recorded: the first item below the tenant (`…/users/:id/roles/:name` is about the
+ * user), a role by its id, the tenant itself for a change to it (`PATCH /tenants/:slug`,
+ * `…/keys/rotate`), and nothing for a creation (`POST …/users`) or a tenant the caller may not
+ * see.
+ */
+async function refusedTarget(ctx: AppContext, req: FastifyRequest): Promise<{ type: string; id: string } | undefined> {
+  const tenant = req.tenant;
+  const below = /^\/api\/v1\/tenants\/:slug(?:\/(.*))?$/.exec(req.routeOptions.url ?? '');
+  if (!below || !tenant) return undefined;
+  const [collection, param] = (below[1] ?? '').split('/');
+  const type = collection ? targetKinds[collection] : undefined;
+  if (!type) return { type: 'tenant', id: tenant.id };
+  if (!param?.startsWith(':')) return undefined;
+  const value = (req.params as Record<string, unknown>)[param.slice(1)];
+  if (typeof value !== 'string' || !recordable.test(value)) return undefined;
+  if (type !== 'role') return { type, id: value };
+  const [role] = await ctx.roles.byNames(ctx.database.db, tenant, [value]);
+  return role && { type, id: role.id };
 }
 
 /** The authenticated principal; only for routes behind the guard. */

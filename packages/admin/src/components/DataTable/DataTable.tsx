@@ -11,6 +11,7 @@ import {
   UnstyledButton,
   VisuallyHidden,
 } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { IconArrowDown, IconArrowsSort, IconArrowUp, IconColumns } from '@tabler/icons-react';
 import { memo, type ReactNode, useCallback, useMemo, useRef } from 'react';
 import { ApiErrorAlert } from '../ApiErrorAlert';
@@ -24,6 +25,20 @@ export interface DataTableColumn<T> extends ColumnPrefsColumn {
   sortField?: string;
   align?: 'left' | 'right' | 'center';
   width?: number | string;
+  /** Left out on phones (below {@link PHONE_QUERY}), so that the table fits without scrolling sideways. */
+  secondary?: boolean;
+}
+
+/** Below this width the table shows only its primary columns, and never scrolls sideways. */
+export const PHONE_QUERY = '(max-width: 48em)';
+
+/** The columns shown: the admin's choice, less the secondary ones on a phone. */
+export function shownColumns<C extends { key: string; secondary?: boolean }>(
+  columns: readonly C[],
+  visible: readonly string[],
+  phone: boolean,
+): C[] {
+  return columns.filter((c) => visible.includes(c.key) && !(phone && c.secondary));
 }
 
 export interface DataTablePage {
@@ -60,7 +75,7 @@ export interface DataTableProps<T> {
   /** Filters and bulk actions, left of the column picker. */
   toolbar?: ReactNode;
   columnPicker?: boolean;
-  /** Horizontal scroll below this width (phones). */
+  /** Horizontal scroll below this width, on screens wider than a phone (phones drop secondary columns instead). */
   minWidth?: number;
 }
 
@@ -88,7 +103,9 @@ export function DataTable<T>(props: DataTableProps<T>) {
     minWidth = 640,
   } = props;
   const { visible, setVisible, reset } = useColumnPrefs(id, columns);
-  const shown = useMemo(() => columns.filter((c) => visible.includes(c.key)), [columns, visible]);
+  const phone = useMediaQuery(PHONE_QUERY) ?? false;
+  const shown = useMemo(() => shownColumns(columns, visible, phone), [columns, visible, phone]);
+  const pickable = useMemo(() => (phone ? columns.filter((c) => !c.secondary) : columns), [columns, phone]);
   const selectable = Boolean(selection && onSelectionChange);
   const pageKeys = (rows ?? []).map(rowKey);
   const selectedOnPage = pageKeys.filter((k) => selection?.has(k)).length;
@@ -121,12 +138,14 @@ export function DataTable<T>(props: DataTableProps<T>) {
           </Group>
           <Group gap="xs">
             {fetching && !loading && <Loader size="xs" aria-label="Updating" />}
-            {columnPicker && <ColumnPicker columns={columns} visible={visible} onToggle={setVisible} onReset={reset} />}
+            {columnPicker && (
+              <ColumnPicker columns={pickable} visible={visible} onToggle={setVisible} onReset={reset} />
+            )}
           </Group>
         </Group>
       )}
       {Boolean(error) && <ApiErrorAlert error={error} title="Could not load the list" onRetry={onRetry} />}
-      <Table.ScrollContainer minWidth={minWidth} type="native">
+      <Table.ScrollContainer minWidth={phone ? 0 : minWidth} type="native">
         <Table
           striped
           highlightOnHover
@@ -199,6 +218,7 @@ export function DataTable<T>(props: DataTableProps<T>) {
                   selectable={selectable}
                   selected={selection?.has(key) ?? false}
                   onToggle={toggleOne}
+                  wrapAnywhere={phone}
                 />
               );
             })}
@@ -218,6 +238,8 @@ interface DataRowProps<T> {
   selectable: boolean;
   selected: boolean;
   onToggle: (key: string) => void;
+  /** On a phone, long emails and ids wrap rather than widen the table. */
+  wrapAnywhere: boolean;
 }
 
 /**
@@ -232,6 +254,7 @@ const DataRow = memo(function DataRow<T>({
   selectable,
   selected,
   onToggle,
+  wrapAnywhere,
 }: DataRowProps<T>) {
   return (
     <Table.Tr bg={selected ? 'var(--mantine-color-blue-light)' : undefined}>
@@ -241,7 +264,7 @@ const DataRow = memo(function DataRow<T>({
         </Table.Td>
       )}
       {columns.map((c) => (
-        <Table.Td key={c.key} style={{ textAlign: c.align }}>
+        <Table.Td key={c.key} style={{ textAlign: c.align, overflowWrap: wrapAnywhere ? 'anywhere' : undefined }}>
           {c.render(row)}
         </Table.Td>
       ))}

@@ -51,6 +51,7 @@ export default function ApiKeysScreen() {
       },
       {
         key: 'roles',
+        secondary: true,
         header: 'Roles',
         render: (k) => (
           <Group gap={4}>
@@ -64,17 +65,20 @@ export default function ApiKeysScreen() {
       },
       {
         key: 'prefix',
+        secondary: true,
         header: 'Key',
         render: (k) => <Code title="The first characters of the key, to recognise it">{k.prefix}…</Code>,
       },
       {
         key: 'createdAt',
+        secondary: true,
         header: 'Created',
         sortField: 'createdAt',
         render: (k) => <span title={formatDateTime(k.createdAt)}>{formatRelative(k.createdAt)}</span>,
       },
       {
         key: 'lastUsedAt',
+        secondary: true,
         header: 'Last used',
         render: (k) =>
           k.lastUsedAt ? (
@@ -87,6 +91,7 @@ export default function ApiKeysScreen() {
       },
       {
         key: 'expiresAt',
+        secondary: true,
         header: 'Expires',
         render: (k) => {
           const state = expiryState(k.expiresAt);
@@ -110,6 +115,7 @@ export default function ApiKeysScreen() {
       },
       {
         key: 'createdBy',
+        secondary: true,
         header: 'Created by',
         defaultHidden: true,
         render: (k) => (

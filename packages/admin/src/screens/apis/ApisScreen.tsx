@@ -57,6 +57,7 @@ export default function ApisScreen() {
       },
       {
         key: 'scopes',
+        secondary: true,
         header: 'Scopes',
         render: (a) =>
           a.scopes.length === 0 ? (
@@ -82,6 +83,7 @@ export default function ApisScreen() {
       },
       {
         key: 'ttl',
+        secondary: true,
         header: 'Token lifetime',
         render: (a) => formatDuration(a.accessTokenTtlSeconds),
       },

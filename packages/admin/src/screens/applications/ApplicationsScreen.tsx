@@ -63,6 +63,7 @@ export default function ApplicationsScreen() {
       { key: 'kind', header: 'Kind', render: (c) => <KindBadge kind={c.kind} /> },
       {
         key: 'signIn',
+        secondary: true,
         header: 'Redirect URIs',
         render: (c) =>
           c.kind === 'service' ? (
@@ -78,6 +79,7 @@ export default function ApplicationsScreen() {
       },
       {
         key: 'firstParty',
+        secondary: true,
         header: 'Consent',
         render: (c) =>
           c.kind === 'service' ? (
@@ -90,12 +92,14 @@ export default function ApplicationsScreen() {
       },
       {
         key: 'roles',
+        secondary: true,
         header: 'Roles',
         defaultHidden: true,
         render: (c) => (c.roles.length ? c.roles.join(', ') : '—'),
       },
       {
         key: 'createdAt',
+        secondary: true,
         header: 'Created',
         sortField: 'createdAt',
         render: (c) => <span title={formatDateTime(c.createdAt)}>{formatRelative(c.createdAt)}</span>,

@@ -53,7 +53,7 @@ export function FirstPartyField({ form, disabled }: { form: Form; disabled?: boo
   return (
     <Switch
       label="First-party application"
-      description="Your own app: users are not asked to consent to what it requests. Turn off for partner or third-party apps."
+      description="Your own app: users are not asked to consent to what it requests. Off by default, as in the API; leave it off for partner or third-party apps."
       disabled={disabled}
       {...form.getInputProps('firstParty', { type: 'checkbox' })}
     />

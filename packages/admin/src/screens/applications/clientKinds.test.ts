@@ -51,9 +51,9 @@ describe('kinds', () => {
     expect(KIND_ORDER.filter((k) => CLIENT_KINDS[k].fields.roles)).toEqual(['service']);
     expect(KIND_ORDER.filter((k) => CLIENT_KINDS[k].fields.firstParty)).toEqual(['web', 'spa', 'native']);
   });
-  it('defaults: OpenID Connect scopes and first-party for user-facing kinds, nothing for services', () => {
+  it('defaults: OpenID Connect scopes for user-facing kinds, nothing for services, first party off as in the API', () => {
     expect(createDefaults('spa').scopes).toEqual(['openid', 'profile', 'email', 'offline_access']);
-    expect(createDefaults('spa').firstParty).toBe(true);
+    for (const kind of KIND_ORDER) expect(createDefaults(kind).firstParty, kind).toBe(false);
     expect(createDefaults('service').scopes).toEqual([]);
     expect(createDefaults('service').firstParty).toBe(false);
   });
@@ -110,16 +110,18 @@ describe('scopes', () => {
 describe('createBody', () => {
   it('sends a web client its URIs, first-party choice and auth method, never roles', () => {
     const v = { ...createDefaults('web'), name: ' Shop ', redirectUris: 'https://shop.example.com/cb', roles: ['x'] };
-    expect(createBody('web', v)).toEqual({
+    const body = {
       kind: 'web',
       name: 'Shop',
       scopes: ['openid', 'profile', 'email', 'offline_access'],
       redirectUris: ['https://shop.example.com/cb'],
       postLogoutRedirectUris: [],
-      firstParty: true,
       tokenEndpointAuthMethod: 'client_secret_basic',
       idTokenSigningAlg: 'RS256',
-    });
+    };
+    // Off by default, as in the API: not sent at all.
+    expect(createBody('web', v)).toEqual(body);
+    expect(createBody('web', { ...v, firstParty: true })).toEqual({ ...body, firstParty: true });
   });
   it('sends a public client no auth method (the server refuses one)', () => {
     const body = createBody('spa', { ...createDefaults('spa'), name: 'App', redirectUris: 'https://a.example/cb' });

@@ -216,8 +216,9 @@ export function createDefaults(kind: ClientKind): ClientFormValues {
     redirectUris: '',
     postLogoutRedirectUris: '',
     scopes: defaultScopes(kind),
-    // Applications registered by the tenant's own admins are usually its own: no consent screen.
-    firstParty: kind !== 'service',
+    // Off, as the API defaults: skipping consent is a power of its own (only a caller holding
+    // all the application could obtain may set it), chosen on purpose.
+    firstParty: false,
     defaultApi: '',
     accessTokenTtlSeconds: '',
     refreshTokenIdleSeconds: '',
@@ -257,7 +258,8 @@ export function createBody(kind: ClientKind, v: ClientFormValues): Record<string
   const body: Record<string, unknown> = { kind, name: v.name.trim(), scopes: v.scopes };
   if (f.redirectUris) body.redirectUris = parseUriList(v.redirectUris);
   if (f.postLogoutRedirectUris) body.postLogoutRedirectUris = parseUriList(v.postLogoutRedirectUris);
-  if (f.firstParty) body.firstParty = v.firstParty;
+  // Off is the API's default: sent only when turned on, the one choice that needs the right to make it.
+  if (f.firstParty && v.firstParty) body.firstParty = true;
   if (f.roles) body.roles = v.roles;
   if (f.tokenEndpointAuthMethod) body.tokenEndpointAuthMethod = v.tokenEndpointAuthMethod;
   if (v.defaultApi) body.defaultApi = v.defaultApi;

@@ -1,18 +1,10 @@
-import { Anchor, Button, Code, Group, SimpleGrid, Stack, Text } from '@mantine/core';
+import { Button, Code, Group, SimpleGrid, Stack, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
-import { Link } from 'react-router';
 import type { AuditEvent } from '../../api/types';
-import { useCurrentTenant } from '../../app/tenant';
+import { AuditRefText } from './AuditCells';
+import { detailFacts, summary } from './auditText';
 
 const fullTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'long' });
-
-/** Where a target can be opened in the console. */
-export function targetLink(target: AuditEvent['target'], path: (...s: string[]) => string): string | null {
-  if (!target) return null;
-  if (target.type === 'user') return path('users', target.id);
-  if (target.type === 'client') return path('applications', target.id);
-  return null;
-}
 
 function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -35,8 +27,8 @@ export function AuditEventDetails({
   event: AuditEvent;
   onFilter: (patch: { actor?: string; target?: string; action?: string }) => void;
 }) {
-  const { path } = useCurrentTenant();
-  const link = targetLink(event.target, path);
+  const facts = detailFacts(event.details);
+  const sentence = summary(event);
   return (
     // In the horizontally scrolling table of a phone, the details stay within the visible width.
     <Stack gap="sm" py="xs" style={{ position: 'sticky', left: 0, maxWidth: 'calc(100vw - 80px)' }}>
@@ -48,22 +40,19 @@ export function AuditEventDetails({
           </Text>
         </Fact>
         <Fact label="Actor">
-          <Code>{event.actor.type}</Code> {event.actor.id ? <Code>{event.actor.id}</Code> : null}
+          <AuditRefText value={event.actor} />
+          {event.actor.id && event.actor.name && <Code>{event.actor.id}</Code>}
         </Fact>
         <Fact label="Target">
           {event.target ? (
             <>
-              <Code>{event.target.type}</Code>{' '}
-              {link ? (
-                <Anchor component={Link} to={link} size="sm" ff="monospace">
-                  {event.target.id}
-                </Anchor>
-              ) : (
-                <Code>{event.target.id}</Code>
-              )}
+              <AuditRefText value={event.target} />
+              {event.target.name && <Code>{event.target.id}</Code>}
             </>
           ) : (
-            '—'
+            <Text size="sm" c="dimmed" component="span">
+              {event.outcome === 'failure' ? 'None named: a creation, or a tenant out of reach' : 'None'}
+            </Text>
           )}
         </Fact>
         <Fact label="Client IP">{event.ip ?? '—'}</Fact>
@@ -76,14 +65,25 @@ export function AuditEventDetails({
         <Text size="xs" c="dimmed" mb={4}>
           Details
         </Text>
-        {event.details ? (
-          <Code block style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word', maxHeight: 320, overflow: 'auto' }}>
-            {JSON.stringify(event.details, null, 2)}
-          </Code>
-        ) : (
-          <Text size="sm" c="dimmed">
-            None recorded.
+        {sentence && (
+          <Text size="sm" mb={4}>
+            {sentence}
           </Text>
+        )}
+        {facts.length > 0 ? (
+          <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }} spacing="xs" component="dl" m={0} aria-label="Details">
+            {facts.map((f) => (
+              <Fact key={f.label} label={f.label}>
+                {f.value}
+              </Fact>
+            ))}
+          </SimpleGrid>
+        ) : (
+          !sentence && (
+            <Text size="sm" c="dimmed">
+              None recorded.
+            </Text>
+          )
         )}
       </div>
       <Group gap="xs">

@@ -1,7 +1,6 @@
 import {
   ActionIcon,
   Autocomplete,
-  Badge,
   Button,
   Code,
   Collapse,
@@ -12,6 +11,7 @@ import {
   Select,
   SimpleGrid,
   Skeleton,
+  Stack,
   Table,
   Text,
   TextInput,
@@ -29,9 +29,10 @@ import { queryKeys } from '../../api/queries';
 import type { AuditEvent, Page } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
 import { ApiErrorAlert } from '../../components/ApiErrorAlert';
-import { PageButtons, useCursorPager } from '../../components/DataTable';
+import { PageButtons, PHONE_QUERY, useCursorPager } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
+import { AuditRefText, EventSummary, OutcomeBadge } from './AuditCells';
 import { AuditEventDetails } from './AuditEventDetails';
 import {
   type AuditFilter,
@@ -56,22 +57,6 @@ type TextFilters = Pick<AuditFilter, 'actor' | 'action' | 'target'>;
 const textOf = (f: TextFilters): TextFilters => ({ actor: f.actor, action: f.action, target: f.target });
 const sameText = (a: TextFilters, b: TextFilters) =>
   a.actor.trim() === b.actor.trim() && a.action.trim() === b.action.trim() && a.target.trim() === b.target.trim();
-
-/** An actor or target: its kind above its id, the id kept on one line (ids are long but unbroken). */
-function IdCell({ type, id }: { type: string; id: string | null }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed">
-        {type}
-      </Text>
-      {id && (
-        <Text size="xs" ff="monospace" style={{ whiteSpace: 'nowrap' }}>
-          {id}
-        </Text>
-      )}
-    </div>
-  );
-}
 
 /** The tenant's audit log: filter by actor, action, outcome, target and time; newest first; expand a row. */
 export default function AuditLogScreen() {
@@ -121,7 +106,8 @@ export default function AuditLogScreen() {
       return next;
     });
 
-  const phone = useMediaQuery('(max-width: 48em)');
+  const phone = useMediaQuery(PHONE_QUERY) ?? false;
+  const columnCount = phone ? 2 : 6;
   const [filtersOpen, setFiltersOpen] = useState(false);
   const activeFilters = (['actor', 'action', 'target', 'outcome', 'since', 'until'] as const).filter(
     (k) => filter[k],
@@ -272,7 +258,8 @@ export default function AuditLogScreen() {
         />
       )}
 
-      <Table.ScrollContainer minWidth={820} type="native">
+      {/* On a phone: one column of stacked facts, never a table to scroll sideways. */}
+      <Table.ScrollContainer minWidth={phone ? 0 : 820} type="native">
         <Table
           striped
           highlightOnHover
@@ -286,11 +273,17 @@ export default function AuditLogScreen() {
               <Table.Th w={40}>
                 <VisuallyHidden>Details</VisuallyHidden>
               </Table.Th>
-              <Table.Th>When</Table.Th>
-              <Table.Th>Action</Table.Th>
-              <Table.Th>Outcome</Table.Th>
-              <Table.Th>Actor</Table.Th>
-              <Table.Th>Target</Table.Th>
+              {phone ? (
+                <Table.Th>Event, actor and target</Table.Th>
+              ) : (
+                <>
+                  <Table.Th>When</Table.Th>
+                  <Table.Th>Action</Table.Th>
+                  <Table.Th>Outcome</Table.Th>
+                  <Table.Th>Actor</Table.Th>
+                  <Table.Th>Target</Table.Th>
+                </>
+              )}
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -299,14 +292,14 @@ export default function AuditLogScreen() {
               Array.from({ length: 6 }, (_, i) => (
                 // biome-ignore lint/suspicious/noArrayIndexKey: placeholders have no identity
                 <Table.Tr key={i}>
-                  <Table.Td colSpan={6}>
+                  <Table.Td colSpan={columnCount}>
                     <Skeleton height={18} />
                   </Table.Td>
                 </Table.Tr>
               ))}
             {(query === null || rows?.length === 0) && (
               <Table.Tr>
-                <Table.Td colSpan={6}>
+                <Table.Td colSpan={columnCount}>
                   <Text c="dimmed" ta="center" py="lg" size="sm">
                     {query === null
                       ? 'Fix the filters above to see events.'
@@ -342,30 +335,44 @@ export default function AuditLogScreen() {
                           </ActionIcon>
                         </Tooltip>
                       </Table.Td>
-                      <Table.Td style={{ whiteSpace: 'nowrap' }} title={formatDateTime(e.occurredAt)}>
-                        {formatRelative(e.occurredAt)}
-                      </Table.Td>
-                      <Table.Td>
-                        <Code>{e.action}</Code>
-                      </Table.Td>
-                      <Table.Td>
-                        <Badge
-                          color={e.outcome === 'success' ? 'green' : 'red'}
-                          variant="light"
-                          style={{ minWidth: 'max-content' }}
-                        >
-                          {e.outcome}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>
-                        <IdCell type={e.actor.type} id={e.actor.id} />
-                      </Table.Td>
-                      <Table.Td>{e.target ? <IdCell type={e.target.type} id={e.target.id} /> : '—'}</Table.Td>
+                      {phone ? (
+                        <Table.Td style={{ overflowWrap: 'anywhere' }}>
+                          <Stack gap={4}>
+                            <Group gap={6}>
+                              <Code>{e.action}</Code>
+                              <OutcomeBadge outcome={e.outcome} />
+                              <Text size="xs" c="dimmed" title={formatDateTime(e.occurredAt)}>
+                                {formatRelative(e.occurredAt)}
+                              </Text>
+                            </Group>
+                            <EventSummary event={e} />
+                            <AuditRefText value={e.actor} />
+                            {e.target && <AuditRefText value={e.target} />}
+                          </Stack>
+                        </Table.Td>
+                      ) : (
+                        <>
+                          <Table.Td style={{ whiteSpace: 'nowrap' }} title={formatDateTime(e.occurredAt)}>
+                            {formatRelative(e.occurredAt)}
+                          </Table.Td>
+                          <Table.Td>
+                            <Code>{e.action}</Code>
+                            <EventSummary event={e} />
+                          </Table.Td>
+                          <Table.Td>
+                            <OutcomeBadge outcome={e.outcome} />
+                          </Table.Td>
+                          <Table.Td>
+                            <AuditRefText value={e.actor} />
+                          </Table.Td>
+                          <Table.Td>{e.target ? <AuditRefText value={e.target} /> : '—'}</Table.Td>
+                        </>
+                      )}
                     </Table.Tr>
                     {open && (
                       <Table.Tr id={detailsId}>
                         <Table.Td />
-                        <Table.Td colSpan={5}>
+                        <Table.Td colSpan={columnCount - 1}>
                           <AuditEventDetails
                             event={e}
                             onFilter={(patch) => {

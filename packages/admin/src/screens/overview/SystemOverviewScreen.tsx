@@ -87,6 +87,7 @@ export default function SystemOverviewScreen() {
       { key: 'users', header: 'Users', align: 'right', render: (r) => statCell(r, (s) => s.users) },
       {
         key: 'sessions',
+        secondary: true,
         header: 'Active sessions',
         align: 'right',
         render: (r) => statCell(r, (s) => s.activeSessions),
@@ -94,6 +95,7 @@ export default function SystemOverviewScreen() {
       { key: 'signIns', header: 'Sign-ins (24 h)', align: 'right', render: (r) => statCell(r, (s) => s.signIns24h) },
       {
         key: 'failures',
+        secondary: true,
         header: 'Failures (24 h)',
         align: 'right',
         render: (r) =>

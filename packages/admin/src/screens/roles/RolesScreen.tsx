@@ -77,6 +77,7 @@ export default function RolesScreen() {
       },
       {
         key: 'description',
+        secondary: true,
         header: 'Description',
         render: (r) =>
           r.description ? (
@@ -91,6 +92,7 @@ export default function RolesScreen() {
       },
       {
         key: 'permissions',
+        secondary: true,
         header: 'Admin access',
         render: (r) => (
           <Text size="sm" c={r.permissions.length ? undefined : 'dimmed'} lineClamp={2}>
@@ -100,6 +102,7 @@ export default function RolesScreen() {
       },
       {
         key: 'createdAt',
+        secondary: true,
         header: 'Created',
         sortField: 'createdAt',
         render: (r) => <span title={formatDateTime(r.createdAt)}>{formatRelative(r.createdAt)}</span>,

@@ -28,7 +28,7 @@ import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
 import { RowAction } from '../../components/RowAction';
 import { CopyField, tenantEndpoints } from '../applications/IssuerPanel';
-import { lastRotation, nextScheduledRotation, STATUS_INFO, sortSigningKeys } from './signingKeys';
+import { lastRotation, nextScheduledRotation, publishedText, STATUS_INFO, sortSigningKeys } from './signingKeys';
 
 const when = (iso: string | null) =>
   iso ? (
@@ -79,23 +79,27 @@ export default function SigningKeysScreen() {
           </Text>
         ),
       },
-      { key: 'createdAt', header: 'Created', render: (k) => when(k.createdAt) },
-      { key: 'activatedAt', header: 'Signing since', render: (k) => when(k.activatedAt) },
-      { key: 'retiredAt', header: 'Retired', defaultHidden: true, render: (k) => when(k.retiredAt) },
+      { key: 'createdAt', secondary: true, header: 'Created', render: (k) => when(k.createdAt) },
+      { key: 'activatedAt', secondary: true, header: 'Signing since', render: (k) => when(k.activatedAt) },
+      { key: 'retiredAt', secondary: true, header: 'Retired', defaultHidden: true, render: (k) => when(k.retiredAt) },
       {
         key: 'publishedUntil',
-        header: 'Published until',
-        render: (k) =>
-          k.status === 'previous' ? (
-            when(k.publishedUntil)
+        secondary: true,
+        header: 'Published',
+        render: (k) => {
+          const published = publishedText(k);
+          return 'until' in published ? (
+            <>Until {when(published.until)}</>
           ) : (
             <Text size="sm" c="dimmed">
-              while in use
+              {published.text}
             </Text>
-          ),
+          );
+        },
       },
       {
         key: 'jwk',
+        secondary: true,
         header: 'Public key',
         align: 'right',
         render: (k) => (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SigningKey } from '../../api/types';
-import { lastRotation, nextScheduledRotation, sortSigningKeys } from './signingKeys';
+import { lastRotation, nextScheduledRotation, publishedText, sortSigningKeys } from './signingKeys';
 
 const key = (over: Partial<SigningKey>): SigningKey => ({
   kid: 'k',
@@ -43,5 +43,18 @@ describe('rotation times', () => {
     expect(nextScheduledRotation(keys, 30)).toBe('2025-03-31T00:00:00.000Z');
     expect(nextScheduledRotation(keys, null)).toBeNull();
     expect(nextScheduledRotation([key({ createdAt: '2025-01-01T00:00:00.000Z' })], 1)).toBe('2025-01-02T00:00:00.000Z');
+  });
+});
+
+describe('publishedText', () => {
+  it('says what is true for each status: a next key is published from its creation, not "while in use"', () => {
+    const next = publishedText(key({ status: 'next' }));
+    expect(next).toEqual({
+      text: expect.stringMatching(/^Since it was created; becomes current at the next rotation/),
+    });
+    expect(JSON.stringify(next)).not.toMatch(/while in use/i);
+    expect(publishedText(key({ status: 'current' }))).toEqual({ text: expect.stringMatching(/^While it signs/) });
+    const until = '2025-03-01T00:00:00.000Z';
+    expect(publishedText(key({ status: 'previous', publishedUntil: until }))).toEqual({ until });
   });
 });

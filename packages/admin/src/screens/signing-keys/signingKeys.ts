@@ -9,6 +9,20 @@ export const STATUS_INFO: Record<SigningKey['status'], { label: string; color: s
   previous: { label: 'Previous', color: 'gray', meaning: 'Published until the tokens it signed expire' },
 };
 
+/**
+ * How long a key is published in the JWKS, as true for its status: a next key from its creation
+ * (so verifiers have it before it signs), a current one while it signs and then until its
+ * tokens expire, a previous one until a known time.
+ */
+export function publishedText(
+  key: Pick<SigningKey, 'status' | 'publishedUntil'>,
+): { until: string } | { text: string } {
+  if (key.status === 'previous' && key.publishedUntil) return { until: key.publishedUntil };
+  if (key.status === 'next') return { text: 'Since it was created; becomes current at the next rotation' };
+  if (key.status === 'current') return { text: 'While it signs, then until the tokens it signed expire' };
+  return { text: 'Until the tokens it signed expire' };
+}
+
 /** Current, then next, then previous (newest retired first); ES256 before RS256 within a status. */
 export function sortSigningKeys(keys: readonly SigningKey[]): SigningKey[] {
   return [...keys].sort(

@@ -93,7 +93,7 @@ export function CreateTenantModal({ opened, onClose }: { opened: boolean; onClos
             required
             spellCheck={false}
             autoComplete="off"
-            ff="monospace"
+            styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
             {...form.getInputProps('slug')}
             onChange={(e) => {
               setSlugTouched(true);

@@ -53,6 +53,7 @@ export default function TenantsScreen() {
       },
       {
         key: 'selfRegistration',
+        secondary: true,
         header: 'Self-registration',
         render: (t) =>
           t.settings.selfRegistration ? (
@@ -67,6 +68,7 @@ export default function TenantsScreen() {
       },
       {
         key: 'passwordMinLength',
+        secondary: true,
         header: 'Min. password',
         defaultHidden: true,
         align: 'right',
@@ -74,12 +76,14 @@ export default function TenantsScreen() {
       },
       {
         key: 'createdAt',
+        secondary: true,
         header: 'Created',
         sortField: 'createdAt',
         render: (t) => <span title={formatDateTime(t.createdAt)}>{formatRelative(t.createdAt)}</span>,
       },
       {
         key: 'updatedAt',
+        secondary: true,
         header: 'Updated',
         sortField: 'updatedAt',
         render: (t) => <span title={formatDateTime(t.updatedAt)}>{formatRelative(t.updatedAt)}</span>,

@@ -141,7 +141,13 @@ function ProfileForm({ user, onSaved, onReload }: ProfileProps) {
 
 function Facts({ user }: { user: User }) {
   const rows: [string, React.ReactNode][] = [
-    ['User ID', <Code key="id">{user.id}</Code>],
+    // An id is one word: it never breaks; on a narrow panel it moves below its label instead.
+    [
+      'User ID',
+      <Code key="id" style={{ whiteSpace: 'nowrap' }}>
+        {user.id}
+      </Code>,
+    ],
     ['Created', formatDateTime(user.createdAt)],
     ['Updated', formatDateTime(user.updatedAt)],
     [
@@ -158,11 +164,11 @@ function Facts({ user }: { user: User }) {
       </Title>
       <Stack gap={6} component="dl" m={0}>
         {rows.map(([k, v]) => (
-          <Group key={k} gap="xs" justify="space-between" wrap="nowrap" align="flex-start">
-            <Text size="sm" c="dimmed" component="dt">
+          <Group key={k} gap={0} style={{ columnGap: 8 }} justify="space-between" wrap="wrap" align="flex-start">
+            <Text size="sm" c="dimmed" component="dt" style={{ whiteSpace: 'nowrap' }}>
               {k}
             </Text>
-            <Text size="sm" component="dd" m={0} ta="right" style={{ overflowWrap: 'anywhere' }}>
+            <Text size="sm" component="dd" m={0} ml="auto" ta="right" style={{ overflowWrap: 'anywhere', minWidth: 0 }}>
               {v}
             </Text>
           </Group>

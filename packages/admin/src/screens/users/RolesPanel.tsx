@@ -1,4 +1,5 @@
 import { Badge, Button, Group, Paper, Select, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconPlus, IconX } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
@@ -10,10 +11,12 @@ import type { User } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
 import { ApiErrorAlert } from '../../components/ApiErrorAlert';
 import { ConfirmModal } from '../../components/ConfirmModal';
+import { PHONE_QUERY } from '../../components/DataTable';
 import { RowAction } from '../../components/RowAction';
 
 /** The roles a user holds in this tenant: grant one, remove one (after asking). */
 export function RolesPanel({ user, onChanged }: { user: User; onChanged: () => void }) {
+  const phone = useMediaQuery(PHONE_QUERY) ?? false;
   const api = useApi();
   const queryClient = useQueryClient();
   const { slug } = useCurrentTenant();
@@ -79,12 +82,13 @@ export function RolesPanel({ user, onChanged }: { user: User; onChanged: () => v
             No roles: this user can sign in to applications but holds no admin permissions.
           </Text>
         ) : (
-          <Table.ScrollContainer minWidth={480} type="native">
+          // On a phone the permissions go under the role's name: no table to scroll sideways.
+          <Table.ScrollContainer minWidth={phone ? 0 : 480} type="native">
             <Table verticalSpacing="xs">
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Role</Table.Th>
-                  <Table.Th>Admin permissions</Table.Th>
+                  {!phone && <Table.Th>Admin permissions</Table.Th>}
                   <Table.Th w={60}>
                     <VisuallyHidden>Actions</VisuallyHidden>
                   </Table.Th>
@@ -93,6 +97,11 @@ export function RolesPanel({ user, onChanged }: { user: User; onChanged: () => v
               <Table.Tbody>
                 {user.roles.map((name) => {
                   const role = byName.get(name);
+                  const permissions = (
+                    <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
+                      {role ? role.permissions.join(', ') || 'no admin permissions' : '…'}
+                    </Text>
+                  );
                   return (
                     <Table.Tr key={name}>
                       <Table.Td>
@@ -111,12 +120,9 @@ export function RolesPanel({ user, onChanged }: { user: User; onChanged: () => v
                             {role.description}
                           </Text>
                         )}
+                        {phone && permissions}
                       </Table.Td>
-                      <Table.Td>
-                        <Text size="xs" c="dimmed">
-                          {role ? role.permissions.join(', ') || 'none' : '…'}
-                        </Text>
-                      </Table.Td>
+                      {!phone && <Table.Td>{permissions}</Table.Td>}
                       <Table.Td>
                         <RowAction
                           tooltip={`Remove ${name}`}

@@ -1,4 +1,5 @@
 import { Badge, Button, Group, Paper, Skeleton, Stack, Table, Text, Title } from '@mantine/core';
+import { useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconLogout } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
@@ -10,10 +11,12 @@ import type { Page, Session, User } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
 import { ApiErrorAlert } from '../../components/ApiErrorAlert';
 import { ConfirmModal } from '../../components/ConfirmModal';
+import { PHONE_QUERY } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 
 /** The user's active sign-in sessions, and a way to end them all (with their refresh tokens). */
 export function SessionsPanel({ user }: { user: User }) {
+  const phone = useMediaQuery(PHONE_QUERY) ?? false;
   const api = useApi();
   const queryClient = useQueryClient();
   const { slug } = useCurrentTenant();
@@ -50,7 +53,7 @@ export function SessionsPanel({ user }: { user: User }) {
             No active sessions: the user is signed in nowhere.
           </Text>
         ) : (
-          <Table.ScrollContainer minWidth={520} type="native">
+          <Table.ScrollContainer minWidth={phone ? 0 : 520} type="native">
             <Table verticalSpacing="xs" striped>
               <Table.Thead>
                 <Table.Tr>

@@ -1,4 +1,4 @@
-import { Badge, Code, Paper, Text, Title, Tooltip } from '@mantine/core';
+import { Code, Paper, Text, Title, Tooltip } from '@mantine/core';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { useApi } from '../../api/ApiProvider';
@@ -8,6 +8,8 @@ import type { AuditEvent, Page, User } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
 import { DataTable, type DataTableColumn, pagedListProps, useCursorPager } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
+import { AuditRefText, EventSummary, OutcomeBadge } from '../audit/AuditCells';
+import { detailFacts } from '../audit/auditText';
 
 /** Audit events about this user (`?target={userId}`), newest first. */
 export function UserActivityPanel({ user }: { user: User }) {
@@ -36,45 +38,39 @@ export function UserActivityPanel({ user }: { user: User }) {
           </Tooltip>
         ),
       },
-      { key: 'action', header: 'Action', hideable: false, render: (e) => <Code>{e.action}</Code> },
+      {
+        key: 'action',
+        header: 'Action',
+        hideable: false,
+        render: (e) => (
+          <>
+            <Code>{e.action}</Code>
+            <EventSummary event={e} />
+          </>
+        ),
+      },
       {
         key: 'outcome',
         header: 'Outcome',
-        render: (e) => (
-          <Badge color={e.outcome === 'success' ? 'green' : 'red'} variant="light">
-            {e.outcome}
-          </Badge>
-        ),
+        secondary: true,
+        render: (e) => <OutcomeBadge outcome={e.outcome} />,
       },
-      {
-        key: 'actor',
-        header: 'By',
-        render: (e) => (
-          <Text size="xs" ff="monospace">
-            {e.actor.type}
-            {e.actor.id ? ` ${e.actor.id}` : ''}
-          </Text>
-        ),
-      },
-      { key: 'ip', header: 'IP', render: (e) => e.ip ?? '—' },
+      { key: 'actor', header: 'By', render: (e) => <AuditRefText value={e.actor} /> },
+      { key: 'ip', header: 'IP', secondary: true, render: (e) => e.ip ?? '—' },
       {
         key: 'details',
         header: 'Details',
-        defaultHidden: false,
-        render: (e) =>
-          e.details ? (
-            <Text
-              size="xs"
-              ff="monospace"
-              lineClamp={2}
-              style={{ wordBreak: 'break-all' }}
-              title={JSON.stringify(e.details)}
-            >
-              {JSON.stringify(e.details)}
+        secondary: true,
+        render: (e) => {
+          const facts = detailFacts(e.details);
+          return facts.length > 0 ? (
+            <Text size="xs" lineClamp={3} style={{ overflowWrap: 'anywhere' }}>
+              {facts.map((f) => `${f.label}: ${f.value}`).join(' · ')}
             </Text>
           ) : (
             '—'
-          ),
+          );
+        },
       },
     ],
     [],

@@ -72,7 +72,13 @@ export default function UsersScreen() {
           </Anchor>
         ),
       },
-      { key: 'displayName', header: 'Name', sortField: 'displayName', render: (u) => u.displayName ?? '—' },
+      {
+        key: 'displayName',
+        secondary: true,
+        header: 'Name',
+        sortField: 'displayName',
+        render: (u) => u.displayName ?? '—',
+      },
       {
         key: 'status',
         header: 'Status',
@@ -84,6 +90,7 @@ export default function UsersScreen() {
       },
       {
         key: 'roles',
+        secondary: true,
         header: 'Roles',
         render: (u) =>
           u.roles.length ? (
@@ -102,6 +109,7 @@ export default function UsersScreen() {
       },
       {
         key: 'lastLoginAt',
+        secondary: true,
         header: 'Last sign-in',
         sortField: 'lastLoginAt',
         render: (u) => (
@@ -112,6 +120,7 @@ export default function UsersScreen() {
       },
       {
         key: 'createdAt',
+        secondary: true,
         header: 'Created',
         sortField: 'createdAt',
         render: (u) => (
@@ -122,6 +131,7 @@ export default function UsersScreen() {
       },
       {
         key: 'updatedAt',
+        secondary: true,
         header: 'Updated',
         sortField: 'updatedAt',
         defaultHidden: true,
@@ -133,18 +143,21 @@ export default function UsersScreen() {
       },
       {
         key: 'emailVerified',
+        secondary: true,
         header: 'Email verified',
         defaultHidden: true,
         render: (u) => (u.emailVerified ? 'Yes' : 'No'),
       },
       {
         key: 'hasPassword',
+        secondary: true,
         header: 'Password',
         defaultHidden: true,
         render: (u) => (u.hasPassword ? 'Set' : 'None'),
       },
       {
         key: 'id',
+        secondary: true,
         header: 'ID',
         defaultHidden: true,
         render: (u) => (
