@@ -3,6 +3,7 @@ import * as m0001 from './migrations/0001_core.js';
 import * as m0002 from './migrations/0002_oidc.js';
 import * as m0003 from './migrations/0003_user_search_index.js';
 import * as m0004 from './migrations/0004_sessions_ended_at.js';
+import * as m0007 from './migrations/0007_audit_retention_index.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -19,6 +20,7 @@ const migrations: Record<string, MigrationModule> = {
   '0002_oidc': m0002,
   '0003_user_search_index': m0003,
   '0004_sessions_ended_at': m0004,
+  '0007_audit_retention_index': m0007,
 };
 
 class InCodeMigrations implements MigrationProvider {

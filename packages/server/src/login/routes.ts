@@ -12,6 +12,7 @@ import { readCookie } from '../http/cookies.js';
 import { AppError } from '../http/errors.js';
 import { firstPartyGrant } from '../oidc/provider.js';
 import { tenantNotFound } from '../oidc/routes.js';
+import { BusyError } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
 
@@ -69,6 +70,18 @@ export function interactionRoutes(ctx: AppContext) {
     return { login, consent: { grantId: grant.jti } };
   }
 
+  /** Too many attempts wait for a hash: the branded "try again later" page, with Retry-After. */
+  async function busyPage(err: Error, req: FastifyRequest, reply: FastifyReply) {
+    if (!(err instanceof BusyError)) throw err;
+    const { slug, uid } = req.params as { slug: string; uid: string };
+    const tenant = await ctx.tenants.findBySlug(slug);
+    if (!tenant) throw err;
+    return reply
+      .code(429)
+      .headers({ ...pageHeaders, ...err.headers })
+      .send(ctx.pages.busy(tenant, err.retryAfterSeconds, `/t/${tenant.slug}/interaction/${uid}`));
+  }
+
   return async (app: FastifyInstance) => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(
@@ -76,6 +89,7 @@ export function interactionRoutes(ctx: AppContext) {
       { parseAs: 'string', bodyLimit: 64 * 1024 },
       (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
     );
+    app.setErrorHandler(busyPage);
 
     /** Resolves tenant, provider and the interaction from the request's cookie. */
     async function load(req: FastifyRequest, reply: FastifyReply) {
@@ -244,7 +258,7 @@ export function interactionRoutes(ctx: AppContext) {
         );
         return finish(reply, tenant, details, await loginResult(provider, tenant, details, user.id));
       } catch (err) {
-        if (err instanceof AppError && err.status < 500) {
+        if (err instanceof AppError && err.status < 500 && !(err instanceof BusyError)) {
           return reply.redirect(`${base}/register?error=${encodeURIComponent(err.code)}`, 303);
         }
         throw err;
