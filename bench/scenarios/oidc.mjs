@@ -10,7 +10,11 @@
  *   its own cookie jar, by a small concurrent driver; then the CPU of one sign-in, request by
  *   request (`signInSteps`);
  * - the limits: argon2id hashes/s at the server's parameters (2 at a time, in this process,
- *   the server idle) and ES256 signatures/s (node:crypto, one thread).
+ *   the server idle) and ES256 signatures/s (node:crypto, one thread);
+ * - fairness (issue 9): another tenant's sign-in (form POST → code) idle, then while one
+ *   address sends a burst of 200 concurrent sign-in POSTs with unknown emails to the first
+ *   tenant (`burstFairness`); target: under 3 × idle. Addresses come from X-Forwarded-For
+ *   (the server trusts one proxy hop), as behind a load balancer.
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -34,6 +38,8 @@ export const targets = {
   refreshRps: 800,
   /** Complete sign-ins/s as a share of the argon2id hashes/s measured in the same run. */
   signInsPerArgon2: 0.8,
+  /** Another tenant's sign-in during a burst from one address, as a multiple of its idle time. */
+  burstSlowdown: 3,
 };
 
 /** Keycloak's sizing guide (for scale, not a target): per vCPU. */
@@ -43,6 +49,13 @@ export const keycloakPerVcpu = { clientCredentials: 120, passwordSignIns: 15 };
 const argon2Params = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
 const TENANT = 'bench';
+/** The tenant whose sign-ins are timed while `TENANT` takes a burst. */
+const OTHER_TENANT = 'bench-other';
+/** The burst: concurrent sign-in POSTs from one address; rounds, each from a new address. */
+const BURST = 200;
+const BURST_ROUNDS = 8;
+/** Idle sign-ins, spread over the rounds (a multiple of BURST_ROUNDS). */
+const IDLE_SIGN_INS = 16;
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const SCOPE = 'openid email profile offline_access';
 const USERS = 8;
@@ -64,7 +77,7 @@ const quantile = (sorted, q) =>
  * @param {string} o.logDir where server logs go
  * @param {(phase: string) => string[]} [o.nodeArgsFor] node flags for the server of a phase
  *   (--cpu-prof); when given, each load phase gets its own server process, so its own profile
- * @param {string[]} [o.loads] which loads to run: client-credentials, refresh, sign-in (default all)
+ * @param {string[]} [o.loads] which loads to run: client-credentials, refresh, sign-in, burst (default all)
  * @param {(line: string) => void} o.print
  */
 export async function oidcScenario({
@@ -75,7 +88,7 @@ export async function oidcScenario({
   signInConcurrency,
   logDir,
   nodeArgsFor,
-  loads = ['client-credentials', 'refresh', 'sign-in'],
+  loads = ['client-credentials', 'refresh', 'sign-in', 'burst'],
   print,
 }) {
   const apiKey = `lk_${randomBytes(32).toString('base64url')}`;
@@ -88,6 +101,8 @@ export async function oidcScenario({
       apiKey,
       logFile,
       nodeArgs: phase ? (nodeArgsFor?.(phase) ?? []) : [],
+      // Client addresses from X-Forwarded-For: the burst's address is not the timed sign-in's.
+      env: { TRUST_PROXY_HOPS: '1' },
     });
     servers.push(s);
     await waitReady(s);
@@ -284,6 +299,37 @@ export async function oidcScenario({
           `      ${step.name.padEnd(34)} server ${fmt(step.server, 2).padStart(5)} (main thread ${fmt(step.main, 2)}), load generator ${fmt(step.loadGenerator, 2)}, PostgreSQL ${fmt(step.postgres, 2)}`,
         );
       }
+    }
+
+    // Another tenant's sign-in, idle and during a burst from one address to the first tenant.
+    if (loads.includes('burst')) {
+      const s = await serverFor('burst');
+      await api('POST', '/api/v1/tenants', { slug: OTHER_TENANT, displayName: 'Other Inc.' });
+      const otherWeb = await api('POST', `/api/v1/tenants/${OTHER_TENANT}/clients`, {
+        kind: 'web',
+        name: 'Other web app',
+        redirectUris: [REDIRECT_URI],
+        firstParty: true,
+      });
+      const person = people[0];
+      await api('POST', `/api/v1/tenants/${OTHER_TENANT}/users`, { email: person.email, password: person.password });
+      const flowOf = (slug, client) => ({
+        issuer: `${s.url}/t/${slug}`,
+        client: { id: client.clientId, secret: client.clientSecret },
+        redirectUri: REDIRECT_URI,
+        scope: 'openid',
+      });
+      const r = await burstFairness({ target: flowOf(TENANT, web), other: flowOf(OTHER_TENANT, otherWeb), person });
+      figures.burst = r;
+      print(
+        `  fairness: another tenant's sign-in (form POST → redirects → code), idle and while one address sends ${BURST} concurrent sign-in POSTs with unknown emails to tenant "${TENANT}" (${BURST_ROUNDS} rounds, each from a new address)`,
+      );
+      print(
+        `    idle: p50 ${fmt(r.idle.p50, 1)} ms (${IDLE_SIGN_INS} sign-ins, between the rounds); during the burst: p50 ${fmt(r.during.p50, 1)} ms, max ${fmt(r.during.max, 1)} ms; the bursts: ${r.answers[303] ?? 0} checked (303), ${r.answers[429] ?? 0} refused at once (429), ${r.answers.other ?? 0} other; all answered within ${fmt(r.burstMs.p50)} ms (p50 of rounds)`,
+      );
+      print(
+        `    → ${fmt(r.ratio, 2)} × idle  ${mark(r.failed === 0 && r.ratio < targets.burstSlowdown)} (target < ${targets.burstSlowdown} × idle)${r.failed ? `; ${r.failed} timed sign-ins failed (first: ${r.firstError})` : ''}`,
+      );
     }
 
     await finishServer(server, figures, print, fmt);
@@ -520,6 +566,102 @@ async function signInSteps({ flow, people, serverPid, flows, concurrency }) {
   return { steps: out, failed, firstError };
 }
 
+/** The sign-in form of a fresh browser for `flow`, ready to submit: the page and its browser. */
+async function signInPage(flow) {
+  const browser = new Browser();
+  const page = await browser.go(authorizationRequest(flow).url);
+  expectSignInPage(page);
+  return { browser, page };
+}
+
+/** Submits a prepared sign-in form and follows it to the code; resolves with milliseconds taken. */
+async function timedSubmit(flow, { browser, page }, person) {
+  const stopAt = (u) => u.href.startsWith(flow.redirectUri);
+  const started = performance.now();
+  const end = await browser.submit(page, { email: person.email, password: person.password }, { stopAt });
+  if (!stopAt(end.url)) throw new Error(`no code: ${end.url} ${end.status} ${end.html.slice(0, 200)}`);
+  return performance.now() - started;
+}
+
+/**
+ * Tenant `other`'s sign-in (its form POST, followed to the code) timed idle and in rounds: in
+ * each, after two idle ones, `BURST` prepared sign-in forms of `target` are POSTed at once from one address (a new
+ * one per round, so that no round meets the last one's lock) with unknown emails, and the
+ * other tenant's sign-in is submitted in the same instant.
+ */
+async function burstFairness({ target, other, person }) {
+  const quantiles = (xs) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return { p50: quantile(sorted, 0.5), max: sorted.at(-1) ?? 0 };
+  };
+  let failed = 0;
+  let firstError;
+  const timed = async (promise) => {
+    try {
+      return await promise;
+    } catch (err) {
+      failed++;
+      firstError ??= err instanceof Error ? err.message.slice(0, 300) : String(err);
+      return undefined;
+    }
+  };
+  const idle = [];
+  const idleSignIns = async (n) => {
+    for (let i = 0; i < n; i++) {
+      const ms = await timed(timedSubmit(other, await signInPage(other), person));
+      if (ms !== undefined) idle.push(ms);
+    }
+  };
+  // Warm-up (not kept), then idle sign-ins one at a time, before the bursts and between them,
+  // so that both figures see the same machine (other processes come and go).
+  await idleSignIns(2);
+  idle.length = 0;
+  const during = [];
+  const burstMs = [];
+  const answers = {};
+  for (let round = 0; round < BURST_ROUNDS; round++) {
+    await idleSignIns(IDLE_SIGN_INS / BURST_ROUNDS);
+    const forms = [];
+    for (let i = 0; i < BURST; i += 20) {
+      forms.push(...(await Promise.all(Array.from({ length: Math.min(20, BURST - i) }, () => signInPage(target)))));
+    }
+    const mine = await signInPage(other);
+    await new Promise((r) => setTimeout(r, 500));
+    const headers = { 'x-forwarded-for': `203.0.113.${round + 1}` };
+    const t0 = performance.now();
+    const burst = Promise.all(
+      forms.map(async ({ browser, page }, i) => {
+        const res = await browser.submit(
+          page,
+          { email: `nobody-${round}-${i}@unknown.example`, password: `guess ${i}` },
+          { follow: false, headers },
+        );
+        // follow: false gives a redirect as status 0; anything else is the answer's own status.
+        const key = res.status === 0 ? 303 : res.status === 429 ? 429 : 'other';
+        answers[key] = (answers[key] ?? 0) + 1;
+      }),
+    ).then(() => performance.now() - t0);
+    const [ms, took] = await Promise.all([timed(timedSubmit(other, mine, person)), burst]);
+    if (ms !== undefined) during.push(ms);
+    burstMs.push(took);
+    // Let the checked part of the burst drain before the next round.
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const idleQ = quantiles(idle);
+  const duringQ = quantiles(during);
+  return {
+    burst: BURST,
+    rounds: BURST_ROUNDS,
+    idle: idleQ,
+    during: duringQ,
+    ratio: idleQ.p50 > 0 ? duringQ.p50 / idleQ.p50 : 0,
+    answers,
+    burstMs: quantiles(burstMs),
+    failed,
+    firstError,
+  };
+}
+
 /** argon2id hashes/s with `concurrency` hashes in flight (libuv threads), for `seconds`. */
 async function argon2Rate(seconds, concurrency) {
   let hashes = 0;
@@ -592,6 +734,17 @@ export function summaryRows(withMark) {
         ),
     ],
     ['password sign-in p50 / p99', '', (r) => load(r, 'signIns', (l) => `${fmt(l.p50)} / ${fmt(l.p99)} ms`)],
+    [
+      `other tenant's sign-in: idle / during a burst of ${BURST}`,
+      `< ${targets.burstSlowdown} × idle`,
+      (r) =>
+        load(r, 'burst', (b) =>
+          withMark(
+            `${fmt(b.idle.p50, 1)} / ${fmt(b.during.p50, 1)} ms (${fmt(b.ratio, 2)} ×)`,
+            b.failed === 0 && b.ratio < targets.burstSlowdown,
+          ),
+        ),
+    ],
     [
       'failed (cc, refresh, sign-ins)',
       '0',

@@ -15,6 +15,7 @@ import { tenantNotFound } from '../oidc/routes.js';
 import { BusyError } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
+import { busyPage, signInAdmission } from './admission.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -70,17 +71,7 @@ export function interactionRoutes(ctx: AppContext) {
     return { login, consent: { grantId: grant.jti } };
   }
 
-  /** Too many attempts wait for a hash: the branded "try again later" page, with Retry-After. */
-  async function busyPage(err: Error, req: FastifyRequest, reply: FastifyReply) {
-    if (!(err instanceof BusyError)) throw err;
-    const { slug, uid } = req.params as { slug: string; uid: string };
-    const tenant = await ctx.tenants.findBySlug(slug);
-    if (!tenant) throw err;
-    return reply
-      .code(429)
-      .headers({ ...pageHeaders, ...err.headers })
-      .send(ctx.pages.busy(tenant, err.retryAfterSeconds, `/t/${tenant.slug}/interaction/${uid}`));
-  }
+  const admission = signInAdmission(ctx);
 
   return async (app: FastifyInstance) => {
     app.removeAllContentTypeParsers();
@@ -89,7 +80,7 @@ export function interactionRoutes(ctx: AppContext) {
       { parseAs: 'string', bodyLimit: 64 * 1024 },
       (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
     );
-    app.setErrorHandler(busyPage);
+    app.setErrorHandler(busyPage(ctx, pageHeaders));
 
     /** Resolves tenant, provider and the interaction from the request's cookie. */
     async function load(req: FastifyRequest, reply: FastifyReply) {
@@ -199,7 +190,7 @@ export function interactionRoutes(ctx: AppContext) {
       );
     });
 
-    app.post('/t/:slug/interaction/:uid/login', async (req, reply) => {
+    app.post('/t/:slug/interaction/:uid/login', admission.hooks, async (req, reply) => {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
       const { tenant, provider, details, base } = loaded;
@@ -207,7 +198,8 @@ export function interactionRoutes(ctx: AppContext) {
       if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}?error=csrf`, 303);
       if (details.prompt.name !== 'login') return reply.redirect(base, 303);
       const email = String(body.email ?? '').slice(0, 320);
-      const result = await ctx.signIn.signIn(tenant, email, String(body.password ?? '').slice(0, 4096), actorOf(req));
+      const password = String(body.password ?? '').slice(0, 4096);
+      const result = await ctx.signIn.signIn(tenant, email, password, actorOf(req), admission.of(req));
       if (!result.ok) {
         reply.header(
           'set-cookie',

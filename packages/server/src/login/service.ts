@@ -46,9 +46,19 @@ export class SignInService {
     return this.dummyHash;
   }
 
-  /** Throws `BusyError` when too many attempts wait for a hash (nothing is counted then). */
-  async signIn(tenant: Tenant, emailInput: string, passwordInput: string, actor: AuditActor): Promise<SignInResult> {
-    const place = this.hasher.admit(requesterOf(tenant.id, actor.ip));
+  /**
+   * `admitted`: the attempt's place at the hash queue, when the route took it as the request
+   * arrived; else one is taken here. Throws `BusyError` when too many attempts wait for a hash
+   * (nothing is counted then).
+   */
+  async signIn(
+    tenant: Tenant,
+    emailInput: string,
+    passwordInput: string,
+    actor: AuditActor,
+    admitted?: Admission,
+  ): Promise<SignInResult> {
+    const place = admitted ?? this.hasher.admit(requesterOf(tenant.id, actor.ip));
     try {
       return await this.attempt(tenant, emailInput, passwordInput, actor, place);
     } finally {
