@@ -2,9 +2,9 @@
  * One client cannot slow every tenant's sign-in (issue 9, item 5): a locked address or account
  * is refused before any password hash is spent on it, with the answer of a wrong password;
  * past the hash queue's bounds a burst from one address gets an immediate 429 (the branded
- * "try again later" page with Retry-After; JSON `busy` on the admin API), while another
- * address, and another tenant, still sign in. Client addresses come from X-Forwarded-For
- * (TRUST_PROXY_HOPS=1), as behind a proxy.
+ * "try again later" page with Retry-After, for sign-in and registration; JSON `busy` on the
+ * admin API), while another address, and another tenant, still sign in. Client addresses come
+ * from X-Forwarded-For (TRUST_PROXY_HOPS=1), as behind a proxy.
  * @see issue 9
  */
 import { randomBytes } from 'node:crypto';
@@ -178,6 +178,30 @@ describe.each(dialects)('sign-in fairness and refusal before hashing (%s)', (dia
     // A refused attempt is not a failure: it was never checked, nor written down.
     const events = await a.api('GET', `/api/v1/tenants/${a.slug}/audit-events?action=login.password&limit=100`);
     expect(events.body.items).toHaveLength(checked.length + 1);
+  });
+
+  it('bounds registration’s password hashes too: the 429 page with Retry-After', async () => {
+    const t = await tenant();
+    const on = await t.api('PATCH', `/api/v1/tenants/${t.slug}`, { body: { settings: { selfRegistration: true } } });
+    expect(on.status, on.text).toBe(200);
+    const forms = await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        const at = await openSignIn(t.slug, t.clientId);
+        const register = await at.browser.go(
+          new URL(/href="([^"]+\/register)"/.exec(at.page.html)?.[1] ?? '', at.page.url),
+        );
+        expect(register.status).toBe(200);
+        return { browser: at.browser, page: register };
+      }),
+    );
+    const answers = await Promise.all(
+      forms.map((f, i) => post(f, '203.0.113.60', `new-${i}-${randomBytes(2).toString('hex')}@example.test`, password)),
+    );
+    const busy = answers.filter((r) => r.status === 429);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(Number(busy[0]?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(busy[0]?.headers.get('content-type')).toContain('text/html');
+    expect(busy[0]?.text).toContain('Try again in a moment');
   });
 
   it('bounds the admin API’s password hashes too: 429 busy with Retry-After', async () => {
