@@ -94,8 +94,10 @@ export class CookieJar {
 }
 
 export class Browser {
-  constructor(jar = new CookieJar()) {
+  /** `headers` go with every request of this browser (`X-Forwarded-For`: its own client address). */
+  constructor(jar = new CookieJar(), headers = {}) {
     this.jar = jar;
+    this.headers = headers;
   }
 
   /**
@@ -110,7 +112,7 @@ export class Browser {
     let body = form ? new URLSearchParams(form).toString() : undefined;
     for (let hops = 0; hops < 20; hops++) {
       if (stopAt?.(url)) return { url, status: 0, html: '' };
-      const headers = { ...extra };
+      const headers = { ...this.headers, ...extra };
       const cookie = this.jar.header(url);
       if (cookie) headers.cookie = cookie;
       if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';

@@ -7,7 +7,7 @@
  *   every request spends a fresh token from a pool minted by authorization code flows (one
  *   sign-in, then the browser session), and each answer's new token goes back to the pool;
  * - complete password sign-ins/s: authorize → sign-in form → code → token, each flow with
- *   its own cookie jar, by a small concurrent driver; then the CPU of one sign-in, request by
+ *   its own cookie jar and client address (X-Forwarded-For), by a small concurrent driver; then the CPU of one sign-in, request by
  *   request (`signInSteps`);
  * - the limits: argon2id hashes/s at the server's parameters (2 at a time, in this process,
  *   the server idle) and ES256 signatures/s (node:crypto, one thread);
@@ -250,7 +250,7 @@ export async function oidcScenario({
       const issuerNow = `${s.url}/t/${TENANT}`;
       const flow = { issuer: issuerNow, client: webClient, redirectUri: REDIRECT_URI, scope: SCOPE };
       print(
-        `  password sign-ins: ${signInConcurrency} concurrent flows, each a new cookie jar: GET /auth → sign-in form → POST …/login → redirects → code → POST /token; ${USERS} users in turn`,
+        `  password sign-ins: ${signInConcurrency} concurrent flows, each a new cookie jar and its own client address: GET /auth → sign-in form → POST …/login → redirects → code → POST /token; ${USERS} users in turn`,
       );
       const warm = await signInDriver({ flow, people, concurrency: signInConcurrency, seconds: 2 });
       if (warm.failed > 0)
@@ -453,12 +453,14 @@ async function signInDriver({ flow, people, concurrency, seconds }) {
   let next = 0;
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
-  const loop = async () => {
+  // Each flow from an address of its own, as people are: one address may not hold every core.
+  const loop = async (_, i) => {
+    const headers = { 'x-forwarded-for': `198.18.0.${i + 1}` };
     while (performance.now() < end) {
       const person = people[next++ % people.length];
       const started = performance.now();
       try {
-        const { signedIn } = await codeFlow(new Browser(), { ...flow, credentials: person });
+        const { signedIn } = await codeFlow(new Browser(undefined, headers), { ...flow, credentials: person });
         if (!signedIn) throw new Error('a new browser got a code without signing in');
         durations.push(performance.now() - started);
       } catch (err) {
@@ -490,7 +492,7 @@ async function signInDriver({ flow, people, concurrency, seconds }) {
  */
 async function signInSteps({ flow, people, serverPid, flows, concurrency }) {
   const runs = Array.from({ length: flows }, (_, i) => ({
-    browser: new Browser(),
+    browser: new Browser(undefined, { 'x-forwarded-for': `198.18.1.${(i % 250) + 1}` }),
     person: people[i % people.length],
     ...authorizationRequest(flow),
   }));

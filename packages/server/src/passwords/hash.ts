@@ -6,7 +6,9 @@
  * Every hash a request asks for goes through one `PasswordHasher`: at most one hash per core
  * runs at a time, and the rest wait their turn fairly (round-robin over tenants, then over
  * source addresses within a tenant), so that one tenant or one address sending many attempts
- * at once delays the others by one hash at most, not by its whole burst. How many may wait is
+ * at once delays the others by one hash at most, not by its whole burst. One address never
+ * holds every core (all but one, when there are two or more), so another's attempt starts at
+ * once rather than after a hash of the burst. How many may wait is
  * bounded (overall, per tenant, per source): past a bound the attempt is refused at once with
  * `BusyError` (429, Retry-After) before anything else is spent on it.
  */
@@ -61,10 +63,6 @@ export class BusyError extends AppError {
   }
 }
 
-interface Job {
-  run: () => void;
-}
-
 /**
  * A place in the queue, taken before the attempt does anything else (`admit`), used for one
  * hash or verification (`hash`, `verify`) or given back (`cancel`). It counts against the
@@ -91,8 +89,11 @@ class Place implements Admission {
 
 export class PasswordHasher {
   private running = 0;
-  /** Runnable jobs: tenant → source → jobs, each Map in round-robin order (front is next). */
-  private readonly ready = new Map<string, Map<string, Job[]>>();
+  private readonly runningBySource = new Map<string, number>();
+  /** Hashes one source may run at once: all slots but one, so that others never wait for a whole burst. */
+  private readonly perSource: number;
+  /** Jobs waiting: tenant → source → jobs, each Map in round-robin order (front is next). */
+  private readonly ready = new Map<string, Map<string, (() => void)[]>>();
   /** Admitted and not yet running, for the bounds. */
   private waiting = 0;
   private readonly waitingByTenant = new Map<string, number>();
@@ -105,7 +106,9 @@ export class PasswordHasher {
   constructor(
     private readonly limits: HashQueueLimits,
     private readonly slots = hashSlots,
-  ) {}
+  ) {
+    this.perSource = Math.max(1, slots - 1);
+  }
 
   /** Takes a place in the queue, or throws `BusyError` when a bound is reached. */
   admit(requester: HashRequester): Admission {
@@ -149,28 +152,22 @@ export class PasswordHasher {
     const place = who instanceof Place ? who : (this.admit(who as HashRequester) as Place);
     if (place.settled) throw new Error('this admission was already used');
     place.settled = true;
+    const { tenantId, source } = place.requester;
     await new Promise<void>((resolve) => {
-      const job = {
-        run: () => {
-          this.leave(place.requester);
-          resolve();
-        },
-      };
-      if (this.running < this.slots) {
-        this.running++;
-        job.run();
-      } else {
-        this.enqueue(place.requester, job);
-      }
+      this.enqueue(tenantId, source, () => {
+        this.leave(place.requester);
+        resolve();
+      });
+      this.dispatch();
     });
     const started = performance.now();
     try {
       return await work();
     } finally {
       this.meanMs = 0.9 * this.meanMs + 0.1 * (performance.now() - started);
-      const next = this.dequeue();
-      if (next) next.run();
-      else this.running--;
+      this.running--;
+      bump(this.runningBySource, source, -1);
+      this.dispatch();
     }
   }
 
@@ -180,31 +177,45 @@ export class PasswordHasher {
     bump(this.waitingBySource, source, -1);
   }
 
-  private enqueue({ tenantId, source }: HashRequester, job: Job): void {
+  private enqueue(tenantId: string, source: string, run: () => void): void {
     let sources = this.ready.get(tenantId);
     if (!sources) {
       sources = new Map();
       this.ready.set(tenantId, sources);
     }
     const jobs = sources.get(source);
-    if (jobs) jobs.push(job);
-    else sources.set(source, [job]);
+    if (jobs) jobs.push(run);
+    else sources.set(source, [run]);
   }
 
-  /** The next job: the front tenant's front source's oldest; both then go to the back. */
-  private dequeue(): Job | undefined {
-    const tenant = this.ready.entries().next();
-    if (tenant.done) return undefined;
-    const [tenantId, sources] = tenant.value;
-    this.ready.delete(tenantId);
-    const source = sources.entries().next();
-    if (source.done) return this.dequeue();
-    const [sourceKey, jobs] = source.value;
-    sources.delete(sourceKey);
-    const job = jobs.shift();
-    if (jobs.length > 0) sources.set(sourceKey, jobs);
-    if (sources.size > 0) this.ready.set(tenantId, sources);
-    return job;
+  /** Starts waiting jobs while a slot is free and some source may take it. */
+  private dispatch(): void {
+    while (this.running < this.slots) {
+      const next = this.dequeue();
+      if (!next) return;
+      this.running++;
+      bump(this.runningBySource, next.source, 1);
+      next.run();
+    }
+  }
+
+  /**
+   * The next job: the oldest of the first source, in the first tenant, that is below its share
+   * of the slots; that source and that tenant then go to the back of their rounds.
+   */
+  private dequeue(): { source: string; run: () => void } | undefined {
+    for (const [tenantId, sources] of this.ready) {
+      for (const [source, jobs] of sources) {
+        if ((this.runningBySource.get(source) ?? 0) >= this.perSource) continue;
+        const run = jobs.shift();
+        sources.delete(source);
+        if (jobs.length > 0) sources.set(source, jobs);
+        this.ready.delete(tenantId);
+        if (sources.size > 0) this.ready.set(tenantId, sources);
+        if (run) return { source, run };
+      }
+    }
+    return undefined;
   }
 
   /** Seconds until the queue as it is now would have drained, at least 1. */
