@@ -304,15 +304,16 @@ export async function oidcScenario({
     // Another tenant's sign-in, idle and during a burst from one address to the first tenant.
     if (loads.includes('burst')) {
       const s = await serverFor('burst');
-      await api('POST', '/api/v1/tenants', { slug: OTHER_TENANT, displayName: 'Other Inc.' });
-      const otherWeb = await api('POST', `/api/v1/tenants/${OTHER_TENANT}/clients`, {
+      const sApi = adminApi(s.url, apiKey);
+      await sApi('POST', '/api/v1/tenants', { slug: OTHER_TENANT, displayName: 'Other Inc.' });
+      const otherWeb = await sApi('POST', `/api/v1/tenants/${OTHER_TENANT}/clients`, {
         kind: 'web',
         name: 'Other web app',
         redirectUris: [REDIRECT_URI],
         firstParty: true,
       });
       const person = people[0];
-      await api('POST', `/api/v1/tenants/${OTHER_TENANT}/users`, { email: person.email, password: person.password });
+      await sApi('POST', `/api/v1/tenants/${OTHER_TENANT}/users`, { email: person.email, password: person.password });
       const flowOf = (slug, client) => ({
         issuer: `${s.url}/t/${slug}`,
         client: { id: client.clientId, secret: client.clientSecret },
