@@ -20,7 +20,8 @@
  *                           (fewest within 3% of the best) is kept; for the list's p99 target, the
  *                           busiest whose p99 met it
  *   BENCH_LOADS             core: lookup,list (default both)
- *   BENCH_OIDC_LOADS        oidc: client-credentials,refresh,sign-in (default all)
+ *   BENCH_OIDC_LOADS        oidc: client-credentials,refresh,sign-in,burst (default all; burst: another
+ *                           tenant's sign-in idle and during a burst of 200 sign-in POSTs from one address)
  *   BENCH_SIGNIN_SECONDS    oidc: measured seconds of complete password sign-ins (15)
  *   BENCH_SIGNIN_FLOWS      oidc: concurrent sign-in flows (8)
  *   BENCH_CONSOLE_CHANGES   console: measured filter changes of each kind, search and status (10)
@@ -56,7 +57,7 @@ const cpuProf = env.BENCH_CPU_PROF === '1';
 const timeoutSeconds = Number(env.BENCH_TIMEOUT_SECONDS ?? 900);
 const keep = env.BENCH_KEEP === '1';
 const loads = (env.BENCH_LOADS ?? 'lookup,list').split(',').map((s) => s.trim());
-const oidcLoads = (env.BENCH_OIDC_LOADS ?? 'client-credentials,refresh,sign-in').split(',').map((s) => s.trim());
+const oidcLoads = (env.BENCH_OIDC_LOADS ?? 'client-credentials,refresh,sign-in,burst').split(',').map((s) => s.trim());
 const signInSeconds = Number(env.BENCH_SIGNIN_SECONDS ?? 15);
 const signInFlows = Number(env.BENCH_SIGNIN_FLOWS ?? 8);
 const consoleChanges = Number(env.BENCH_CONSOLE_CHANGES ?? 10);

@@ -11,7 +11,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+// Enough sockets for the oidc scenario's burst of 200 sign-in POSTs to be sent all at once.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 /**
  * One HTTP request, no redirects followed. Resolves once the whole body has been read, so that
@@ -93,22 +94,25 @@ export class CookieJar {
 }
 
 export class Browser {
-  constructor(jar = new CookieJar()) {
+  /** `headers` go with every request of this browser (`X-Forwarded-For`: its own client address). */
+  constructor(jar = new CookieJar(), headers = {}) {
     this.jar = jar;
+    this.headers = headers;
   }
 
   /**
    * GET (or POST a form) and follow redirects until an answer that is not a redirect, or a
    * URL `stopAt` accepts (the client's redirect URI: never fetched). Returns the last URL,
    * its status (0 when stopped) and body. With `follow: false`, one request only: a redirect
-   * comes back as its target URL with status 0, unfetched.
+   * comes back as its target URL with status 0, unfetched. `headers` go with every request
+   * (`X-Forwarded-For`: a client address, for a server that trusts one proxy hop).
    */
-  async go(start, { method = 'GET', form, stopAt, follow = true } = {}) {
+  async go(start, { method = 'GET', form, stopAt, follow = true, headers: extra = {} } = {}) {
     let url = new URL(start);
     let body = form ? new URLSearchParams(form).toString() : undefined;
     for (let hops = 0; hops < 20; hops++) {
       if (stopAt?.(url)) return { url, status: 0, html: '' };
-      const headers = {};
+      const headers = { ...this.headers, ...extra };
       const cookie = this.jar.header(url);
       if (cookie) headers.cookie = cookie;
       if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -127,8 +131,8 @@ export class Browser {
     throw new Error(`too many redirects from ${start}`);
   }
 
-  /** Submits the first form on `page` with its hidden fields plus `fields`. */
-  submit(page, fields, { stopAt, follow } = {}) {
+  /** Submits the first form on `page` with its hidden fields plus `fields` (and `headers` on every request). */
+  submit(page, fields, { stopAt, follow, headers } = {}) {
     const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/.exec(page.html);
     if (!form?.[1]) throw new Error(`no form on ${page.url} (${page.status}): ${page.html.slice(0, 300)}`);
     const hidden = {};
@@ -140,6 +144,7 @@ export class Browser {
       form: { ...hidden, ...fields },
       stopAt,
       follow,
+      headers,
     });
   }
 }

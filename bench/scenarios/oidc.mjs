@@ -7,14 +7,19 @@
  *   every request spends a fresh token from a pool minted by authorization code flows (one
  *   sign-in, then the browser session), and each answer's new token goes back to the pool;
  * - complete password sign-ins/s: authorize → sign-in form → code → token, each flow with
- *   its own cookie jar, by a small concurrent driver; then the CPU of one sign-in, request by
+ *   its own cookie jar and client address (X-Forwarded-For), by a small concurrent driver; then the CPU of one sign-in, request by
  *   request (`signInSteps`);
  * - the limits: argon2id hashes/s at the server's parameters (2 at a time, in this process,
- *   the server idle) and ES256 signatures/s (node:crypto, one thread).
+ *   the server idle) and ES256 signatures/s (node:crypto, one thread);
+ * - fairness (issue 9): another tenant's sign-in (form POST → code) idle, then while one
+ *   address sends a burst of 200 concurrent sign-in POSTs with unknown emails to the first
+ *   tenant (`burstFairness`); target: under 3 × idle. Addresses come from X-Forwarded-For
+ *   (the server trusts one proxy hop), as behind a load balancer.
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { hash } from '@node-rs/argon2';
 import {
   authorizationRequest,
@@ -34,6 +39,8 @@ export const targets = {
   refreshRps: 800,
   /** Complete sign-ins/s as a share of the argon2id hashes/s measured in the same run. */
   signInsPerArgon2: 0.8,
+  /** Another tenant's sign-in during a burst from one address, as a multiple of its idle time. */
+  burstSlowdown: 3,
 };
 
 /** Keycloak's sizing guide (for scale, not a target): per vCPU. */
@@ -43,6 +50,13 @@ export const keycloakPerVcpu = { clientCredentials: 120, passwordSignIns: 15 };
 const argon2Params = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
 const TENANT = 'bench';
+/** The tenant whose sign-ins are timed while `TENANT` takes a burst. */
+const OTHER_TENANT = 'bench-other';
+/** The burst: concurrent sign-in POSTs from one address; rounds, each from a new address. */
+const BURST = 200;
+const BURST_ROUNDS = 8;
+/** Idle sign-ins, spread over the rounds (a multiple of BURST_ROUNDS). */
+const IDLE_SIGN_INS = 16;
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const SCOPE = 'openid email profile offline_access';
 const USERS = 8;
@@ -64,7 +78,7 @@ const quantile = (sorted, q) =>
  * @param {string} o.logDir where server logs go
  * @param {(phase: string) => string[]} [o.nodeArgsFor] node flags for the server of a phase
  *   (--cpu-prof); when given, each load phase gets its own server process, so its own profile
- * @param {string[]} [o.loads] which loads to run: client-credentials, refresh, sign-in (default all)
+ * @param {string[]} [o.loads] which loads to run: client-credentials, refresh, sign-in, burst (default all)
  * @param {(line: string) => void} o.print
  */
 export async function oidcScenario({
@@ -75,7 +89,7 @@ export async function oidcScenario({
   signInConcurrency,
   logDir,
   nodeArgsFor,
-  loads = ['client-credentials', 'refresh', 'sign-in'],
+  loads = ['client-credentials', 'refresh', 'sign-in', 'burst'],
   print,
 }) {
   const apiKey = `lk_${randomBytes(32).toString('base64url')}`;
@@ -88,6 +102,8 @@ export async function oidcScenario({
       apiKey,
       logFile,
       nodeArgs: phase ? (nodeArgsFor?.(phase) ?? []) : [],
+      // Client addresses from X-Forwarded-For: the burst's address is not the timed sign-in's.
+      env: { TRUST_PROXY_HOPS: '1' },
     });
     servers.push(s);
     await waitReady(s);
@@ -235,7 +251,7 @@ export async function oidcScenario({
       const issuerNow = `${s.url}/t/${TENANT}`;
       const flow = { issuer: issuerNow, client: webClient, redirectUri: REDIRECT_URI, scope: SCOPE };
       print(
-        `  password sign-ins: ${signInConcurrency} concurrent flows, each a new cookie jar: GET /auth → sign-in form → POST …/login → redirects → code → POST /token; ${USERS} users in turn`,
+        `  password sign-ins: ${signInConcurrency} concurrent flows, each a new cookie jar and its own client address: GET /auth → sign-in form → POST …/login → redirects → code → POST /token; ${USERS} users in turn`,
       );
       const warm = await signInDriver({ flow, people, concurrency: signInConcurrency, seconds: 2 });
       if (warm.failed > 0)
@@ -284,6 +300,38 @@ export async function oidcScenario({
           `      ${step.name.padEnd(34)} server ${fmt(step.server, 2).padStart(5)} (main thread ${fmt(step.main, 2)}), load generator ${fmt(step.loadGenerator, 2)}, PostgreSQL ${fmt(step.postgres, 2)}`,
         );
       }
+    }
+
+    // Another tenant's sign-in, idle and during a burst from one address to the first tenant.
+    if (loads.includes('burst')) {
+      const s = await serverFor('burst');
+      const sApi = adminApi(s.url, apiKey);
+      await sApi('POST', '/api/v1/tenants', { slug: OTHER_TENANT, displayName: 'Other Inc.' });
+      const otherWeb = await sApi('POST', `/api/v1/tenants/${OTHER_TENANT}/clients`, {
+        kind: 'web',
+        name: 'Other web app',
+        redirectUris: [REDIRECT_URI],
+        firstParty: true,
+      });
+      const person = people[0];
+      await sApi('POST', `/api/v1/tenants/${OTHER_TENANT}/users`, { email: person.email, password: person.password });
+      const flowOf = (slug, client) => ({
+        issuer: `${s.url}/t/${slug}`,
+        client: { id: client.clientId, secret: client.clientSecret },
+        redirectUri: REDIRECT_URI,
+        scope: 'openid',
+      });
+      const r = await burstFairness({ target: flowOf(TENANT, web), other: flowOf(OTHER_TENANT, otherWeb), person });
+      figures.burst = r;
+      print(
+        `  fairness: another tenant's sign-in (form POST → redirects → code), idle and while one address sends ${BURST} concurrent sign-in POSTs with unknown emails to tenant "${TENANT}" (${BURST_ROUNDS} rounds, each from a new address)`,
+      );
+      print(
+        `    idle: p50 ${fmt(r.idle.p50, 1)} ms (${IDLE_SIGN_INS} sign-ins, between the rounds); during the burst: p50 ${fmt(r.during.p50, 1)} ms, max ${fmt(r.during.max, 1)} ms; the bursts: ${r.answers[303] ?? 0} checked (303), ${r.answers[429] ?? 0} refused at once (429), ${r.answers.other ?? 0} other; all answered within ${fmt(r.burstMs.p50)} ms (p50 of rounds)`,
+      );
+      print(
+        `    → ${fmt(r.ratio, 2)} × idle  ${mark(r.failed === 0 && r.ratio < targets.burstSlowdown)} (target < ${targets.burstSlowdown} × idle)${r.failed ? `; ${r.failed} timed sign-ins failed (first: ${r.firstError})` : ''}`,
+      );
     }
 
     await finishServer(server, figures, print, fmt);
@@ -407,12 +455,14 @@ async function signInDriver({ flow, people, concurrency, seconds }) {
   let next = 0;
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
-  const loop = async () => {
+  // Each flow from an address of its own, as people are: one address may not hold every core.
+  const loop = async (_, i) => {
+    const headers = { 'x-forwarded-for': `198.18.0.${i + 1}` };
     while (performance.now() < end) {
       const person = people[next++ % people.length];
       const started = performance.now();
       try {
-        const { signedIn } = await codeFlow(new Browser(), { ...flow, credentials: person });
+        const { signedIn } = await codeFlow(new Browser(undefined, headers), { ...flow, credentials: person });
         if (!signedIn) throw new Error('a new browser got a code without signing in');
         durations.push(performance.now() - started);
       } catch (err) {
@@ -444,7 +494,7 @@ async function signInDriver({ flow, people, concurrency, seconds }) {
  */
 async function signInSteps({ flow, people, serverPid, flows, concurrency }) {
   const runs = Array.from({ length: flows }, (_, i) => ({
-    browser: new Browser(),
+    browser: new Browser(undefined, { 'x-forwarded-for': `198.18.1.${(i % 250) + 1}` }),
     person: people[i % people.length],
     ...authorizationRequest(flow),
   }));
@@ -520,6 +570,101 @@ async function signInSteps({ flow, people, serverPid, flows, concurrency }) {
   return { steps: out, failed, firstError };
 }
 
+/** The sign-in form of a fresh browser for `flow`, ready to submit: the page and its browser. */
+async function signInPage(flow) {
+  const browser = new Browser();
+  const page = await browser.go(authorizationRequest(flow).url);
+  expectSignInPage(page);
+  return { browser, page };
+}
+
+/** Submits a prepared sign-in form and follows it to the code; resolves with milliseconds taken. */
+async function timedSubmit(flow, { browser, page }, person) {
+  const stopAt = (u) => u.href.startsWith(flow.redirectUri);
+  const started = performance.now();
+  const end = await browser.submit(page, { email: person.email, password: person.password }, { stopAt });
+  if (!stopAt(end.url)) throw new Error(`no code: ${end.url} ${end.status} ${end.html.slice(0, 200)}`);
+  return performance.now() - started;
+}
+
+/**
+ * Tenant `other`'s sign-in (its form POST, followed to the code) timed idle and in rounds: in
+ * each, after two idle ones, `BURST` prepared sign-in forms of `target` are POSTed at once
+ * from one address (a new one per round, so that no round meets the last one's lock) with
+ * unknown emails, by a thread of their own, and the other tenant's sign-in is submitted in the
+ * same instant.
+ */
+async function burstFairness({ target, other, person }) {
+  const quantiles = (xs) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return { p50: quantile(sorted, 0.5), max: sorted.at(-1) ?? 0 };
+  };
+  let failed = 0;
+  let firstError;
+  const timed = async (promise) => {
+    try {
+      return await promise;
+    } catch (err) {
+      failed++;
+      firstError ??= err instanceof Error ? err.message.slice(0, 300) : String(err);
+      return undefined;
+    }
+  };
+  const idle = [];
+  const idleSignIns = async (n) => {
+    for (let i = 0; i < n; i++) {
+      const ms = await timed(timedSubmit(other, await signInPage(other), person));
+      if (ms !== undefined) idle.push(ms);
+    }
+  };
+  // Warm-up (not kept), then idle sign-ins one at a time, before the bursts and between them,
+  // so that both figures see the same machine (other processes come and go).
+  await idleSignIns(2);
+  idle.length = 0;
+  const during = [];
+  const burstMs = [];
+  const answers = {};
+  // The burst's sender runs in a thread of its own (lib/burst-worker.mjs).
+  const sender = new Worker(new URL('../lib/burst-worker.mjs', import.meta.url), {
+    workerData: { flow: target, size: BURST },
+  });
+  const ask = (msg) =>
+    new Promise((resolve, reject) => {
+      sender.once('message', (m) => (m.type === 'error' ? reject(new Error(m.message)) : resolve(m)));
+      sender.postMessage(msg);
+    });
+  try {
+    for (let round = 0; round < BURST_ROUNDS; round++) {
+      await idleSignIns(IDLE_SIGN_INS / BURST_ROUNDS);
+      await ask({ type: 'prepare' });
+      const mine = await signInPage(other);
+      await new Promise((r) => setTimeout(r, 500));
+      const burst = ask({ type: 'fire', round, headers: { 'x-forwarded-for': `203.0.113.${round + 1}` } });
+      const [ms, done] = await Promise.all([timed(timedSubmit(other, mine, person)), burst]);
+      if (ms !== undefined) during.push(ms);
+      burstMs.push(done.ms);
+      for (const [k, n] of Object.entries(done.answers)) answers[k] = (answers[k] ?? 0) + n;
+      // Let the checked part of the burst drain before the next round.
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await sender.terminate();
+  }
+  const idleQ = quantiles(idle);
+  const duringQ = quantiles(during);
+  return {
+    burst: BURST,
+    rounds: BURST_ROUNDS,
+    idle: idleQ,
+    during: duringQ,
+    ratio: idleQ.p50 > 0 ? duringQ.p50 / idleQ.p50 : 0,
+    answers,
+    burstMs: quantiles(burstMs),
+    failed,
+    firstError,
+  };
+}
+
 /** argon2id hashes/s with `concurrency` hashes in flight (libuv threads), for `seconds`. */
 async function argon2Rate(seconds, concurrency) {
   let hashes = 0;
@@ -592,6 +737,17 @@ export function summaryRows(withMark) {
         ),
     ],
     ['password sign-in p50 / p99', '', (r) => load(r, 'signIns', (l) => `${fmt(l.p50)} / ${fmt(l.p99)} ms`)],
+    [
+      `other tenant's sign-in: idle / during a burst of ${BURST}`,
+      `< ${targets.burstSlowdown} × idle`,
+      (r) =>
+        load(r, 'burst', (b) =>
+          withMark(
+            `${fmt(b.idle.p50, 1)} / ${fmt(b.during.p50, 1)} ms (${fmt(b.ratio, 2)} ×)`,
+            b.failed === 0 && b.ratio < targets.burstSlowdown,
+          ),
+        ),
+    ],
     [
       'failed (cc, refresh, sign-ins)',
       '0',

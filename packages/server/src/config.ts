@@ -53,8 +53,16 @@ export const envSchema = z.object({
       .regex(/^rediss?:\/\/.+/, 'must be redis://… or rediss://…')
       .optional(),
   ),
-  /** Seconds between purges of expired tokens, sessions and codes. */
+  /** Seconds between purges of expired tokens, sessions and codes (and of old audit events). */
   PURGE_INTERVAL_SECONDS: wholeNumber(10, 86_400).default(300),
+  /** Days an audit event is kept; older ones go with the purge. */
+  AUDIT_RETENTION_DAYS: wholeNumber(1, 36_500).default(400),
+  /** Sign-in attempts (and other password hashes) that may wait for a hash, in all; more get 429. */
+  HASH_QUEUE_MAX_WAITING: wholeNumber(1, 100_000).default(128),
+  /** Of those, how many may be one tenant's. */
+  HASH_QUEUE_MAX_WAITING_PER_TENANT: wholeNumber(1, 100_000).default(64),
+  /** Of those, how many may come from one client IP. */
+  HASH_QUEUE_MAX_WAITING_PER_SOURCE: wholeNumber(1, 100_000).default(8),
   /** First start only: the system admin's email. */
   LATCHKEY_BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   /** First start only: the system admin's password; generated and printed when unset. */
@@ -133,6 +141,9 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   redisUrl: string | undefined;
   purgeIntervalMs: number;
+  auditRetentionMs: number;
+  /** Bounds of the password hash queue (passwords/hash.ts). */
+  hashQueue: { maxWaiting: number; maxWaitingPerTenant: number; maxWaitingPerSource: number };
   bootstrap: { adminEmail: string; adminPassword: string | undefined; apiKey: string | undefined };
   bodyLimit: number;
   cacheTtlMs: number;
@@ -241,6 +252,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     redisUrl: e.REDIS_URL,
     purgeIntervalMs: e.PURGE_INTERVAL_SECONDS * 1000,
+    auditRetentionMs: e.AUDIT_RETENTION_DAYS * 86_400_000,
+    hashQueue: {
+      maxWaiting: e.HASH_QUEUE_MAX_WAITING,
+      maxWaitingPerTenant: e.HASH_QUEUE_MAX_WAITING_PER_TENANT,
+      maxWaitingPerSource: e.HASH_QUEUE_MAX_WAITING_PER_SOURCE,
+    },
     bootstrap: {
       adminEmail: e.LATCHKEY_BOOTSTRAP_ADMIN_EMAIL ?? 'admin@localhost',
       adminPassword: e.LATCHKEY_BOOTSTRAP_ADMIN_PASSWORD,

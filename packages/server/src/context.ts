@@ -19,6 +19,7 @@ import { Pages } from './login/pages.js';
 import { SignInService } from './login/service.js';
 import { ChangeNotices } from './notices.js';
 import { ProviderPool } from './oidc/provider.js';
+import { PasswordHasher } from './passwords/hash.js';
 import { RoleService } from './roles/service.js';
 import { InstanceSecrets } from './secret.js';
 import { TenantService } from './tenants/service.js';
@@ -29,6 +30,8 @@ export interface AppContext {
   database: Database;
   log: Logger;
   secrets: InstanceSecrets;
+  /** Every password hash a request needs, fairly queued and bounded. */
+  hasher: PasswordHasher;
   audit: AuditService;
   tenants: TenantService;
   users: UserService;
@@ -56,9 +59,10 @@ export function createContext(
   const secrets = new InstanceSecrets(options.instanceSecret);
   const adminApi = `${config.publicUrl}/api`;
   const audit = new AuditService(db);
+  const hasher = new PasswordHasher(config.hashQueue);
   const tenants = new TenantService(db, audit, config.cacheTtlMs, config.publicUrl);
   const roles = new RoleService(database, audit);
-  const users = new UserService(database, audit, roles);
+  const users = new UserService(database, audit, roles, hasher);
   const apiKeys = new ApiKeyService(database, audit, roles, config.cacheTtlMs, log);
   const keys = new KeyService(database, new SecretBox(options.instanceSecret), audit);
   const apis = new ApiService(db, database.dialect, audit, adminApi);
@@ -78,7 +82,7 @@ export function createContext(
     instanceSecret: options.instanceSecret,
   });
   const lockout = options.redis ? new RedisLockoutStore(options.redis) : new DbLockoutStore(db);
-  const signIn = new SignInService(db, lockout, audit);
+  const signIn = new SignInService(db, lockout, audit, hasher);
   const registrations = new AttemptLimit(lockout, 'register', config.registrationLimit);
   const credentials = new CredentialService(apiKeys, { tenants, keys, roles, clients, db, config, adminApi });
   // What a change may have made stale. Any change in a tenant may touch roles, keys or users
@@ -99,6 +103,7 @@ export function createContext(
     database,
     log,
     secrets,
+    hasher,
     audit,
     tenants,
     users,

@@ -1,12 +1,12 @@
 /**
  * The composition root: read config once, open the database (and Redis when configured),
  * migrate, bootstrap, build the app, listen, and run the background jobs (purge of expired
- * OIDC artifacts, scheduled key rotation). Tests call `startServer` with their own config;
+ * OIDC artifacts and of audit events past their retention, scheduled key rotation). Tests call `startServer` with their own config;
  * the CLI adds signals.
  */
 import type { Redis } from 'ioredis';
 import type { DestinationStream, Logger } from 'pino';
-import { systemActor } from './audit/service.js';
+import { purgeAuditEvents, systemActor } from './audit/service.js';
 import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
 import { syncAdminConsoleClients } from './clients/service.js';
 import type { Config } from './config.js';
@@ -76,9 +76,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       every(config.purgeIntervalMs, log, 'purge', async () => {
         const purged = await purgeExpired(database.db);
         const counters = await purgeLoginFailures(database.db);
+        const auditEvents = await purgeAuditEvents(database.db, Date.now() - config.auditRetentionMs);
         await database.optimize();
         if (purged > 0) log.info({ purged }, 'purged expired OIDC artifacts');
         if (counters > 0) log.info({ counters }, 'purged ended sign-in failure counters');
+        if (auditEvents > 0) log.info({ auditEvents }, 'purged audit events older than AUDIT_RETENTION_DAYS');
       }),
     );
     timers.push(every(60_000, log, 'key rotation', () => rotateDueKeys(ctx)));

@@ -13,7 +13,7 @@ import { IP_FAILURE_FACTOR } from '../src/login/service.js';
 import { hashPassword } from '../src/passwords/hash.js';
 import { Browser, type Page } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
-import { pkce } from './helpers/oidc.js';
+import { authUrl } from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -34,15 +34,7 @@ interface Answer {
 /** Opens the sign-in page of `slug` on `node` for `clientId`, in a fresh browser. */
 async function openSignIn(node: TestServer, slug: string, clientId: string) {
   const browser = new Browser();
-  const url = `${node.url}/t/${slug}/auth?${new URLSearchParams({
-    client_id: clientId,
-    redirect_uri: redirectUri,
-    response_type: 'code',
-    scope: 'openid',
-    code_challenge: pkce().challenge,
-    code_challenge_method: 'S256',
-  })}`;
-  const page = await browser.go(url);
+  const page = await browser.go(authUrl(node.url, slug, clientId, redirectUri));
   expect(page.status).toBe(200);
   expect(page.html).toContain('<label for="password">Password</label>');
   return { browser, page };
@@ -112,7 +104,11 @@ function lockoutSuite(dialect: 'sqlite' | 'postgres', redis: string | undefined)
   }
 
   beforeAll(async () => {
-    ts = await startTestServer(dialect, redis ? { REDIS_URL: redis } : {});
+    // Bursts from this one address test the counters, not the hash queue's bound (sign-in-fairness.security.test.ts).
+    ts = await startTestServer(dialect, {
+      HASH_QUEUE_MAX_WAITING_PER_SOURCE: '64',
+      ...(redis ? { REDIS_URL: redis } : {}),
+    });
     ({ slug, api, clientId } = await lockoutTenant());
   });
   afterAll(async () => {
@@ -202,6 +198,22 @@ function lockoutSuite(dialect: 'sqlite' | 'postgres', redis: string | undefined)
     // The right password of a real account, from the locked address: refused, as ip_locked.
     expect((await attempt(browser, page, user.email, password)).signedIn).toBe(false);
     expect(await failureReasons(own.api, own.slug, user.id)).toEqual(['ip_locked']);
+  });
+
+  it('counts a client IP’s attempts as they begin: a burst gets no more checks than its limit', async () => {
+    // @see issue 9 (item 5): the IP's count was checked before the queued hash and counted after it.
+    const own = await lockoutTenant();
+    const { browser, page } = await openSignIn(ts, own.slug, own.clientId);
+    const ipLimit = lockout.maxFailures * IP_FAILURE_FACTOR;
+    const answers = await Promise.all(
+      Array.from({ length: ipLimit + 10 }, (_, i) =>
+        attempt(browser, page, `burst-${i}-${randomBytes(3).toString('hex')}@example.test`, 'password123'),
+      ),
+    );
+    expect(answers.every((a) => !a.signedIn && a.pageStatus === 401)).toBe(true);
+    const reasons = await failureReasons(own.api, own.slug);
+    expect(reasons.filter((r) => r === 'unknown_user')).toHaveLength(ipLimit);
+    expect(reasons.filter((r) => r === 'ip_locked')).toHaveLength(10);
   });
 
   it('refuses a sign-in whose password was replaced while it was being checked', async () => {

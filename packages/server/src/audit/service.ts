@@ -144,6 +144,29 @@ export class AuditService {
   }
 }
 
+/** Rows one purge statement deletes at most: a long backlog goes in several short statements. */
+const PURGE_BATCH = 5000;
+
+/**
+ * Deletes audit events that occurred before `before` (ms), in batches, oldest first; run on
+ * the purge schedule with `AUDIT_RETENTION_DAYS`. Returns how many went.
+ */
+export async function purgeAuditEvents(db: Kysely<DB>, before: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const batch = db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('occurred_at', '<', before)
+      .orderBy('occurred_at')
+      .limit(PURGE_BATCH);
+    const res = await db.deleteFrom('audit_events').where('id', 'in', batch).executeTakeFirst();
+    const n = Number(res.numDeletedRows);
+    total += n;
+    if (n < PURGE_BATCH) return total;
+  }
+}
+
 function toAuditEvent(r: AuditEventRow, slug: string, names: AuditNames): AuditEvent {
   const actor = { type: r.actor_type, id: r.actor_id };
   const actorName = names.actor(actor);

@@ -5,6 +5,7 @@ import * as m0003 from './migrations/0003_user_search_index.js';
 import * as m0004 from './migrations/0004_sessions_ended_at.js';
 import * as m0005 from './migrations/0005_role_api_permissions.js';
 import * as m0006 from './migrations/0006_oidc_payload_values.js';
+import * as m0007 from './migrations/0007_audit_retention_index.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -23,6 +24,7 @@ const migrations: Record<string, MigrationModule> = {
   '0004_sessions_ended_at': m0004,
   '0005_role_api_permissions': m0005,
   '0006_oidc_payload_values': m0006,
+  '0007_audit_retention_index': m0007,
 };
 
 class InCodeMigrations implements MigrationProvider {

@@ -170,6 +170,7 @@ export async function buildApp(ctx: AppContext) {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const body = toErrorBody(err, req.id);
+    if (err instanceof AppError && err.headers) reply.headers(err.headers);
     if (body.status >= 500) {
       req.log.error({ err }, 'unexpected error');
     }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * The one error type routes and services throw. `code` is stable snake_case that clients
- * may branch on; `message` is for people; `details` is optional structured data.
+ * may branch on; `message` is for people; `details` is optional structured data; `headers`
+ * go out with the answer (`Retry-After` of a 429).
  */
 export class AppError extends Error {
   override name = 'AppError';
@@ -11,6 +12,7 @@ export class AppError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }

@@ -31,7 +31,7 @@ export class AttemptLimit {
     const reservation = await this.store.reserve(tenantId, key, policy);
     if (reservation.allowed) return { allowed: true };
     await this.store.lockIfReached(tenantId, key, policy);
-    const ms = await this.store.lockedMs(tenantId, key);
-    return { allowed: false, retryAfterSeconds: Math.ceil(ms / 1000) || this.policy.windowSeconds };
+    // Locked before: until its lock ends; locked by this attempt: for the whole window.
+    return { allowed: false, retryAfterSeconds: Math.ceil(reservation.lockedMs / 1000) || this.policy.windowSeconds };
   }
 }

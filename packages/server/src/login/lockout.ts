@@ -3,12 +3,13 @@
  * within the window is locked for the tenant's lockout duration. Kept in Redis when
  * REDIS_URL is set (every node sees the same counts), else in the database.
  *
- * An account's attempts are counted when they begin (`reserve`), not when their password
- * check ends: checks wait their turn at argon2id, so guesses sent all at once would all pass
- * a check of the count made beforehand. Only the first `maxFailures` of them are checked;
- * the rest are refused as locked. A success clears the count (`reset`); a failure locks the
- * account once the count reached the limit (`lockIfReached`). A client IP's failures are
- * counted after the fact (`countFailure`): it is the looser limit, shared by many people.
+ * Attempts are counted when they begin (`reserve`), not when their password check ends:
+ * checks wait their turn at argon2id, so guesses sent all at once would all pass a check of
+ * the count made beforehand. Only the first `maxFailures` of them are checked; the rest are
+ * refused as locked, before any hashing. A failure locks the key once the count reached the
+ * limit (`lockIfReached`). A success clears an account's count (`reset`), and gives a client
+ * IP's reservation back (`release`): the IP's limit, shared by many people, counts failures
+ * (and attempts under way), not sign-ins.
  */
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
@@ -22,29 +23,22 @@ export interface LockoutPolicy {
 export interface Reservation {
   /** The attempt may be checked: the key is not locked and the attempt is within the limit. */
   allowed: boolean;
+  /** Milliseconds until the key's lock ends, when it was locked already (else 0). */
+  lockedMs: number;
 }
 
 export interface LockoutStore {
-  /** Milliseconds until the key is unlocked, or 0 when it is not locked. */
-  lockedMs(tenantId: string, key: string): Promise<number>;
-  /** Counts an attempt, atomically (as it begins, or after it failed); a locked key counts nothing. */
+  /** Counts an attempt as it begins, atomically; a locked key counts nothing. */
   reserve(tenantId: string, key: string, policy: LockoutPolicy): Promise<Reservation>;
   /** After a failed attempt that `reserve` counted: locks the key if the count reached the limit. */
   lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<void>;
   reset(tenantId: string, key: string): Promise<void>;
+  /** Takes back one attempt that `reserve` counted (it succeeded); a locked key stays locked. */
+  release(tenantId: string, key: string): Promise<void>;
 }
 
 export class DbLockoutStore implements LockoutStore {
   constructor(private readonly db: Kysely<DB>) {}
-
-  async lockedMs(tenantId: string, key: string): Promise<number> {
-    const row = await this.db
-      .selectFrom('login_failures')
-      .select('locked_until')
-      .where('key', '=', `${tenantId}:${key}`)
-      .executeTakeFirst();
-    return Math.max((row?.locked_until ?? 0) - Date.now(), 0);
-  }
 
   async reserve(tenantId: string, key: string, policy: LockoutPolicy): Promise<Reservation> {
     const id = `${tenantId}:${key}`;
@@ -80,7 +74,8 @@ export class DbLockoutStore implements LockoutStore {
       )
       .returning(['count', 'locked_until'])
       .executeTakeFirstOrThrow();
-    return { allowed: (row.locked_until ?? 0) <= now && row.count <= policy.maxFailures };
+    const lockedMs = Math.max(0, (row.locked_until ?? 0) - now);
+    return { allowed: lockedMs === 0 && row.count <= policy.maxFailures, lockedMs };
   }
 
   async lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<void> {
@@ -96,17 +91,16 @@ export class DbLockoutStore implements LockoutStore {
   async reset(tenantId: string, key: string): Promise<void> {
     await this.db.deleteFrom('login_failures').where('key', '=', `${tenantId}:${key}`).execute();
   }
-}
 
-/** Counts one failure after the fact, and locks the key if that reached the limit. */
-export async function countFailure(
-  store: LockoutStore,
-  tenantId: string,
-  key: string,
-  policy: LockoutPolicy,
-): Promise<void> {
-  await store.reserve(tenantId, key, policy);
-  await store.lockIfReached(tenantId, key, policy);
+  async release(tenantId: string, key: string): Promise<void> {
+    await this.db
+      .updateTable('login_failures')
+      .set((eb) => ({ count: eb('count', '-', 1) }))
+      .where('key', '=', `${tenantId}:${key}`)
+      .where('count', '>', 0)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', Date.now())]))
+      .execute();
+  }
 }
 
 /** Deletes counters whose window and lock have both ended (the longest lockout lasts a day). */
@@ -137,22 +131,24 @@ if count >= tonumber(ARGV[2]) then
 end
 return count`;
 
+/** KEYS: lock, counter. Takes one off the counter unless the key is locked or the count gone. */
+const releaseScript = `
+if redis.call('PTTL', KEYS[1]) > 0 then return 0 end
+if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then return redis.call('DECR', KEYS[2]) end
+return 0`;
+
 export class RedisLockoutStore implements LockoutStore {
   constructor(private readonly redis: Redis) {}
 
-  async lockedMs(tenantId: string, key: string): Promise<number> {
-    return Math.max(await this.redis.pttl(`lk:lock:${tenantId}:${key}`), 0);
-  }
-
   async reserve(tenantId: string, key: string, policy: LockoutPolicy): Promise<Reservation> {
-    const [count] = (await this.redis.eval(
+    const [count, lockedMs] = (await this.redis.eval(
       reserveScript,
       2,
       `lk:lock:${tenantId}:${key}`,
       `lk:fail:${tenantId}:${key}`,
       policy.durationSeconds * 1000,
     )) as [number, number];
-    return { allowed: count > 0 && count <= policy.maxFailures };
+    return { allowed: count > 0 && count <= policy.maxFailures, lockedMs };
   }
 
   async lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<void> {
@@ -168,5 +164,9 @@ export class RedisLockoutStore implements LockoutStore {
 
   async reset(tenantId: string, key: string): Promise<void> {
     await this.redis.del(`lk:fail:${tenantId}:${key}`, `lk:lock:${tenantId}:${key}`);
+  }
+
+  async release(tenantId: string, key: string): Promise<void> {
+    await this.redis.eval(releaseScript, 2, `lk:lock:${tenantId}:${key}`, `lk:fail:${tenantId}:${key}`);
   }
 }

@@ -170,6 +170,16 @@ ${trusted(form)}
     );
   }
 
+  /** Too many attempts wait for a password check (429): the form is not lost, just early. */
+  busy(tenant: Tenant, retryAfterSeconds: number, backUrl: string): string {
+    return layout(
+      tenant,
+      'Try again in a moment',
+      html`<p class="error" role="alert">Too many sign-in attempts are being checked right now. Please wait ${retryAfterSeconds} ${retryAfterSeconds === 1 ? 'second' : 'seconds'} and try again.</p>
+<p class="alt"><a href="${backUrl}">Back to the form</a></p>`,
+    );
+  }
+
   error(tenant: Tenant | undefined, code: string, description: string): string {
     const t: Tenant =
       tenant ??

@@ -13,8 +13,10 @@ import { AppError } from '../http/errors.js';
 import { findUnsafeRequestText, unsafeTextMessage } from '../http/text.js';
 import { firstPartyGrant } from '../oidc/provider.js';
 import { tenantNotFound } from '../oidc/routes.js';
+import { BusyError } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
+import { busyPage, signInAdmission } from './admission.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -70,6 +72,8 @@ export function interactionRoutes(ctx: AppContext) {
     return { login, consent: { grantId: grant.jti } };
   }
 
+  const admission = signInAdmission(ctx);
+
   return async (app: FastifyInstance) => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(
@@ -82,6 +86,7 @@ export function interactionRoutes(ctx: AppContext) {
       if (!findUnsafeRequestText(req)) return;
       return page(reply, 400, ctx.pages.error(undefined, 'invalid_request', unsafeTextMessage));
     });
+    app.setErrorHandler(busyPage(ctx, pageHeaders));
 
     /** Resolves tenant, provider and the interaction from the request's cookie. */
     async function load(req: FastifyRequest, reply: FastifyReply) {
@@ -210,7 +215,7 @@ export function interactionRoutes(ctx: AppContext) {
       );
     });
 
-    app.post('/t/:slug/interaction/:uid/login', async (req, reply) => {
+    app.post('/t/:slug/interaction/:uid/login', admission.hooks, async (req, reply) => {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
       const { tenant, provider, details, base } = loaded;
@@ -218,7 +223,8 @@ export function interactionRoutes(ctx: AppContext) {
       if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}?error=csrf`, 303);
       if (details.prompt.name !== 'login') return reply.redirect(base, 303);
       const email = String(body.email ?? '').slice(0, 320);
-      const result = await ctx.signIn.signIn(tenant, email, String(body.password ?? '').slice(0, 4096), actorOf(req));
+      const password = String(body.password ?? '').slice(0, 4096);
+      const result = await ctx.signIn.signIn(tenant, email, password, actorOf(req), admission.of(req));
       if (!result.ok) {
         rememberEmail(reply, base, email);
         return reply.redirect(`${base}?error=credentials`, 303);
@@ -266,7 +272,7 @@ export function interactionRoutes(ctx: AppContext) {
           actor,
         );
       } catch (err) {
-        if (err instanceof AppError && err.status < 500) {
+        if (err instanceof AppError && err.status < 500 && !(err instanceof BusyError)) {
           return reply.redirect(`${base}/register?error=${encodeURIComponent(err.code)}`, 303);
         }
         throw err;

@@ -1,18 +1,28 @@
 /**
  * Password sign-in. Unknown email, wrong password, disabled and locked accounts all get the
- * same answer after the same work (one argon2id verification, against a dummy hash when
- * there is no real one). Failures count per account and per client IP; every attempt is
- * written to the audit log with the real reason, which only admins see.
+ * same answer (one argon2id verification, against a dummy hash when there is no real one;
+ * a locked account or address is refused before any hashing). Attempts count per account and
+ * per client IP as they begin (reserve, then check); every attempt is written to the audit
+ * log with the real reason, which only admins see. The attempt takes its place at the hash
+ * queue first, so that a burst past the queue's bounds is refused (`BusyError`, 429) before
+ * it costs a query.
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditActor, AuditService } from '../audit/service.js';
 import type { DB } from '../db/schema.js';
-import { hashPassword, needsRehash, verifyPassword } from '../passwords/hash.js';
+import {
+  type Admission,
+  BusyError,
+  hashPassword,
+  needsRehash,
+  type PasswordHasher,
+  requesterOf,
+} from '../passwords/hash.js';
 import { normalizePassword } from '../passwords/policy.js';
 import type { Tenant } from '../tenants/service.js';
 import { EMAIL_MAX_LENGTH, normalizeEmail } from '../users/service.js';
-import { countFailure, type LockoutStore } from './lockout.js';
+import type { LockoutStore } from './lockout.js';
 
 /** Per-IP limit, as a multiple of the per-account one: many people may share an address. */
 export const IP_FAILURE_FACTOR = 10;
@@ -27,19 +37,48 @@ export class SignInService {
     private readonly db: Kysely<DB>,
     private readonly lockout: LockoutStore,
     private readonly audit: AuditService,
+    private readonly hasher: PasswordHasher,
   ) {}
 
+  /** Made once, outside the queue: every later verification against it waits its turn. */
   private dummy(): Promise<string> {
     this.dummyHash ??= hashPassword('latchkey-dummy-password-for-timing');
     return this.dummyHash;
   }
 
-  async signIn(tenant: Tenant, emailInput: string, passwordInput: string, actor: AuditActor): Promise<SignInResult> {
+  /**
+   * `admitted`: the attempt's place at the hash queue, when the route took it as the request
+   * arrived; else one is taken here. Throws `BusyError` when too many attempts wait for a hash
+   * (nothing is counted then).
+   */
+  async signIn(
+    tenant: Tenant,
+    emailInput: string,
+    passwordInput: string,
+    actor: AuditActor,
+    admitted?: Admission,
+  ): Promise<SignInResult> {
+    const place = admitted ?? this.hasher.admit(requesterOf(tenant.id, actor.ip));
+    try {
+      return await this.attempt(tenant, emailInput, passwordInput, actor, place);
+    } finally {
+      place.cancel();
+    }
+  }
+
+  private async attempt(
+    tenant: Tenant,
+    emailInput: string,
+    passwordInput: string,
+    actor: AuditActor,
+    place: Admission,
+  ): Promise<SignInResult> {
     const normalized = normalizeEmail(emailInput);
     // Recorded at most this long; looked up whole, so that a longer one matches no account.
     const email = normalized.slice(0, EMAIL_MAX_LENGTH);
     const password = normalizePassword(passwordInput);
     const policy = tenant.settings.lockout;
+    const ipPolicy = { maxFailures: policy.maxFailures * IP_FAILURE_FACTOR, durationSeconds: policy.durationSeconds };
     const ipKey = `ip:${actor.ip ?? 'unknown'}`;
     const user = await this.db
       .selectFrom('users')
@@ -51,26 +90,31 @@ export class SignInService {
     const accountKey = user
       ? `user:${user.id}`
       : `email:${createHash('sha256').update(email).digest('base64url').slice(0, 32)}`;
-    const [ipLocked, account] = await Promise.all([
-      this.lockout.lockedMs(tenant.id, ipKey),
+    const [ip, account] = await Promise.all([
+      this.lockout.reserve(tenant.id, ipKey, ipPolicy),
       this.lockout.reserve(tenant.id, accountKey, policy),
     ]);
-    const passwordOk = await verifyPassword(user?.password_hash ?? (await this.dummy()), password);
 
     let reason: string | undefined;
-    if (!user) reason = 'unknown_user';
-    else if (ipLocked > 0) reason = 'ip_locked';
-    else if (!account.allowed) reason = 'account_locked';
-    else if (!user.password_hash) reason = 'no_password';
-    else if (!passwordOk) reason = 'wrong_password';
-    else if (user.status !== 'active') reason = 'disabled';
+    if (!ip.allowed) {
+      reason = 'ip_locked';
+      // Never checked: a refused address spends nothing of the account's limit.
+      if (account.allowed) await this.lockout.release(tenant.id, accountKey);
+    } else if (!account.allowed) reason = 'account_locked';
+    else {
+      const passwordOk = await this.hasher.verify(user?.password_hash ?? (await this.dummy()), password, place);
+      if (!user) reason = 'unknown_user';
+      else if (!user.password_hash) reason = 'no_password';
+      else if (!passwordOk) reason = 'wrong_password';
+      else if (user.status !== 'active') reason = 'disabled';
+    }
 
     let rehashed = false;
     const at = Date.now();
     if (reason === undefined && user?.password_hash) {
       // Only if the password checked is still the user's, and the user still active: a
       // password set or an account disabled during the check wins over this sign-in.
-      const rehash = needsRehash(user.password_hash) ? await hashPassword(password) : undefined;
+      const rehash = needsRehash(user.password_hash) ? await this.rehash(tenant, password, actor) : undefined;
       const updated = await this.db
         .updateTable('users')
         .set({ last_login_at: at, ...(rehash ? { password_hash: rehash } : {}) })
@@ -83,26 +127,24 @@ export class SignInService {
     }
 
     if (reason !== undefined || !user) {
-      if (ipLocked === 0) {
-        await countFailure(this.lockout, tenant.id, ipKey, {
-          maxFailures: policy.maxFailures * IP_FAILURE_FACTOR,
-          durationSeconds: policy.durationSeconds,
-        });
-      }
       // This attempt was counted as it began; a refused one changes nothing more.
-      if (account.allowed) await this.lockout.lockIfReached(tenant.id, accountKey, policy);
+      await Promise.all([
+        ip.allowed && this.lockout.lockIfReached(tenant.id, ipKey, ipPolicy),
+        ip.allowed && account.allowed && this.lockout.lockIfReached(tenant.id, accountKey, policy),
+      ]);
+      // The target names a known account; only an unknown one needs the email typed.
       await this.audit.record(this.db, actor, {
         tenantId: tenant.id,
         action: 'login.password',
         outcome: 'failure',
         target: user ? { type: 'user', id: user.id } : undefined,
-        details: { reason, email },
+        details: user ? { reason } : { reason, email },
       });
       return { ok: false };
     }
 
-    // A success clears the account's count, this attempt's included.
-    await this.lockout.reset(tenant.id, accountKey);
+    // A success clears the account's count, this attempt's included, and is no failure of the IP.
+    await Promise.all([this.lockout.reset(tenant.id, accountKey), this.lockout.release(tenant.id, ipKey)]);
     await this.audit.record(
       this.db,
       { ...actor, type: 'user', id: user.id },
@@ -114,5 +156,15 @@ export class SignInService {
       },
     );
     return { ok: true, userId: user.id, at };
+  }
+
+  /** A new hash with today's parameters, or none when the queue is full (the next sign-in will). */
+  private async rehash(tenant: Tenant, password: string, actor: AuditActor): Promise<string | undefined> {
+    try {
+      return await this.hasher.hash(password, requesterOf(tenant.id, actor.ip));
+    } catch (err) {
+      if (err instanceof BusyError) return undefined;
+      throw err;
+    }
   }
 }

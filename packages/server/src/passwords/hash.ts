@@ -2,9 +2,19 @@
  * argon2id with OWASP's parameters as the floor (m=19456 KiB, t=2, p=1). Hashes are PHC
  * strings, so a change of parameters is visible in a stored hash and can be rehashed on
  * the next sign-in (`needsRehash`).
+ *
+ * Every hash a request asks for goes through one `PasswordHasher`: at most one hash per core
+ * runs at a time, and the rest wait their turn fairly (round-robin over tenants, then over
+ * source addresses within a tenant), so that one tenant or one address sending many attempts
+ * at once delays the others by one hash at most, not by its whole burst. One address never
+ * holds every core (all but one, when there are two or more), so another's attempt starts at
+ * once rather than after a hash of the burst. How many may wait is
+ * bounded (overall, per tenant, per source): past a bound the attempt is refused at once with
+ * `BusyError` (429, Retry-After) before anything else is spent on it.
  */
 import { availableParallelism } from 'node:os';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { AppError } from '../http/errors.js';
 
 // The library's `Algorithm` is a const enum, which isolated modules cannot read: 2 is Argon2id.
 const ARGON2ID = 2 as Algorithm;
@@ -20,32 +30,218 @@ export const argon2Params = {
  * At most one hash per core at a time; more would only share the cores, each taking longer,
  * with 19 MiB of memory apiece. And two of libuv's threads stay free of hashes, for the
  * fsyncs and signatures that answers wait for (bin/latchkey.cjs sizes the pool to cores + 2).
- * The rest wait their turn, in order.
  */
 const poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-const slots = Math.max(1, Math.min(availableParallelism(), poolSize - 2));
-let running = 0;
-const waiting: (() => void)[] = [];
+export const hashSlots = Math.max(1, Math.min(availableParallelism(), poolSize - 2));
 
-async function oneAtATimePerCore<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= slots) await new Promise<void>((resolve) => waiting.push(resolve));
-  else running++;
-  try {
-    return await work();
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
+/** Who a hash is for: the tenant, and the source address (client IP) that asked. */
+export interface HashRequester {
+  tenantId: string;
+  source: string;
+}
+
+/** The requester of a request's hash: its tenant and client IP. */
+export function requesterOf(tenantId: string, ip: string | null): HashRequester {
+  return { tenantId, source: ip ?? 'unknown' };
+}
+
+export interface HashQueueLimits {
+  /** Attempts that may wait for a hash, in all. */
+  maxWaiting: number;
+  /** Attempts of one tenant that may wait. */
+  maxWaitingPerTenant: number;
+  /** Attempts from one source address that may wait, whatever their tenant. */
+  maxWaitingPerSource: number;
+}
+
+/** Too many attempts wait for a password hash: try again after `retryAfterSeconds`. */
+export class BusyError extends AppError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, 'busy', 'Too many sign-in attempts are waiting; try again later', undefined, {
+      'retry-after': String(retryAfterSeconds),
+    });
   }
 }
 
-export async function hashPassword(normalizedPassword: string): Promise<string> {
-  return oneAtATimePerCore(() => hash(normalizedPassword, argon2Params));
+/**
+ * A place in the queue, taken before the attempt does anything else (`admit`), used for one
+ * hash or verification (`hash`, `verify`) or given back (`cancel`). It counts against the
+ * bounds from the moment it is taken, so a burst is refused as it arrives.
+ */
+export interface Admission {
+  readonly requester: HashRequester;
+  /** Gives the place back without hashing (the attempt was refused for another reason). */
+  cancel(): void;
 }
 
+class Place implements Admission {
+  settled = false;
+  constructor(
+    readonly requester: HashRequester,
+    private readonly release: (place: Place) => void,
+  ) {}
+  cancel(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.release(this);
+  }
+}
+
+export class PasswordHasher {
+  private running = 0;
+  private readonly runningBySource = new Map<string, number>();
+  /** Hashes one source may run at once: all slots but one, so that others never wait for a whole burst. */
+  private readonly perSource: number;
+  /** Jobs waiting: tenant → source → jobs, each Map in round-robin order (front is next). */
+  private readonly ready = new Map<string, Map<string, (() => void)[]>>();
+  /** Admitted and not yet running, for the bounds. */
+  private waiting = 0;
+  private readonly waitingByTenant = new Map<string, number>();
+  private readonly waitingBySource = new Map<string, number>();
+  /** Mean milliseconds of one hash (moving average), for Retry-After. */
+  private meanMs = 50;
+  /** How many hashes and verifications ran, and how many attempts were refused as busy. */
+  readonly counts = { hashes: 0, verifications: 0, refused: 0 };
+
+  constructor(
+    private readonly limits: HashQueueLimits,
+    private readonly slots = hashSlots,
+  ) {
+    this.perSource = Math.max(1, slots - 1);
+  }
+
+  /** Takes a place in the queue, or throws `BusyError` when a bound is reached. */
+  admit(requester: HashRequester): Admission {
+    const { tenantId, source } = requester;
+    if (
+      this.waiting >= this.limits.maxWaiting ||
+      (this.waitingByTenant.get(tenantId) ?? 0) >= this.limits.maxWaitingPerTenant ||
+      (this.waitingBySource.get(source) ?? 0) >= this.limits.maxWaitingPerSource
+    ) {
+      this.counts.refused++;
+      throw new BusyError(this.retryAfterSeconds());
+    }
+    this.waiting++;
+    bump(this.waitingByTenant, tenantId, 1);
+    bump(this.waitingBySource, source, 1);
+    return new Place(requester, () => this.leave(requester));
+  }
+
+  /** A new argon2id hash of `password`, for `who` (a requester, or a place already admitted). */
+  hash(password: string, who: HashRequester | Admission): Promise<string> {
+    return this.turn(who, () => {
+      this.counts.hashes++;
+      return hash(password, argon2Params);
+    });
+  }
+
+  /** Whether `password` matches the PHC string; a malformed string is a mismatch. */
+  async verify(phc: string, password: string, who: HashRequester | Admission): Promise<boolean> {
+    try {
+      return await this.turn(who, () => {
+        this.counts.verifications++;
+        return verify(phc, password);
+      });
+    } catch (err) {
+      if (err instanceof BusyError) throw err;
+      return false;
+    }
+  }
+
+  private async turn<T>(who: HashRequester | Admission, work: () => Promise<T>): Promise<T> {
+    const place = who instanceof Place ? who : (this.admit(who as HashRequester) as Place);
+    if (place.settled) throw new Error('this admission was already used');
+    place.settled = true;
+    const { tenantId, source } = place.requester;
+    await new Promise<void>((resolve) => {
+      this.enqueue(tenantId, source, () => {
+        this.leave(place.requester);
+        resolve();
+      });
+      this.dispatch();
+    });
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.meanMs = 0.9 * this.meanMs + 0.1 * (performance.now() - started);
+      this.running--;
+      bump(this.runningBySource, source, -1);
+      this.dispatch();
+    }
+  }
+
+  private leave({ tenantId, source }: HashRequester): void {
+    this.waiting--;
+    bump(this.waitingByTenant, tenantId, -1);
+    bump(this.waitingBySource, source, -1);
+  }
+
+  private enqueue(tenantId: string, source: string, run: () => void): void {
+    let sources = this.ready.get(tenantId);
+    if (!sources) {
+      sources = new Map();
+      this.ready.set(tenantId, sources);
+    }
+    const jobs = sources.get(source);
+    if (jobs) jobs.push(run);
+    else sources.set(source, [run]);
+  }
+
+  /** Starts waiting jobs while a slot is free and some source may take it. */
+  private dispatch(): void {
+    while (this.running < this.slots) {
+      const next = this.dequeue();
+      if (!next) return;
+      this.running++;
+      bump(this.runningBySource, next.source, 1);
+      next.run();
+    }
+  }
+
+  /**
+   * The next job: the oldest of the first source, in the first tenant, that is below its share
+   * of the slots; that source and that tenant then go to the back of their rounds.
+   */
+  private dequeue(): { source: string; run: () => void } | undefined {
+    for (const [tenantId, sources] of this.ready) {
+      for (const [source, jobs] of sources) {
+        if ((this.runningBySource.get(source) ?? 0) >= this.perSource) continue;
+        const run = jobs.shift();
+        sources.delete(source);
+        if (jobs.length > 0) sources.set(source, jobs);
+        this.ready.delete(tenantId);
+        if (sources.size > 0) this.ready.set(tenantId, sources);
+        if (run) return { source, run };
+      }
+    }
+    return undefined;
+  }
+
+  /** Seconds until the queue as it is now would have drained, at least 1. */
+  private retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil((((this.waiting + this.running) / this.slots) * this.meanMs) / 1000));
+  }
+}
+
+function bump(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
+}
+
+/**
+ * A hash outside any request (bootstrap, the CLI, tests): no queue, as nothing else waits.
+ * Request handlers use the context's `PasswordHasher`.
+ */
+export function hashPassword(normalizedPassword: string): Promise<string> {
+  return hash(normalizedPassword, argon2Params);
+}
+
+/** A verification outside any request (tests, the CLI); see `hashPassword`. */
 export async function verifyPassword(phc: string, normalizedPassword: string): Promise<boolean> {
   try {
-    return await oneAtATimePerCore(() => verify(phc, normalizedPassword));
+    return await verify(phc, normalizedPassword);
   } catch {
     return false;
   }

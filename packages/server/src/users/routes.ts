@@ -46,7 +46,7 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           summary: 'Create a user, with or without a password',
           params: tenantParams,
           body: createUserSchema,
-          response: { 201: userSchema, ...errorResponses(400, 401, 403, 404, 409, 413) },
+          response: { 201: userSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 429) },
         },
       },
       async (req, reply) => {
@@ -147,7 +147,7 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           summary: 'Set a user’s password (checked against the tenant’s policy)',
           params: userParams,
           body: setPasswordSchema,
-          response: { 204: z.null(), ...errorResponses(400, 401, 403, 404, 413) },
+          response: { 204: z.null(), ...errorResponses(400, 401, 403, 404, 413, 429) },
         },
       },
       async (req, reply) => {

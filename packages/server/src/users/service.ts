@@ -17,7 +17,7 @@ import {
   toPage,
 } from '../http/pagination.js';
 import { idPattern, newId } from '../ids.js';
-import { hashPassword } from '../passwords/hash.js';
+import { type PasswordHasher, requesterOf } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import type { RoleService } from '../roles/service.js';
 import { endUserSessions } from '../sessions/service.js';
@@ -219,6 +219,7 @@ export class UserService {
     database: Database,
     private readonly audit: AuditService,
     private readonly roles: RoleService,
+    private readonly hasher: PasswordHasher,
   ) {
     this.db = database.db;
     this.dialect = database.dialect;
@@ -318,8 +319,9 @@ export class UserService {
     const passwordHash =
       input.password === undefined
         ? null
-        : await hashPassword(
+        : await this.hasher.hash(
             checkPassword(input.password, { minLength: tenant.settings.passwordMinLength, email: input.email }),
+            requesterOf(tenant.id, actor.ip),
           );
     const now = Date.now();
     try {
@@ -477,8 +479,9 @@ export class UserService {
 
   async setPassword(tenant: Tenant, id: string, password: string, actor: AuditActor): Promise<void> {
     const current = await this.row(this.db, tenant, id);
-    const hash = await hashPassword(
+    const hash = await this.hasher.hash(
       checkPassword(password, { minLength: tenant.settings.passwordMinLength, email: current.email }),
+      requesterOf(tenant.id, actor.ip),
     );
     await this.db.transaction().execute(async (trx) => {
       const now = Date.now();

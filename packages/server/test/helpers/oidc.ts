@@ -129,6 +129,18 @@ export function pkce(): { verifier: string; challenge: string } {
   return { verifier, challenge };
 }
 
+/** A hand-built authorization request (code, PKCE S256, scope `openid`) of `slug` on `baseUrl`. */
+export function authUrl(baseUrl: string, slug: string, clientId: string, redirectUri: string): string {
+  return `${baseUrl}/t/${slug}/auth?${new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    code_challenge: pkce().challenge,
+    code_challenge_method: 'S256',
+  })}`;
+}
+
 /** The `Authorization` header value for HTTP Basic client authentication (RFC 6749 2.3.1). */
 export function basicAuth(id: string, secret: string): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
