@@ -15,7 +15,7 @@ import {
   TENANT_WIDE,
   unionOf,
 } from '../src/auth/grants.js';
-import type { Principal } from '../src/auth/permissions.js';
+import { type Principal, tenantPermissions } from '../src/auth/permissions.js';
 import { AppError } from '../src/http/errors.js';
 import { apiScopesOf, oidcScopesOf } from '../src/oidc/scopes.js';
 
@@ -33,23 +33,7 @@ const holding = (tenant: { id: string; slug: string }, ...roles: RoleGrant[]): P
 
 const clerk = role('clerk', ['users:read'], [{ api: orders, scope: 'orders:read' }]);
 const writer = role('writer', ['users:read', 'users:write'], [{ api: orders, scope: 'orders:write' }]);
-const everyPermission = role('all', [
-  'tenant:read',
-  'tenant:write',
-  'users:read',
-  'users:write',
-  'roles:read',
-  'roles:write',
-  'api_keys:read',
-  'api_keys:write',
-  'audit:read',
-  'clients:read',
-  'clients:write',
-  'apis:read',
-  'apis:write',
-  'keys:read',
-  'keys:write',
-]);
+const everyPermission = role('all', [...tenantPermissions]);
 
 describe('shortfall: what a reach holds beyond the caller', () => {
   const cases: [string, Principal, string, Reach, ReturnType<typeof shortfall>][] = [
