@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  actingForAnyone,
   assertMayGrant,
   NO_REACH,
   principalFrom,
@@ -101,6 +102,20 @@ describe('shortfall: what a reach holds beyond the caller', () => {
       'ten_other',
       TENANT_WIDE,
       { tenantWide: true },
+    ],
+    [
+      'tenant:admin of the system tenant does not reach what acting for its system admins does',
+      holding(system, role('tenant:admin')),
+      system.id,
+      actingForAnyone(system.slug),
+      { systemWide: true },
+    ],
+    [
+      'tenant:admin of another tenant reaches what acting for its users does',
+      holding(acme, role('tenant:admin')),
+      acme.id,
+      actingForAnyone(acme.slug),
+      null,
     ],
     [
       'system:admin holds everything everywhere',

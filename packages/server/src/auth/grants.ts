@@ -42,6 +42,16 @@ export interface Reach {
 
 export const NO_REACH: Reach = { permissions: new Set(), apiScopes: new Map(), tenantWide: false, systemWide: false };
 export const TENANT_WIDE: Reach = { ...NO_REACH, tenantWide: true };
+const SYSTEM_WIDE: Reach = { ...NO_REACH, tenantWide: true, systemWide: true };
+
+/**
+ * What acting silently for any signed-in user of a tenant reaches (a first-party application):
+ * everything in the tenant, and in the `system` tenant, whose admins hold `system:admin`,
+ * everything everywhere.
+ */
+export function actingForAnyone(tenantSlug: string): Reach {
+  return tenantSlug === SYSTEM_TENANT_SLUG ? SYSTEM_WIDE : TENANT_WIDE;
+}
 
 /** What a set of roles yields. The built-in roles yield everything in the tenant. */
 export function reachOfRoles(roles: Iterable<RoleGrant>): Reach {

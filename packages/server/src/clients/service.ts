@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { AuditActor, AuditService } from '../audit/service.js';
-import { assertMayGrant, type Grant, NO_REACH, TENANT_WIDE, unionOf } from '../auth/grants.js';
+import { actingForAnyone, assertMayGrant, type Grant, NO_REACH, unionOf } from '../auth/grants.js';
 import type { Principal } from '../auth/permissions.js';
 import { TtlCache } from '../cache.js';
 import { isUniqueViolation } from '../db/database.js';
@@ -265,11 +265,11 @@ function sameSetting(field: (typeof credentialFields)[number], given: unknown, c
 
 /**
  * What an application could obtain. A first-party one acts silently for any signed-in user:
- * everything in the tenant. A service client: what its roles grant. Any other application
+ * everything in the tenant (everywhere, in the system tenant). A service client: what its roles grant. Any other application
  * gets only what each user consents to, so it hands out nothing of the caller's.
  */
-export function reachOf(firstParty: boolean, roles: readonly Role[]): Grant {
-  return firstParty ? { roles, reach: TENANT_WIDE } : { roles };
+export function reachOf(tenant: Tenant, firstParty: boolean, roles: readonly Role[]): Grant {
+  return firstParty ? { roles, reach: actingForAnyone(tenant.slug) } : { roles };
 }
 
 export class ClientService {
@@ -342,7 +342,7 @@ export class ClientService {
     try {
       const { client, secret } = await this.db.transaction().execute(async (trx) => {
         const roles = await this.checkRoles(trx, tenant, input.kind, input.roles ?? []);
-        assertMayGrant(principal, tenant.id, 'Creating this application', reachOf(fields.firstParty, roles));
+        assertMayGrant(principal, tenant.id, 'Creating this application', reachOf(tenant, fields.firstParty, roles));
         const roleIds = roles.map((r) => r.id);
         await this.checkScopes(trx, tenant, fields.scopes);
         const defaultApiId = await this.apiId(trx, tenant, input.defaultApi);
@@ -415,8 +415,8 @@ export class ClientService {
       if (changing.length > 0) {
         // What it could obtain before (the change takes that over) and after.
         const held = await this.roles.byNames(trx, tenant, current.roles);
-        const before = reachOf(current.firstParty, held);
-        const after = reachOf(fields.firstParty, roles ?? held);
+        const before = reachOf(tenant, current.firstParty, held);
+        const after = reachOf(tenant, fields.firstParty, roles ?? held);
         assertMayGrant(principal, tenant.id, `Changing this application’s ${changing.join(', ')}`, {
           roles: [...(before.roles ?? []), ...(after.roles ?? [])],
           reach: unionOf(before.reach ?? NO_REACH, after.reach ?? NO_REACH),
@@ -472,7 +472,12 @@ export class ClientService {
     const current = await this.get(tenant, id);
     if (!current.confidential) throw conflict('public_client', 'Public clients (spa, native) have no secret');
     const roles = await this.roles.byNames(this.db, tenant, current.roles);
-    assertMayGrant(principal, tenant.id, 'Rotating this application’s secret', reachOf(current.firstParty, roles));
+    assertMayGrant(
+      principal,
+      tenant.id,
+      'Rotating this application’s secret',
+      reachOf(tenant, current.firstParty, roles),
+    );
     const secret = generateSecret();
     const updated = await this.db.transaction().execute(async (trx) => {
       // Each rotation its own version, however many run at once, and its answer that version.
