@@ -46,7 +46,7 @@ import {
   ScopesField,
 } from './ClientFields';
 import {
-  CLIENT_FORM_FIELDS,
+  CLIENT_ERROR_OPTIONS,
   type ClientFormValues,
   clientToForm,
   kindInfo,
@@ -148,7 +148,7 @@ function ApplicationView({
       notifications.show({ color: 'green', message: 'Application saved' });
     },
     onError: (error) => {
-      if (!editor.failed(error, { fields: CLIENT_FORM_FIELDS })) focusFirstError();
+      if (!editor.failed(error, CLIENT_ERROR_OPTIONS)) focusFirstError();
     },
   });
 
