@@ -11,7 +11,7 @@ import { queryKeys } from '../../api/queries';
 import type { Role } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
 import { formatDateTime } from '../../components/format';
-import { DiscardSaveButtons, SaveProblems } from '../../components/SaveControls';
+import { SaveProblems } from '../../components/SaveControls';
 import { useVersionedForm } from '../../components/useVersionedForm';
 import { useApisQuery } from '../apis/queries';
 import { focusFirstError } from '../shared/focusFirstError';
@@ -43,7 +43,7 @@ export function RoleDetailsModal({
     <Modal
       opened={role !== null}
       onClose={onClose}
-      title={role ? (role.builtin ? `Role ${role.name}` : `Edit role ${role.name}`) : ''}
+      title={role ? `Role ${role.name}` : ''}
       centered
       size="lg"
       fullScreen={phone}
@@ -163,7 +163,12 @@ function RoleEditor({ role, onClose, onDelete }: { role: Role; onClose: () => vo
                 Delete role
               </Button>
             )}
-            <DiscardSaveButtons editor={editor} saving={save.isPending} />
+            <Button variant="default" onClick={onClose}>
+              {editor.dirty ? 'Cancel' : 'Close'}
+            </Button>
+            <Button type="submit" loading={save.isPending} disabled={!editor.dirty}>
+              Save changes
+            </Button>
           </Group>
         </Group>
       </Stack>
