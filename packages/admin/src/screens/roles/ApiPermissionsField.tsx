@@ -175,6 +175,7 @@ function ApiScopes({
             leftSection={<IconTrash size={12} aria-hidden />}
             onClick={onRemove}
             aria-label={`Remove every scope of ${name}`}
+            style={{ flexShrink: 0 }}
           >
             Remove
           </Button>
