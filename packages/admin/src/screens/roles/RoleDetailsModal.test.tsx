@@ -14,6 +14,7 @@ import { ApiProvider } from '../../api/ApiProvider';
 import { ApiClient } from '../../api/client';
 import type { ResourceApi, Role } from '../../api/types';
 import { makeTenantPath, TenantContext } from '../../app/tenant';
+import { stubBrowser } from '../../testing/dom';
 import { RoleDetailsModal } from './RoleDetailsModal';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -122,25 +123,7 @@ const text = () => document.body.textContent ?? '';
 beforeEach(() => {
   sent = [];
   patchAnswers = [];
-  window.matchMedia = ((query: string) => ({
-    matches: false,
-    media: query,
-    onchange: null,
-    addEventListener: () => {},
-    removeEventListener: () => {},
-    addListener: () => {},
-    removeListener: () => {},
-    dispatchEvent: () => false,
-  })) as unknown as typeof window.matchMedia;
-  window.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  } as unknown as typeof ResizeObserver;
-  // jsdom has no font loading, which Mantine's autosizing textarea listens to.
-  if (!('fonts' in document)) {
-    Object.defineProperty(document, 'fonts', { value: { addEventListener() {}, removeEventListener() {} } });
-  }
+  stubBrowser();
   container = document.createElement('div');
   document.body.append(container);
   root = createRoot(container);

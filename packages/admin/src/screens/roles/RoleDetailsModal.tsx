@@ -150,8 +150,8 @@ function RoleEditor({ role, onClose, onDelete }: { role: Role; onClose: () => vo
       <Stack gap="md">
         <RoleHeading role={role} />
         <Text size="xs" c="dimmed">
-          The name stays. Holders gain what you add and lose what you take away with their next token; changing a role
-          needs every right it carries, before and after.
+          The name stays. Holders gain what you add and lose what you take away: in the admin API at once, in access
+          tokens for your APIs from their next token. Changing a role needs every right it carries, before and after.
         </Text>
         <RoleFields form={form} idPrefix="edit-role" />
         <SaveProblems editor={editor} what="this role" title="The role was not saved" />
