@@ -76,6 +76,7 @@ describe.skipIf(!hasChromium)(
       let context: BrowserContext;
       let page: Page;
       let log: ConsoleLog;
+      let serviceClientId = '';
 
       beforeAll(async () => {
         context = await browser.newContext({ viewport: desktop });
@@ -200,7 +201,8 @@ describe.skipIf(!hasChromium)(
           body: { kind: 'service', name: `Order sync ${suffix}` },
         });
         expect(created.status).toBe(201);
-        await page.goto(`${ts.url}/admin/tenants/${slug}/applications/${created.body.id}`);
+        serviceClientId = created.body.id;
+        await page.goto(`${ts.url}/admin/tenants/${slug}/applications/${serviceClientId}`);
         await settle(page, `Order sync ${suffix}`);
         await visible(page.getByText('Empty: no API scopes at all'));
         const scopes = page.getByRole('combobox', { name: 'Allowed scopes' });
@@ -231,6 +233,25 @@ describe.skipIf(!hasChromium)(
         await role.getByRole('checkbox', { name: 'orders:write' }).scrollIntoViewIfNeeded();
         await shot(page, 'edit-phone');
         await role.getByRole('button', { name: 'Close', exact: true }).click();
+        await role.waitFor({ state: 'detached' });
+
+        await page.getByRole('button', { name: 'Create role' }).click();
+        const create = page.getByRole('dialog', { name: 'Create a role' });
+        await create.getByLabel('Add scopes of an API').click();
+        await page.getByRole('option', { name: `Orders (${identifier})` }).click();
+        await create.getByRole('checkbox', { name: 'orders:write' }).scrollIntoViewIfNeeded();
+        expect(await create.evaluate((el) => el.scrollWidth > el.clientWidth + 1)).toBe(false);
+        await shot(page, 'create-phone');
+        await create.getByRole('button', { name: 'Cancel' }).click();
+
+        await page.goto(`${ts.url}/admin/tenants/${slug}/applications/${serviceClientId}`);
+        await settle(page, `Order sync ${suffix}`);
+        expect(await sidewaysScrolling(page)).toEqual([]);
+        // The two ways to authenticate at the token endpoint stack rather than run off the screen.
+        const authMethod = page.locator('[aria-labelledby="token-auth-method"]');
+        expect(await authMethod.evaluate((el) => el.scrollWidth > el.clientWidth + 1)).toBe(false);
+        await page.getByRole('combobox', { name: 'Allowed scopes' }).scrollIntoViewIfNeeded();
+        await shot(page, 'application-phone');
         await page.setViewportSize(desktop);
       });
 
