@@ -74,13 +74,46 @@ export interface Session {
 export const PERMISSIONS = tenantPermissions;
 export type { Permission };
 
+/** A scope of one of the tenant's own APIs, as a role carries it (Auth0 RBAC names it a permission). */
+export interface ApiPermission {
+  /** The API's identifier (its audience) */
+  api: string;
+  scope: string;
+}
+
 export interface Role {
   id: string;
   name: string;
   description: string;
+  /** Admin API permissions in its tenant */
   permissions: Permission[];
+  /** Scopes of the tenant's own APIs; empty for the built-in roles (they grant every scope) */
+  apiPermissions: ApiPermission[];
   builtin: boolean;
   createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+/** `PATCH …/roles/{name}`: the name stays; what is left out stays as it is. */
+export interface RolePatch {
+  description?: string;
+  permissions?: Permission[];
+  apiPermissions?: ApiPermission[];
+}
+
+/**
+ * `details` of a 403 `forbidden` from the granting rule (docs/authorization.md): what the
+ * credential would reach that the caller does not hold, and which handed-out roles carry more.
+ */
+export interface GrantRefusalDetails {
+  missing: {
+    systemWide?: true;
+    tenantWide?: true;
+    permissions?: string[];
+    apiPermissions?: ApiPermission[];
+  };
+  roles?: string[];
 }
 
 export interface ApiKey {

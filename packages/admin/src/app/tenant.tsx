@@ -24,7 +24,8 @@ export interface CurrentTenant {
   path: (...segments: string[]) => string;
 }
 
-const TenantContext = createContext<CurrentTenant | null>(null);
+/** Exported for tests, which provide a tenant without the route. */
+export const TenantContext = createContext<CurrentTenant | null>(null);
 
 export function tenantBase(scope: ConsoleScope, slug: string): string {
   return scope.kind === 'tenant' ? `/t/${slug}` : `/tenants/${encodeURIComponent(slug)}`;

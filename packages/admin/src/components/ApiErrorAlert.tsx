@@ -1,6 +1,7 @@
 import { Alert, Button, Group, List, Text } from '@mantine/core';
 import { IconAlertTriangle } from '@tabler/icons-react';
 import { ApiError } from '../api/client';
+import { grantRefusalDetails, grantRefusalLines } from './grantRefusal';
 
 /** What an admin should read for an error: the API's message, or a plain one for the rest. */
 export function errorMessage(error: unknown): string {
@@ -30,6 +31,9 @@ export function ApiErrorAlert({
   if (!error && !extra?.length) return null;
   const api = error instanceof ApiError ? error : null;
   const forbidden = api?.status === 403;
+  // A refusal of the granting rule says what the admin lacks, after the message.
+  const refusal = grantRefusalDetails(error);
+  const lines = [...(refusal ? grantRefusalLines(refusal) : []), ...(extra ?? [])];
   return (
     <Alert
       color={forbidden ? 'orange' : 'red'}
@@ -42,9 +46,9 @@ export function ApiErrorAlert({
       role="alert"
     >
       {error ? <Text size="sm">{errorMessage(error)}</Text> : null}
-      {extra && extra.length > 0 && (
+      {lines.length > 0 && (
         <List size="sm" mt={4}>
-          {extra.map((m) => (
+          {lines.map((m) => (
             <List.Item key={m}>{m}</List.Item>
           ))}
         </List>

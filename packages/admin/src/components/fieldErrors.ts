@@ -4,6 +4,7 @@
  * (`settings.lifetimes.accessTokenSeconds`). What matches no field stays in `other`, for an alert.
  */
 import { ApiError } from '../api/client';
+import { grantRefusalDetails, grantRefusalLines } from './grantRefusal';
 
 export interface FieldErrorOptions {
   /**
@@ -16,6 +17,8 @@ export interface FieldErrorOptions {
   codes?: Readonly<Record<string, string>>;
   /** A prefix of the body the form does not have, e.g. `settings` when the form edits settings only. */
   stripPrefix?: string;
+  /** Names an API by its identifier, in a refusal's list of missing scopes. */
+  apiName?: (identifier: string) => string;
 }
 
 export interface FieldErrors {
@@ -75,6 +78,9 @@ export function apiFieldErrors(error: unknown, options: FieldErrorOptions = {}):
     return result;
   }
   result.other.push(error.message);
+  // The granting rule's refusal says what the caller lacks.
+  const refusal = grantRefusalDetails(error);
+  if (refusal) result.other.push(...grantRefusalLines(refusal, options.apiName));
   return result;
 }
 

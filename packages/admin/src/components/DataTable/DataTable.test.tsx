@@ -7,6 +7,7 @@ import { MantineProvider } from '@mantine/core';
 import { act } from 'react';
 import { createRoot } from 'react-dom/client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stubMatchMedia } from '../../testing/dom';
 import { DataTable, type DataTableColumn, PHONE_QUERY, shownColumns } from './DataTable';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -24,16 +25,7 @@ const columns: DataTableColumn<Row>[] = [
 
 /** jsdom has no layout: answer the phone query as told. */
 function viewport(phone: boolean) {
-  window.matchMedia = ((query: string) => ({
-    matches: phone && query === PHONE_QUERY,
-    media: query,
-    onchange: null,
-    addEventListener: () => {},
-    removeEventListener: () => {},
-    addListener: () => {},
-    removeListener: () => {},
-    dispatchEvent: () => false,
-  })) as unknown as typeof window.matchMedia;
+  stubMatchMedia((query) => phone && query === PHONE_QUERY);
 }
 
 function headers(phone: boolean): string[] {

@@ -15,6 +15,7 @@ import {
   Title,
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
+import { useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { IconLock, IconRefresh } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -46,7 +47,7 @@ import {
   ScopesField,
 } from './ClientFields';
 import {
-  CLIENT_FORM_FIELDS,
+  CLIENT_ERROR_OPTIONS,
   type ClientFormValues,
   clientToForm,
   kindInfo,
@@ -105,6 +106,8 @@ function ApplicationView({
   const [confirm, setConfirm] = useState<'rotate' | 'delete' | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
 
+  // Two long choices do not fit side by side on a phone.
+  const phone = useMediaQuery('(max-width: 36em)');
   const form = useForm<ClientFormValues>({
     initialValues: clientToForm(client, config.adminApi),
     // The built-in client's locked fields are the server's to keep right (they follow PUBLIC_URL).
@@ -148,7 +151,7 @@ function ApplicationView({
       notifications.show({ color: 'green', message: 'Application saved' });
     },
     onError: (error) => {
-      if (!editor.failed(error, { fields: CLIENT_FORM_FIELDS })) focusFirstError();
+      if (!editor.failed(error, CLIENT_ERROR_OPTIONS)) focusFirstError();
     },
   });
 
@@ -280,6 +283,8 @@ function ApplicationView({
                     </Text>
                     <SegmentedControl
                       aria-labelledby="token-auth-method"
+                      orientation={phone ? 'vertical' : 'horizontal'}
+                      fullWidth={phone}
                       data={[
                         { value: 'client_secret_basic', label: 'HTTP Basic (recommended)' },
                         { value: 'client_secret_post', label: 'In the form body' },

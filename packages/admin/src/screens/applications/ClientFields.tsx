@@ -60,7 +60,11 @@ export function FirstPartyField({ form, disabled }: { form: Form; disabled?: boo
   );
 }
 
-/** Scopes it may ask for: suggests the OpenID Connect ones (not for services) and the tenant's API scopes. */
+/**
+ * Scopes it may ask for: suggests the OpenID Connect ones (not for services) and the tenant's API
+ * scopes. An empty list asks no API scope at all (docs/authorization.md); the server refuses a
+ * scope no API defines (`unknown_scope`, shown beside the field).
+ */
 export function ScopesField({ form, kind, disabled }: { form: Form; kind: ClientKind; disabled?: boolean }) {
   const { slug } = useCurrentTenant();
   const apis = useApisQuery(slug);
@@ -71,8 +75,8 @@ export function ScopesField({ form, kind, disabled }: { form: Form; kind: Client
       label="Allowed scopes"
       description={
         kind === 'service'
-          ? 'Scopes of your APIs it may ask for. Press Enter after each.'
-          : 'openid signs users in; profile and email add claims; offline_access allows refresh tokens. Press Enter after each.'
+          ? 'Scopes of your APIs it may ask for. Empty: no API scopes at all. Press Enter after each.'
+          : 'openid signs users in; profile and email add claims; offline_access allows refresh tokens. Add the scopes of your APIs it may ask for: without any listed it gets no API scope. Press Enter after each.'
       }
       data={suggestions}
       splitChars={[' ', ',']}

@@ -16,7 +16,7 @@ import { SecretReveal } from '../../components/SecretReveal';
 import { focusFirstError } from '../shared/focusFirstError';
 import { FirstPartyField, PostLogoutUrisField, RedirectUrisField, RolesField, ScopesField } from './ClientFields';
 import {
-  CLIENT_FORM_FIELDS,
+  CLIENT_ERROR_OPTIONS,
   type ClientFormValues,
   createBody,
   createDefaults,
@@ -68,7 +68,7 @@ export function CreateApplicationModal({ opened, onClose }: { opened: boolean; o
       }
     },
     onError: (error) => {
-      setOther(applyApiErrors(form, error, { fields: CLIENT_FORM_FIELDS }));
+      setOther(applyApiErrors(form, error, CLIENT_ERROR_OPTIONS));
       focusFirstError();
     },
   });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../../api/client';
 import type { Client } from '../../api/types';
+import { apiFieldErrors } from '../../components/fieldErrors';
 import {
+  CLIENT_ERROR_OPTIONS,
   CLIENT_KINDS,
   clientToForm,
   createBody,
@@ -239,5 +242,17 @@ describe('validateClientForm', () => {
   it('ignores refresh lifetimes of a service (it gets no refresh tokens)', () => {
     const v = { ...createDefaults('service'), name: 'Job', refreshTokenIdleSeconds: 1 as const };
     expect(validateClientForm('service', v)).toEqual({});
+  });
+});
+
+describe('an application form’s API errors', () => {
+  it('put an unknown scope (which carries no path) beside the scopes field', () => {
+    const error = new ApiError(400, 'unknown_scope', 'No API of this tenant defines orders:nuke', {
+      scopes: ['orders:nuke'],
+    });
+    expect(apiFieldErrors(error, CLIENT_ERROR_OPTIONS)).toEqual({
+      fields: { scopes: 'No API of this tenant defines orders:nuke' },
+      other: [],
+    });
   });
 });

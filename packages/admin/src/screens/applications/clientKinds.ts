@@ -5,6 +5,7 @@
  * roles and only the others sign users in (redirect URIs, OpenID Connect scopes).
  */
 import type { Client, ClientKind } from '../../api/types';
+import type { FieldErrorOptions } from '../../components/fieldErrors';
 
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 
@@ -329,6 +330,12 @@ export const CLIENT_FORM_FIELDS = [
   'tokenEndpointAuthMethod',
   'roles',
 ] as const;
+
+/** Where the API's problems of an application form go: an unknown scope beside the scopes field. */
+export const CLIENT_ERROR_OPTIONS: FieldErrorOptions = {
+  fields: CLIENT_FORM_FIELDS,
+  codes: { unknown_scope: 'scopes' },
+};
 
 export type ClientFormErrors = Partial<Record<keyof ClientFormValues, string>>;
 

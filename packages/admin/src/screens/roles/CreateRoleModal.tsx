@@ -1,4 +1,4 @@
-import { Modal, Stack, Text, Textarea, TextInput } from '@mantine/core';
+import { Modal, Stack, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
@@ -7,23 +7,25 @@ import { useState } from 'react';
 import { useApi } from '../../api/ApiProvider';
 import { tenantPath } from '../../api/client';
 import { queryKeys } from '../../api/queries';
-import type { Permission, Role } from '../../api/types';
+import type { Role } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
 import { CreateFormFooter } from '../../components/CreateFormFooter';
 import { applyApiErrors } from '../../components/fieldErrors';
+import { useApisQuery } from '../apis/queries';
 import { focusFirstError } from '../shared/focusFirstError';
-import { PermissionMatrix } from './PermissionMatrix';
+import { apiLabel, normalizeApiPermissions } from './apiPermissions';
 import { validateRoleName } from './permissions';
+import { RoleFields } from './RoleFields';
+import { emptyRoleForm, type RoleFormValues, roleErrorOptions, validateDescription } from './roleForm';
 
-interface Values {
+interface Values extends RoleFormValues {
   name: string;
-  description: string;
-  permissions: Permission[];
 }
 
-const FIELDS = ['name', 'description', 'permissions'];
-
-/** Create a role: a name, what it is for, and the admin API permissions it grants in this tenant. */
+/**
+ * Create a role: a name, what it is for, the admin API permissions it grants in this tenant, and
+ * scopes of the tenant's APIs.
+ */
 export function CreateRoleModal({
   opened,
   onClose,
@@ -37,13 +39,11 @@ export function CreateRoleModal({
   const { slug } = useCurrentTenant();
   const queryClient = useQueryClient();
   const phone = useMediaQuery('(max-width: 36em)');
+  const apis = useApisQuery(slug);
   const [other, setOther] = useState<string[]>([]);
   const form = useForm<Values>({
-    initialValues: { name: '', description: '', permissions: [] },
-    validate: {
-      name: validateRoleName,
-      description: (v) => (v.length > 500 ? 'At most 500 characters' : null),
-    },
+    initialValues: { name: '', ...emptyRoleForm() },
+    validate: { name: validateRoleName, description: validateDescription },
   });
   const create = useMutation({
     mutationFn: (v: Values) =>
@@ -51,6 +51,7 @@ export function CreateRoleModal({
         name: v.name.trim(),
         description: v.description.trim(),
         permissions: v.permissions,
+        apiPermissions: normalizeApiPermissions(v.apiPermissions),
       }),
     onSuccess: (role) => {
       void queryClient.invalidateQueries({ queryKey: queryKeys.roles(slug) });
@@ -59,7 +60,7 @@ export function CreateRoleModal({
       onCreated?.(role);
     },
     onError: (error) => {
-      setOther(applyApiErrors(form, error, { fields: FIELDS, codes: { role_exists: 'name' } }));
+      setOther(applyApiErrors(form, error, { ...roleErrorOptions, apiName: (id) => apiLabel(id, apis.data ?? []) }));
       focusFirstError();
     },
   });
@@ -89,29 +90,7 @@ export function CreateRoleModal({
             data-autofocus
             {...form.getInputProps('name')}
           />
-          <Textarea
-            label="Description"
-            description="Optional: who should hold it"
-            autosize
-            minRows={2}
-            maxRows={5}
-            {...form.getInputProps('description')}
-          />
-          <Stack gap={4}>
-            <Text size="sm" fw={600} id="create-role-permissions">
-              Admin API permissions in this tenant
-            </Text>
-            <Text size="xs" c="dimmed">
-              None is fine for a role your applications read from tokens; holders of a role with permissions can manage
-              this tenant through the console or the admin API.
-            </Text>
-            <PermissionMatrix
-              labelId="create-role-permissions"
-              value={form.values.permissions}
-              onChange={(p) => form.setFieldValue('permissions', p)}
-              error={typeof form.errors.permissions === 'string' ? form.errors.permissions : null}
-            />
-          </Stack>
+          <RoleFields form={form} idPrefix="create-role" />
           <CreateFormFooter what="role" other={other} onCancel={close} submitting={create.isPending} />
         </Stack>
       </form>

@@ -1,7 +1,7 @@
 import { Anchor, Badge, Group, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { IconEye, IconSearch, IconTrash } from '@tabler/icons-react';
+import { IconEye, IconPencil, IconSearch, IconTrash } from '@tabler/icons-react';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { useApi } from '../../api/ApiProvider';
@@ -16,12 +16,17 @@ import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
 import { RowAction } from '../../components/RowAction';
 import { useSearchParam } from '../../components/useSearchParam';
+import { useApisQuery } from '../apis/queries';
+import { summarizeApiPermissions } from './apiPermissions';
 import { CreateRoleModal } from './CreateRoleModal';
 import { summarizePermissions } from './permissions';
 import { DEFAULT_ROLE_SORT, roleSortFrom, rolesListKey, rolesListQuery } from './queries';
 import { RoleDetailsModal } from './RoleDetailsModal';
 
-/** The roles of a tenant: search by name prefix, view a role's permissions, create, delete. */
+/**
+ * The roles of a tenant: search by name prefix, see each role's admin and API permissions,
+ * create, edit a custom role (built-in ones are read only), delete.
+ */
 export default function RolesScreen() {
   const api = useApi();
   const queryClient = useQueryClient();
@@ -40,6 +45,9 @@ export default function RolesScreen() {
   useEffect(() => {
     if (q !== (params.get('q') ?? '')) setParam('q', q || null);
   }, [q]);
+
+  const apis = useApisQuery(slug);
+  const apiList = useMemo(() => apis.data ?? [], [apis.data]);
 
   const listParams = { q, sort, cursor: pager.cursor };
   const list = useQuery<Page<Role>, ApiError>({
@@ -101,6 +109,24 @@ export default function RolesScreen() {
         ),
       },
       {
+        key: 'apiPermissions',
+        secondary: true,
+        header: 'API permissions',
+        render: (r) =>
+          r.builtin ? (
+            <Text size="sm">Every API scope</Text>
+          ) : (
+            <Text
+              size="sm"
+              c={r.apiPermissions.length ? undefined : 'dimmed'}
+              lineClamp={2}
+              style={{ overflowWrap: 'anywhere' }}
+            >
+              {summarizeApiPermissions(r.apiPermissions, apiList)}
+            </Text>
+          ),
+      },
+      {
         key: 'createdAt',
         secondary: true,
         header: 'Created',
@@ -114,12 +140,16 @@ export default function RolesScreen() {
         align: 'right',
         render: (r) => (
           <Group gap={4} justify="flex-end" wrap="nowrap">
-            <RowAction
-              tooltip="View permissions"
-              label={`View permissions of ${r.name}`}
-              icon={IconEye}
-              onClick={() => setViewing(r)}
-            />
+            {r.builtin ? (
+              <RowAction
+                tooltip="View permissions"
+                label={`View permissions of ${r.name}`}
+                icon={IconEye}
+                onClick={() => setViewing(r)}
+              />
+            ) : (
+              <RowAction tooltip="Edit" label={`Edit role ${r.name}`} icon={IconPencil} onClick={() => setViewing(r)} />
+            )}
             {!r.builtin && (
               <RowAction
                 tooltip="Delete"
@@ -133,14 +163,14 @@ export default function RolesScreen() {
         ),
       },
     ],
-    [],
+    [apiList],
   );
 
   return (
     <>
       <PageHeader
         title="Roles"
-        description="A role is a named set of admin permissions in this tenant. Roles also appear in users’ access tokens, for your own applications to read."
+        description="A role is a named set of admin permissions in this tenant and of scopes of its APIs. Holders’ access tokens for an API carry the scopes their roles grant; roles also appear in tokens, for your own applications to read."
         actions={<CreateButton onClick={() => setCreating(true)}>Create role</CreateButton>}
       />
       <DataTable
@@ -152,7 +182,7 @@ export default function RolesScreen() {
         sort={sort}
         onSortChange={(s) => setParam('sort', s === DEFAULT_ROLE_SORT ? null : s)}
         empty={q ? `No role’s name starts with “${q}”.` : 'No roles yet.'}
-        minWidth={720}
+        minWidth={860}
         toolbar={
           <TextInput
             label="Search"
