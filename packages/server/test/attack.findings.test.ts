@@ -60,6 +60,26 @@ describe.each(dialects)('attack findings (%s)', (dialect) => {
   });
 
   /**
+   * Finding 1b (critical, same cause): `tenant:admin` of the `system` tenant may add its own
+   * redirect URI to the built-in admin console (`admin-console`, a first-party public spa: no
+   * secret needed, PKCE is the attacker's own). A system admin signed in to the console who
+   * opens `/t/system/auth?client_id=admin-console&prompt=none&redirect_uri={evil}&resource=…/api`
+   * sends a code there, and the code gives a `system:admin` token.
+   * Correct: 403 `forbidden` (`missing.systemWide`) for anyone but a `system:admin`.
+   */
+  it.fails('tenant:admin of the system tenant cannot redirect the admin console', async () => {
+    const key = await createApiKey(ts.api, 'system', ['tenant:admin'], 'system tenant admin 2');
+    const attacker = apiClient(ts.url, key);
+    const list = await attacker('GET', '/api/v1/tenants/system/clients');
+    const console_ = list.body.items.find((c: { clientId: string }) => c.clientId === 'admin-console');
+    expect(console_?.firstParty).toBe(true);
+    const patched = await attacker('PATCH', `/api/v1/tenants/system/clients/${console_.id}`, {
+      body: { redirectUris: [...console_.redirectUris, evilRedirect] },
+    });
+    expect(patched.status, patched.text).toBe(403);
+  });
+
+  /**
    * Finding 2 (medium, availability): every unauthenticated `GET /t/{slug}/auth` stores an
    * interaction holding its parameters as sent, for an hour, with no bound on their size and no
    * limit per address: a 14 KB `state` (or `nonce`, `login_hint`, `claims`…) makes a ~14 KB row.
