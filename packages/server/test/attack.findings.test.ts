@@ -273,6 +273,70 @@ describe.each(dialects)('attack findings (%s)', (dialect) => {
 });
 
 /**
+ * Finding 6 (medium, brute force and availability): every per-address limit counts one IPv6
+ * address, and anyone holds a /64 (2^64 addresses: any VPS, most home connections). The
+ * registration limit, the per-address sign-in lockout (10 × `maxFailures`) and the hash
+ * queue's per-source share are all bypassed by changing the last bits. Shown here through a
+ * proxy (`TRUST_PROXY_HOPS=1`, the usual deployment) that forwards IPv6 clients: 12
+ * registrations from 12 addresses of one /64 are all accepted where the limit is 2.
+ * Correct: an IPv6 source counts as its /64 (or a configurable prefix) for every per-address
+ * limit. Cause: passwords/hash.ts `requesterOf`, login/service.ts (`ip:${actor.ip}`) and
+ * login/attempt-limit.ts key on the full address.
+ */
+describe('attack findings: IPv6 sources', () => {
+  it.fails('addresses of one IPv6 /64 share the registration limit', async () => {
+    const ts = await startTestServer('sqlite', { TRUST_PROXY_HOPS: '1', REGISTRATION_LIMIT: '2' });
+    try {
+      const { slug, api } = await tenantWithAdmin(ts);
+      await api('PATCH', `/api/v1/tenants/${slug}`, { body: { settings: { selfRegistration: true } } });
+      const spa = await api('POST', `/api/v1/tenants/${slug}/clients`, {
+        body: { kind: 'spa', name: 'Spa', redirectUris: ['https://app.example.test/cb'] },
+      });
+      const browser = new Browser();
+      const q = new URLSearchParams({
+        client_id: spa.body.clientId,
+        response_type: 'code',
+        redirect_uri: 'https://app.example.test/cb',
+        scope: 'openid',
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+      });
+      const page = await browser.go(`${ts.url}/t/${slug}/auth?${q}`);
+      const register = await browser.go(`${page.url.href}/register`);
+      const action = new URL(
+        (/<form[^>]*action="([^"]*)"/.exec(register.html)?.[1] ?? '').replace(/&amp;/g, '&'),
+        register.url,
+      );
+      const csrf = /name="csrf" value="([^"]*)"/.exec(register.html)?.[1] ?? '';
+      const statuses: number[] = [];
+      for (let i = 1; i <= 12; i++) {
+        const res = await fetch(action, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: {
+            cookie: browser.jar.header(action),
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-forwarded-for': `2001:db8:1:2::${i.toString(16)}`,
+          },
+          body: new URLSearchParams({
+            csrf,
+            email: `person-${i}@example.test`,
+            password: 'a long enough password',
+            name: 'P',
+          }).toString(),
+        });
+        await res.text();
+        statuses.push(res.status);
+      }
+      // Today: twelve 303s (each address its own limit of 2).
+      expect(statuses).toContain(429);
+    } finally {
+      await ts.close();
+    }
+  });
+});
+
+/**
  * Finding 5 (medium, availability): a request whose body never finishes is waited for
  * forever. Headers and a `Content-Length: 100` with 10 bytes sent keep a connection open
  * indefinitely (measured: still open after 200 s on `/t/{slug}/token` and on the sign-in form;
