@@ -76,6 +76,8 @@ export const envSchema = z.object({
   ),
   /** Largest request body accepted, in bytes. */
   BODY_LIMIT: wholeNumber(1024, 50_000_000).default(1_048_576),
+  /** Seconds a client has to send a whole request (headers and body); a slower one is dropped (408). */
+  REQUEST_TIMEOUT_SECONDS: wholeNumber(1, 3600).default(30),
   /** Seconds that in-process caches (tenants, API keys) may serve a stale entry. */
   CACHE_TTL_SECONDS: wholeNumber(0, 3600).default(5),
   /** Seconds to let in-flight requests finish on SIGTERM/SIGINT. */
@@ -146,6 +148,7 @@ export interface Config {
   hashQueue: { maxWaiting: number; maxWaitingPerTenant: number; maxWaitingPerSource: number };
   bootstrap: { adminEmail: string; adminPassword: string | undefined; apiKey: string | undefined };
   bodyLimit: number;
+  requestTimeoutMs: number;
   cacheTtlMs: number;
   shutdownTimeoutMs: number;
   trustProxyHops: number;
@@ -264,6 +267,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiKey: e.LATCHKEY_BOOTSTRAP_API_KEY,
     },
     bodyLimit: e.BODY_LIMIT,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1000,
     cacheTtlMs: e.CACHE_TTL_SECONDS * 1000,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     trustProxyHops: e.TRUST_PROXY_HOPS,

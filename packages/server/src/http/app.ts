@@ -107,6 +107,8 @@ export async function buildApp(ctx: AppContext) {
   const app = Fastify<Server, IncomingMessage, ServerResponse, Logger>({
     loggerInstance: ctx.log,
     bodyLimit: ctx.config.bodyLimit,
+    // A request must arrive whole within this time: a body that never ends holds no socket for long.
+    requestTimeout: ctx.config.requestTimeoutMs,
     // Trust X-Forwarded-For for exactly the configured number of proxy hops.
     trustProxy: (_address: string, hop: number) => hop < ctx.config.trustProxyHops,
     // One line per request, written by the onResponse hook below.
@@ -144,6 +146,17 @@ export async function buildApp(ctx: AppContext) {
     void json(req, text, done);
   });
 
+  app.addHook('onRequest', async function bodyDeadline(req) {
+    // Node's own requestTimeout stops counting once a request reaches its listener, so a body
+    // that never ends (Content-Length: 100, then 10 bytes) would hold its connection forever.
+    if (req.raw.complete) return;
+    const timer = setTimeout(() => {
+      if (!req.raw.complete) req.raw.socket?.destroy();
+    }, ctx.config.requestTimeoutMs);
+    timer.unref();
+    req.raw.once('end', () => clearTimeout(timer));
+    req.raw.once('close', () => clearTimeout(timer));
+  });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
     reply.header('x-content-type-options', 'nosniff');

@@ -6,6 +6,7 @@
  * database). An attempt past the limit locks the address for the window and is refused, with
  * the seconds until it may try again, before any other work is done.
  */
+import { sourceOf } from '../http/addresses.js';
 import type { LockoutStore } from './lockout.js';
 
 export interface AttemptPolicy {
@@ -24,9 +25,9 @@ export class AttemptLimit {
     private readonly policy: AttemptPolicy,
   ) {}
 
-  /** Counts one attempt from `address` in the tenant; refused once the window's allowance is used. */
+  /** Counts one attempt from `address` (its source: an IPv6 address counts as its /64) in the tenant; refused once the window's allowance is used. */
   async take(tenantId: string, address: string | null | undefined): Promise<AttemptVerdict> {
-    const key = `${this.name}:ip:${address ?? 'unknown'}`;
+    const key = `${this.name}:ip:${sourceOf(address)}`;
     const policy = { maxFailures: this.policy.max, durationSeconds: this.policy.windowSeconds };
     const reservation = await this.store.reserve(tenantId, key, policy);
     if (reservation.allowed) return { allowed: true };

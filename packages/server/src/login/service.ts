@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditActor, AuditService } from '../audit/service.js';
 import type { DB } from '../db/schema.js';
+import { sourceOf } from '../http/addresses.js';
 import {
   type Admission,
   BusyError,
@@ -22,7 +23,7 @@ import {
 import { normalizePassword } from '../passwords/policy.js';
 import type { Tenant } from '../tenants/service.js';
 import { EMAIL_MAX_LENGTH, normalizeEmail } from '../users/service.js';
-import type { LockoutStore } from './lockout.js';
+import type { LockoutStore, Reservation } from './lockout.js';
 
 /** Per-IP limit, as a multiple of the per-account one: many people may share an address. */
 export const IP_FAILURE_FACTOR = 10;
@@ -79,34 +80,35 @@ export class SignInService {
     const password = normalizePassword(passwordInput);
     const policy = tenant.settings.lockout;
     const ipPolicy = { maxFailures: policy.maxFailures * IP_FAILURE_FACTOR, durationSeconds: policy.durationSeconds };
-    const ipKey = `ip:${actor.ip ?? 'unknown'}`;
-    const user = await this.db
-      .selectFrom('users')
-      .select(['id', 'status', 'password_hash'])
-      .where('tenant_id', '=', tenant.id)
-      .where('email', '=', normalized)
-      .executeTakeFirst();
+    const ipKey = `ip:${sourceOf(actor.ip)}`;
+    // The address first: a locked one is refused before anything else is counted or checked,
+    // and counts no key of its own per email it tries.
+    const [ip, user] = await Promise.all([
+      this.lockout.reserve(tenant.id, ipKey, ipPolicy),
+      this.db
+        .selectFrom('users')
+        .select(['id', 'status', 'password_hash'])
+        .where('tenant_id', '=', tenant.id)
+        .where('email', '=', normalized)
+        .executeTakeFirst(),
+    ]);
     // Attempts on an email without an account are counted too, so that both cost the same.
     const accountKey = user
       ? `user:${user.id}`
       : `email:${createHash('sha256').update(email).digest('base64url').slice(0, 32)}`;
-    const [ip, account] = await Promise.all([
-      this.lockout.reserve(tenant.id, ipKey, ipPolicy),
-      this.lockout.reserve(tenant.id, accountKey, policy),
-    ]);
-
+    let account: Reservation | undefined;
     let reason: string | undefined;
-    if (!ip.allowed) {
-      reason = 'ip_locked';
-      // Never checked: a refused address spends nothing of the account's limit.
-      if (account.allowed) await this.lockout.release(tenant.id, accountKey);
-    } else if (!account.allowed) reason = 'account_locked';
+    if (!ip.allowed) reason = 'ip_locked';
     else {
-      const passwordOk = await this.hasher.verify(user?.password_hash ?? (await this.dummy()), password, place);
-      if (!user) reason = 'unknown_user';
-      else if (!user.password_hash) reason = 'no_password';
-      else if (!passwordOk) reason = 'wrong_password';
-      else if (user.status !== 'active') reason = 'disabled';
+      account = await this.lockout.reserve(tenant.id, accountKey, policy);
+      if (!account.allowed) reason = 'account_locked';
+      else {
+        const passwordOk = await this.hasher.verify(user?.password_hash ?? (await this.dummy()), password, place);
+        if (!user) reason = 'unknown_user';
+        else if (!user.password_hash) reason = 'no_password';
+        else if (!passwordOk) reason = 'wrong_password';
+        else if (user.status !== 'active') reason = 'disabled';
+      }
     }
 
     let rehashed = false;
@@ -130,7 +132,7 @@ export class SignInService {
       // This attempt was counted as it began; a refused one changes nothing more.
       await Promise.all([
         ip.allowed && this.lockout.lockIfReached(tenant.id, ipKey, ipPolicy),
-        ip.allowed && account.allowed && this.lockout.lockIfReached(tenant.id, accountKey, policy),
+        account?.allowed && this.lockout.lockIfReached(tenant.id, accountKey, policy),
       ]);
       // The target names a known account; only an unknown one needs the email typed.
       await this.audit.record(this.db, actor, {

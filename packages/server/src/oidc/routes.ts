@@ -36,7 +36,8 @@ const OIDC_BODY_LIMIT = 56 * 1024;
 /**
  * What is wrong with a request's parameters (query, form or JSON body, HTTP Basic client
  * credentials) by the text rule of http/text.ts, or undefined: a NUL in `client_id` would
- * otherwise reach the database, where PostgreSQL refuses it with a 500.
+ * otherwise reach the database, where PostgreSQL refuses it with a 500; and parameters past
+ * the size bounds below.
  */
 function invalidParameters(req: FastifyRequest): string | undefined {
   // Parsed as the provider parses them (node:querystring, as Koa and selective_body.js do):
@@ -57,11 +58,40 @@ function invalidParameters(req: FastifyRequest): string | undefined {
   }
   const found = findUnsafeRequestText({ query, body });
   if (found) return `parameters in the ${found.in === 'body' ? 'body' : 'query'} hold control characters`;
+  const tooLong = oversizedParameter(query) ?? oversizedParameter(body);
+  if (tooLong) return tooLong;
   const basic = /^basic +([a-z0-9+/=]+) *$/i.exec(req.headers.authorization ?? '')?.[1];
   if (basic && isUnsafeText(safeDecode(Buffer.from(basic, 'base64').toString('utf8')))) {
     return 'the client credentials hold control characters';
   }
   return undefined;
+}
+
+/**
+ * Bounds on parameters, far above what any client sends (a `state` or `nonce` is tens of
+ * characters, an `id_token_hint` about one kilobyte): oidc-provider keeps an authorization
+ * request's parameters in the interaction (or pushed request) it stores for an hour, so an
+ * unbounded `state` would let anyone write kilobytes per request into the shared database.
+ */
+export const OIDC_PARAMETER_MAX_LENGTH = 4096;
+export const OIDC_PARAMETERS_MAX_LENGTH = 8192;
+
+/** Why parsed parameters (a query or a form) are too large, or undefined. */
+function oversizedParameter(params: unknown): string | undefined {
+  if (params === null || typeof params !== 'object') return undefined;
+  let total = 0;
+  for (const [name, value] of Object.entries(params)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      const length = String(v ?? '').length;
+      if (length > OIDC_PARAMETER_MAX_LENGTH) {
+        return `parameter ${name.replace(/[^\w.-]/g, '?').slice(0, 40)} is longer than ${OIDC_PARAMETER_MAX_LENGTH} characters`;
+      }
+      total += name.length + length;
+    }
+  }
+  return total > OIDC_PARAMETERS_MAX_LENGTH
+    ? `the parameters are longer than ${OIDC_PARAMETERS_MAX_LENGTH} characters in all`
+    : undefined;
 }
 
 /** RFC 6749 2.3.1: the Basic credentials are form-encoded. */

@@ -14,6 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { sourceOf } from '../http/addresses.js';
 import { AppError } from '../http/errors.js';
 
 // The library's `Algorithm` is a const enum, which isolated modules cannot read: 2 is Argon2id.
@@ -40,9 +41,9 @@ export interface HashRequester {
   source: string;
 }
 
-/** The requester of a request's hash: its tenant and client IP. */
+/** The requester of a request's hash: its tenant and source (client IP, or its IPv6 /64). */
 export function requesterOf(tenantId: string, ip: string | null): HashRequester {
-  return { tenantId, source: ip ?? 'unknown' };
+  return { tenantId, source: sourceOf(ip) };
 }
 
 export interface HashQueueLimits {
