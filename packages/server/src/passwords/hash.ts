@@ -74,6 +74,11 @@ export interface Admission {
   cancel(): void;
 }
 
+/** Refused: a bound is reached; try again after `retryAfterSeconds`. Nothing was taken. */
+export interface Busy {
+  readonly retryAfterSeconds: number;
+}
+
 class Place implements Admission {
   settled = false;
   constructor(
@@ -112,6 +117,16 @@ export class PasswordHasher {
 
   /** Takes a place in the queue, or throws `BusyError` when a bound is reached. */
   admit(requester: HashRequester): Admission {
+    const taken = this.tryAdmit(requester);
+    if ('retryAfterSeconds' in taken) throw new BusyError(taken.retryAfterSeconds);
+    return taken;
+  }
+
+  /**
+   * `admit` without the exception, for the sign-in form's refusal that must cost next to
+   * nothing (login/admission.ts): a place, or how long to wait when a bound is reached.
+   */
+  tryAdmit(requester: HashRequester): Admission | Busy {
     const { tenantId, source } = requester;
     if (
       this.waiting >= this.limits.maxWaiting ||
@@ -119,7 +134,7 @@ export class PasswordHasher {
       (this.waitingBySource.get(source) ?? 0) >= this.limits.maxWaitingPerSource
     ) {
       this.counts.refused++;
-      throw new BusyError(this.retryAfterSeconds());
+      return { retryAfterSeconds: this.retryAfterSeconds() };
     }
     this.waiting++;
     bump(this.waitingByTenant, tenantId, 1);
