@@ -23,6 +23,7 @@
  *   BENCH_OIDC_LOADS        oidc: client-credentials,refresh,sign-in,burst (default all; burst: another
  *                           tenant's sign-in idle and during a burst of 200 sign-in POSTs from one address)
  *   BENCH_BURST_ROUNDS      oidc: rounds of the burst figure, each a burst and one timed sign-in (8)
+ *   BENCH_SERVER_LOG_LEVEL  oidc: the servers' LOG_LEVEL (warn; info logs every request with its ms, to study one)
  *   BENCH_SIGNIN_SECONDS    oidc: measured seconds of complete password sign-ins (15)
  *   BENCH_SIGNIN_FLOWS      oidc: concurrent sign-in flows (8)
  *   BENCH_CONSOLE_CHANGES   console: measured filter changes of each kind, search and status (10)

@@ -22,6 +22,24 @@ interface SignInPage {
   page: Page;
 }
 
+/** POSTs the sign-in form of `at` from client address `ip`; the raw answer, not followed. */
+async function post(at: SignInPage, ip: string, email: string, pw: string) {
+  const action = new URL(/<form[^>]*action="([^"]+)"/.exec(at.page.html)?.[1] ?? '', at.page.url);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(at.page.html)?.[1] ?? '';
+  const res = await fetch(action, {
+    method: 'POST',
+    headers: {
+      cookie: at.browser.jar.header(action),
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-forwarded-for': ip,
+    },
+    body: new URLSearchParams({ csrf, email, password: pw }).toString(),
+    redirect: 'manual',
+  });
+  at.browser.jar.store(res);
+  return { status: res.status, location: res.headers.get('location'), headers: res.headers, text: await res.text() };
+}
+
 describe.each(dialects)('sign-in fairness and refusal before hashing (%s)', (dialect) => {
   let ts: TestServer;
 
@@ -59,24 +77,6 @@ describe.each(dialects)('sign-in fairness and refusal before hashing (%s)', (dia
     const page = await browser.go(authUrl(ts.url, slug, clientId, redirectUri));
     expect(page.status, page.html.slice(0, 300)).toBe(200);
     return { browser, page };
-  }
-
-  /** POSTs the sign-in form of `at` from client address `ip`; the raw answer, not followed. */
-  async function post(at: SignInPage, ip: string, email: string, pw: string) {
-    const action = new URL(/<form[^>]*action="([^"]+)"/.exec(at.page.html)?.[1] ?? '', at.page.url);
-    const csrf = /name="csrf" value="([^"]+)"/.exec(at.page.html)?.[1] ?? '';
-    const res = await fetch(action, {
-      method: 'POST',
-      headers: {
-        cookie: at.browser.jar.header(action),
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-forwarded-for': ip,
-      },
-      body: new URLSearchParams({ csrf, email, password: pw }).toString(),
-      redirect: 'manual',
-    });
-    at.browser.jar.store(res);
-    return { status: res.status, location: res.headers.get('location'), headers: res.headers, text: await res.text() };
   }
 
   /** Whether the answer to a sign-in POST leads back to the application with a code. */
@@ -271,7 +271,7 @@ describe.each(dialects)('sign-in fairness and refusal before hashing (%s)', (dia
 describe('a sign-in refusal goes out at once, acknowledgements wait for durability (sqlite)', () => {
   let ts: TestServer;
   beforeAll(async () => {
-    ts = await startTestServer('sqlite', { TRUST_PROXY_HOPS: '1', HASH_QUEUE_MAX_WAITING_PER_SOURCE: '1' });
+    ts = await startTestServer('sqlite', { TRUST_PROXY_HOPS: '1', HASH_QUEUE_MAX_WAITING_SIGN_INS_PER_SOURCE: '1' });
   });
   afterAll(async () => {
     await ts?.close();
@@ -290,22 +290,10 @@ describe('a sign-in refusal goes out at once, acknowledgements wait for durabili
 
   /** POSTs every form at once from `ip`; `arrived` lists the statuses in the order they come. */
   function burst(forms: SignInPage[], ip: string, arrived: number[]) {
-    return forms.map(async ({ browser, page }, i) => {
-      const action = new URL(/<form[^>]*action="([^"]+)"/.exec(page.html)?.[1] ?? '', page.url);
-      const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)?.[1] ?? '';
-      const res = await fetch(action, {
-        method: 'POST',
-        headers: {
-          cookie: browser.jar.header(action),
-          'content-type': 'application/x-www-form-urlencoded',
-          'x-forwarded-for': ip,
-        },
-        body: new URLSearchParams({ csrf, email: `nobody-${i}@example.test`, password: 'guess' }).toString(),
-        redirect: 'manual',
-      });
-      const text = await res.text();
-      arrived.push(res.status);
-      return { status: res.status, text };
+    return forms.map(async (form, i) => {
+      const answer = await post(form, ip, `nobody-${i}@example.test`, 'guess');
+      arrived.push(answer.status);
+      return answer;
     });
   }
 
@@ -371,5 +359,46 @@ describe('a sign-in refusal goes out at once, acknowledgements wait for durabili
       database.whenDurable = real;
       release();
     }
+  });
+});
+
+/** With the default bounds: two sign-in attempts of one address wait at most, an admin's script eight. */
+describe.each(dialects)('the default bounds: sign-ins wait fewer per address than admin hashes (%s)', (dialect) => {
+  let ts: TestServer;
+  beforeAll(async () => {
+    ts = await startTestServer(dialect, { TRUST_PROXY_HOPS: '1' });
+  });
+  afterAll(async () => {
+    await ts?.close();
+  });
+
+  it('refuses most of a burst of sign-ins from one address, and none of six passwords set at once', async () => {
+    const t = await tenantWithAdmin(ts);
+    const client = await t.api('POST', `/api/v1/tenants/${t.slug}/clients`, {
+      body: { kind: 'web', name: 'App', redirectUris: [redirectUri], firstParty: true },
+    });
+    expect(client.status, client.text).toBe(201);
+    const forms = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const browser = new Browser();
+        const page = await browser.go(authUrl(ts.url, t.slug, client.body.clientId as string, redirectUri));
+        expect(page.status).toBe(200);
+        return { browser, page };
+      }),
+    );
+    const statuses = await Promise.all(
+      forms.map(async (form, i) => (await post(form, '203.0.113.120', `nobody-${i}@example.test`, 'guess')).status),
+    );
+    // One running and two waiting at most when they arrive: eight waiting would let nine in.
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(8);
+    const created = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        t.api('POST', `/api/v1/tenants/${t.slug}/users`, {
+          body: { email: `script-${i}@example.test`, password },
+          headers: { 'x-forwarded-for': '203.0.113.121' },
+        }),
+      ),
+    );
+    expect(created.map((r) => r.status)).toEqual(Array(6).fill(201));
   });
 });

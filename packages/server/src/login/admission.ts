@@ -18,7 +18,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { clientAddress } from '../http/client-address.js';
 import { answerAtOnce } from '../http/durable.js';
-import { type Admission, BusyError, requesterOf } from '../passwords/hash.js';
+import { type Admission, BusyError, signInRequesterOf } from '../passwords/hash.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
 import { pageHeaders } from './pages.js';
 
@@ -92,7 +92,7 @@ export function signInAdmission(ctx: AppContext) {
 
   /** Takes the place of `req` (given back when `res` closes), or returns the refusal. */
   const take = (tenant: Tenant, ip: string | undefined, uid: string, req: IncomingMessage, res: ServerResponse) => {
-    const taken = ctx.hasher.tryAdmit(requesterOf(tenant.id, ip ?? null));
+    const taken = ctx.hasher.tryAdmit(signInRequesterOf(tenant.id, ip ?? null));
     if ('retryAfterSeconds' in taken) return refusal(tenant, taken.retryAfterSeconds, uid);
     places.set(req, taken);
     res.once('close', () => taken.cancel());

@@ -38,11 +38,18 @@ export const hashSlots = Math.max(1, Math.min(availableParallelism(), poolSize -
 export interface HashRequester {
   tenantId: string;
   source: string;
+  /** A sign-in form's attempt: held to `maxWaitingSignInsPerSource` as well. */
+  signIn?: boolean;
 }
 
 /** The requester of a request's hash: its tenant and client IP. */
 export function requesterOf(tenantId: string, ip: string | null): HashRequester {
   return { tenantId, source: ip ?? 'unknown' };
+}
+
+/** The requester of a sign-in form's verification (login/): its tenant and client IP. */
+export function signInRequesterOf(tenantId: string, ip: string | null): HashRequester {
+  return { tenantId, source: ip ?? 'unknown', signIn: true };
 }
 
 export interface HashQueueLimits {
@@ -52,6 +59,12 @@ export interface HashQueueLimits {
   maxWaitingPerTenant: number;
   /** Attempts from one source address that may wait, whatever their tenant. */
   maxWaitingPerSource: number;
+  /**
+   * Of those, sign-in form attempts: fewer, as one person signs in once at a time (a few
+   * people behind one address rarely within the same few hashes); a script of an admin that
+   * sets passwords is held to `maxWaitingPerSource` only.
+   */
+  maxWaitingSignInsPerSource: number;
 }
 
 /** Too many attempts wait for a password hash: try again after `retryAfterSeconds`. */
@@ -128,10 +141,12 @@ export class PasswordHasher {
    */
   tryAdmit(requester: HashRequester): Admission | Busy {
     const { tenantId, source } = requester;
+    const fromSource = this.waitingBySource.get(source) ?? 0;
     if (
       this.waiting >= this.limits.maxWaiting ||
       (this.waitingByTenant.get(tenantId) ?? 0) >= this.limits.maxWaitingPerTenant ||
-      (this.waitingBySource.get(source) ?? 0) >= this.limits.maxWaitingPerSource
+      fromSource >= this.limits.maxWaitingPerSource ||
+      (requester.signIn === true && fromSource >= this.limits.maxWaitingSignInsPerSource)
     ) {
       this.counts.refused++;
       return { retryAfterSeconds: this.retryAfterSeconds() };
