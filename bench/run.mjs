@@ -22,6 +22,8 @@
  *   BENCH_LOADS             core: lookup,list (default both)
  *   BENCH_OIDC_LOADS        oidc: client-credentials,refresh,sign-in,burst (default all; burst: another
  *                           tenant's sign-in idle and during a burst of 200 sign-in POSTs from one address)
+ *   BENCH_BURST_ROUNDS      oidc: rounds of the burst figure, each a burst and one timed sign-in (8)
+ *   BENCH_SERVER_LOG_LEVEL  oidc: the servers' LOG_LEVEL (warn; info logs every request with its ms, to study one)
  *   BENCH_SIGNIN_SECONDS    oidc: measured seconds of complete password sign-ins (15)
  *   BENCH_SIGNIN_FLOWS      oidc: concurrent sign-in flows (8)
  *   BENCH_CONSOLE_CHANGES   console: measured filter changes of each kind, search and status (10)
@@ -60,6 +62,7 @@ const loads = (env.BENCH_LOADS ?? 'lookup,list').split(',').map((s) => s.trim())
 const oidcLoads = (env.BENCH_OIDC_LOADS ?? 'client-credentials,refresh,sign-in,burst').split(',').map((s) => s.trim());
 const signInSeconds = Number(env.BENCH_SIGNIN_SECONDS ?? 15);
 const signInFlows = Number(env.BENCH_SIGNIN_FLOWS ?? 8);
+const burstRounds = Number(env.BENCH_BURST_ROUNDS ?? 8);
 const consoleChanges = Number(env.BENCH_CONSOLE_CHANGES ?? 10);
 const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc,console')
   .split(',')
@@ -122,7 +125,7 @@ const scenarios = {
   },
   oidc: {
     title: 'oidc',
-    settings: { seconds, connections, loads: oidcLoads, signInSeconds, signInFlows, warmupSeconds: 2 },
+    settings: { seconds, connections, loads: oidcLoads, signInSeconds, signInFlows, burstRounds, warmupSeconds: 2 },
     targets: { ...oidc.targets, keycloakPerVcpu: oidc.keycloakPerVcpu },
     intro: () =>
       `client credentials and refresh: ${seconds} s per measured autocannon run after a 2 s warm-up, connections tried: ${connections.join(', ')}; password sign-ins: ${signInFlows} concurrent flows for ${signInSeconds} s after a 2 s warm-up`,
@@ -133,6 +136,7 @@ const scenarios = {
         connections,
         signInSeconds,
         signInConcurrency: signInFlows,
+        burstRounds,
         logDir: runDir,
         nodeArgsFor: cpuProf ? (phase) => ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, phase)}`] : undefined,
         loads: oidcLoads,

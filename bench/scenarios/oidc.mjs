@@ -17,7 +17,7 @@
  *   (the server trusts one proxy hop), as behind a load balancer.
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { hash } from '@node-rs/argon2';
@@ -55,8 +55,8 @@ const OTHER_TENANT = 'bench-other';
 /** The burst: concurrent sign-in POSTs from one address; rounds, each from a new address. */
 const BURST = 200;
 const BURST_ROUNDS = 8;
-/** Idle sign-ins, spread over the rounds (a multiple of BURST_ROUNDS). */
-const IDLE_SIGN_INS = 16;
+/** Idle sign-ins per round, before its burst. */
+const IDLE_PER_ROUND = 2;
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const SCOPE = 'openid email profile offline_access';
 const USERS = 8;
@@ -79,6 +79,7 @@ const quantile = (sorted, q) =>
  * @param {(phase: string) => string[]} [o.nodeArgsFor] node flags for the server of a phase
  *   (--cpu-prof); when given, each load phase gets its own server process, so its own profile
  * @param {string[]} [o.loads] which loads to run: client-credentials, refresh, sign-in, burst (default all)
+ * @param {number} [o.burstRounds] rounds of the burst figure (default 8)
  * @param {(line: string) => void} o.print
  */
 export async function oidcScenario({
@@ -90,6 +91,7 @@ export async function oidcScenario({
   logDir,
   nodeArgsFor,
   loads = ['client-credentials', 'refresh', 'sign-in', 'burst'],
+  burstRounds = BURST_ROUNDS,
   print,
 }) {
   const apiKey = `lk_${randomBytes(32).toString('base64url')}`;
@@ -103,7 +105,7 @@ export async function oidcScenario({
       logFile,
       nodeArgs: phase ? (nodeArgsFor?.(phase) ?? []) : [],
       // Client addresses from X-Forwarded-For: the burst's address is not the timed sign-in's.
-      env: { TRUST_PROXY_HOPS: '1' },
+      env: { TRUST_PROXY_HOPS: '1', LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'warn' },
     });
     servers.push(s);
     await waitReady(s);
@@ -321,16 +323,25 @@ export async function oidcScenario({
         redirectUri: REDIRECT_URI,
         scope: 'openid',
       });
-      const r = await burstFairness({ target: flowOf(TENANT, web), other: flowOf(OTHER_TENANT, otherWeb), person });
+      const r = await burstFairness({
+        target: flowOf(TENANT, web),
+        other: flowOf(OTHER_TENANT, otherWeb),
+        person,
+        rounds: burstRounds,
+        serverPid: s.pid,
+      });
       figures.burst = r;
       print(
-        `  fairness: another tenant's sign-in (form POST → redirects → code), idle and while one address sends ${BURST} concurrent sign-in POSTs with unknown emails to tenant "${TENANT}" (${BURST_ROUNDS} rounds, each from a new address)`,
+        `  fairness: another tenant's sign-in (form POST → redirects → code), idle and while one address sends ${BURST} concurrent sign-in POSTs with unknown emails to tenant "${TENANT}" (${r.rounds} rounds, each from a new address)`,
       );
       print(
-        `    idle: p50 ${fmt(r.idle.p50, 1)} ms (${IDLE_SIGN_INS} sign-ins, between the rounds); during the burst: p50 ${fmt(r.during.p50, 1)} ms, max ${fmt(r.during.max, 1)} ms; the bursts: ${r.answers[303] ?? 0} checked (303), ${r.answers[429] ?? 0} refused at once (429), ${r.answers.other ?? 0} other; all answered within ${fmt(r.burstMs.p50)} ms (p50 of rounds)`,
+        `    idle: p50 ${fmt(r.idle.p50, 1)} ms (${r.idleCount} sign-ins, between the rounds); during the burst: p50 ${fmt(r.during.p50, 1)} ms, max ${fmt(r.during.max, 1)} ms; the bursts: ${r.answers[303] ?? 0} checked (303), ${r.answers[429] ?? 0} refused at once (429), ${r.answers.other ?? 0} other; all answered within ${fmt(r.burstMs.p50)} ms (p50 of rounds)`,
       );
       print(
-        `    → ${fmt(r.ratio, 2)} × idle  ${mark(r.failed === 0 && r.ratio < targets.burstSlowdown)} (target < ${targets.burstSlowdown} × idle)${r.failed ? `; ${r.failed} timed sign-ins failed (first: ${r.firstError})` : ''}`,
+        `    server CPU per round (burst and timed sign-in): p50 ${fmt(r.serverCpuMs.p50)} ms, of it the main thread ${fmt(r.mainCpuMs.p50)} ms; load average ${r.loadAverage.map((l) => fmt(l, 2)).join(' → ')}`,
+      );
+      print(
+        `    → ${fmt(r.ratio, 2)} × idle (rounds: median ${fmt(r.roundRatios.p50, 2)} ×, max ${fmt(r.roundRatios.max, 2)} ×)  ${mark(r.failed === 0 && r.ratio < targets.burstSlowdown)} (target < ${targets.burstSlowdown} × idle)${r.failed ? `; ${r.failed} timed sign-ins failed (first: ${r.firstError})` : ''}`,
       );
     }
 
@@ -594,7 +605,7 @@ async function timedSubmit(flow, { browser, page }, person) {
  * unknown emails, by a thread of their own, and the other tenant's sign-in is submitted in the
  * same instant.
  */
-async function burstFairness({ target, other, person }) {
+async function burstFairness({ target, other, person, rounds, serverPid }) {
   const quantiles = (xs) => {
     const sorted = [...xs].sort((a, b) => a - b);
     return { p50: quantile(sorted, 0.5), max: sorted.at(-1) ?? 0 };
@@ -621,8 +632,11 @@ async function burstFairness({ target, other, person }) {
   // so that both figures see the same machine (other processes come and go).
   await idleSignIns(2);
   idle.length = 0;
+  const loadAverage = [loadavg()[0]];
   const during = [];
   const burstMs = [];
+  const serverCpuMs = [];
+  const mainCpuMs = [];
   const answers = {};
   // The burst's sender runs in a thread of its own (lib/burst-worker.mjs).
   const sender = new Worker(new URL('../lib/burst-worker.mjs', import.meta.url), {
@@ -634,13 +648,19 @@ async function burstFairness({ target, other, person }) {
       sender.postMessage(msg);
     });
   try {
-    for (let round = 0; round < BURST_ROUNDS; round++) {
-      await idleSignIns(IDLE_SIGN_INS / BURST_ROUNDS);
+    for (let round = 0; round < rounds; round++) {
+      await idleSignIns(IDLE_PER_ROUND);
       await ask({ type: 'prepare' });
       const mine = await signInPage(other);
       await new Promise((r) => setTimeout(r, 500));
-      const burst = ask({ type: 'fire', round, headers: { 'x-forwarded-for': `203.0.113.${round + 1}` } });
+      const before = cpuSnapshot(serverPid);
+      // A new address per round (203.0.113.1, .2, …, then 203.0.114.x).
+      const address = `203.0.${113 + Math.floor(round / 250)}.${(round % 250) + 1}`;
+      const burst = ask({ type: 'fire', round, headers: { 'x-forwarded-for': address } });
       const [ms, done] = await Promise.all([timed(timedSubmit(other, mine, person)), burst]);
+      const after = cpuSnapshot(serverPid);
+      serverCpuMs.push(ticksToMs(after.server - before.server));
+      mainCpuMs.push(ticksToMs(after.serverMain - before.serverMain));
       if (ms !== undefined) during.push(ms);
       burstMs.push(done.ms);
       for (const [k, n] of Object.entries(done.answers)) answers[k] = (answers[k] ?? 0) + n;
@@ -650,14 +670,21 @@ async function burstFairness({ target, other, person }) {
   } finally {
     await sender.terminate();
   }
+  loadAverage.push(loadavg()[0]);
   const idleQ = quantiles(idle);
   const duringQ = quantiles(during);
   return {
     burst: BURST,
-    rounds: BURST_ROUNDS,
+    rounds,
+    idleCount: idle.length,
     idle: idleQ,
     during: duringQ,
     ratio: idleQ.p50 > 0 ? duringQ.p50 / idleQ.p50 : 0,
+    // Each round's timed sign-in over the idle median: how far one unlucky round goes.
+    roundRatios: quantiles(idleQ.p50 > 0 ? during.map((ms) => ms / idleQ.p50) : []),
+    serverCpuMs: quantiles(serverCpuMs),
+    mainCpuMs: quantiles(mainCpuMs),
+    loadAverage,
     answers,
     burstMs: quantiles(burstMs),
     failed,
@@ -743,7 +770,7 @@ export function summaryRows(withMark) {
       (r) =>
         load(r, 'burst', (b) =>
           withMark(
-            `${fmt(b.idle.p50, 1)} / ${fmt(b.during.p50, 1)} ms (${fmt(b.ratio, 2)} ×)`,
+            `${fmt(b.idle.p50, 1)} / ${fmt(b.during.p50, 1)} ms (${fmt(b.ratio, 2)} ×, max ${fmt(b.roundRatios.max, 2)} ×)`,
             b.failed === 0 && b.ratio < targets.burstSlowdown,
           ),
         ),

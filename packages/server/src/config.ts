@@ -63,6 +63,8 @@ export const envSchema = z.object({
   HASH_QUEUE_MAX_WAITING_PER_TENANT: wholeNumber(1, 100_000).default(64),
   /** Of those, how many may come from one client IP. */
   HASH_QUEUE_MAX_WAITING_PER_SOURCE: wholeNumber(1, 100_000).default(8),
+  /** Of one client IP's, how many may be sign-in form attempts: a person signs in once, not 8 times at once. */
+  HASH_QUEUE_MAX_WAITING_SIGN_INS_PER_SOURCE: wholeNumber(1, 100_000).default(2),
   /** First start only: the system admin's email. */
   LATCHKEY_BOOTSTRAP_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   /** First start only: the system admin's password; generated and printed when unset. */
@@ -145,7 +147,12 @@ export interface Config {
   purgeIntervalMs: number;
   auditRetentionMs: number;
   /** Bounds of the password hash queue (passwords/hash.ts). */
-  hashQueue: { maxWaiting: number; maxWaitingPerTenant: number; maxWaitingPerSource: number };
+  hashQueue: {
+    maxWaiting: number;
+    maxWaitingPerTenant: number;
+    maxWaitingPerSource: number;
+    maxWaitingSignInsPerSource: number;
+  };
   bootstrap: { adminEmail: string; adminPassword: string | undefined; apiKey: string | undefined };
   bodyLimit: number;
   requestTimeoutMs: number;
@@ -260,6 +267,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxWaiting: e.HASH_QUEUE_MAX_WAITING,
       maxWaitingPerTenant: e.HASH_QUEUE_MAX_WAITING_PER_TENANT,
       maxWaitingPerSource: e.HASH_QUEUE_MAX_WAITING_PER_SOURCE,
+      maxWaitingSignInsPerSource: e.HASH_QUEUE_MAX_WAITING_SIGN_INS_PER_SOURCE,
     },
     bootstrap: {
       adminEmail: e.LATCHKEY_BOOTSTRAP_ADMIN_EMAIL ?? 'admin@localhost',

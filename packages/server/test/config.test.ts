@@ -93,7 +93,12 @@ describe('loadConfig defaults', () => {
   it('keeps audit events 400 days and bounds the password hash queue (128 in all, 64 a tenant, 8 an address)', () => {
     const config = loadConfig({});
     expect(config.auditRetentionMs).toBe(400 * 86_400_000);
-    expect(config.hashQueue).toEqual({ maxWaiting: 128, maxWaitingPerTenant: 64, maxWaitingPerSource: 8 });
+    expect(config.hashQueue).toEqual({
+      maxWaiting: 128,
+      maxWaitingPerTenant: 64,
+      maxWaitingPerSource: 8,
+      maxWaitingSignInsPerSource: 2,
+    });
     const set = loadConfig({ AUDIT_RETENTION_DAYS: '30', HASH_QUEUE_MAX_WAITING_PER_SOURCE: '2' });
     expect(set.auditRetentionMs).toBe(30 * 86_400_000);
     expect(set.hashQueue.maxWaitingPerSource).toBe(2);

@@ -107,6 +107,7 @@ function lockoutSuite(dialect: 'sqlite' | 'postgres', redis: string | undefined)
     // Bursts from this one address test the counters, not the hash queue's bound (sign-in-fairness.security.test.ts).
     ts = await startTestServer(dialect, {
       HASH_QUEUE_MAX_WAITING_PER_SOURCE: '64',
+      HASH_QUEUE_MAX_WAITING_SIGN_INS_PER_SOURCE: '64',
       ...(redis ? { REDIS_URL: redis } : {}),
     });
     ({ slug, api, clientId } = await lockoutTenant());

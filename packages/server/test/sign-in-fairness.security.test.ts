@@ -22,6 +22,24 @@ interface SignInPage {
   page: Page;
 }
 
+/** POSTs the sign-in form of `at` from client address `ip`; the raw answer, not followed. */
+async function post(at: SignInPage, ip: string, email: string, pw: string) {
+  const action = new URL(/<form[^>]*action="([^"]+)"/.exec(at.page.html)?.[1] ?? '', at.page.url);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(at.page.html)?.[1] ?? '';
+  const res = await fetch(action, {
+    method: 'POST',
+    headers: {
+      cookie: at.browser.jar.header(action),
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-forwarded-for': ip,
+    },
+    body: new URLSearchParams({ csrf, email, password: pw }).toString(),
+    redirect: 'manual',
+  });
+  at.browser.jar.store(res);
+  return { status: res.status, location: res.headers.get('location'), headers: res.headers, text: await res.text() };
+}
+
 describe.each(dialects)('sign-in fairness and refusal before hashing (%s)', (dialect) => {
   let ts: TestServer;
 
@@ -31,7 +49,7 @@ describe.each(dialects)('sign-in fairness and refusal before hashing (%s)', (dia
       HASH_QUEUE_MAX_WAITING: '8',
       HASH_QUEUE_MAX_WAITING_PER_TENANT: '6',
       HASH_QUEUE_MAX_WAITING_PER_SOURCE: '2',
-      // The per-address registration limit is registration.security.test.ts's: here the queue's bound answers.
+      // Registration's own limit per address stays out of the way of the hash queue's.
       REGISTRATION_LIMIT: '1000',
     });
   });
@@ -59,24 +77,6 @@ describe.each(dialects)('sign-in fairness and refusal before hashing (%s)', (dia
     const page = await browser.go(authUrl(ts.url, slug, clientId, redirectUri));
     expect(page.status, page.html.slice(0, 300)).toBe(200);
     return { browser, page };
-  }
-
-  /** POSTs the sign-in form of `at` from client address `ip`; the raw answer, not followed. */
-  async function post(at: SignInPage, ip: string, email: string, pw: string) {
-    const action = new URL(/<form[^>]*action="([^"]+)"/.exec(at.page.html)?.[1] ?? '', at.page.url);
-    const csrf = /name="csrf" value="([^"]+)"/.exec(at.page.html)?.[1] ?? '';
-    const res = await fetch(action, {
-      method: 'POST',
-      headers: {
-        cookie: at.browser.jar.header(action),
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-forwarded-for': ip,
-      },
-      body: new URLSearchParams({ csrf, email, password: pw }).toString(),
-      redirect: 'manual',
-    });
-    at.browser.jar.store(res);
-    return { status: res.status, location: res.headers.get('location'), headers: res.headers, text: await res.text() };
   }
 
   /** Whether the answer to a sign-in POST leads back to the application with a code. */
@@ -174,12 +174,43 @@ describe.each(dialects)('sign-in fairness and refusal before hashing (%s)', (dia
     expect(Number(one?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(one?.headers.get('content-type')).toContain('text/html');
     expect(one?.headers.get('cache-control')).toBe('no-store');
+    // Refused before routing, with the headers of every answer all the same.
+    expect(one?.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(one?.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(one?.headers.get('x-frame-options')).toBe('DENY');
+    expect(one?.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(one?.text).toMatch(new RegExp(`href="/t/${a.slug}/interaction/[A-Za-z0-9_-]+">Back to the form`));
     expect(one?.text).toContain(`Tenant ${a.slug}`);
     expect(one?.text).toContain('Try again in a moment');
     expect(one?.text).toMatch(/role="alert">Too many sign-in attempts/);
     // A refused attempt is not a failure: it was never checked, nor written down.
     const events = await a.api('GET', `/api/v1/tenants/${a.slug}/audit-events?action=login.password&limit=100`);
     expect(events.body.items).toHaveLength(checked.length + 1);
+  });
+
+  it('counts a burst by the address the trusted proxy names, whatever the client wrote before it', async () => {
+    const t = await tenant();
+    const pages = await Promise.all(Array.from({ length: 16 }, () => openSignIn(t.slug, t.clientId)));
+    const refusedBefore = ts.server.ctx.hasher.counts.refused;
+    // One proxy hop is trusted: the client is the last entry, the ones before it are the client's own words.
+    const answers = await Promise.all(
+      pages.map((p, i) =>
+        post(
+          p,
+          `10.${i}.0.1,  192.0.2.${i}\t, 203.0.113.77`,
+          `nobody-${i}-${randomBytes(2).toString('hex')}@example.test`,
+          'x',
+        ),
+      ),
+    );
+    const busy = answers.filter((r) => r.status === 429);
+    expect(busy.length + answers.filter((r) => r.status === 303).length).toBe(answers.length);
+    expect(busy.length).toBeGreaterThanOrEqual(8);
+    expect(ts.server.ctx.hasher.counts.refused - refusedBefore).toBe(busy.length);
+    // The failures were written down under that one address.
+    const events = await t.api('GET', `/api/v1/tenants/${t.slug}/audit-events?action=login.password&limit=100`);
+    const ips = new Set((events.body.items as { ip: string | null }[]).map((e) => e.ip));
+    expect([...ips]).toEqual(['203.0.113.77']);
   });
 
   it('bounds registration’s password hashes too: the 429 page with Retry-After', async () => {
@@ -228,5 +259,146 @@ describe.each(dialects)('sign-in fairness and refusal before hashing (%s)', (dia
       headers: { 'x-forwarded-for': '203.0.113.51' },
     });
     expect(other.status, other.text).toBe(201);
+  });
+});
+
+/**
+ * A refusal wrote nothing and acknowledges nothing, so it does not wait for SQLite's group
+ * commit (db/database.ts `WalSync`); every other answer still does, and so does a refusal
+ * whose page shows a tenant change that is not durable yet. The fsync is held back here at
+ * the database's `whenDurable`, as in durability.test.ts.
+ */
+describe('a sign-in refusal goes out at once, acknowledgements wait for durability (sqlite)', () => {
+  let ts: TestServer;
+  beforeAll(async () => {
+    ts = await startTestServer('sqlite', { TRUST_PROXY_HOPS: '1', HASH_QUEUE_MAX_WAITING_SIGN_INS_PER_SOURCE: '1' });
+  });
+  afterAll(async () => {
+    await ts?.close();
+  });
+
+  async function formsOf(slug: string, clientId: string, n: number) {
+    return Promise.all(
+      Array.from({ length: n }, async () => {
+        const browser = new Browser();
+        const page = await browser.go(authUrl(ts.url, slug, clientId, redirectUri));
+        expect(page.status).toBe(200);
+        return { browser, page };
+      }),
+    );
+  }
+
+  /** POSTs every form at once from `ip`; `arrived` lists the statuses in the order they come. */
+  function burst(forms: SignInPage[], ip: string, arrived: number[]) {
+    return forms.map(async (form, i) => {
+      const answer = await post(form, ip, `nobody-${i}@example.test`, 'guess');
+      arrived.push(answer.status);
+      return answer;
+    });
+  }
+
+  const until = async (what: () => boolean, ms = 3000) => {
+    const end = Date.now() + ms;
+    while (!what() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    return what();
+  };
+
+  it('sends the 429 while the fsync is pending, and holds every 303 until it is done', async () => {
+    const t = await tenantWithAdmin(ts);
+    const client = await t.api('POST', `/api/v1/tenants/${t.slug}/clients`, {
+      body: { kind: 'web', name: 'App', redirectUris: [redirectUri], firstParty: true },
+    });
+    expect(client.status, client.text).toBe(201);
+    const clientId = client.body.clientId as string;
+    const database = ts.server.ctx.database;
+    const real = database.whenDurable;
+    let release = () => {};
+    const stall = () => {
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      database.whenDurable = () => {
+        const pending = real?.();
+        return pending && held.then(() => pending);
+      };
+    };
+    try {
+      // The tenant's busy page is made once the tenant is durable.
+      const warm: number[] = [];
+      await Promise.all(burst(await formsOf(t.slug, clientId, 8), '203.0.113.100', warm));
+      expect(warm).toContain(429);
+
+      // Forms first: opening one writes an interaction, whose answer would wait too.
+      const second = await formsOf(t.slug, clientId, 8);
+      const third = await formsOf(t.slug, clientId, 8);
+      stall();
+      const arrived: number[] = [];
+      const answers = burst(second, '203.0.113.101', arrived);
+      expect(await until(() => arrived.includes(429))).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+      // The checked attempts were counted and written down: their answers wait.
+      expect(arrived.every((s) => s === 429)).toBe(true);
+      release();
+      const all = await Promise.all(answers);
+      expect(all.filter((a) => a.status === 303).length).toBeGreaterThan(0);
+
+      // A tenant change not yet durable: its refusal, showing the new name, waits as well.
+      stall();
+      const renamed = t.api('PATCH', `/api/v1/tenants/${t.slug}`, { body: { displayName: 'Renamed Inc.' } });
+      await new Promise((r) => setTimeout(r, 300));
+      const late: number[] = [];
+      const refusals = burst(third, '203.0.113.102', late);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(late).toEqual([]);
+      release();
+      expect((await renamed).status).toBe(200);
+      const shown = (await Promise.all(refusals)).filter((a) => a.status === 429);
+      expect(shown.length).toBeGreaterThan(0);
+      expect(shown[0]?.text).toContain('Renamed Inc.');
+    } finally {
+      database.whenDurable = real;
+      release();
+    }
+  });
+});
+
+/** With the default bounds: two sign-in attempts of one address wait at most, an admin's script eight. */
+describe.each(dialects)('the default bounds: sign-ins wait fewer per address than admin hashes (%s)', (dialect) => {
+  let ts: TestServer;
+  beforeAll(async () => {
+    ts = await startTestServer(dialect, { TRUST_PROXY_HOPS: '1' });
+  });
+  afterAll(async () => {
+    await ts?.close();
+  });
+
+  it('refuses most of a burst of sign-ins from one address, and none of six passwords set at once', async () => {
+    const t = await tenantWithAdmin(ts);
+    const client = await t.api('POST', `/api/v1/tenants/${t.slug}/clients`, {
+      body: { kind: 'web', name: 'App', redirectUris: [redirectUri], firstParty: true },
+    });
+    expect(client.status, client.text).toBe(201);
+    const forms = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const browser = new Browser();
+        const page = await browser.go(authUrl(ts.url, t.slug, client.body.clientId as string, redirectUri));
+        expect(page.status).toBe(200);
+        return { browser, page };
+      }),
+    );
+    const statuses = await Promise.all(
+      forms.map(async (form, i) => (await post(form, '203.0.113.120', `nobody-${i}@example.test`, 'guess')).status),
+    );
+    // One running and two waiting at most when they arrive: eight waiting would let nine in.
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(8);
+    const created = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        t.api('POST', `/api/v1/tenants/${t.slug}/users`, {
+          body: { email: `script-${i}@example.test`, password },
+          headers: { 'x-forwarded-for': '203.0.113.121' },
+        }),
+      ),
+    );
+    expect(created.map((r) => r.status)).toEqual(Array(6).fill(201));
   });
 });

@@ -3,7 +3,7 @@
  * request ids, the OpenAPI document, health checks and every feature's routes.
  */
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -23,6 +23,7 @@ import { clientRoutes } from '../clients/routes.js';
 import { consoleRoutes } from '../console/routes.js';
 import type { AppContext } from '../context.js';
 import { keyRoutes } from '../keys/routes.js';
+import { type Refusal, signInAdmission } from '../login/admission.js';
 import { interactionRoutes } from '../login/routes.js';
 import { providerRoutes } from '../oidc/routes.js';
 import { roleRoutes } from '../roles/routes.js';
@@ -31,6 +32,7 @@ import { statsRoutes } from '../stats/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
 import { userRoutes } from '../users/routes.js';
 import { apiDocs } from './api-docs.js';
+import { answerAtOnce, answeringWhenDurable } from './durable.js';
 import { AppError, type ErrorBody } from './errors.js';
 import { registerGuards } from './guard.js';
 import { checkJsonShape, decodeUtf8 } from './json.js';
@@ -47,63 +49,48 @@ const fastifyErrorCodes: Record<string, { status: number; code: string }> = {
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The request's id: the caller's X-Request-Id when it is a sane one, else a new one. */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+}
+
+/** Headers of every answer. */
+const everyAnswer = (requestId: string) => ({ 'x-request-id': requestId, 'x-content-type-options': 'nosniff' });
+
 // A missing field says so, rather than zod's "expected string, received undefined".
 z.config({
   customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'Required' : undefined),
 });
 
-/**
- * The responses of an HTTP server whose answers wait for the database to make every write so
- * far durable (`Database.whenDurable`): the first byte of any answer, from any route or
- * library, goes out only after it; until then what the answer writes is held, in order.
- * Should that fail, the connection is dropped rather than anything confirmed.
- */
-function answeringWhenDurable(whenDurable: () => Promise<void> | undefined, log: Logger): typeof ServerResponse {
-  let reported = false;
-  type Call = [original: (...args: unknown[]) => unknown, args: unknown[]];
-  const held = new WeakMap<ServerResponse, Call[]>();
-  class DurableResponse extends ServerResponse {}
-  // write, end and flushHeaders are where bytes leave (end and write have overloads that a
-  // subclass method cannot restate, hence the prototype).
-  for (const name of ['write', 'end', 'flushHeaders'] as const) {
-    const original = ServerResponse.prototype[name] as (this: ServerResponse, ...args: unknown[]) => unknown;
-    Object.defineProperty(DurableResponse.prototype, name, {
-      value(this: ServerResponse, ...args: unknown[]) {
-        let queue = held.get(this);
-        if (!queue) {
-          const wait = whenDurable();
-          if (!wait) return original.apply(this, args);
-          const calls: Call[] = [];
-          queue = calls;
-          held.set(this, calls);
-          wait.then(
-            () => {
-              held.delete(this);
-              try {
-                for (const [fn, a] of calls) fn.apply(this, a);
-              } catch (err) {
-                this.destroy(err as Error);
-              }
-            },
-            (err: Error) => {
-              held.delete(this);
-              if (!reported) {
-                reported = true;
-                log.fatal({ err }, 'the database could not make writes durable; answers are dropped until a restart');
-              }
-              this.destroy(err);
-            },
-          );
-        }
-        queue.push([original, args]);
-        return name === 'write' ? true : name === 'end' ? this : undefined;
-      },
-    });
-  }
-  return DurableResponse as typeof ServerResponse;
-}
-
 export async function buildApp(ctx: AppContext) {
+  // Once shutdown begins, answers to requests still in flight close their connection: an idle
+  // keep-alive connection would otherwise hold the shutdown open until its client drops it.
+  let shuttingDown = false;
+  const admission = signInAdmission(ctx);
+  /** The sign-in form's refusal, sent before Fastify has seen the request (login/admission.ts). */
+  const sendEarly = (req: IncomingMessage, res: ServerResponse, refusal: Refusal) => {
+    const started = performance.now();
+    const id = requestIdOf(req);
+    if (refusal.atOnce) answerAtOnce(res);
+    res.writeHead(refusal.status, {
+      ...refusal.headers,
+      ...everyAnswer(id),
+      'content-length': String(refusal.body.length),
+    });
+    res.end(refusal.body);
+    // The onResponse hook's line, below.
+    ctx.log.info(
+      {
+        reqId: id,
+        method: req.method,
+        url: req.url,
+        status: refusal.status,
+        ms: Math.round(performance.now() - started),
+      },
+      'request',
+    );
+  };
   const app = Fastify<Server, IncomingMessage, ServerResponse, Logger>({
     loggerInstance: ctx.log,
     bodyLimit: ctx.config.bodyLimit,
@@ -113,16 +100,30 @@ export async function buildApp(ctx: AppContext) {
     trustProxy: (_address: string, hop: number) => hop < ctx.config.trustProxyHops,
     // One line per request, written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
-    },
+    genReqId: requestIdOf,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     return503OnClosing: true,
-    // Node's http server makes its responses of this class (Fastify passes `http` on to it).
-    http: ctx.database.whenDurable
-      ? { ServerResponse: answeringWhenDurable(() => ctx.database.whenDurable?.(), ctx.log) }
-      : undefined,
+    // Fastify's own server, but every request first meets the sign-in form's admission, whose
+    // refusal skips routing (login/admission.ts); and every answer waits for durability.
+    serverFactory: (handler, opts) => {
+      const server = createServer(
+        ctx.database.whenDurable
+          ? { ServerResponse: answeringWhenDurable(() => ctx.database.whenDurable?.(), ctx.log) }
+          : {},
+        (req, res) => {
+          // Past shutdown's start, Fastify answers 503.
+          const refusal = shuttingDown ? undefined : admission.early(req, res);
+          if (refusal) sendEarly(req, res, refusal);
+          else handler(req, res);
+        },
+      );
+      // What Fastify sets on a server it makes (its options, defaults filled in).
+      const o = opts as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
+      if (o.keepAliveTimeout) server.keepAliveTimeout = o.keepAliveTimeout;
+      if (o.requestTimeout) server.requestTimeout = o.requestTimeout;
+      if (o.connectionTimeout) server.setTimeout(o.connectionTimeout);
+      return server;
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -158,14 +159,10 @@ export async function buildApp(ctx: AppContext) {
     req.raw.once('close', () => clearTimeout(timer));
   });
   app.addHook('onRequest', async (req, reply) => {
-    reply.header('x-request-id', req.id);
-    reply.header('x-content-type-options', 'nosniff');
+    reply.headers(everyAnswer(req.id));
     // Admin API answers carry tenant data: never store them in shared or browser caches.
     if (req.url.startsWith('/api/v1/')) reply.header('cache-control', 'no-store');
   });
-  // Once shutdown begins, answers to requests still in flight close their connection: an idle
-  // keep-alive connection would otherwise hold the shutdown open until its client drops it.
-  let shuttingDown = false;
   app.addHook('preClose', async () => {
     shuttingDown = true;
   });
@@ -254,7 +251,7 @@ export async function buildApp(ctx: AppContext) {
 
   // Each tenant's OpenID provider, and the pages it sends browsers to.
   await app.register(providerRoutes(ctx));
-  await app.register(interactionRoutes(ctx));
+  await app.register(interactionRoutes(ctx, admission));
   await app.register(consoleRoutes(ctx));
 
   return app;

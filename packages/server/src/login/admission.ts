@@ -4,50 +4,148 @@
  * queue's bounds costs next to nothing, each refused attempt answered at once with the
  * branded "try again later" page (429, Retry-After). The place goes to `SignInService.signIn`
  * and is given back when the answer is sent, whatever it was.
+ *
+ * A burst is mostly refusals, so a refusal is the cheapest answer the server gives: for a
+ * tenant known without a query it is decided on the raw request before Fastify routes it
+ * (`early`, called by http/app.ts), with no exception, query or write; the page is rendered
+ * once per tenant and delay and kept; and it goes out without waiting for the database's
+ * pending writes to be durable, as it acknowledges none (and shows the tenant's branding
+ * only once that is durable: until then it waits like any answer). A tenant not cached yet
+ * is admitted the same way by the route's `onRequest` hook.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
-import { type Admission, BusyError, requesterOf } from '../passwords/hash.js';
-import { slugSchema } from '../tenants/service.js';
+import { clientAddress } from '../http/client-address.js';
+import { answerAtOnce } from '../http/durable.js';
+import { type Admission, BusyError, signInRequesterOf } from '../passwords/hash.js';
+import { slugSchema, type Tenant } from '../tenants/service.js';
+import { pageHeaders } from './pages.js';
 
-export function signInAdmission(ctx: AppContext) {
-  const places = new WeakMap<FastifyRequest, Admission>();
-  const giveBack = async (req: FastifyRequest) => {
-    places.get(req)?.cancel();
-  };
-  return {
-    /** The sign-in POST's route options: the place is taken as it arrives, given back as it ends. */
-    hooks: {
-      /** Takes the place, or throws `BusyError` (answered by `busyPage`). */
-      async onRequest(req: FastifyRequest) {
-        const { slug } = req.params as { slug: string };
-        const tenant = slugSchema.safeParse(slug).success ? await ctx.tenants.findBySlug(slug) : undefined;
-        // An unknown tenant is answered by the route, as for any other request.
-        if (tenant) places.set(req, ctx.hasher.admit(requesterOf(tenant.id, req.ip)));
-      },
-      onResponse: giveBack,
-      onRequestAbort: giveBack,
-    },
-    /** The place taken for this request. */
-    of(req: FastifyRequest): Admission | undefined {
-      return places.get(req);
-    },
-  };
-}
+/** Delays (seconds) whose busy page is kept per tenant; others are rendered when asked. */
+const KEPT_DELAYS = 64;
 
 /**
- * The interaction pages' error handler: `BusyError` (too many attempts wait for a hash) is
- * the branded "try again later" page with Retry-After; anything else goes on to the app's.
+ * The sign-in POST's path, as the route `/t/:slug/interaction/:uid/login` matches it, with a
+ * uid of the characters oidc-provider's ids are made of (nothing percent-encoded): another
+ * spelling is left to the route.
  */
-export function busyPage(ctx: AppContext, headers: Record<string, string>) {
-  return async (err: Error, req: FastifyRequest, reply: FastifyReply) => {
-    if (!(err instanceof BusyError)) throw err;
-    const { slug, uid } = req.params as { slug: string; uid: string };
-    const tenant = await ctx.tenants.findBySlug(slug);
-    if (!tenant) throw err;
-    return reply
-      .code(429)
-      .headers({ ...headers, ...err.headers })
-      .send(ctx.pages.busy(tenant, err.retryAfterSeconds, `/t/${tenant.slug}/interaction/${encodeURIComponent(uid)}`));
+const signInPath = /^\/t\/([a-z0-9-]{3,63})\/interaction\/([A-Za-z0-9_-]{1,200})\/login(?:\?|$)/;
+
+/** A refusal ready to send: 429, its headers and page, and whether it may go out at once. */
+export interface Refusal {
+  status: 429;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** True when nothing it shows waits for an fsync (`answerAtOnce`). */
+  atOnce: boolean;
+}
+
+/** The busy pages of one tenant (as it is now: a changed tenant is a new object). */
+interface TenantPages {
+  /** Whether every write that the tenant's branding shows is durable. */
+  durable: boolean;
+  /** Per delay in seconds: the page before and after its back link. */
+  byDelay: Map<number, [Buffer, Buffer]>;
+}
+
+export type SignInAdmission = ReturnType<typeof signInAdmission>;
+
+export function signInAdmission(ctx: AppContext) {
+  const places = new WeakMap<IncomingMessage, Admission>();
+  const kept = new WeakMap<Tenant, TenantPages>();
+
+  const pagesOf = (tenant: Tenant): TenantPages => {
+    const known = kept.get(tenant);
+    if (known) return known;
+    // The tenant was read after the writes it shows: once what is pending now is durable, so are they.
+    const wait = ctx.database.whenDurable?.();
+    const pages: TenantPages = { durable: wait === undefined, byDelay: new Map() };
+    wait?.then(
+      () => {
+        pages.durable = true;
+      },
+      () => {},
+    );
+    kept.set(tenant, pages);
+    return pages;
+  };
+
+  /** The busy page for `tenant`, `seconds` and the form of interaction `uid`. */
+  const refusal = (tenant: Tenant, seconds: number, uid: string): Refusal => {
+    const pages = pagesOf(tenant);
+    let halves = pages.byDelay.get(seconds);
+    if (!halves) {
+      const [before, after] = ctx.pages.busyAround(tenant, seconds);
+      halves = [Buffer.from(before), Buffer.from(after)];
+      if (pages.byDelay.size < KEPT_DELAYS) pages.byDelay.set(seconds, halves);
+    }
+    // The back link: a tenant's slug and the uid percent-encoded, neither with anything to escape.
+    const back = Buffer.from(`/t/${tenant.slug}/interaction/${encodeURIComponent(uid)}`);
+    return {
+      status: 429,
+      headers: { ...pageHeaders, 'retry-after': String(seconds) },
+      body: Buffer.concat([halves[0], back, halves[1]]),
+      atOnce: pages.durable,
+    };
+  };
+
+  /** Takes the place of `req` (given back when `res` closes), or returns the refusal. */
+  const take = (tenant: Tenant, ip: string | undefined, uid: string, req: IncomingMessage, res: ServerResponse) => {
+    const taken = ctx.hasher.tryAdmit(signInRequesterOf(tenant.id, ip ?? null));
+    if ('retryAfterSeconds' in taken) return refusal(tenant, taken.retryAfterSeconds, uid);
+    places.set(req, taken);
+    res.once('close', () => taken.cancel());
+    return undefined;
+  };
+
+  const sendWithFastify = (reply: FastifyReply, r: Refusal, atOnce: boolean) => {
+    if (atOnce) answerAtOnce(reply.raw);
+    return reply.code(r.status).headers(r.headers).send(r.body);
+  };
+
+  return {
+    /**
+     * Before routing (http/app.ts): for the sign-in POST of a tenant known without a query,
+     * takes its place, or returns the refusal to send instead of routing it.
+     */
+    early(req: IncomingMessage, res: ServerResponse): Refusal | undefined {
+      if (req.method !== 'POST') return undefined;
+      const m = signInPath.exec(req.url ?? '');
+      const tenant = m ? ctx.tenants.cachedBySlug(m[1] as string) : undefined;
+      if (!m || !tenant) return undefined;
+      return take(tenant, clientAddress(req, ctx.config.trustProxyHops), m[2] as string, req, res);
+    },
+
+    /** The sign-in POST's route options: the place is taken as it arrives, unless `early` took it. */
+    hooks: {
+      async onRequest(req: FastifyRequest, reply: FastifyReply) {
+        if (places.has(req.raw)) return;
+        const { slug, uid } = req.params as { slug: string; uid: string };
+        const tenant = slugSchema.safeParse(slug).success ? await ctx.tenants.findBySlug(slug) : undefined;
+        // An unknown tenant is answered by the route, as for any other request.
+        if (!tenant) return;
+        const refused = take(tenant, req.ip, uid, req.raw, reply.raw);
+        if (refused) return sendWithFastify(reply, refused, refused.atOnce);
+      },
+    },
+
+    /** The place taken for this request. */
+    of(req: FastifyRequest): Admission | undefined {
+      return places.get(req.raw);
+    },
+
+    /**
+     * The interaction pages' error handler: `BusyError` (too many attempts wait for a hash,
+     * at registration say) is the same busy page, held like any answer (what was asked may
+     * have written); anything else goes on to the app's.
+     */
+    async errorHandler(err: Error, req: FastifyRequest, reply: FastifyReply) {
+      if (!(err instanceof BusyError)) throw err;
+      const { slug, uid } = req.params as { slug: string; uid: string };
+      const tenant = await ctx.tenants.findBySlug(slug);
+      if (!tenant) throw err;
+      return sendWithFastify(reply, refusal(tenant, err.retryAfterSeconds, uid), false);
+    },
   };
 }

@@ -3,7 +3,19 @@
  * without JavaScript, branded per tenant, every form with a CSRF token.
  */
 import type { Tenant } from '../tenants/service.js';
-import { html, type SafeHtml, trusted } from './html.js';
+import { escapeHtml, html, type SafeHtml, trusted } from './html.js';
+
+/** The headers of every page here. */
+export const pageHeaders: Record<string, string> = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'",
+};
+
+/** Where the busy page's link goes, cut out of its rendering (`Pages.busyAround`). */
+const backUrlSlot = '\u0000back\u0000';
 
 const styles = (color: string) => `
 :root { --brand: ${color}; }
@@ -172,12 +184,25 @@ ${trusted(form)}
 
   /** Too many attempts wait for a password check (429): the form is not lost, just early. */
   busy(tenant: Tenant, retryAfterSeconds: number, backUrl: string): string {
-    return layout(
+    const [before, after] = this.busyAround(tenant, retryAfterSeconds);
+    return `${before}${escapeHtml(backUrl)}${after}`;
+  }
+
+  /**
+   * The busy page in two halves, before and after the (HTML-escaped) URL of its link back to
+   * the form: what depends on the tenant and the delay only, rendered once and kept
+   * (login/admission.ts), so that a refusal costs no rendering.
+   */
+  busyAround(tenant: Tenant, retryAfterSeconds: number): [before: string, after: string] {
+    const page = layout(
       tenant,
       'Try again in a moment',
       html`<p class="error" role="alert">Too many sign-in attempts are being checked right now. Please wait ${retryAfterSeconds} ${retryAfterSeconds === 1 ? 'second' : 'seconds'} and try again.</p>
-<p class="alt"><a href="${backUrl}">Back to the form</a></p>`,
+<p class="alt"><a href="${trusted(backUrlSlot)}">Back to the form</a></p>`,
     );
+    // The slot is the page's last interpolation: nothing a tenant chose comes after it.
+    const at = page.lastIndexOf(backUrlSlot);
+    return [page.slice(0, at), page.slice(at + backUrlSlot.length)];
   }
 
   error(tenant: Tenant | undefined, code: string, description: string): string {

@@ -16,17 +16,10 @@ import { tenantNotFound } from '../oidc/routes.js';
 import { BusyError } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
-import { busyPage, signInAdmission } from './admission.js';
+import type { SignInAdmission } from './admission.js';
+import { pageHeaders } from './pages.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
-
-const pageHeaders = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'x-frame-options': 'DENY',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'",
-};
 
 const expiredMessage =
   'This sign-in request has expired or is not valid in this browser. Go back to the application and start again.';
@@ -36,7 +29,8 @@ const errorMessages: Record<string, string> = {
   csrf: 'Your session expired. Please try again.',
 };
 
-export function interactionRoutes(ctx: AppContext) {
+/** `admission`: the sign-in form's place at the hash queue, shared with the app's server (http/app.ts). */
+export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
   const csrfKey = ctx.secrets.derive('csrf/v1');
   const csrfFor = (tenant: Tenant, uid: string) =>
     createHmac('sha256', csrfKey).update(`${tenant.id}:${uid}`).digest('base64url');
@@ -72,8 +66,6 @@ export function interactionRoutes(ctx: AppContext) {
     return { login, consent: { grantId: grant.jti } };
   }
 
-  const admission = signInAdmission(ctx);
-
   return async (app: FastifyInstance) => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(
@@ -86,7 +78,7 @@ export function interactionRoutes(ctx: AppContext) {
       if (!findUnsafeRequestText(req)) return;
       return page(reply, 400, ctx.pages.error(undefined, 'invalid_request', unsafeTextMessage));
     });
-    app.setErrorHandler(busyPage(ctx, pageHeaders));
+    app.setErrorHandler(admission.errorHandler);
 
     /** Resolves tenant, provider and the interaction from the request's cookie. */
     async function load(req: FastifyRequest, reply: FastifyReply) {

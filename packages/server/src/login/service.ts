@@ -19,6 +19,7 @@ import {
   needsRehash,
   type PasswordHasher,
   requesterOf,
+  signInRequesterOf,
 } from '../passwords/hash.js';
 import { normalizePassword } from '../passwords/policy.js';
 import type { Tenant } from '../tenants/service.js';
@@ -59,7 +60,7 @@ export class SignInService {
     actor: AuditActor,
     admitted?: Admission,
   ): Promise<SignInResult> {
-    const place = admitted ?? this.hasher.admit(requesterOf(tenant.id, actor.ip));
+    const place = admitted ?? this.hasher.admit(signInRequesterOf(tenant.id, actor.ip));
     try {
       return await this.attempt(tenant, emailInput, passwordInput, actor, place);
     } finally {

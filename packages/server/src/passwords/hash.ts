@@ -39,11 +39,18 @@ export const hashSlots = Math.max(1, Math.min(availableParallelism(), poolSize -
 export interface HashRequester {
   tenantId: string;
   source: string;
+  /** A sign-in form's attempt: held to `maxWaitingSignInsPerSource` as well. */
+  signIn?: boolean;
 }
 
 /** The requester of a request's hash: its tenant and source (client IP, or its IPv6 /64). */
 export function requesterOf(tenantId: string, ip: string | null): HashRequester {
   return { tenantId, source: sourceOf(ip) };
+}
+
+/** The requester of a sign-in form's verification (login/): its tenant and client IP. */
+export function signInRequesterOf(tenantId: string, ip: string | null): HashRequester {
+  return { tenantId, source: ip ?? 'unknown', signIn: true };
 }
 
 export interface HashQueueLimits {
@@ -53,6 +60,12 @@ export interface HashQueueLimits {
   maxWaitingPerTenant: number;
   /** Attempts from one source address that may wait, whatever their tenant. */
   maxWaitingPerSource: number;
+  /**
+   * Of those, sign-in form attempts: fewer, as one person signs in once at a time (a few
+   * people behind one address rarely within the same few hashes); a script of an admin that
+   * sets passwords is held to `maxWaitingPerSource` only.
+   */
+  maxWaitingSignInsPerSource: number;
 }
 
 /** Too many attempts wait for a password hash: try again after `retryAfterSeconds`. */
@@ -73,6 +86,11 @@ export interface Admission {
   readonly requester: HashRequester;
   /** Gives the place back without hashing (the attempt was refused for another reason). */
   cancel(): void;
+}
+
+/** Refused: a bound is reached; try again after `retryAfterSeconds`. Nothing was taken. */
+export interface Busy {
+  readonly retryAfterSeconds: number;
 }
 
 class Place implements Admission {
@@ -113,14 +131,26 @@ export class PasswordHasher {
 
   /** Takes a place in the queue, or throws `BusyError` when a bound is reached. */
   admit(requester: HashRequester): Admission {
+    const taken = this.tryAdmit(requester);
+    if ('retryAfterSeconds' in taken) throw new BusyError(taken.retryAfterSeconds);
+    return taken;
+  }
+
+  /**
+   * `admit` without the exception, for the sign-in form's refusal that must cost next to
+   * nothing (login/admission.ts): a place, or how long to wait when a bound is reached.
+   */
+  tryAdmit(requester: HashRequester): Admission | Busy {
     const { tenantId, source } = requester;
+    const fromSource = this.waitingBySource.get(source) ?? 0;
     if (
       this.waiting >= this.limits.maxWaiting ||
       (this.waitingByTenant.get(tenantId) ?? 0) >= this.limits.maxWaitingPerTenant ||
-      (this.waitingBySource.get(source) ?? 0) >= this.limits.maxWaitingPerSource
+      fromSource >= this.limits.maxWaitingPerSource ||
+      (requester.signIn === true && fromSource >= this.limits.maxWaitingSignInsPerSource)
     ) {
       this.counts.refused++;
-      throw new BusyError(this.retryAfterSeconds());
+      return { retryAfterSeconds: this.retryAfterSeconds() };
     }
     this.waiting++;
     bump(this.waitingByTenant, tenantId, 1);

@@ -149,6 +149,14 @@ export class TenantService {
     return tenant ?? undefined;
   }
 
+  /**
+   * The tenant as cached, without a query: undefined when it is not cached, null when it is
+   * known not to exist (for the sign-in form's refusal before routing, login/admission.ts).
+   */
+  cachedBySlug(slug: string): Tenant | null | undefined {
+    return this.bySlug.get(slug);
+  }
+
   /** Forget a cached tenant: called after this node changes it. */
   invalidate(slug: string): void {
     this.bySlug.delete(slug);
