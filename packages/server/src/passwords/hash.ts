@@ -48,9 +48,9 @@ export function requesterOf(tenantId: string, ip: string | null): HashRequester 
   return { tenantId, source: sourceOf(ip) };
 }
 
-/** The requester of a sign-in form's verification (login/): its tenant and client IP. */
+/** The requester of a sign-in form's verification (login/): its tenant and source, as requesterOf. */
 export function signInRequesterOf(tenantId: string, ip: string | null): HashRequester {
-  return { tenantId, source: ip ?? 'unknown', signIn: true };
+  return { ...requesterOf(tenantId, ip), signIn: true };
 }
 
 export interface HashQueueLimits {
