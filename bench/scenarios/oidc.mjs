@@ -431,7 +431,8 @@ class RefreshPool {
     const tab = async (i) => {
       let browser = this.tabs[i];
       if (!browser) {
-        browser = new Browser();
+        // Each tab from an address of its own: one address may not have several sign-ins waiting.
+        browser = new Browser(undefined, { 'x-forwarded-for': `198.18.2.${i + 1}` });
         const person = this.people[i % this.people.length];
         const { tokens, signedIn } = await codeFlow(browser, { ...this.flow, credentials: person });
         if (!signedIn) throw new Error('the first code flow of a new browser did not show the sign-in form');
