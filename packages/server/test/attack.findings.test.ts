@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
-import { pkce, tokenRequest } from './helpers/oidc.js';
+import { authUrl, pkce, tokenRequest } from './helpers/oidc.js';
 import { apiClient, createApiKey, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 const evilRedirect = 'http://127.0.0.1:9/evil';
@@ -181,17 +181,9 @@ describe.each(dialects)('attack findings (%s)', (dialect) => {
     });
     const tenantId = (await api('GET', `/api/v1/tenants/${slug}`)).body.id as string;
     const browser = new Browser();
-    const q = new URLSearchParams({
-      client_id: spa.body.clientId,
-      response_type: 'code',
-      redirect_uri: 'https://app.example.test/cb',
-      scope: 'openid',
-      code_challenge: pkce().challenge,
-      code_challenge_method: 'S256',
-    });
-    const page = await browser.go(`${ts.url}/t/${slug}/auth?${q}`);
-    const action = new URL((/<form[^>]*action="([^"]*)"/.exec(page.html)?.[1] ?? '').replace(/&amp;/g, '&'), page.url);
-    const csrf = /name="csrf" value="([^"]*)"/.exec(page.html)?.[1] ?? '';
+    const signInUrl = authUrl(ts.url, slug, spa.body.clientId, 'https://app.example.test/cb');
+    const page = await browser.go(signInUrl);
+    const { action, csrf } = formOf(page);
     const attempt = async (i: number) => {
       const res = await fetch(action, {
         method: 'POST',
@@ -245,15 +237,8 @@ describe.each(dialects)('attack findings (%s)', (dialect) => {
     const stopAt = (u: URL) => u.href.startsWith('https://app.example.test/');
     const outcome = async (email: string) => {
       const browser = new Browser();
-      const q = new URLSearchParams({
-        client_id: spa.body.clientId,
-        response_type: 'code',
-        redirect_uri: 'https://app.example.test/cb',
-        scope: 'openid',
-        code_challenge: pkce().challenge,
-        code_challenge_method: 'S256',
-      });
-      const page = await browser.go(`${ts.url}/t/${slug}/auth?${q}`, { stopAt });
+      const signInUrl = authUrl(ts.url, slug, spa.body.clientId, 'https://app.example.test/cb');
+      const page = await browser.go(signInUrl, { stopAt });
       const register = await browser.go(`${page.url.href}/register`, { stopAt });
       const registered = await browser.submit(
         register,
@@ -290,21 +275,10 @@ describe('attack findings: IPv6 sources', () => {
         body: { kind: 'spa', name: 'Spa', redirectUris: ['https://app.example.test/cb'] },
       });
       const browser = new Browser();
-      const q = new URLSearchParams({
-        client_id: spa.body.clientId,
-        response_type: 'code',
-        redirect_uri: 'https://app.example.test/cb',
-        scope: 'openid',
-        code_challenge: pkce().challenge,
-        code_challenge_method: 'S256',
-      });
-      const page = await browser.go(`${ts.url}/t/${slug}/auth?${q}`);
+      const signInUrl = authUrl(ts.url, slug, spa.body.clientId, 'https://app.example.test/cb');
+      const page = await browser.go(signInUrl);
       const register = await browser.go(`${page.url.href}/register`);
-      const action = new URL(
-        (/<form[^>]*action="([^"]*)"/.exec(register.html)?.[1] ?? '').replace(/&amp;/g, '&'),
-        register.url,
-      );
-      const csrf = /name="csrf" value="([^"]*)"/.exec(register.html)?.[1] ?? '';
+      const { action, csrf } = formOf(register);
       const statuses: number[] = [];
       for (let i = 1; i <= 12; i++) {
         const res = await fetch(action, {
@@ -409,4 +383,13 @@ async function systemAdminSignsInThrough(ts: TestServer, clientId: string, clien
   );
   expect(token.status, JSON.stringify(token.body)).toBe(200);
   return token.body.access_token as string;
+}
+
+/** A page's form: where it posts and its CSRF token. */
+function formOf(page: { html: string; url: URL }): { action: URL; csrf: string } {
+  const action = /<form[^>]*action="([^"]*)"/.exec(page.html)?.[1] ?? '';
+  return {
+    action: new URL(action.replace(/&amp;/g, '&'), page.url),
+    csrf: /name="csrf" value="([^"]*)"/.exec(page.html)?.[1] ?? '',
+  };
 }
