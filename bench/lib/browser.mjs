@@ -133,20 +133,43 @@ export class Browser {
 
   /** Submits the first form on `page` with its hidden fields plus `fields` (and `headers` on every request). */
   submit(page, fields, { stopAt, follow, headers } = {}) {
-    const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/.exec(page.html);
-    if (!form?.[1]) throw new Error(`no form on ${page.url} (${page.status}): ${page.html.slice(0, 300)}`);
-    const hidden = {};
-    for (const m of (form[2] ?? '').matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) {
-      hidden[m[1]] = decodeEntities(m[2] ?? '');
-    }
-    return this.go(new URL(decodeEntities(form[1]), page.url), {
-      method: 'POST',
-      form: { ...hidden, ...fields },
-      stopAt,
-      follow,
-      headers,
-    });
+    const { url, form } = formOf(page, fields);
+    return this.go(url, { method: 'POST', form, stopAt, follow, headers });
   }
+
+  /**
+   * The bytes of that submission as one HTTP/1.1 request on a connection of its own (closed
+   * after the answer), with this browser's cookies and `headers`: for a sender that must cost
+   * next to nothing per request (lib/burst-worker.mjs).
+   */
+  rawSubmission(page, fields, headers = {}) {
+    const { url, form } = formOf(page, fields);
+    const body = new URLSearchParams(form).toString();
+    const all = {
+      host: url.host,
+      ...this.headers,
+      ...headers,
+      cookie: this.jar.header(url),
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    };
+    const head = Object.entries(all)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    return Buffer.from(`POST ${url.pathname}${url.search} HTTP/1.1\r\n${head}\r\n${body}`);
+  }
+}
+
+/** The first form on `page`: where it goes, and its hidden fields plus `fields`. */
+function formOf(page, fields) {
+  const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/.exec(page.html);
+  if (!form?.[1]) throw new Error(`no form on ${page.url} (${page.status}): ${page.html.slice(0, 300)}`);
+  const hidden = {};
+  for (const m of (form[2] ?? '').matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) {
+    hidden[m[1]] = decodeEntities(m[2] ?? '');
+  }
+  return { url: new URL(decodeEntities(form[1]), page.url), form: { ...hidden, ...fields } };
 }
 
 function decodeEntities(s) {

@@ -18,6 +18,7 @@ import { createLogger } from './logger.js';
 import { purgeLoginFailures } from './login/lockout.js';
 import type { ChangeNotices } from './notices.js';
 import { purgeExpired } from './oidc/adapter.js';
+import { IdleHasher } from './passwords/idle-hasher.js';
 import { resolveSecret } from './secret.js';
 import { toTenant } from './tenants/service.js';
 
@@ -54,11 +55,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   redis?.on('error', (err) => log.warn({ err }, 'redis error'));
   const timers: NodeJS.Timeout[] = [];
   let notices: ChangeNotices | undefined;
+  let idle: IdleHasher | undefined;
   try {
     const applied = await migrateToLatest(database.db, { dialect: database.dialect });
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
     const ctx = createContext(config, database, log, { instanceSecret, redis });
     notices = ctx.notices;
+    idle = await IdleHasher.start(log);
+    ctx.hasher.useIdleThread(idle);
     await ctx.notices.start();
     await ctx.keys.assertSecretMatches();
     const created = await bootstrap(database, config, ctx.audit);
@@ -94,6 +98,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         closing ??= (async () => {
           for (const t of timers) clearInterval(t);
           await app.close();
+          await idle?.close();
           await ctx.notices.close();
           await database.close();
           if (redis) await redis.quit().catch(() => redis.disconnect());
@@ -104,6 +109,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   } catch (err) {
     for (const t of timers) clearInterval(t);
     await notices?.close();
+    await idle?.close();
     await database.close().catch(() => {});
     redis?.disconnect();
     throw err;

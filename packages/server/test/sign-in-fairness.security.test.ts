@@ -151,6 +151,7 @@ describe.each(dialects)('sign-in fairness and refusal before hashing (%s)', (dia
     const quiet = await openSignIn(a.slug, a.clientId);
     const otherTenant = await openSignIn(b.slug, b.clientId);
     const refusedBefore = ts.server.ctx.hasher.counts.refused;
+    const yieldedBefore = ts.server.ctx.hasher.counts.yielded;
 
     const burst = Promise.all(
       pages.map((p, i) => post(p, '203.0.113.7', `nobody-${i}-${randomBytes(2).toString('hex')}@example.test`, 'x')),
@@ -186,6 +187,12 @@ describe.each(dialects)('sign-in fairness and refusal before hashing (%s)', (dia
     // A refused attempt is not a failure: it was never checked, nor written down.
     const events = await a.api('GET', `/api/v1/tenants/${a.slug}/audit-events?action=login.password&limit=100`);
     expect(events.body.items).toHaveLength(checked.length + 1);
+    // What the burst got checked beyond its first attempt hashed at idle priority
+    // (hash-queue.test.ts), the other addresses' sign-ins in the pool.
+    expect(ts.server.ctx.hasher.counts.yielded - yieldedBefore).toBe(checked.length - 1);
+    // The address, refused a moment ago, still signs in with the right password, one at a time.
+    const later = await openSignIn(a.slug, a.clientId);
+    expect(await signedIn(later, await post(later, '203.0.113.7', a.email, password))).toBe(true);
   });
 
   it('counts a burst by the address the trusted proxy names, whatever the client wrote before it', async () => {

@@ -11,11 +11,18 @@
  * once rather than after a hash of the burst. How many may wait is
  * bounded (overall, per tenant, per source): past a bound the attempt is refused at once with
  * `BusyError` (429, Retry-After) before anything else is spent on it.
+ *
+ * A source refused as busy stays "hot" for `HOT_MS`: its sign-in attempts wait one at a time
+ * (none while another is admitted). And an attempt from a source that already has one
+ * admitted, or is hot, yields: it runs on the idle-priority thread (passwords/idle-hasher.ts),
+ * one at a time and outside the slots, so that what a burst gets checked takes only CPU that
+ * nobody else wants.
  */
 import { availableParallelism } from 'node:os';
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import { sourceOf } from '../http/addresses.js';
 import { AppError } from '../http/errors.js';
+import type { IdleHasher } from './idle-hasher.js';
 
 // The library's `Algorithm` is a const enum, which isolated modules cannot read: 2 is Argon2id.
 const ARGON2ID = 2 as Algorithm;
@@ -34,6 +41,11 @@ export const argon2Params = {
  */
 const poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
 export const hashSlots = Math.max(1, Math.min(availableParallelism(), poolSize - 2));
+
+/** How long a source refused as busy stays one whose attempts yield. */
+const HOT_MS = 10_000;
+/** Sources remembered as refused; past it the oldest is forgotten. */
+const HOT_SOURCES_KEPT = 10_000;
 
 /** Who a hash is for: the tenant, and the source address (client IP) that asked. */
 export interface HashRequester {
@@ -97,6 +109,8 @@ class Place implements Admission {
   settled = false;
   constructor(
     readonly requester: HashRequester,
+    /** Whether its hash runs on the idle-priority thread (decided when the place is taken). */
+    readonly yielding: boolean,
     private readonly release: (place: Place) => void,
   ) {}
   cancel(): void {
@@ -106,13 +120,24 @@ class Place implements Admission {
   }
 }
 
+interface Job {
+  yielding: boolean;
+  run: () => void;
+}
+
 export class PasswordHasher {
   private running = 0;
+  /** Jobs on the idle-priority thread (at most one), outside `running`. */
+  private idleRunning = 0;
+  private idle: IdleHasher | undefined;
+  /** Running jobs per source, in the slots or on the idle thread. */
   private readonly runningBySource = new Map<string, number>();
+  /** Sources refused as busy lately: source → until when (ms) their attempts yield. */
+  private readonly hot = new Map<string, number>();
   /** Hashes one source may run at once: all slots but one, so that others never wait for a whole burst. */
   private readonly perSource: number;
   /** Jobs waiting: tenant → source → jobs, each Map in round-robin order (front is next). */
-  private readonly ready = new Map<string, Map<string, (() => void)[]>>();
+  private readonly ready = new Map<string, Map<string, Job[]>>();
   /** Admitted and not yet running, for the bounds. */
   private waiting = 0;
   private readonly waitingByTenant = new Map<string, number>();
@@ -120,13 +145,18 @@ export class PasswordHasher {
   /** Mean milliseconds of one hash (moving average), for Retry-After. */
   private meanMs = 50;
   /** How many hashes and verifications ran, and how many attempts were refused as busy. */
-  readonly counts = { hashes: 0, verifications: 0, refused: 0 };
+  readonly counts = { hashes: 0, verifications: 0, refused: 0, yielded: 0 };
 
   constructor(
     private readonly limits: HashQueueLimits,
     private readonly slots = hashSlots,
   ) {
     this.perSource = Math.max(1, slots - 1);
+  }
+
+  /** From now on, attempts that yield run on `idle` (main.ts starts it). */
+  useIdleThread(idle: IdleHasher | undefined): void {
+    this.idle = idle;
   }
 
   /** Takes a place in the queue, or throws `BusyError` when a bound is reached. */
@@ -143,35 +173,39 @@ export class PasswordHasher {
   tryAdmit(requester: HashRequester): Admission | Busy {
     const { tenantId, source } = requester;
     const fromSource = this.waitingBySource.get(source) ?? 0;
+    const busySource = fromSource > 0 || this.runningBySource.has(source);
+    const hot = (this.hot.get(source) ?? 0) > Date.now();
     if (
       this.waiting >= this.limits.maxWaiting ||
       (this.waitingByTenant.get(tenantId) ?? 0) >= this.limits.maxWaitingPerTenant ||
       fromSource >= this.limits.maxWaitingPerSource ||
-      (requester.signIn === true && fromSource >= this.limits.maxWaitingSignInsPerSource)
+      (requester.signIn === true && (fromSource >= this.limits.maxWaitingSignInsPerSource || (hot && busySource)))
     ) {
       this.counts.refused++;
+      this.markHot(source);
       return { retryAfterSeconds: this.retryAfterSeconds() };
     }
+    const yielding = this.idle !== undefined && (busySource || hot);
     this.waiting++;
     bump(this.waitingByTenant, tenantId, 1);
     bump(this.waitingBySource, source, 1);
-    return new Place(requester, () => this.leave(requester));
+    return new Place(requester, yielding, () => this.leave(requester));
   }
 
   /** A new argon2id hash of `password`, for `who` (a requester, or a place already admitted). */
   hash(password: string, who: HashRequester | Admission): Promise<string> {
-    return this.turn(who, () => {
+    return this.turn(who, (idle) => {
       this.counts.hashes++;
-      return hash(password, argon2Params);
+      return idle ? idle.hash(password, argon2Params) : hash(password, argon2Params);
     });
   }
 
   /** Whether `password` matches the PHC string; a malformed string is a mismatch. */
   async verify(phc: string, password: string, who: HashRequester | Admission): Promise<boolean> {
     try {
-      return await this.turn(who, () => {
+      return await this.turn(who, (idle) => {
         this.counts.verifications++;
-        return verify(phc, password);
+        return idle ? idle.verify(phc, password) : verify(phc, password);
       });
     } catch (err) {
       if (err instanceof BusyError) throw err;
@@ -179,26 +213,53 @@ export class PasswordHasher {
     }
   }
 
-  private async turn<T>(who: HashRequester | Admission, work: () => Promise<T>): Promise<T> {
+  /** Runs `work` in its turn: with the idle thread when the place yields, else in libuv's pool. */
+  private async turn<T>(who: HashRequester | Admission, work: (idle?: IdleHasher) => Promise<T>): Promise<T> {
     const place = who instanceof Place ? who : (this.admit(who as HashRequester) as Place);
     if (place.settled) throw new Error('this admission was already used');
     place.settled = true;
     const { tenantId, source } = place.requester;
+    const idle = place.yielding && this.idle?.usable ? this.idle : undefined;
     await new Promise<void>((resolve) => {
-      this.enqueue(tenantId, source, () => {
-        this.leave(place.requester);
-        resolve();
+      this.enqueue(tenantId, source, {
+        yielding: idle !== undefined,
+        run: () => {
+          this.leave(place.requester);
+          resolve();
+        },
       });
       this.dispatch();
     });
     const started = performance.now();
     try {
-      return await work();
+      if (!idle) return await work();
+      this.counts.yielded++;
+      try {
+        return await work(idle);
+      } catch (err) {
+        // The thread stopped under this job: it runs again in the pool; anything else stands.
+        if (idle.usable) throw err;
+        return await work();
+      }
     } finally {
-      this.meanMs = 0.9 * this.meanMs + 0.1 * (performance.now() - started);
-      this.running--;
+      if (idle) {
+        this.idleRunning--;
+      } else {
+        // Only hashes at normal priority say how long the queue takes to drain.
+        this.meanMs = 0.9 * this.meanMs + 0.1 * (performance.now() - started);
+        this.running--;
+      }
       bump(this.runningBySource, source, -1);
       this.dispatch();
+    }
+  }
+
+  private markHot(source: string): void {
+    this.hot.delete(source);
+    this.hot.set(source, Date.now() + HOT_MS);
+    if (this.hot.size > HOT_SOURCES_KEPT) {
+      const oldest = this.hot.keys().next().value;
+      if (oldest !== undefined) this.hot.delete(oldest);
     }
   }
 
@@ -208,42 +269,51 @@ export class PasswordHasher {
     bump(this.waitingBySource, source, -1);
   }
 
-  private enqueue(tenantId: string, source: string, run: () => void): void {
+  private enqueue(tenantId: string, source: string, job: Job): void {
     let sources = this.ready.get(tenantId);
     if (!sources) {
       sources = new Map();
       this.ready.set(tenantId, sources);
     }
     const jobs = sources.get(source);
-    if (jobs) jobs.push(run);
-    else sources.set(source, [run]);
+    if (jobs) jobs.push(job);
+    else sources.set(source, [job]);
   }
 
-  /** Starts waiting jobs while a slot is free and some source may take it. */
+  /** Starts waiting jobs while a slot (or the idle thread) is free and some source may take it. */
   private dispatch(): void {
     while (this.running < this.slots) {
-      const next = this.dequeue();
-      if (!next) return;
+      const next = this.dequeue(false);
+      if (!next) break;
       this.running++;
+      bump(this.runningBySource, next.source, 1);
+      next.run();
+    }
+    while (this.idleRunning < 1) {
+      const next = this.dequeue(true);
+      if (!next) break;
+      this.idleRunning++;
       bump(this.runningBySource, next.source, 1);
       next.run();
     }
   }
 
   /**
-   * The next job: the oldest of the first source, in the first tenant, that is below its share
-   * of the slots; that source and that tenant then go to the back of their rounds.
+   * The next job of the kind asked for: the oldest of the first source, in the first tenant,
+   * whose oldest job is of that kind (and, for a slot, whose source is below its share of the
+   * slots); that source and that tenant then go to the back of their rounds.
    */
-  private dequeue(): { source: string; run: () => void } | undefined {
+  private dequeue(yielding: boolean): { source: string; run: () => void } | undefined {
     for (const [tenantId, sources] of this.ready) {
       for (const [source, jobs] of sources) {
-        if ((this.runningBySource.get(source) ?? 0) >= this.perSource) continue;
-        const run = jobs.shift();
+        if (jobs[0]?.yielding !== yielding) continue;
+        if (!yielding && (this.runningBySource.get(source) ?? 0) >= this.perSource) continue;
+        const job = jobs.shift();
         sources.delete(source);
         if (jobs.length > 0) sources.set(source, jobs);
         this.ready.delete(tenantId);
         if (sources.size > 0) this.ready.set(tenantId, sources);
-        if (run) return { source, run };
+        if (job) return { source, run: job.run };
       }
     }
     return undefined;
