@@ -4,9 +4,10 @@
  * benchmark ends, however it ends.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,10 +65,35 @@ export async function spawnServer({ databaseUrl, dataDir, apiKey, logFile, nodeA
     stdio: ['ignore', log, log],
   });
   closeSync(log);
+  return tracked(child, { port, t0, logFile });
+}
+
+/** A spawned child, killed with the others on the way out; what spawnServer returns. */
+function tracked(child, { port, t0, logFile }) {
   children.add(child);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   child.once('exit', () => children.delete(child));
   return { child, pid: child.pid, port, url: `http://127.0.0.1:${port}`, t0, exited, logFile };
+}
+
+/**
+ * Spawns the oidc scenario's peer (peers/oidc-provider.mjs: bare oidc-provider, in-memory) on a
+ * free port with `config` (its slug, clients and users), written beside its log; returns as
+ * `spawnServer` does, `waitReady` waits for it the same way.
+ */
+export async function spawnPeer({ config, logFile, nodeArgs = [] }) {
+  const port = await freePort();
+  const configFile = `${logFile}.config.json`;
+  writeFileSync(configFile, JSON.stringify({ ...config, port }), { mode: 0o600 });
+  const log = openSync(logFile, 'a');
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bench/peers/oidc-provider.mjs'), configFile], {
+    // libuv's pool sized as bin/latchkey.cjs sizes the server's.
+    env: { PATH: process.env.PATH, UV_THREADPOOL_SIZE: String(Math.max(4, availableParallelism() + 2)) },
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  return tracked(child, { port, t0, logFile });
 }
 
 function getStatus(port, path) {

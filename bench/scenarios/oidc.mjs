@@ -17,7 +17,7 @@
  *   (the server trusts one proxy hop), as behind a load balancer.
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { availableParallelism, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { hash } from '@node-rs/argon2';
@@ -32,13 +32,17 @@ import {
 } from '../lib/browser.mjs';
 import { cpuSnapshot, cpuUsage, ticksToMs } from '../lib/cpu.mjs';
 import { failures, mark, measureLoad, printCpu, valid } from '../lib/load.mjs';
-import { adminApi, finishServer, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
+import { adminApi, finishServer, rssMb, spawnPeer, spawnServer, stopServer, waitReady } from '../lib/server.mjs';
 
 export const targets = {
-  clientCredentialsRps: 2000,
-  refreshRps: 800,
-  /** Complete sign-ins/s as a share of the argon2id hashes/s measured in the same run. */
-  signInsPerArgon2: 0.8,
+  /**
+   * Latchkey's throughput over the peer's (bare oidc-provider in memory, peers/oidc-provider.mjs)
+   * in the same run, per dialect (issue 10): the peer keeps nothing, a refresh here reaches the disk.
+   */
+  versusPeer: {
+    sqlite: { clientCredentials: 0.9, refresh: 0.7, signIns: 0.9 },
+    postgres: { clientCredentials: 0.8, refresh: 0.5, signIns: 0.8 },
+  },
   /** Another tenant's sign-in during a burst from one address, as a multiple of its idle time. */
   burstSlowdown: 3,
 };
@@ -122,7 +126,7 @@ export async function oidcScenario({
   };
   try {
     // Setup: a tenant, a service client, a first-party web client and a few users with passwords.
-    let t = performance.now();
+    const t = performance.now();
     server = await start();
     const api = adminApi(server.url, apiKey);
     await api('POST', '/api/v1/tenants', { slug: TENANT, displayName: 'Benchmark Inc.' });
@@ -177,131 +181,170 @@ export async function oidcScenario({
       `  for scale, Keycloak's sizing guide budgets one vCPU per ${keycloakPerVcpu.clientCredentials} client-credentials grants/s and per ${keycloakPerVcpu.passwordSignIns} password sign-ins/s (≈ ${2 * keycloakPerVcpu.clientCredentials} and ${2 * keycloakPerVcpu.passwordSignIns} on 2 vCPUs)`,
     );
 
+    // The peer: bare oidc-provider doing the same flows, in memory (peers/oidc-provider.mjs).
+    const peer = loads.some((l) => l !== 'burst')
+      ? await startPeer({ people, database, logDir, nodeArgsFor })
+      : undefined;
+    if (peer) {
+      figures.peer = {};
+      print(
+        `  peer: bare oidc-provider 9 (its defaults, an in-memory Map store, a labelled form, the same argon2id verify) started in ${fmt(peer.readyMs)} ms`,
+      );
+    }
+    /**
+     * One load, `run(label, target, client)`, against Latchkey (`ours`: its server and client)
+     * and then the peer; both figures kept, and Latchkey's over the peer's printed with its
+     * target for this dialect (`ok`: whether a figure counts).
+     */
+    const sideBySide = async (name, label, run, ours, ok, unit) => {
+      const mine = await run(label, ...ours);
+      figures[name] = mine;
+      if (!peer) return;
+      const theirs = await run(
+        `peer, ${label}`,
+        peer,
+        name === 'clientCredentials' ? peer.serviceClient : peer.webClient,
+      );
+      figures.peer[name] = theirs;
+      const ratio = theirs.rps > 0 ? mine.rps / theirs.rps : 0;
+      figures.versusPeer ??= {};
+      figures.versusPeer[name] = ratio;
+      const target = targets.versusPeer[database.dialect]?.[name];
+      print(
+        `    → Latchkey ${fmt(mine.rps, 1)} ${unit}, peer ${fmt(theirs.rps, 1)} ${unit}: ${fmt(ratio, 2)} × the peer  ${mark(ok(mine) && ok(theirs) && ratio >= target)} (target ≥ ${target} × on ${database.dialect})`,
+      );
+    };
+
     // Client credentials.
     if (loads.includes('client-credentials')) {
       const s = await serverFor('client-credentials');
-      const issuerNow = `${s.url}/t/${TENANT}`;
-      await sanityClientCredentials(issuerNow, serviceClient);
-      const load = {
-        url: s.url,
-        serverPid: s.pid,
-        request: tokenRequest(serviceClient, { body: 'grant_type=client_credentials' }),
-        verifyBody: (body) => body.includes('"access_token"'),
+      const run = async (label, target, client) => {
+        await sanityClientCredentials(`${target.url}/t/${TENANT}`, client);
+        const r = await measureLoad(
+          `${label}: POST /t/{slug}/token grant_type=client_credentials`,
+          {
+            url: target.url,
+            serverPid: target.pid,
+            request: tokenRequest(client, { body: 'grant_type=client_credentials' }),
+            verifyBody: (body) => body.includes('"access_token"'),
+          },
+          connections,
+          seconds,
+          print,
+        );
+        print(`    ${label}: ${fmt(r.rps)} grants/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`);
+        return r;
       };
-      figures.clientCredentials = await measureLoad(
-        'client credentials: POST /t/{slug}/token grant_type=client_credentials',
-        load,
-        connections,
-        seconds,
-        print,
-      );
-      const r = figures.clientCredentials;
-      print(
-        `    → ${fmt(r.rps)} grants/s  ${mark(valid(r) && r.rps >= targets.clientCredentialsRps)} (target ≥ ${fmt(targets.clientCredentialsRps)}/s; Keycloak ≈ ${fmt(2 * keycloakPerVcpu.clientCredentials)}/s on 2 vCPUs), p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`,
-      );
+      await sideBySide('clientCredentials', 'client credentials', run, [s, serviceClient], valid, 'grants/s');
+      print(`    (Keycloak's sizing guide ≈ ${fmt(2 * keycloakPerVcpu.clientCredentials)}/s on 2 vCPUs, for scale)`);
     }
 
     // Refresh: a pool of unused refresh tokens, minted by code flows.
     if (loads.includes('refresh')) {
       const s = await serverFor('refresh');
-      const issuerNow = `${s.url}/t/${TENANT}`;
-      const pool = new RefreshPool({ issuer: issuerNow, client: webClient, people });
-      t = performance.now();
-      await pool.fill(3 * Math.max(...connections));
-      print(
-        `  refresh pool: ${pool.tokens.length} refresh tokens minted in ${fmt((performance.now() - t) / 1000, 1)} s (${MINT_TABS} browsers, each signed in once, then authorizing on its session)`,
-      );
-      const load = {
-        url: s.url,
-        serverPid: s.pid,
-        request: tokenRequest(webClient, {
-          body: '',
-          setupRequest(req) {
-            req.body = `grant_type=refresh_token&refresh_token=${encodeURIComponent(pool.take())}`;
-            return req;
+      const run = async (label, target, client) => {
+        const pool = new RefreshPool({ issuer: `${target.url}/t/${TENANT}`, client, people });
+        const started = performance.now();
+        await pool.fill(3 * Math.max(...connections));
+        print(
+          `  ${label} pool: ${pool.tokens.length} refresh tokens minted in ${fmt((performance.now() - started) / 1000, 1)} s (${MINT_TABS} browsers, each signed in once, then authorizing on its session)`,
+        );
+        const r = await measureLoad(
+          `${label}: POST /t/{slug}/token grant_type=refresh_token (each token used once)`,
+          {
+            url: target.url,
+            serverPid: target.pid,
+            request: tokenRequest(client, {
+              body: '',
+              setupRequest(req) {
+                req.body = `grant_type=refresh_token&refresh_token=${encodeURIComponent(pool.take())}`;
+                return req;
+              },
+              onResponse(status, body) {
+                if (status === 200) pool.giveBack(body);
+              },
+            }),
+            verifyBody: (body) => body.includes('"access_token"') && body.includes('"refresh_token"'),
           },
-          onResponse(status, body) {
-            if (status === 200) pool.giveBack(body);
-          },
-        }),
-        verifyBody: (body) => body.includes('"access_token"') && body.includes('"refresh_token"'),
-      };
-      figures.refresh = await measureLoad(
-        'refresh: POST /t/{slug}/token grant_type=refresh_token (each token used once)',
-        load,
-        connections,
-        seconds,
-        print,
-        {
+          connections,
+          seconds,
+          print,
           // In-flight tokens are lost when a run stops: top the pool up before each run.
-          beforeRun: (c) => pool.fill(2 * c + 20),
-        },
-      );
-      const r = figures.refresh;
-      figures.refresh.pool = { minted: pool.minted, fedBack: pool.fedBack, empty: pool.empty };
-      if (pool.empty > 0) {
-        print(`    !! the pool ran dry ${pool.empty} times (those requests sent a dummy token and failed)`);
-      }
-      print(
-        `    → ${fmt(r.rps)} grants/s  ${mark(valid(r) && r.rps >= targets.refreshRps)} (target ≥ ${fmt(targets.refreshRps)}/s), p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms; pool: ${pool.minted} minted, ${fmt(pool.fedBack)} fed back`,
-      );
+          { beforeRun: (c) => pool.fill(2 * c + 20) },
+        );
+        r.pool = { minted: pool.minted, fedBack: pool.fedBack, empty: pool.empty };
+        if (pool.empty > 0) {
+          print(`    !! the pool ran dry ${pool.empty} times (those requests sent a dummy token and failed)`);
+        }
+        print(
+          `    ${label}: ${fmt(r.rps)} grants/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms; pool: ${pool.minted} minted, ${fmt(pool.fedBack)} fed back`,
+        );
+        return r;
+      };
+      await sideBySide('refresh', 'refresh', run, [s, webClient], valid, 'grants/s');
     }
 
     // Complete password sign-ins, each a fresh browser.
     if (loads.includes('sign-in')) {
       const s = await serverFor('sign-in');
-      const issuerNow = `${s.url}/t/${TENANT}`;
-      const flow = { issuer: issuerNow, client: webClient, redirectUri: REDIRECT_URI, scope: SCOPE };
-      print(
-        `  password sign-ins: ${signInConcurrency} concurrent flows, each a new cookie jar and its own client address: GET /auth → sign-in form → POST …/login → redirects → code → POST /token; ${USERS} users in turn`,
-      );
-      const warm = await signInDriver({ flow, people, concurrency: signInConcurrency, seconds: 2 });
-      if (warm.failed > 0)
-        print(`    !! ${warm.failed} sign-ins failed during the warm-up (first: ${warm.firstError})`);
-      before = cpuSnapshot(s.pid);
-      const r = await signInDriver({ flow, people, concurrency: signInConcurrency, seconds: signInSeconds });
-      r.cpu = cpuUsage(before, cpuSnapshot(s.pid));
-      figures.signIns = r;
-      print(
-        `    ${fmt(r.completed)} sign-ins in ${fmt(r.seconds, 1)} s: ${fmt(r.rps, 1)} sign-ins/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, max ${fmt(r.max)} ms, failed ${r.failed}${r.firstError ? ` (first: ${r.firstError})` : ''}`,
-      );
-      printCpu(r.cpu, print);
-      const ratio = figures.argon2.rate > 0 ? r.rps / figures.argon2.rate : 0;
-      figures.signIns.perArgon2 = ratio;
-      // Where the machine's CPU went, per sign-in, beside what one hash costs on its own: how
-      // much is left for everything else at the target rate.
-      if (r.completed > 0 && figures.argon2.rate > 0) {
-        // A share of one core (%) over a rate (/s): CPU milliseconds per item.
-        const msPer = (pct, rate) => (pct / 100) * (1000 / rate);
-        const perSignIn = (pct) => msPer(pct, r.rps);
-        const spent = perSignIn(r.cpu.serverPct + r.cpu.loadGeneratorPct + r.cpu.postgresPct);
-        const hashMs = msPer(figures.argon2.cpu.loadGeneratorPct, figures.argon2.rate);
-        const budget = (availableParallelism() * 1000) / (targets.signInsPerArgon2 * figures.argon2.rate);
-        figures.signIns.cpuMs = { spent, hash: hashMs, budgetAtTarget: budget };
+      const run = async (label, target, client) => {
+        const flow = { issuer: `${target.url}/t/${TENANT}`, client, redirectUri: REDIRECT_URI, scope: SCOPE };
         print(
-          `    CPU per sign-in: ${fmt(spent, 1)} ms (server ${fmt(perSignIn(r.cpu.serverPct), 1)}, load generator ${fmt(perSignIn(r.cpu.loadGeneratorPct), 1)}, PostgreSQL ${fmt(perSignIn(r.cpu.postgresPct), 1)}); one argon2id hash alone: ${fmt(hashMs, 1)} ms; at the target rate the machine has ${fmt(budget, 1)} ms per sign-in, so ${fmt(Math.max(budget - hashMs, 0), 1)} ms for everything but the hash`,
+          `  ${label}: ${signInConcurrency} concurrent flows, each a new cookie jar and its own client address: GET /auth → sign-in form → POST …/login → redirects → code → POST /token; ${USERS} users in turn`,
         );
-      }
-      print(
-        `    → ${fmt(r.rps, 1)} sign-ins/s = ${fmt(ratio, 2)} × the argon2id rate  ${mark(r.failed === 0 && r.completed > 0 && ratio >= targets.signInsPerArgon2)} (target ≥ ${targets.signInsPerArgon2} × ${fmt(figures.argon2.rate, 1)} = ${fmt(targets.signInsPerArgon2 * figures.argon2.rate, 1)}/s; Keycloak ≈ ${2 * keycloakPerVcpu.passwordSignIns}/s on 2 vCPUs)`,
-      );
-      const stepped = await signInSteps({
-        flow,
-        people,
-        serverPid: s.pid,
-        flows: STEP_FLOWS,
-        concurrency: STEP_CONCURRENCY,
-      });
-      figures.signIns.steps = stepped.steps;
-      print(
-        `    CPU per request of a sign-in, ms (${STEP_FLOWS} sign-ins measured one step at a time, ${STEP_CONCURRENCY} at once; server = all its threads):`,
-      );
-      if (stepped.failed > 0) print(`    !! ${stepped.failed} of them failed (first: ${stepped.firstError})`);
-      for (const step of stepped.steps) {
+        const warm = await signInDriver({ flow, people, concurrency: signInConcurrency, seconds: 2 });
+        if (warm.failed > 0)
+          print(`    !! ${warm.failed} sign-ins failed during the warm-up (first: ${warm.firstError})`);
+        const before = cpuSnapshot(target.pid);
+        const r = await signInDriver({ flow, people, concurrency: signInConcurrency, seconds: signInSeconds });
+        r.cpu = cpuUsage(before, cpuSnapshot(target.pid));
         print(
-          `      ${step.name.padEnd(34)} server ${fmt(step.server, 2).padStart(5)} (main thread ${fmt(step.main, 2)}), load generator ${fmt(step.loadGenerator, 2)}, PostgreSQL ${fmt(step.postgres, 2)}`,
+          `    ${fmt(r.completed)} sign-ins in ${fmt(r.seconds, 1)} s: ${fmt(r.rps, 1)} sign-ins/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, max ${fmt(r.max)} ms, failed ${r.failed}${r.firstError ? ` (first: ${r.firstError})` : ''}`,
         );
-      }
+        printCpu(r.cpu, print);
+        r.perArgon2 = figures.argon2.rate > 0 ? r.rps / figures.argon2.rate : 0;
+        // Where the machine's CPU went, per sign-in, beside what one hash costs on its own.
+        if (r.completed > 0 && figures.argon2.rate > 0) {
+          // A share of one core (%) over a rate (/s): CPU milliseconds per item.
+          const msPer = (pct, rate) => (pct / 100) * (1000 / rate);
+          const perSignIn = (pct) => msPer(pct, r.rps);
+          const spent = perSignIn(r.cpu.serverPct + r.cpu.loadGeneratorPct + r.cpu.postgresPct);
+          const hashMs = msPer(figures.argon2.cpu.loadGeneratorPct, figures.argon2.rate);
+          r.cpuMs = { spent, hash: hashMs };
+          print(
+            `    CPU per sign-in: ${fmt(spent, 1)} ms (server ${fmt(perSignIn(r.cpu.serverPct), 1)}, load generator ${fmt(perSignIn(r.cpu.loadGeneratorPct), 1)}, PostgreSQL ${fmt(perSignIn(r.cpu.postgresPct), 1)}); one argon2id hash alone: ${fmt(hashMs, 1)} ms`,
+          );
+        }
+        print(
+          `    ${label}: ${fmt(r.rps, 1)} sign-ins/s = ${fmt(r.perArgon2, 2)} × the argon2id rate (${fmt(figures.argon2.rate, 1)} hashes/s)`,
+        );
+        const stepped = await signInSteps({
+          flow,
+          people,
+          serverPid: target.pid,
+          flows: STEP_FLOWS,
+          concurrency: STEP_CONCURRENCY,
+        });
+        r.steps = stepped.steps;
+        print(
+          `    ${label}, CPU per request, ms (${STEP_FLOWS} sign-ins measured one step at a time, ${STEP_CONCURRENCY} at once; server = all its threads):`,
+        );
+        if (stepped.failed > 0) print(`    !! ${stepped.failed} of them failed (first: ${stepped.firstError})`);
+        for (const step of stepped.steps) {
+          print(
+            `      ${step.name.padEnd(34)} server ${fmt(step.server, 2).padStart(5)} (main thread ${fmt(step.main, 2)}), load generator ${fmt(step.loadGenerator, 2)}, PostgreSQL ${fmt(step.postgres, 2)}`,
+          );
+        }
+        return r;
+      };
+      const ok = (r) => r.failed === 0 && r.completed > 0;
+      await sideBySide('signIns', 'password sign-ins', run, [s, webClient], ok, 'sign-ins/s');
+      print(`    (Keycloak's sizing guide ≈ ${2 * keycloakPerVcpu.passwordSignIns}/s on 2 vCPUs, for scale)`);
+    }
+    if (peer) {
+      figures.peer.rssAfterLoadMb = rssMb(peer.pid);
+      print(`  peer RSS after load: ${fmt(figures.peer.rssAfterLoadMb, 1)} MB`);
+      await stopServer(peer, { graceMs: 5000 });
     }
 
     // Another tenant's sign-in, idle and during a burst from one address to the first tenant.
@@ -350,6 +393,45 @@ export async function oidcScenario({
   } finally {
     await Promise.all(servers.map((s) => stopServer(s, { graceMs: 5000 })));
   }
+}
+
+/**
+ * The peer (peers/oidc-provider.mjs) with the same tenant path, a service client and a web
+ * client of its own, and the same people, their passwords hashed here with the server's
+ * argon2id parameters; ready, with its clients and `readyMs`.
+ */
+async function startPeer({ people, database, logDir, nodeArgsFor }) {
+  const users = await Promise.all(
+    people.map(async (p, i) => ({ id: `user-${i}`, email: p.email, hash: await hash(p.password, argon2Params) })),
+  );
+  const serviceClient = { id: 'peer-service', secret: randomBytes(24).toString('base64url') };
+  const webClient = { id: 'peer-web', secret: randomBytes(24).toString('base64url') };
+  const peer = await spawnPeer({
+    config: {
+      slug: TENANT,
+      cookieKey: randomBytes(32).toString('base64url'),
+      users,
+      clients: [
+        {
+          client_id: serviceClient.id,
+          client_secret: serviceClient.secret,
+          grant_types: ['client_credentials'],
+          redirect_uris: [],
+          response_types: [],
+        },
+        {
+          client_id: webClient.id,
+          client_secret: webClient.secret,
+          grant_types: ['authorization_code', 'refresh_token'],
+          redirect_uris: [REDIRECT_URI],
+        },
+      ],
+    },
+    logFile: join(logDir, `peer-oidc-${database.dialect}.log`),
+    nodeArgs: nodeArgsFor?.('peer') ?? [],
+  });
+  const readyMs = await waitReady(peer);
+  return { ...peer, serviceClient, webClient, readyMs };
 }
 
 /** An autocannon request to the token endpoint, the client authenticating with HTTP Basic. */
@@ -729,42 +811,75 @@ function es256Rate(seconds) {
   return { signatures, seconds: elapsed, rate: signatures / elapsed };
 }
 
+const latencies = (l) => `${fmt(l.p50, 1)} / ${fmt(l.p99, 1)} ms`;
+const peerTargets = (name) =>
+  Object.entries(targets.versusPeer)
+    .map(([dialect, t]) => `${t[name]} (${dialect})`)
+    .join(', ');
+
+/** A summary row: Latchkey's figure and the peer's, their ratio against the dialect's target. */
+function versusRow(label, name, withMark) {
+  return [
+    `${label}: Latchkey / peer`,
+    `≥ ${peerTargets(name)} × peer`,
+    (r) => {
+      const ours = r[name];
+      const theirs = r.peer?.[name];
+      if (!ours) return 'not run';
+      if (!theirs) return `${fmt(ours.rps, 1)} / – (no peer)`;
+      const ratio = r.versusPeer?.[name] ?? 0;
+      const ok = name === 'signIns' ? ours.failed === 0 && theirs.failed === 0 : valid(ours) && valid(theirs);
+      const target = targets.versusPeer[r.dialect]?.[name] ?? Infinity;
+      return withMark(`${fmt(ours.rps, 1)} / ${fmt(theirs.rps, 1)} (${fmt(ratio, 2)} ×)`, ok && ratio >= target);
+    },
+  ];
+}
+
 /** Rows of the summary table: [label, target, figure of one dialect's result]. */
 export function summaryRows(withMark) {
   const load = (r, name, f) => (r[name] ? f(r[name]) : 'not run');
-  const kc = keycloakPerVcpu;
   return [
     ['argon2id hashes/s (2 at a time)', 'limit', (r) => fmt(r.argon2.rate, 1)],
     ['ES256 signatures/s (1 thread)', 'limit', (r) => fmt(r.es256.rate)],
+    versusRow('client credentials grants/s', 'clientCredentials', withMark),
     [
-      'client credentials grants/s',
-      `≥ ${fmt(targets.clientCredentialsRps)} (Keycloak ≈ ${2 * kc.clientCredentials})`,
-      (r) =>
-        load(r, 'clientCredentials', (l) => withMark(fmt(l.rps), valid(l) && l.rps >= targets.clientCredentialsRps)),
-    ],
-    [
-      'client credentials p50 / p99',
+      'client credentials p50 / p99 (peer)',
       '',
-      (r) => load(r, 'clientCredentials', (l) => `${fmt(l.p50, 1)} / ${fmt(l.p99, 1)} ms`),
-    ],
-    [
-      'refresh grants/s',
-      `≥ ${fmt(targets.refreshRps)}`,
-      (r) => load(r, 'refresh', (l) => withMark(fmt(l.rps), valid(l) && l.rps >= targets.refreshRps)),
-    ],
-    ['refresh p50 / p99', '', (r) => load(r, 'refresh', (l) => `${fmt(l.p50, 1)} / ${fmt(l.p99, 1)} ms`)],
-    [
-      'password sign-ins/s',
-      `≥ ${targets.signInsPerArgon2} × argon2id (Keycloak ≈ ${2 * kc.passwordSignIns})`,
       (r) =>
-        load(r, 'signIns', (l) =>
-          withMark(
-            `${fmt(l.rps, 1)} (${fmt(l.perArgon2, 2)} ×)`,
-            l.failed === 0 && l.completed > 0 && l.perArgon2 >= targets.signInsPerArgon2,
-          ),
+        load(
+          r,
+          'clientCredentials',
+          (l) => `${latencies(l)}${r.peer?.clientCredentials ? ` (${latencies(r.peer.clientCredentials)})` : ''}`,
         ),
     ],
-    ['password sign-in p50 / p99', '', (r) => load(r, 'signIns', (l) => `${fmt(l.p50)} / ${fmt(l.p99)} ms`)],
+    versusRow('refresh grants/s', 'refresh', withMark),
+    [
+      'refresh p50 / p99 (peer)',
+      '',
+      (r) => load(r, 'refresh', (l) => `${latencies(l)}${r.peer?.refresh ? ` (${latencies(r.peer.refresh)})` : ''}`),
+    ],
+    versusRow('password sign-ins/s', 'signIns', withMark),
+    [
+      'sign-ins / argon2id rate (peer)',
+      'for information',
+      (r) =>
+        load(
+          r,
+          'signIns',
+          (l) => `${fmt(l.perArgon2, 2)} ×${r.peer?.signIns ? ` (${fmt(r.peer.signIns.perArgon2, 2)} ×)` : ''}`,
+        ),
+    ],
+    [
+      'password sign-in p50 / p99 (peer)',
+      '',
+      (r) =>
+        load(
+          r,
+          'signIns',
+          (l) =>
+            `${fmt(l.p50)} / ${fmt(l.p99)} ms${r.peer?.signIns ? ` (${fmt(r.peer.signIns.p50)} / ${fmt(r.peer.signIns.p99)} ms)` : ''}`,
+        ),
+    ],
     [
       `other tenant's sign-in: idle / during a burst of ${BURST}`,
       `< ${targets.burstSlowdown} × idle`,
