@@ -26,6 +26,7 @@ import { apiScopesGranted } from './api-scopes.js';
 import { clientMetadata } from './client-metadata.js';
 import { endSession, hintIsForThisSession, namesSessionsInIdTokens } from './logout.js';
 import { OIDC_SCOPES } from './scopes.js';
+import { EXTERNAL_SIGNING_ACK, signingKeys } from './signing-keys.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -92,8 +93,8 @@ export class ProviderPool {
 
   private async build(tenant: Tenant): Promise<Provider> {
     // Loaded on first use: a node that serves only the admin API never pays for it.
-    const { default: Provider, errors, interactionPolicy } = await import('oidc-provider');
-    const { config, db, dialect, keys, clients, apis, roles, users, pages } = this.deps;
+    const { default: Provider, errors, interactionPolicy, ExternalSigningKey } = await import('oidc-provider');
+    const { config, db, keys, clients, apis, roles, users, pages } = this.deps;
     const slug = tenant.slug;
     const issuer = issuerOf(config.publicUrl, slug);
     const lifetimes = tenant.settings.lifetimes;
@@ -130,7 +131,7 @@ export class ProviderPool {
       ((client as Record<string, unknown>)['urn:latchkey:access_ttl'] as number | undefined) ??
       lifetimes.accessTokenSeconds;
     const configuration: Configuration = {
-      adapter: (name: string) => new DbAdapter(db, dialect, tenant.id, name, clientSource, errors),
+      adapter: (name: string) => new DbAdapter(db, tenant.id, name, clientSource, errors),
       findAccount: async (ctx, sub, token) => {
         const read = accountReadWithToken(sub);
         const user = read ? read.account : await users.account(tenant.id, sub);
@@ -160,7 +161,8 @@ export class ProviderPool {
           }),
         };
       },
-      jwks: { keys: tenantKeys.signing as never },
+      // Signed with node:crypto (signing-keys.ts): a fraction of WebCrypto's cost per token.
+      jwks: { keys: signingKeys(ExternalSigningKey, tenantKeys.signing) },
       clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
       clientDefaults: {
         grant_types: ['authorization_code'],
@@ -209,6 +211,7 @@ export class ProviderPool {
       clockTolerance: 5,
       features: {
         devInteractions: { enabled: false },
+        externalSigningSupport: { enabled: true, ack: EXTERNAL_SIGNING_ACK },
         // A client may introspect and revoke only the tokens issued to it.
         introspection: {
           enabled: true,
