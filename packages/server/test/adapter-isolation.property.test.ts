@@ -10,7 +10,6 @@ import fc from 'fast-check';
 import type { Kysely } from 'kysely';
 import type { errors as OidcErrors } from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dialect } from '../src/db/database.js';
 import type { DB } from '../src/db/schema.js';
 import { DbAdapter, type Payload } from '../src/oidc/adapter.js';
 import { dialects } from './helpers/databases.js';
@@ -51,7 +50,7 @@ describe.each(dialects)('tenant isolation in the OIDC store (%s)', (dialect) => 
   });
 
   const adapter = (tenant: number, model: string) =>
-    new DbAdapter(db, dialect as Dialect, tenantIds[tenant] as string, model, noClients, errors);
+    new DbAdapter(db, tenantIds[tenant] as string, model, noClients, errors);
 
   it("never lets tenant B's adapter touch tenant A's artifacts", async () => {
     let run = 0;

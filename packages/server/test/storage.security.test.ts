@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dialect } from '../src/db/database.js';
 import { up as stripPayloadValues } from '../src/db/migrations/0006_oidc_payload_values.js';
 import type { DB } from '../src/db/schema.js';
 import { DbAdapter } from '../src/oidc/adapter.js';
@@ -238,7 +237,7 @@ describe.each(dialects)('nothing stored redeems anything (%s)', (dialect) => {
   });
 
   const adapter = async (model: string) =>
-    new DbAdapter(db, dialect as Dialect, tenantId, model, noClients, (await import('oidc-provider')).errors);
+    new DbAdapter(db, tenantId, model, noClients, (await import('oidc-provider')).errors);
 
   it('cleans the rows stored before (migration 0006), which still work', async () => {
     const exp = Math.floor(Date.now() / 1000) + 3600;

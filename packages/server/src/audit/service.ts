@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { prepared } from '../db/prepared.js';
 import type { AuditEventRow, DB } from '../db/schema.js';
 import { lowerLikePrefix } from '../db/sql.js';
 import { badRequest } from '../http/errors.js';
@@ -82,28 +83,44 @@ export type AuditQuery = z.output<typeof auditQuerySchema>;
 
 const sortFields = { occurredAt: { column: 'occurred_at', type: 'number' } } as const;
 
+/** An event's columns, written by the statement every audited request runs (prepared: db/prepared.ts). */
+const eventColumns = [
+  'id',
+  'tenant_id',
+  'occurred_at',
+  'actor_type',
+  'actor_id',
+  'action',
+  'target_type',
+  'target_id',
+  'ip',
+  'outcome',
+  'request_id',
+  'details',
+] as const satisfies readonly (keyof AuditEventRow)[];
+const insertEvent = prepared((db, p: AuditEventRow) =>
+  db.insertInto('audit_events').values(Object.fromEntries(eventColumns.map((c) => [c, p[c]])) as AuditEventRow),
+);
+
 export class AuditService {
   constructor(private readonly db: Kysely<DB>) {}
 
   /** Writes one event; pass the transaction that made the change so both land or neither. */
   async record(executor: Kysely<DB>, actor: AuditActor, entry: AuditEntry): Promise<void> {
-    await executor
-      .insertInto('audit_events')
-      .values({
-        id: newId('auditEvent'),
-        tenant_id: entry.tenantId,
-        occurred_at: Date.now(),
-        actor_type: actor.type,
-        actor_id: actor.id,
-        action: entry.action,
-        target_type: entry.target?.type ?? null,
-        target_id: entry.target?.id ?? null,
-        ip: actor.ip,
-        outcome: entry.outcome ?? 'success',
-        request_id: actor.requestId,
-        details: entry.details ? JSON.stringify(entry.details) : null,
-      })
-      .execute();
+    await insertEvent(executor, {
+      id: newId('auditEvent'),
+      tenant_id: entry.tenantId,
+      occurred_at: Date.now(),
+      actor_type: actor.type,
+      actor_id: actor.id,
+      action: entry.action,
+      target_type: entry.target?.type ?? null,
+      target_id: entry.target?.id ?? null,
+      ip: actor.ip,
+      outcome: entry.outcome ?? 'success',
+      request_id: actor.requestId,
+      details: entry.details ? JSON.stringify(entry.details) : null,
+    });
   }
 
   async list(tenant: { id: string; slug: string }, query: AuditQuery) {

@@ -259,23 +259,30 @@ class WalSync {
 function cachingStatements(sqlite: SQLite.Database, onWrite?: () => void): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
   const prepare = sqlite.prepare.bind(sqlite);
+  const cachingPrepare = (source: string) => {
+    let stmt = cache.get(source);
+    if (!stmt) {
+      stmt = prepare(source);
+      if (cache.size >= 500) cache.delete(cache.keys().next().value as string);
+      cache.set(source, stmt);
+    }
+    // Inside a transaction even COMMIT counts: its frames reach the WAL only then.
+    if (onWrite && (!stmt.readonly || sqlite.inTransaction)) onWrite();
+    return stmt;
+  };
+  // The database's other methods, bound once (Kysely asks for them on every query).
+  const bound = new Map<PropertyKey, unknown>();
   return new Proxy(sqlite, {
     get(target, prop, receiver) {
-      if (prop === 'prepare') {
-        return (source: string) => {
-          let stmt = cache.get(source);
-          if (!stmt) {
-            stmt = prepare(source);
-            if (cache.size >= 500) cache.delete(cache.keys().next().value as string);
-            cache.set(source, stmt);
-          }
-          // Inside a transaction even COMMIT counts: its frames reach the WAL only then.
-          if (onWrite && (!stmt.readonly || sqlite.inTransaction)) onWrite();
-          return stmt;
-        };
-      }
+      if (prop === 'prepare') return cachingPrepare;
       const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function') return value;
+      let fn = bound.get(prop);
+      if (!fn) {
+        fn = value.bind(target);
+        bound.set(prop, fn);
+      }
+      return fn;
     },
   });
 }

@@ -13,6 +13,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
+import { prepared } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 
 export interface LockoutPolicy {
@@ -45,35 +46,8 @@ export class DbLockoutStore implements LockoutStore {
     const now = Date.now();
     const windowMs = policy.durationSeconds * 1000;
     // One statement: a locked key stays as it is; else a new window starts or the count grows.
-    const row = await this.db
-      .insertInto('login_failures')
-      .values({ key: id, tenant_id: tenantId, count: 1, window_started_at: now, locked_until: null })
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet((eb) => {
-          const locked = eb('login_failures.locked_until', '>', now);
-          const expired = eb('login_failures.window_started_at', '<=', now - windowMs);
-          return {
-            count: eb
-              .case()
-              .when(locked)
-              .then(eb.ref('login_failures.count'))
-              .when(expired)
-              .then(1)
-              .else(eb('login_failures.count', '+', 1))
-              .end(),
-            window_started_at: eb
-              .case()
-              .when(locked)
-              .then(eb.ref('login_failures.window_started_at'))
-              .when(expired)
-              .then(now)
-              .else(eb.ref('login_failures.window_started_at'))
-              .end(),
-          };
-        }),
-      )
-      .returning(['count', 'locked_until'])
-      .executeTakeFirstOrThrow();
+    const [row] = (await reserveCounter(this.db, { key: id, tenantId, now, windowStartedBefore: now - windowMs })).rows;
+    if (!row) throw new Error('the sign-in counter was not written');
     const lockedMs = Math.max(0, (row.locked_until ?? 0) - now);
     return { allowed: lockedMs === 0 && row.count <= policy.maxFailures, lockedMs };
   }
@@ -89,19 +63,57 @@ export class DbLockoutStore implements LockoutStore {
   }
 
   async reset(tenantId: string, key: string): Promise<void> {
-    await this.db.deleteFrom('login_failures').where('key', '=', `${tenantId}:${key}`).execute();
+    await resetCounter(this.db, { key: `${tenantId}:${key}` });
   }
 
   async release(tenantId: string, key: string): Promise<void> {
-    await this.db
-      .updateTable('login_failures')
-      .set((eb) => ({ count: eb('count', '-', 1) }))
-      .where('key', '=', `${tenantId}:${key}`)
-      .where('count', '>', 0)
-      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', Date.now())]))
-      .execute();
+    await releaseAttempt(this.db, { key: `${tenantId}:${key}`, now: Date.now() });
   }
 }
+
+// The statements of every sign-in, prepared (db/prepared.ts).
+const reserveCounter = prepared((db, p: { key: string; tenantId: string; now: number; windowStartedBefore: number }) =>
+  db
+    .insertInto('login_failures')
+    .values({ key: p.key, tenant_id: p.tenantId, count: 1, window_started_at: p.now, locked_until: null })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet((eb) => {
+        const locked = eb('login_failures.locked_until', '>', p.now);
+        const expired = eb('login_failures.window_started_at', '<=', p.windowStartedBefore);
+        return {
+          count: eb
+            .case()
+            .when(locked)
+            .then(eb.ref('login_failures.count'))
+            .when(expired)
+            .then(1)
+            .else(eb('login_failures.count', '+', 1))
+            .end(),
+          // A value in a CASE is written into the SQL unless it is `eb.val`.
+          window_started_at: eb
+            .case()
+            .when(locked)
+            .then(eb.ref('login_failures.window_started_at'))
+            .when(expired)
+            .then(eb.val(p.now))
+            .else(eb.ref('login_failures.window_started_at'))
+            .end(),
+        };
+      }),
+    )
+    .returning(['count', 'locked_until']),
+);
+
+const resetCounter = prepared((db, p: { key: string }) => db.deleteFrom('login_failures').where('key', '=', p.key));
+
+const releaseAttempt = prepared((db, p: { key: string; now: number }) =>
+  db
+    .updateTable('login_failures')
+    .set((eb) => ({ count: eb('count', '-', 1) }))
+    .where('key', '=', p.key)
+    .where('count', '>', 0)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', p.now)])),
+);
 
 /** Deletes counters whose window and lock have both ended (the longest lockout lasts a day). */
 export async function purgeLoginFailures(db: Kysely<DB>): Promise<number> {

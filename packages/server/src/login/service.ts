@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditActor, AuditService } from '../audit/service.js';
+import { prepared } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 import { sourceOf } from '../http/addresses.js';
 import {
@@ -86,12 +87,7 @@ export class SignInService {
     // and counts no key of its own per email it tries.
     const [ip, user] = await Promise.all([
       this.lockout.reserve(tenant.id, ipKey, ipPolicy),
-      this.db
-        .selectFrom('users')
-        .select(['id', 'status', 'password_hash'])
-        .where('tenant_id', '=', tenant.id)
-        .where('email', '=', normalized)
-        .executeTakeFirst(),
+      userByEmail(this.db, { tenantId: tenant.id, email: normalized }).then((r) => r.rows[0]),
     ]);
     // Attempts on an email without an account are counted too, so that both cost the same.
     const accountKey = user
@@ -118,14 +114,14 @@ export class SignInService {
       // Only if the password checked is still the user's, and the user still active: a
       // password set or an account disabled during the check wins over this sign-in.
       const rehash = needsRehash(user.password_hash) ? await this.rehash(tenant, password, actor) : undefined;
-      const updated = await this.db
-        .updateTable('users')
-        .set({ last_login_at: at, ...(rehash ? { password_hash: rehash } : {}) })
-        .where('id', '=', user.id)
-        .where('password_hash', '=', user.password_hash)
-        .where('status', '=', 'active')
-        .executeTakeFirst();
-      if (updated.numUpdatedRows === 0n) reason = 'changed_during_sign_in';
+      const updated = await signedIn(this.db, {
+        at,
+        // The same hash when it needs no new one: one statement either way.
+        newHash: rehash ?? user.password_hash,
+        id: user.id,
+        checkedHash: user.password_hash,
+      });
+      if (updated.numAffectedRows === 0n) reason = 'changed_during_sign_in';
       rehashed = rehash !== undefined && reason === undefined;
     }
 
@@ -171,3 +167,22 @@ export class SignInService {
     }
   }
 }
+
+// The statements of every sign-in, prepared (db/prepared.ts).
+const userByEmail = prepared((db, p: { tenantId: string; email: string }) =>
+  db
+    .selectFrom('users')
+    .select(['id', 'status', 'password_hash'])
+    .where('tenant_id', '=', p.tenantId)
+    .where('email', '=', p.email),
+);
+
+/** Only if the password checked is still the user's, and the user still active. */
+const signedIn = prepared((db, p: { at: number; newHash: string; id: string; checkedHash: string }) =>
+  db
+    .updateTable('users')
+    .set({ last_login_at: p.at, password_hash: p.newHash })
+    .where('id', '=', p.id)
+    .where('password_hash', '=', p.checkedHash)
+    .where('status', '=', 'active'),
+);

@@ -36,7 +36,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { type Insertable, type Kysely, sql } from 'kysely';
 import type { errors as OidcErrors } from 'oidc-provider';
-import type { Dialect } from '../db/database.js';
+import { prepared } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 import { type Account, accountColumns, roleNamesOf, toAccount } from '../users/service.js';
 
@@ -164,7 +164,33 @@ export function accountReadWithToken(accountId: string): { account: Account | un
 }
 
 /** Saves rows; a row of the same model and id in another tenant is left as it is. */
-function upsertRows(db: Kysely<DB>, rows: Row[]) {
+async function upsertRows(db: Kysely<DB>, rows: Row[]): Promise<void> {
+  const insert = upserts[rows.length - 1];
+  if (!insert) {
+    await upsertQuery(db, rows).execute();
+    return;
+  }
+  const values: Record<string, unknown> = {};
+  rows.forEach((row, i) => {
+    for (const column of rowColumns) values[`${i}.${column}`] = row[column];
+  });
+  await insert(db, values);
+}
+
+const rowColumns = [
+  'model',
+  'id',
+  'tenant_id',
+  'payload',
+  'grant_id',
+  'user_code',
+  'uid',
+  'account_id',
+  'expires_at',
+  'consumed_at',
+] as const satisfies readonly (keyof Row)[];
+
+function upsertQuery(db: Kysely<DB>, rows: Row[]) {
   return db
     .insertInto('oidc_payloads')
     .values(rows)
@@ -180,9 +206,65 @@ function upsertRows(db: Kysely<DB>, rows: Row[]) {
           expires_at: eb.ref('excluded.expires_at'),
         }))
         .whereRef('oidc_payloads.tenant_id', '=', 'excluded.tenant_id'),
-    )
-    .execute();
+    );
 }
+
+/** The upsert of one to four rows, prepared (a request saves one to three). */
+const upserts = [1, 2, 3, 4].map((n) =>
+  prepared((db, p: Record<string, unknown>) =>
+    upsertQuery(
+      db,
+      Array.from({ length: n }, (_, i) => Object.fromEntries(rowColumns.map((c) => [c, p[`${i}.${c}`]])) as Row),
+    ),
+  ),
+);
+
+const selectStored = prepared((db, p: { model: string; id: string }) =>
+  db
+    .selectFrom('oidc_payloads')
+    .select(['tenant_id', 'payload', 'consumed_at', 'expires_at'])
+    .where('model', '=', p.model)
+    .where('id', '=', p.id),
+);
+
+const selectWithGrant = prepared((db, p: { model: string; id: string }, dialect) =>
+  db
+    .selectFrom('oidc_payloads as t')
+    .leftJoin('oidc_payloads as g', (join) => join.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id'))
+    .leftJoin('users', (join) => join.onRef('users.id', '=', 't.account_id'))
+    .select([
+      't.tenant_id',
+      't.payload',
+      't.consumed_at',
+      't.expires_at',
+      't.grant_id',
+      't.account_id',
+      'g.tenant_id as grant_tenant_id',
+      'g.payload as grant_payload',
+      'g.consumed_at as grant_consumed_at',
+      'g.expires_at as grant_expires_at',
+      'users.id as user_id',
+      'users.tenant_id as user_tenant_id',
+      ...accountColumns.map((column) => `users.${column}` as const),
+    ])
+    .select(roleNamesOf(dialect))
+    .where('t.model', '=', p.model)
+    .where('t.id', '=', p.id),
+);
+
+const consumeStored = prepared((db, p: { now: number; model: string; id: string; tenantId: string }) =>
+  db
+    .updateTable('oidc_payloads')
+    .set({ consumed_at: p.now })
+    .where('model', '=', p.model)
+    .where('id', '=', p.id)
+    .where('consumed_at', 'is', null)
+    .where(ownedBy(p.tenantId)),
+);
+
+const deleteStored = prepared((db, p: { model: string; id: string; tenantId: string }) =>
+  db.deleteFrom('oidc_payloads').where('model', '=', p.model).where('id', '=', p.id).where(ownedBy(p.tenantId)),
+);
 
 /**
  * Keeps a statement to this tenant's rows without offering the planner another way in: a
@@ -204,7 +286,6 @@ const readWithGrant = new Set(['AuthorizationCode', 'RefreshToken']);
 export class DbAdapter {
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly dialect: Dialect,
     private readonly tenantId: string,
     private readonly model: string,
     private readonly clients: ClientSource,
@@ -263,40 +344,13 @@ export class DbAdapter {
       return grant;
     }
     if (work && readWithGrant.has(this.model)) return this.findWithGrant(stored, work);
-    const row = await this.db
-      .selectFrom('oidc_payloads')
-      .select(['tenant_id', 'payload', 'consumed_at', 'expires_at'])
-      .where('model', '=', this.model)
-      .where('id', '=', stored)
-      .executeTakeFirst();
+    const [row] = (await selectStored(this.db, { model: this.model, id: stored })).rows;
     return row ? this.toPayload(row) : undefined;
   }
 
   /** The artifact and, into the request's work, the grant and the user it names. */
   private async findWithGrant(stored: string, work: RequestWork): Promise<Payload | undefined> {
-    const row = await this.db
-      .selectFrom('oidc_payloads as t')
-      .leftJoin('oidc_payloads as g', (join) => join.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id'))
-      .leftJoin('users', (join) => join.onRef('users.id', '=', 't.account_id'))
-      .select([
-        't.tenant_id',
-        't.payload',
-        't.consumed_at',
-        't.expires_at',
-        't.grant_id',
-        't.account_id',
-        'g.tenant_id as grant_tenant_id',
-        'g.payload as grant_payload',
-        'g.consumed_at as grant_consumed_at',
-        'g.expires_at as grant_expires_at',
-        'users.id as user_id',
-        'users.tenant_id as user_tenant_id',
-        ...accountColumns.map((column) => `users.${column}` as const),
-      ])
-      .select(roleNamesOf(this.dialect))
-      .where('t.model', '=', this.model)
-      .where('t.id', '=', stored)
-      .executeTakeFirst();
+    const [row] = (await selectWithGrant(this.db, { model: this.model, id: stored })).rows;
     if (row?.tenant_id !== this.tenantId) return undefined;
     if (row.grant_id) {
       work.grants.set(
@@ -355,16 +409,13 @@ export class DbAdapter {
    */
   async consume(id: string): Promise<void> {
     await this.settle();
-    const now = Date.now();
-    const res = await this.db
-      .updateTable('oidc_payloads')
-      .set({ consumed_at: now })
-      .where('model', '=', this.model)
-      .where('id', '=', storedId(this.model, id))
-      .where('consumed_at', 'is', null)
-      .where(ownedBy(this.tenantId))
-      .executeTakeFirst();
-    if (res.numUpdatedRows === 0n) {
+    const res = await consumeStored(this.db, {
+      now: Date.now(),
+      model: this.model,
+      id: storedId(this.model, id),
+      tenantId: this.tenantId,
+    });
+    if (res.numAffectedRows === 0n) {
       const row = await this.db
         .selectFrom('oidc_payloads')
         .select('grant_id')
@@ -380,12 +431,7 @@ export class DbAdapter {
   async destroy(id: string): Promise<void> {
     if (this.model === 'Grant') forgetGrant(id);
     await this.settle();
-    await this.db
-      .deleteFrom('oidc_payloads')
-      .where('model', '=', this.model)
-      .where('id', '=', storedId(this.model, id))
-      .where(ownedBy(this.tenantId))
-      .execute();
+    await deleteStored(this.db, { model: this.model, id: storedId(this.model, id), tenantId: this.tenantId });
   }
 
   /** oidc-provider calls this once per model: remove this model's rows of the grant. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AuditActor, AuditService } from '../audit/service.js';
 import { type Principal, SYSTEM_TENANT_SLUG } from '../auth/permissions.js';
 import { type Database, isUniqueViolation } from '../db/database.js';
+import { prepared } from '../db/prepared.js';
 import type { DB, UserRow, UserUpdate } from '../db/schema.js';
 import { deleteAtVersion } from '../db/versions.js';
 import { AppError, badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
@@ -188,6 +189,15 @@ export const accountColumns = [
   'sessions_ended_at',
 ] as const;
 
+/** A user's account by id, as every token request reads it (prepared: db/prepared.ts). */
+const accountById = prepared((db, p: { id: string }, dialect) =>
+  db
+    .selectFrom('users')
+    .select(['tenant_id', 'id', ...accountColumns])
+    .select(roleNamesOf(dialect))
+    .where('users.id', '=', p.id),
+);
+
 type AccountColumns = Pick<UserRow, 'id' | (typeof accountColumns)[number]>;
 
 /** What tokens say of a user (`UserService.account`). */
@@ -243,12 +253,7 @@ export class UserService {
    */
   async account(tenantId: string, id: string): Promise<Account | undefined> {
     // By primary key alone, the tenant checked after: see DbAdapter.toPayload for why.
-    const row = await this.db
-      .selectFrom('users')
-      .select(['tenant_id', 'id', ...accountColumns])
-      .select(roleNamesOf(this.dialect))
-      .where('users.id', '=', id)
-      .executeTakeFirst();
+    const [row] = (await accountById(this.db, { id })).rows;
     return row?.tenant_id === tenantId ? toAccount(row) : undefined;
   }
 
