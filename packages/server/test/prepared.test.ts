@@ -112,4 +112,31 @@ describe.each(dialects)('prepared queries (%s)', (dialect) => {
     expect(new Set(texts).size).toBe(1);
     expect(texts[0]).not.toMatch(/\d{10,}/);
   });
+
+  it('clears the account and gives the address its attempt back in one statement when a sign-in succeeds', async () => {
+    const store = new DbLockoutStore(database.db);
+    const policy = { maxFailures: 3, durationSeconds: 60 };
+    const count = async (key: string) =>
+      database.db
+        .selectFrom('login_failures')
+        .select(['count', 'locked_until'])
+        .where('key', '=', `ten_x:${key}`)
+        .executeTakeFirst();
+    for (let i = 0; i < 3; i++) await store.reserve('ten_x', 'user:a', policy);
+    await store.lockIfReached('ten_x', 'user:a', policy);
+    await store.reserve('ten_x', 'ip:198.51.100.9', policy);
+    await store.reserve('ten_x', 'ip:198.51.100.9', policy);
+    const { texts } = await sent(() => store.succeeded('ten_x', 'user:a', 'ip:198.51.100.9'));
+    expect(texts).toHaveLength(1);
+    expect(await count('user:a')).toEqual({ count: 0, locked_until: null });
+    expect(await count('ip:198.51.100.9')).toEqual({ count: 1, locked_until: null });
+    expect((await store.reserve('ten_x', 'user:a', policy)).allowed).toBe(true);
+    // A locked address stays locked, and keeps its count.
+    for (let i = 0; i < 3; i++) await store.reserve('ten_x', 'ip:198.51.100.10', policy);
+    await store.lockIfReached('ten_x', 'ip:198.51.100.10', policy);
+    const locked = await count('ip:198.51.100.10');
+    await store.succeeded('ten_x', 'user:b', 'ip:198.51.100.10');
+    expect(await count('ip:198.51.100.10')).toEqual(locked);
+    expect((await store.reserve('ten_x', 'ip:198.51.100.10', policy)).lockedMs).toBeGreaterThan(0);
+  });
 });

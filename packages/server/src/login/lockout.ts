@@ -36,6 +36,8 @@ export interface LockoutStore {
   reset(tenantId: string, key: string): Promise<void>;
   /** Takes back one attempt that `reserve` counted (it succeeded); a locked key stays locked. */
   release(tenantId: string, key: string): Promise<void>;
+  /** A sign-in that succeeded: `reset` of the account's key and `release` of the address's, at once. */
+  succeeded(tenantId: string, accountKey: string, ipKey: string): Promise<void>;
 }
 
 export class DbLockoutStore implements LockoutStore {
@@ -68,6 +70,18 @@ export class DbLockoutStore implements LockoutStore {
 
   async release(tenantId: string, key: string): Promise<void> {
     await releaseAttempt(this.db, { key: `${tenantId}:${key}`, now: Date.now() });
+  }
+
+  /**
+   * One statement: the account's counter to zero and unlocked (its row stays until the purge,
+   * as a count of nothing), the address's taken back by one unless it is locked.
+   */
+  async succeeded(tenantId: string, accountKey: string, ipKey: string): Promise<void> {
+    await clearAndRelease(this.db, {
+      account: `${tenantId}:${accountKey}`,
+      ip: `${tenantId}:${ipKey}`,
+      now: Date.now(),
+    });
   }
 }
 
@@ -105,6 +119,30 @@ const reserveCounter = prepared((db, p: { key: string; tenantId: string; now: nu
 );
 
 const resetCounter = prepared((db, p: { key: string }) => db.deleteFrom('login_failures').where('key', '=', p.key));
+
+const clearAndRelease = prepared((db, p: { account: string; ip: string; now: number }) =>
+  db
+    .updateTable('login_failures')
+    .set((eb) => ({
+      count: eb
+        .case()
+        .when('key', '=', p.account)
+        .then(0)
+        .else(eb('count', '-', 1))
+        .end(),
+      locked_until: eb.case().when('key', '=', p.account).then(null).else(eb.ref('locked_until')).end(),
+    }))
+    .where((eb) =>
+      eb.or([
+        eb('key', '=', p.account),
+        eb.and([
+          eb('key', '=', p.ip),
+          eb('count', '>', 0),
+          eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', p.now)]),
+        ]),
+      ]),
+    ),
+);
 
 const releaseAttempt = prepared((db, p: { key: string; now: number }) =>
   db
@@ -180,5 +218,9 @@ export class RedisLockoutStore implements LockoutStore {
 
   async release(tenantId: string, key: string): Promise<void> {
     await this.redis.eval(releaseScript, 2, `lk:lock:${tenantId}:${key}`, `lk:fail:${tenantId}:${key}`);
+  }
+
+  async succeeded(tenantId: string, accountKey: string, ipKey: string): Promise<void> {
+    await Promise.all([this.reset(tenantId, accountKey), this.release(tenantId, ipKey)]);
   }
 }

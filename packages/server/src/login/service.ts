@@ -143,7 +143,7 @@ export class SignInService {
     }
 
     // A success clears the account's count, this attempt's included, and is no failure of the IP.
-    await Promise.all([this.lockout.reset(tenant.id, accountKey), this.lockout.release(tenant.id, ipKey)]);
+    await this.lockout.succeeded(tenant.id, accountKey, ipKey);
     await this.audit.record(
       this.db,
       { ...actor, type: 'user', id: user.id },
