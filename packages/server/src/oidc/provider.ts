@@ -21,7 +21,7 @@ import type { Pages } from '../login/pages.js';
 import type { RoleService } from '../roles/service.js';
 import type { Tenant } from '../tenants/service.js';
 import type { UserService } from '../users/service.js';
-import { accountReadWithToken, DbAdapter, flushWrites } from './adapter.js';
+import { accountReadWithToken, DbAdapter, flushWrites, useProviderContext } from './adapter.js';
 import { apiScopesGranted } from './api-scopes.js';
 import { clientMetadata } from './client-metadata.js';
 import { endSession, hintIsForThisSession, namesSessionsInIdTokens } from './logout.js';
@@ -94,6 +94,7 @@ export class ProviderPool {
   private async build(tenant: Tenant): Promise<Provider> {
     // Loaded on first use: a node that serves only the admin API never pays for it.
     const { default: Provider, errors, interactionPolicy, ExternalSigningKey } = await import('oidc-provider');
+    useProviderContext(() => Provider.ctx);
     const { config, db, keys, clients, apis, roles, users, pages } = this.deps;
     const slug = tenant.slug;
     const issuer = issuerOf(config.publicUrl, slug);
@@ -361,13 +362,13 @@ export class ProviderPool {
       }
       await next();
     });
-    // What the request saved is written before its answer leaves (adapter.ts, `inRequest`).
+    // What the request saved is written before its answer leaves (adapter.ts, `flushWrites`).
     // Should that fail, Koa answers a bare 500 and the error listener below logs it.
-    provider.use(async (_ctx, next) => {
+    provider.use(async (ctx, next) => {
       try {
         await next();
       } finally {
-        await flushWrites(db);
+        await flushWrites(db, ctx);
       }
     });
     // Client secrets are stored as SHA-256 digests; compare digests in constant time. A client

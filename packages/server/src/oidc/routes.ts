@@ -10,7 +10,6 @@ import type Provider from 'oidc-provider';
 import type { AppContext } from '../context.js';
 import { findUnsafeRequestText, isUnsafeText } from '../http/text.js';
 import { slugSchema } from '../tenants/service.js';
-import { inRequest } from './adapter.js';
 
 const callbacks = new WeakMap<Provider, ReturnType<Provider['callback']>>();
 
@@ -159,7 +158,7 @@ export function providerRoutes(ctx: AppContext) {
       await new Promise<void>((resolve) => {
         reply.raw.once('finish', resolve);
         reply.raw.once('close', resolve);
-        void inRequest(() => callbackOf(provider)(raw, reply.raw));
+        void callbackOf(provider)(raw, reply.raw);
       });
     };
     app.all('/t/:slug/*', handler);
