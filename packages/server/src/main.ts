@@ -55,14 +55,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   redis?.on('error', (err) => log.warn({ err }, 'redis error'));
   const timers: NodeJS.Timeout[] = [];
   let notices: ChangeNotices | undefined;
-  let idle: IdleHasher | undefined;
+  // The idle-priority hash thread starts beside the rest of start-up, not before it: until it
+  // runs, every hash runs in libuv's pool as before.
+  let idle: Promise<IdleHasher | undefined> | undefined;
   try {
     const applied = await migrateToLatest(database.db, { dialect: database.dialect });
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
     const ctx = createContext(config, database, log, { instanceSecret, redis });
     notices = ctx.notices;
-    idle = await IdleHasher.start(log);
-    ctx.hasher.useIdleThread(idle);
+    idle = IdleHasher.start(log).then(
+      (thread) => {
+        ctx.hasher.useIdleThread(thread);
+        return thread;
+      },
+      (err: unknown) => {
+        log.warn({ err }, 'the idle-priority hash thread did not start: every hash runs at normal priority');
+        return undefined;
+      },
+    );
     await ctx.notices.start();
     await ctx.keys.assertSecretMatches();
     const created = await bootstrap(database, config, ctx.audit);
@@ -98,7 +108,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         closing ??= (async () => {
           for (const t of timers) clearInterval(t);
           await app.close();
-          await idle?.close();
+          await (await idle)?.close();
           await ctx.notices.close();
           await database.close();
           if (redis) await redis.quit().catch(() => redis.disconnect());
@@ -109,7 +119,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   } catch (err) {
     for (const t of timers) clearInterval(t);
     await notices?.close();
-    await idle?.close();
+    await (await idle)?.close();
     await database.close().catch(() => {});
     redis?.disconnect();
     throw err;
