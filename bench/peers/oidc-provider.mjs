@@ -7,8 +7,14 @@
  * pool) and gives login and consent in one step, as Latchkey does for a first-party client.
  * Mounted at `/t/{slug}` on node:http, so that the benchmark's requests are the same.
  *
+ * With `jwtAccessTokens` (the "same work" peer), it also does what Latchkey's tenant does
+ * with every access token: a default resource for each client (resource indicators), a JWT
+ * signed with ES256 (`jwks`: an ES256 key, and an RS256 one for ID tokens) carrying the
+ * subject's roles, rather than its default, an opaque token kept in the store.
+ *
  * Started by scenarios/oidc.mjs as a process of its own: `node oidc-provider.mjs <config.json>`
- * with `{ port, slug, clients, users: [{ id, email, hash }], cookieKey }`; prints `listening`.
+ * with `{ port, slug, clients, users: [{ id, email, hash }], cookieKey, jwtAccessTokens?, jwks? }`;
+ * prints `listening`.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -76,7 +82,28 @@ class MemoryAdapter {
   }
 }
 
+/** Latchkey's token format (JWT, ES256, audience and roles), for the "same work" peer. */
+const resource = `${issuer}/api`;
+const sameWork = config.jwtAccessTokens
+  ? {
+      jwks: { keys: config.jwks },
+      extraTokenClaims: async () => ({ roles: [] }),
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, _client, oneOf) => oneOf ?? resource,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async () => ({
+          scope: '',
+          audience: resource,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'ES256' } },
+        }),
+      },
+    }
+  : undefined;
+
 const provider = new Provider(issuer, {
+  ...(sameWork ? { jwks: sameWork.jwks, extraTokenClaims: sameWork.extraTokenClaims } : {}),
   adapter: MemoryAdapter,
   clients: config.clients,
   cookies: { keys: [config.cookieKey] },
@@ -89,7 +116,11 @@ const provider = new Provider(issuer, {
     };
   },
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-  features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true } },
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    ...(sameWork ? { resourceIndicators: sameWork.resourceIndicators } : {}),
+  },
   rotateRefreshToken: true,
   interactions: { url: (_ctx, interaction) => `${prefix}/interaction/${interaction.uid}` },
 });
@@ -156,6 +187,8 @@ async function grantScopes(grantId, accountId, params) {
   const grant =
     (grantId && (await provider.Grant.find(grantId))) || new provider.Grant({ accountId, clientId: params.client_id });
   grant.addOIDCScope(params.scope);
+  // Latchkey's first-party grant covers the client's default resource (oidc/provider.ts).
+  if (sameWork) grant.addResourceScope(resource, '');
   return grant.save();
 }
 

@@ -70,6 +70,8 @@ const STEP_FLOWS = 300;
 const STEP_CONCURRENCY = 4;
 /** Latchkey–peer pairs of runs per load (BENCH_PEER_PAIRS); the ratio is their median. */
 const peerPairs = Math.max(1, Number(process.env.BENCH_PEER_PAIRS ?? 3));
+/** Whether the same-work peer runs beside the peer (BENCH_SAME_WORK_PEER=0 leaves it out). */
+const sameWorkPeer = process.env.BENCH_SAME_WORK_PEER !== '0';
 /** A load run's requests/s, or 0 when anything in it failed (a pair that does not count). */
 const rateOf = (r) => (valid(r) ? r.rps : 0);
 const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
@@ -185,55 +187,78 @@ export async function oidcScenario({
       `  for scale, Keycloak's sizing guide budgets one vCPU per ${keycloakPerVcpu.clientCredentials} client-credentials grants/s and per ${keycloakPerVcpu.passwordSignIns} password sign-ins/s (≈ ${2 * keycloakPerVcpu.clientCredentials} and ${2 * keycloakPerVcpu.passwordSignIns} on 2 vCPUs)`,
     );
 
-    // The peer: bare oidc-provider doing the same flows, in memory (peers/oidc-provider.mjs).
-    const peer = loads.some((l) => l !== 'burst')
-      ? await startPeer({ people, database, logDir, nodeArgsFor })
-      : undefined;
+    // The peer: bare oidc-provider doing the same flows, in memory (peers/oidc-provider.mjs);
+    // and the same peer doing the same work with each access token as Latchkey (a JWT for a
+    // default resource, signed with ES256, with roles) rather than its default opaque token.
+    const withPeers = loads.some((l) => l !== 'burst');
+    const peer = withPeers ? await startPeer({ people, database, logDir, nodeArgsFor }) : undefined;
+    const sameWork =
+      withPeers && sameWorkPeer
+        ? await startPeer({ people, database, logDir, nodeArgsFor, jwtAccessTokens: true })
+        : undefined;
     if (peer) {
       figures.peer = {};
       print(
         `  peer: bare oidc-provider 9 (its defaults, an in-memory Map store, a labelled form, the same argon2id verify) started in ${fmt(peer.readyMs)} ms`,
       );
     }
+    if (sameWork) {
+      figures.sameWorkPeer = {};
+      print(
+        `  same-work peer: the peer with Latchkey's access tokens (resource indicators, JWT, ES256, roles) started in ${fmt(sameWork.readyMs)} ms`,
+      );
+    }
     /**
      * One load, `run(label, target, client)`, against Latchkey (`ours`: its server and client)
-     * and then the peer, each a full measurement (kept as the figures); then `PEER_PAIRS - 1`
-     * more runs of each, one after the other, at the connections each chose. The ratio is the
-     * median of the pairs' ratios: this machine's speed drifts (other guests), and a pair's
-     * two runs see nearly the same machine. `ok`: whether a figure counts.
+     * and then the peer (and the same-work peer), each a full measurement (kept as the
+     * figures); then `PEER_PAIRS - 1` more runs of each, one after the other, at the
+     * connections each chose. The ratio is the median of the pairs' ratios: this machine's
+     * speed drifts (other guests), and a pair's runs see nearly the same machine. `ok`:
+     * whether a figure counts.
      */
     const sideBySide = async (name, label, run, ours, ok, unit) => {
       const mine = await run(label, ...ours);
       figures[name] = mine.figure;
       if (!peer) return;
-      const theirs = await run(
-        `peer, ${label}`,
-        peer,
-        name === 'clientCredentials' ? peer.serviceClient : peer.webClient,
-      );
+      const clientOf = (p) => (name === 'clientCredentials' ? p.serviceClient : p.webClient);
+      const theirs = await run(`peer, ${label}`, peer, clientOf(peer));
       figures.peer[name] = theirs.figure;
-      const pairs = [[mine.figure.rps, theirs.figure.rps]];
-      for (let i = 1; i < peerPairs; i++) pairs.push([await mine.again(), await theirs.again()]);
-      const ratios = pairs.map(([a, b]) => (b > 0 ? a / b : 0)).sort((a, b) => a - b);
-      const ratio = ratios[Math.floor(ratios.length / 2)] ?? 0;
+      const same = sameWork ? await run(`same-work peer, ${label}`, sameWork, clientOf(sameWork)) : undefined;
+      if (same) figures.sameWorkPeer[name] = same.figure;
+      const pairs = [[mine.figure.rps, theirs.figure.rps, ...(same ? [same.figure.rps] : [])]];
+      for (let i = 1; i < peerPairs; i++) {
+        pairs.push([await mine.again(), await theirs.again(), ...(same ? [await same.again()] : [])]);
+      }
+      const median = (column) => {
+        const ratios = pairs.map((p) => (p[column] > 0 ? p[0] / p[column] : 0)).sort((a, b) => a - b);
+        return ratios[Math.floor(ratios.length / 2)] ?? 0;
+      };
+      const ratio = median(1);
       figures.versusPeer ??= {};
       figures.versusPeer[name] = ratio;
       figures.versusPeerPairs ??= {};
       figures.versusPeerPairs[name] = pairs;
       const target = targets.versusPeer[database.dialect]?.[name];
       print(
-        `    pairs (Latchkey / peer, ${unit}): ${pairs.map(([a, b]) => `${fmt(a, 1)} / ${fmt(b, 1)} = ${fmt(b > 0 ? a / b : 0, 2)}`).join('; ')}`,
+        `    runs (Latchkey / peer${same ? ' / same-work peer' : ''}, ${unit}): ${pairs.map((p) => `${p.map((x) => fmt(x, 1)).join(' / ')} = ${fmt(p[1] > 0 ? p[0] / p[1] : 0, 2)}${same ? `, ${fmt(p[2] > 0 ? p[0] / p[2] : 0, 2)}` : ''}`).join('; ')}`,
       );
       print(
         `    → Latchkey ${fmt(mine.figure.rps, 1)} ${unit}, peer ${fmt(theirs.figure.rps, 1)} ${unit}: ${fmt(ratio, 2)} × the peer (median of ${pairs.length} pairs)  ${mark(ok(mine.figure) && ok(theirs.figure) && pairs.every(([a, b]) => a > 0 && b > 0) && ratio >= target)} (target ≥ ${target} × on ${database.dialect})`,
       );
+      if (same) {
+        figures.versusSameWorkPeer ??= {};
+        figures.versusSameWorkPeer[name] = median(2);
+        print(
+          `    → the same-work peer ${fmt(same.figure.rps, 1)} ${unit}: Latchkey is ${fmt(median(2), 2)} × it (median; for information)`,
+        );
+      }
     };
 
     // Client credentials.
     if (loads.includes('client-credentials')) {
       const s = await serverFor('client-credentials');
       const run = async (label, target, client) => {
-        await sanityClientCredentials(`${target.url}/t/${TENANT}`, client);
+        await sanityClientCredentials(`${target.url}/t/${TENANT}`, client, target.opaqueAccessTokens !== true);
         const load = {
           url: target.url,
           serverPid: target.pid,
@@ -373,6 +398,7 @@ export async function oidcScenario({
       print(`  peer RSS after load: ${fmt(figures.peer.rssAfterLoadMb, 1)} MB`);
       await stopServer(peer, { graceMs: 5000 });
     }
+    if (sameWork) await stopServer(sameWork, { graceMs: 5000 });
 
     // Another tenant's sign-in, idle and during a burst from one address to the first tenant.
     if (loads.includes('burst')) {
@@ -427,17 +453,30 @@ export async function oidcScenario({
  * client of its own, and the same people, their passwords hashed here with the server's
  * argon2id parameters; ready, with its clients and `readyMs`.
  */
-async function startPeer({ people, database, logDir, nodeArgsFor }) {
+async function startPeer({ people, database, logDir, nodeArgsFor, jwtAccessTokens = false }) {
   const users = await Promise.all(
     people.map(async (p, i) => ({ id: `user-${i}`, email: p.email, hash: await hash(p.password, argon2Params) })),
   );
   const serviceClient = { id: 'peer-service', secret: randomBytes(24).toString('base64url') };
   const webClient = { id: 'peer-web', secret: randomBytes(24).toString('base64url') };
+  const jwk = (type, options, alg) => ({
+    ...generateKeyPairSync(type, options).privateKey.export({ format: 'jwk' }),
+    alg,
+    kid: `${alg.toLowerCase()}-peer`,
+    use: 'sig',
+  });
+  const name = jwtAccessTokens ? 'peer-same-work' : 'peer';
   const peer = await spawnPeer({
     config: {
       slug: TENANT,
       cookieKey: randomBytes(32).toString('base64url'),
       users,
+      ...(jwtAccessTokens
+        ? {
+            jwtAccessTokens,
+            jwks: [jwk('ec', { namedCurve: 'P-256' }, 'ES256'), jwk('rsa', { modulusLength: 2048 }, 'RS256')],
+          }
+        : {}),
       clients: [
         {
           client_id: serviceClient.id,
@@ -454,11 +493,11 @@ async function startPeer({ people, database, logDir, nodeArgsFor }) {
         },
       ],
     },
-    logFile: join(logDir, `peer-oidc-${database.dialect}.log`),
-    nodeArgs: nodeArgsFor?.('peer') ?? [],
+    logFile: join(logDir, `${name}-oidc-${database.dialect}.log`),
+    nodeArgs: nodeArgsFor?.(name) ?? [],
   });
   const readyMs = await waitReady(peer);
-  return { ...peer, serviceClient, webClient, readyMs };
+  return { ...peer, serviceClient, webClient, readyMs, opaqueAccessTokens: !jwtAccessTokens };
 }
 
 /** An autocannon request to the token endpoint, the client authenticating with HTTP Basic. */
@@ -481,7 +520,7 @@ function printLimitCpu(cpu, print) {
   if (cpu.otherPct > 15) print(`    !! other processes used ${cpu.otherPct}% of a core: this limit is understated`);
 }
 
-async function sanityClientCredentials(issuer, client) {
+async function sanityClientCredentials(issuer, client, jwt) {
   const res = await fetch(`${issuer}/token`, {
     method: 'POST',
     headers: {
@@ -493,6 +532,10 @@ async function sanityClientCredentials(issuer, client) {
   const body = await res.json();
   if (res.status !== 200 || typeof body.access_token !== 'string') {
     throw new Error(`client credentials answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+  }
+  // The same work: a JWT where Latchkey gives one (and the same-work peer), else opaque.
+  if ((body.access_token.split('.').length === 3) !== jwt) {
+    throw new Error(`client credentials gave ${jwt ? 'an opaque' : 'a JWT'} access token where the other was due`);
   }
 }
 
@@ -857,7 +900,13 @@ function versusRow(label, name, withMark) {
       const ratio = r.versusPeer?.[name] ?? 0;
       const ok = name === 'signIns' ? ours.failed === 0 && theirs.failed === 0 : valid(ours) && valid(theirs);
       const target = targets.versusPeer[r.dialect]?.[name] ?? Infinity;
-      return withMark(`${fmt(ours.rps, 1)} / ${fmt(theirs.rps, 1)} (${fmt(ratio, 2)} ×)`, ok && ratio >= target);
+      const same = r.versusSameWorkPeer?.[name];
+      const sameText =
+        same === undefined ? '' : `; same-work peer ${fmt(r.sameWorkPeer?.[name]?.rps ?? 0, 1)}, ${fmt(same, 2)} ×`;
+      return withMark(
+        `${fmt(ours.rps, 1)} / ${fmt(theirs.rps, 1)} (${fmt(ratio, 2)} ×${sameText})`,
+        ok && ratio >= target,
+      );
     },
   ];
 }
