@@ -3,7 +3,7 @@
  * Without Redis, other nodes' changes reach this node when an entry expires (seconds).
  */
 export class TtlCache<K, V> {
-  private readonly entries = new Map<K, { value: V; expires: number }>();
+  private readonly entries = new Map<K, { value: V; expires: number; touched: number }>();
 
   constructor(
     private readonly ttlMs: number,
@@ -13,20 +13,26 @@ export class TtlCache<K, V> {
   get(key: K): V | undefined {
     const hit = this.entries.get(key);
     if (!hit) return undefined;
-    if (hit.expires <= Date.now()) {
+    const now = Date.now();
+    if (hit.expires <= now) {
       this.entries.delete(key);
       return undefined;
     }
-    // Re-insert to keep Map order = least recently used first.
-    this.entries.delete(key);
-    this.entries.set(key, hit);
+    // Re-insert to keep Map order = least recently used first; at most once a second per
+    // entry, which keeps that order to the second and spares a hot entry the work per read.
+    if (now - hit.touched >= 1000) {
+      hit.touched = now;
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
     return hit.value;
   }
 
   set(key: K, value: V): void {
     if (this.ttlMs <= 0) return;
     this.entries.delete(key);
-    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+    const now = Date.now();
+    this.entries.set(key, { value, expires: now + this.ttlMs, touched: now });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done) break;

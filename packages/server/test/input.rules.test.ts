@@ -3,10 +3,12 @@
  * text may hold, and what a JSON body's shape may be. The black-box tests are in
  * input.security.test.ts; these pin the edges that are cheaper to state here.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../src/http/errors.js';
 import { checkJsonShape, decodeUtf8, JSON_MAX_DEPTH, JSON_MAX_MEMBERS, jsonDepth } from '../src/http/json.js';
 import { findUnsafeText, isUnsafeText } from '../src/http/text.js';
+import { invalidParameters } from '../src/oidc/routes.js';
 
 /** The code `fn` throws, or undefined. */
 function codeOf(fn: () => void): string | undefined {
@@ -94,5 +96,64 @@ describe('the JSON body rules', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(jsonDepth(deep)).toBe(100_000);
+  });
+});
+
+describe("the provider's parameter check skips parsing only where parsing could find nothing", () => {
+  // oidc/routes.ts: most form-encoded parameters are passed without parsing them; this says the
+  // quick answer is always the full one, on text built to break it (percent-escapes of controls,
+  // surrogates and invalid UTF-8, raw controls, and lengths about the bounds).
+  const pieces = fc.oneof(
+    fc.constantFrom(
+      '%00',
+      '%01',
+      '%09',
+      '%0A',
+      '%0d',
+      '%1F',
+      '%1f',
+      '%20',
+      '%7F',
+      '%ED%A0%80',
+      '%F0%9F%98%80',
+      '%C0%80',
+      '%',
+      '%%',
+      '%0',
+      '%g0',
+    ),
+    fc.constantFrom(
+      '\u0000',
+      '\t',
+      '\u001b',
+      '\u0100',
+      '\u2000',
+      '+',
+      '&',
+      '=',
+      '?',
+      'a=b',
+      'x'.repeat(1000),
+      '😀',
+      '\ud800',
+    ),
+    fc.string({ maxLength: 12 }),
+  );
+  const text = fc.array(pieces, { maxLength: 12 }).map((parts) => parts.join(''));
+  it('for the query and a form body alike', () => {
+    fc.assert(
+      fc.property(text, text, (query, form) => {
+        const req = { url: `/token?${query}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+        const body = Buffer.from(form, 'utf8');
+        expect(invalidParameters(req, body)).toBe(invalidParameters(req, body, { quick: false }));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+  it('and the full check still refuses what it refused', () => {
+    const req = { url: '/token?state=a%00b', headers: {} };
+    expect(invalidParameters(req, undefined)).toMatch(/control characters/);
+    const long = { url: `/token?state=${'x'.repeat(4097)}`, headers: {} };
+    expect(invalidParameters(long, undefined)).toMatch(/longer than 4096/);
   });
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
-import { type ClientCredentials, introspection, pkce, tokenRequest } from './helpers/oidc.js';
+import { basicAuth, type ClientCredentials, introspection, pkce, tokenRequest } from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 const registered = 'https://app.example.test/cb/path';
@@ -152,6 +152,41 @@ describe.each(dialects)('OAuth negative paths (%s)', (dialect) => {
   });
   afterAll(async () => {
     await ts?.close();
+  });
+
+  // The provider's requests are served before Fastify routes anything (http/app.ts): what its
+  // hooks give every answer must hold for them too.
+  it("gives the provider's answers the request id, nosniff, its body limit and tenant rule", async () => {
+    const discovery = await fetch(`${ts.url}/t/${slugA}/.well-known/openid-configuration`, {
+      headers: { 'x-request-id': 'trace-42' },
+    });
+    expect(discovery.status).toBe(200);
+    expect(discovery.headers.get('x-request-id')).toBe('trace-42');
+    expect(discovery.headers.get('x-content-type-options')).toBe('nosniff');
+    const refused = await fetch(`${ts.url}/t/${slugA}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(web.id, 'wrong') },
+      body: 'grant_type=client_credentials',
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // Past oidc-provider's own 56 KiB limit: refused before the provider reads it.
+    const huge = await fetch(`${ts.url}/t/${slugA}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&pad=${'x'.repeat(60 * 1024)}`,
+    });
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+    for (const path of ['/t/no-such-tenant/token', '/t/NOT_A_SLUG/.well-known/openid-configuration', '/t/%ZZ/token']) {
+      const res = await fetch(`${ts.url}${path}`, { method: 'POST' });
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { error: string }).error, path).toBe('not_found');
+    }
+    // The sign-in pages stay Fastify's: an unknown interaction is its answer, not the provider's.
+    const page = await fetch(`${ts.url}/t/${slugA}/interaction/nope`);
+    expect(page.status).toBeGreaterThanOrEqual(400);
+    expect(page.status).toBeLessThan(500);
   });
 
   it('never redirects to a mutated redirect URI, even for a signed-in user', async () => {

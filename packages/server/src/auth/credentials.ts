@@ -5,7 +5,7 @@
  * tenant's published keys with ES256 or RS256, unexpired; the caller's roles are read
  * fresh (within the cache TTL), so removing a role takes effect before the token expires.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
 import type { ApiKeyService } from '../api-keys/service.js';
@@ -70,7 +70,7 @@ export class CredentialService {
   }
 
   private async accessToken(token: string): Promise<Principal | null> {
-    const cacheKey = createHash('sha256').update(token).digest('base64url');
+    const cacheKey = hash('sha256', token, 'base64url');
     const hit = this.verified.get(cacheKey);
     if (hit && hit.exp * 1000 > Date.now()) return hit.principal;
 

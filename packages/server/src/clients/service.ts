@@ -6,7 +6,7 @@
  * credential (its secret, roles, redirect URIs, scopes, first-party flag) is set only by a
  * caller who holds what the application could then obtain (`reachOf`, auth/grants.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { AuditActor, AuditService } from '../audit/service.js';
@@ -153,7 +153,7 @@ export interface Client extends ClientView {
 const isConfidential = (kind: ClientKind) => kind === 'web' || kind === 'service';
 
 export function hashClientSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
 }
 
 function generateSecret(): string {

@@ -25,7 +25,7 @@ import type { AppContext } from '../context.js';
 import { keyRoutes } from '../keys/routes.js';
 import { type Refusal, signInAdmission } from '../login/admission.js';
 import { interactionRoutes } from '../login/routes.js';
-import { providerRoutes } from '../oidc/routes.js';
+import { providerSlugOf, serveProvider } from '../oidc/routes.js';
 import { roleRoutes } from '../roles/routes.js';
 import { sessionRoutes } from '../sessions/routes.js';
 import { statsRoutes } from '../stats/routes.js';
@@ -91,6 +91,43 @@ export async function buildApp(ctx: AppContext) {
       'request',
     );
   };
+  /**
+   * A request to a tenant's provider (/t/{slug}, but its sign-in pages), served without
+   * Fastify (oidc/routes.ts) and with what Fastify's hooks below give every answer: the
+   * request id and nosniff, the body deadline, `connection: close` once shutdown has begun,
+   * and the request's log line.
+   */
+  const servedDirectly = (req: IncomingMessage, res: ServerResponse, slug: string) => {
+    const started = performance.now();
+    const id = requestIdOf(req);
+    const url = req.url;
+    const method = req.method;
+    for (const [name, value] of Object.entries(everyAnswer(id))) res.setHeader(name, value);
+    bodyDeadline(req, ctx.config.requestTimeoutMs);
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+      if (shuttingDown) this.setHeader('connection', 'close');
+      return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } as typeof res.writeHead;
+    res.once('close', () =>
+      ctx.log.info(
+        { reqId: id, method, url, status: res.statusCode, ms: Math.round(performance.now() - started) },
+        'request',
+      ),
+    );
+    serveProvider(ctx, req, res, slug).catch((err: unknown) => {
+      ctx.log.error({ err, reqId: id }, 'unexpected error');
+      if (res.headersSent) return void res.destroy();
+      const body = JSON.stringify({
+        error: { code: 'internal_error', message: 'An unexpected error occurred', requestId: id },
+      });
+      res.writeHead(500, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(body);
+    });
+  };
   const app = Fastify<Server, IncomingMessage, ServerResponse, Logger>({
     loggerInstance: ctx.log,
     bodyLimit: ctx.config.bodyLimit,
@@ -113,8 +150,10 @@ export async function buildApp(ctx: AppContext) {
         (req, res) => {
           // Past shutdown's start, Fastify answers 503.
           const refusal = shuttingDown ? undefined : admission.early(req, res);
-          if (refusal) sendEarly(req, res, refusal);
-          else handler(req, res);
+          if (refusal) return sendEarly(req, res, refusal);
+          const slug = shuttingDown ? undefined : providerSlugOf(req.url ?? '');
+          if (slug !== undefined) return servedDirectly(req, res, slug);
+          handler(req, res);
         },
       );
       // What Fastify sets on a server it makes (its options, defaults filled in).
@@ -147,17 +186,7 @@ export async function buildApp(ctx: AppContext) {
     void json(req, text, done);
   });
 
-  app.addHook('onRequest', async function bodyDeadline(req) {
-    // Node's own requestTimeout stops counting once a request reaches its listener, so a body
-    // that never ends (Content-Length: 100, then 10 bytes) would hold its connection forever.
-    if (req.raw.complete) return;
-    const timer = setTimeout(() => {
-      if (!req.raw.complete) req.raw.socket?.destroy();
-    }, ctx.config.requestTimeoutMs);
-    timer.unref();
-    req.raw.once('end', () => clearTimeout(timer));
-    req.raw.once('close', () => clearTimeout(timer));
-  });
+  app.addHook('onRequest', async (req) => bodyDeadline(req.raw, ctx.config.requestTimeoutMs));
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(everyAnswer(req.id));
     // Admin API answers carry tenant data: never store them in shared or browser caches.
@@ -249,12 +278,27 @@ export async function buildApp(ctx: AppContext) {
     { prefix: '/api/v1' },
   );
 
-  // Each tenant's OpenID provider, and the pages it sends browsers to.
-  await app.register(providerRoutes(ctx));
+  // Each tenant's OpenID provider is served before Fastify (servedDirectly, above); here, the
+  // pages it sends browsers to.
   await app.register(interactionRoutes(ctx, admission));
   await app.register(consoleRoutes(ctx));
 
   return app;
+}
+
+/**
+ * Node's own requestTimeout stops counting once a request reaches its listener, so a body
+ * that never ends (Content-Length: 100, then 10 bytes) would hold its connection forever:
+ * past `ms`, an incomplete request's connection is closed.
+ */
+function bodyDeadline(req: IncomingMessage, ms: number): void {
+  if (req.complete) return;
+  const timer = setTimeout(() => {
+    if (!req.complete) req.socket?.destroy();
+  }, ms);
+  timer.unref();
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
 }
 
 function toErrorBody(err: FastifyError, requestId: string): { status: number; error: ErrorBody['error'] } {

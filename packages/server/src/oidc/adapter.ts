@@ -32,7 +32,7 @@
  * covers them all. A node of the version before this rule reads the value from the payload,
  * so it cannot use what this version stores (docs/oidc.md says what that means for upgrades).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { type Insertable, type Kysely, sql } from 'kysely';
 import type { errors as OidcErrors } from 'oidc-provider';
 import { prepared } from '../db/prepared.js';
@@ -74,7 +74,7 @@ const storedModels = new Set([
  * stay as they are, since other rows refer to them.
  */
 function storedId(model: string, id: string): string {
-  return model === 'Grant' ? id : createHash('sha256').update(id).digest('base64url');
+  return model === 'Grant' ? id : hash('sha256', id, 'base64url');
 }
 
 /** What is stored of a payload: without the value it is keyed by (see the header). */

@@ -3,7 +3,7 @@
  * keys and clients, and kept in a bounded LRU. An entry lives for the cache TTL, so a change
  * made on another node applies here within seconds; changes made here drop it at once.
  */
-import { createHash, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { hash, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Kysely } from 'kysely';
@@ -12,7 +12,7 @@ import type { Configuration } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { ADMIN_API_ID, type ApiService } from '../apis/service.js';
 import { TtlCache } from '../cache.js';
-import type { ClientService } from '../clients/service.js';
+import type { Client, ClientService } from '../clients/service.js';
 import type { Config } from '../config.js';
 import type { Dialect } from '../db/database.js';
 import type { DB } from '../db/schema.js';
@@ -62,6 +62,28 @@ function htmlPage(ctx: { type: string; set(field: string, value: string): void }
   ctx.type = 'html';
 }
 
+/**
+ * oidc-provider finds a client of the store by hashing its metadata (JSON, then SHA-256) on
+ * every lookup, to reuse the client it built from the same metadata: a tenth of a client
+ * credentials grant's time. The metadata of a cached client record is one object
+ * (`clientMetadata` above), so the client built from it is kept beside it instead; a changed
+ * record is a new object, and gets a client of its own.
+ */
+function keepBuiltClients(provider: Provider, metadataOf: (id: string) => Promise<object | undefined>) {
+  const Client = provider.Client as unknown as { find(id: unknown): Promise<unknown> };
+  const find = Client.find.bind(Client);
+  const built = new WeakMap<object, unknown>();
+  Client.find = async (id: unknown) => {
+    const meta = typeof id === 'string' && id.length > 0 ? await metadataOf(id) : undefined;
+    if (!meta) return find(id);
+    const kept = built.get(meta);
+    if (kept) return kept;
+    const client = await find(id);
+    if (client) built.set(meta, client);
+    return client;
+  };
+}
+
 export class ProviderPool {
   private readonly cache: TtlCache<string, { provider: Provider; version: number }>;
   private readonly building = new Map<string, Promise<Provider>>();
@@ -74,9 +96,15 @@ export class ProviderPool {
     );
   }
 
-  async get(tenant: Tenant): Promise<Provider> {
+  /** The tenant's provider when it is built and current, else undefined (then `get`). */
+  cached(tenant: Tenant): Provider | undefined {
     const hit = this.cache.get(tenant.id);
-    if (hit && hit.version === tenant.version) return hit.provider;
+    return hit && hit.version === tenant.version ? hit.provider : undefined;
+  }
+
+  async get(tenant: Tenant): Promise<Provider> {
+    const hit = this.cached(tenant);
+    if (hit) return hit;
     const pending = this.building.get(tenant.id);
     if (pending) return pending;
     const build = this.build(tenant).finally(() => this.building.delete(tenant.id));
@@ -102,10 +130,19 @@ export class ProviderPool {
     const tenantKeys = await keys.keysFor(tenant.id);
     const secure = config.publicUrl.startsWith('https://');
     const sessionCookie = { httpOnly: true, sameSite: 'lax', signed: true, path: `/t/${slug}`, secure } as const;
+    // One metadata object per cached client record, so that the provider's client built from
+    // it can be kept beside it (keepBuiltClients).
+    const metadataOf = new WeakMap<Client, Record<string, unknown>>();
     const clientSource = {
       clientMetadata: async (tenantId: string, clientId: string) => {
         const client = await clients.findByClientId(tenantId, clientId);
-        return client ? clientMetadata(client) : undefined;
+        if (!client) return undefined;
+        let meta = metadataOf.get(client);
+        if (!meta) {
+          meta = clientMetadata(client);
+          metadataOf.set(client, meta);
+        }
+        return meta;
       },
     };
 
@@ -332,6 +369,7 @@ export class ProviderPool {
     };
 
     const provider = new Provider(issuer, configuration);
+    keepBuiltClients(provider, (id) => clientSource.clientMetadata(tenant.id, id));
     provider.proxy = config.trustProxyHops > 0;
     // PUBLIC_URL is where browsers and clients reach this service. The provider's own URLs
     // (discovery, redirects) and its cookies' Secure flag follow it, whatever scheme and host
@@ -386,7 +424,7 @@ export class ProviderPool {
         );
       }
       const stored = Buffer.from(this.clientSecret ?? '', 'hex');
-      const given = createHash('sha256').update(String(actual)).digest();
+      const given = hash('sha256', String(actual), 'buffer');
       return stored.length === given.length && timingSafeEqual(stored, given);
     };
     namesSessionsInIdTokens(provider);
