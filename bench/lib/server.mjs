@@ -88,7 +88,8 @@ export async function spawnPeer({ config, logFile, nodeArgs = [] }) {
   const log = openSync(logFile, 'a');
   const t0 = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, join(root, 'bench/peers/oidc-provider.mjs'), configFile], {
-    // libuv's pool sized as bin/latchkey.cjs sizes the server's.
+    // libuv's pool at its default size on this machine (4, or cores + 2 where that is more: as
+    // Latchkey sized it before issue 10 gave it one hash more per core).
     env: { PATH: process.env.PATH, UV_THREADPOOL_SIZE: String(Math.max(4, availableParallelism() + 2)) },
     stdio: ['ignore', log, log],
   });

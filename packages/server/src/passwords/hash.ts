@@ -35,12 +35,17 @@ export const argon2Params = {
 } as const;
 
 /**
- * At most one hash per core at a time; more would only share the cores, each taking longer,
- * with 19 MiB of memory apiece. And two of libuv's threads stay free of hashes, for the
- * fsyncs and signatures that answers wait for (bin/latchkey.cjs sizes the pool to cores + 2).
+ * One hash per core at a time, and one more: a sign-in spends part of its time around its
+ * hash (statements, the fsync its answer waits for, the redirects), and with only one hash
+ * per core the cores idled a third of the time under a load of sign-ins (134% of 200% busy on
+ * the benchmark's 2 cores: 57 sign-ins/s; with one more, 161% and 75/s, the slowest 0.2 s
+ * rather than 1.6 s). More would only share the cores, with 19 MiB of memory apiece. One
+ * source still runs at most one hash per core but one (`perSource`), so that a burst leaves
+ * others two slots. And two of libuv's threads stay free of hashes, for the fsyncs and
+ * signatures that answers wait for (bin/latchkey.cjs sizes the pool to cores + 3).
  */
 const poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-export const hashSlots = Math.max(1, Math.min(availableParallelism(), poolSize - 2));
+export const hashSlots = Math.max(1, Math.min(availableParallelism() + 1, poolSize - 2));
 
 /** How long a source refused as busy stays one whose attempts yield. */
 const HOT_MS = 10_000;
@@ -134,7 +139,7 @@ export class PasswordHasher {
   private readonly runningBySource = new Map<string, number>();
   /** Sources refused as busy lately: source → until when (ms) their attempts yield. */
   private readonly hot = new Map<string, number>();
-  /** Hashes one source may run at once: all slots but one, so that others never wait for a whole burst. */
+  /** Hashes one source may run at once: all slots but two (but one), so that others never wait for a whole burst. */
   private readonly perSource: number;
   /** Jobs waiting: tenant → source → jobs, each Map in round-robin order (front is next). */
   private readonly ready = new Map<string, Map<string, Job[]>>();
@@ -151,7 +156,7 @@ export class PasswordHasher {
     private readonly limits: HashQueueLimits,
     private readonly slots = hashSlots,
   ) {
-    this.perSource = Math.max(1, slots - 1);
+    this.perSource = Math.max(1, slots - 2);
   }
 
   /** From now on, attempts that yield run on `idle` (main.ts starts it). */
