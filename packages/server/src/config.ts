@@ -90,6 +90,27 @@ export const envSchema = z.object({
   REGISTRATION_LIMIT: wholeNumber(1, 1_000_000).default(10),
   /** The window of REGISTRATION_LIMIT, in seconds; past the limit the address waits it out. */
   REGISTRATION_WINDOW_SECONDS: wholeNumber(1, 86_400).default(3600),
+  /**
+   * Where email goes: `smtp://user:pass@host:587` (STARTTLS when the server offers it) or
+   * `smtps://…:465`. Unset: nothing is sent; each message stays in the outbox, shown to system
+   * admins, and (but with NODE_ENV=production) logged with its links, for development.
+   */
+  SMTP_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\/[^/\s]+/, 'must be smtp://… or smtps://…')
+      .optional(),
+  ),
+  /** The sender of every message: `Name <address>` or an address (default no-reply@ PUBLIC_URL's host). */
+  EMAIL_FROM: optionalString,
+  /** Attempts to deliver one message before it is marked failed (the first retry a second later, then doubling, up to 10 minutes apart). */
+  EMAIL_MAX_ATTEMPTS: wholeNumber(1, 100).default(12),
+  /** Days a message's record (never its content, erased when sent) stays in the outbox. */
+  EMAIL_RETENTION_DAYS: wholeNumber(1, 3650).default(30),
+  /** Messages one recipient may be sent per hour by requests anyone can make (forgot password). */
+  EMAIL_RECIPIENT_LIMIT: wholeNumber(1, 1_000_000).default(5),
+  /** Such messages one client address may cause per hour and tenant. */
+  EMAIL_ADDRESS_LIMIT: wholeNumber(1, 1_000_000).default(20),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -161,6 +182,16 @@ export interface Config {
   trustProxyHops: number;
   /** Self-registration attempts per client address and tenant, per window. */
   registrationLimit: { max: number; windowSeconds: number };
+  email: {
+    /** Unset: the embedded outbox (nothing sent). */
+    smtpUrl: string | undefined;
+    from: string;
+    maxAttempts: number;
+    retentionMs: number;
+    /** Per hour: messages to one recipient, and caused from one client address, by unauthenticated requests. */
+    recipientLimit: number;
+    addressLimit: number;
+  };
   /** Problems worth a loud warning at start (insecure defaults). */
   warnings: string[];
 }
@@ -236,6 +267,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (!publicUrl.startsWith('https://')) {
       warnings.push('PUBLIC_URL is not https: tokens and cookies travel in clear text');
     }
+    if (!e.SMTP_URL) {
+      warnings.push(
+        'SMTP_URL is not set: NO EMAIL IS SENT (password resets, verifications and invitations stay in the outbox, where only system admins see them); set SMTP_URL',
+      );
+    }
   } else {
     if (!e.LATCHKEY_SECRET) {
       warnings.push(
@@ -280,6 +316,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     trustProxyHops: e.TRUST_PROXY_HOPS,
     registrationLimit: { max: e.REGISTRATION_LIMIT, windowSeconds: e.REGISTRATION_WINDOW_SECONDS },
+    email: {
+      smtpUrl: e.SMTP_URL,
+      from: e.EMAIL_FROM ?? `Latchkey <no-reply@${new URL(publicUrl).hostname.replace(/^\[|\]$/g, '') || 'localhost'}>`,
+      maxAttempts: e.EMAIL_MAX_ATTEMPTS,
+      retentionMs: e.EMAIL_RETENTION_DAYS * 86_400_000,
+      recipientLimit: e.EMAIL_RECIPIENT_LIMIT,
+      addressLimit: e.EMAIL_ADDRESS_LIMIT,
+    },
     warnings,
   };
 }

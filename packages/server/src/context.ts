@@ -4,6 +4,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { UserLinks } from './accounts/links.js';
+import { PasswordResets } from './accounts/password-reset.js';
 import { ApiKeyService } from './api-keys/service.js';
 import { ApiService } from './apis/service.js';
 import { AuditService } from './audit/service.js';
@@ -11,6 +13,8 @@ import { CredentialService } from './auth/credentials.js';
 import { ClientService } from './clients/service.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { EmailOutbox } from './email/outbox.js';
+import { smtpTransport } from './email/transport.js';
 import { SecretBox } from './keys/crypto.js';
 import { KeyService } from './keys/service.js';
 import { AttemptLimit } from './login/attempt-limit.js';
@@ -47,6 +51,11 @@ export interface AppContext {
   /** Self-registration attempts per client address (REGISTRATION_LIMIT). */
   registrations: AttemptLimit;
   notices: ChangeNotices;
+  /** The email outbox and its sender (email/outbox.ts). */
+  emails: EmailOutbox;
+  resets: PasswordResets;
+  /** Messages that unauthenticated requests cause (forgot password), per client address and per recipient, per hour. */
+  emailLimits: { perAddress: AttemptLimit; perRecipient: AttemptLimit };
 }
 
 export function createContext(
@@ -84,6 +93,19 @@ export function createContext(
   const lockout = options.redis ? new RedisLockoutStore(options.redis) : new DbLockoutStore(db);
   const signIn = new SignInService(db, lockout, audit, hasher);
   const registrations = new AttemptLimit(lockout, 'register', config.registrationLimit);
+  const emails = new EmailOutbox(
+    db,
+    new SecretBox(options.instanceSecret, 'email-outbox/v1'),
+    config.email,
+    log,
+    config.email.smtpUrl ? smtpTransport(config.email.smtpUrl) : undefined,
+    config.env !== 'production',
+  );
+  const resets = new PasswordResets(db, new UserLinks(db), emails, audit, hasher, config.publicUrl);
+  const emailLimits = {
+    perAddress: new AttemptLimit(lockout, 'email', { max: config.email.addressLimit, windowSeconds: 3600 }),
+    perRecipient: new AttemptLimit(lockout, 'email', { max: config.email.recipientLimit, windowSeconds: 3600 }),
+  };
   const credentials = new CredentialService(apiKeys, { tenants, keys, roles, clients, db, config, adminApi });
   // What a change may have made stale. Any change in a tenant may touch roles, keys or users
   // behind its cached credentials; only some touch what its provider is built from.
@@ -118,5 +140,8 @@ export function createContext(
     signIn,
     registrations,
     notices,
+    emails,
+    resets,
+    emailLimits,
   };
 }

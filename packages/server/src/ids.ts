@@ -10,6 +10,8 @@ export const idPrefixes = {
   signingKey: 'sig',
   client: 'cli',
   api: 'api',
+  email: 'eml',
+  userLink: 'lnk',
 } as const;
 
 const alphabet = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case

@@ -13,6 +13,7 @@ import type { Config } from './config.js';
 import { type AppContext, createContext } from './context.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { purgeEmails } from './email/outbox.js';
 import { type App, buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { purgeLoginFailures } from './login/lockout.js';
@@ -86,11 +87,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const address = await app.listen({ port: config.port, host: config.host });
     const url = address.replace('[::1]', 'localhost');
     log.info({ url, publicUrl: config.publicUrl, database: database.dialect, redis: Boolean(redis) }, 'listening');
+    // The email sender: what is queued goes out now, and what was left when a node stopped.
+    ctx.emails.start();
     timers.push(
       every(config.purgeIntervalMs, log, 'purge', async () => {
         const purged = await purgeExpired(database.db);
         const counters = await purgeLoginFailures(database.db);
         const auditEvents = await purgeAuditEvents(database.db, Date.now() - config.auditRetentionMs);
+        const emails = await purgeEmails(database.db, Date.now() - config.email.retentionMs);
+        if (emails > 0) log.info({ emails }, 'purged email records older than EMAIL_RETENTION_DAYS');
         await database.optimize();
         if (purged > 0) log.info({ purged }, 'purged expired OIDC artifacts');
         if (counters > 0) log.info({ counters }, 'purged ended sign-in failure counters');
@@ -108,6 +113,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         closing ??= (async () => {
           for (const t of timers) clearInterval(t);
           await app.close();
+          await ctx.emails.stop();
           await (await idle)?.close();
           await ctx.notices.close();
           await database.close();

@@ -11,13 +11,12 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from './helpers/browser.js';
 import { createTestDatabase, dialects, type TestDatabase } from './helpers/databases.js';
-import { authorize, discover, redeem } from './helpers/oidc.js';
+import { authorize, discover, redeem, signsIn as signInOnPage } from './helpers/oidc.js';
 import { assertCliBuilt, cleanUp, runCli } from './helpers/process.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const secret = 'admin-reset-secret-admin-reset-secret-01';
 const redirectUri = 'http://127.0.0.1:9/callback';
-const atApp = (u: URL) => u.href.startsWith(redirectUri);
 
 beforeAll(() => {
   assertCliBuilt();
@@ -44,19 +43,7 @@ describe.each(dialects)('latchkey admin reset (%s)', (dialect) => {
       ...redis,
     });
 
-  /** Signs in on the login page (a fresh browser); whether the application got a code. */
-  async function signsIn(email: string, password: string): Promise<boolean> {
-    const browser = new Browser();
-    const request = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid',
-      code_challenge: 'x'.repeat(43),
-      code_challenge_method: 'S256',
-    });
-    const page = await browser.go(request, { stopAt: atApp });
-    const after = await browser.submit(page, { email, password }, { stopAt: atApp });
-    return atApp(after.url) && after.url.searchParams.has('code');
-  }
+  const signsIn = (email: string, password: string) => signInOnPage(config, redirectUri, email, password);
 
   async function sessions(userId: string): Promise<number> {
     const res = await ts.api('GET', `/api/v1/tenants/system/users/${userId}/sessions`);

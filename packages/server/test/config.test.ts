@@ -192,9 +192,14 @@ describe('production', () => {
       LATCHKEY_SECRET: goodSecret,
       PUBLIC_URL: 'https://id.example.com',
       TRUST_PROXY_HOPS: '1',
+      SMTP_URL: 'smtp://mailer:secret@smtp.example.com:587',
     });
     expect(https.env).toBe('production');
     expect(https.warnings).toEqual([]);
+    expect(https.email).toMatchObject({
+      smtpUrl: 'smtp://mailer:secret@smtp.example.com:587',
+      from: 'Latchkey <no-reply@id.example.com>',
+    });
     const http = loadConfig({
       NODE_ENV: 'production',
       LATCHKEY_SECRET: goodSecret,
@@ -202,10 +207,26 @@ describe('production', () => {
     });
     expect(http.warnings.some((w) => w.includes('PUBLIC_URL'))).toBe(true);
   });
+
+  it('warns loudly that no email is sent without SMTP_URL, and refuses a malformed one', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      LATCHKEY_SECRET: goodSecret,
+      PUBLIC_URL: 'https://id.example.com',
+      TRUST_PROXY_HOPS: '1',
+    });
+    expect(config.warnings).toEqual([expect.stringMatching(/^SMTP_URL is not set: NO EMAIL IS SENT/)]);
+    expect(() => loadConfig({ SMTP_URL: 'http://smtp.example.com' })).toThrow(/SMTP_URL/);
+  });
 });
 
 describe('a predictable LATCHKEY_SECRET', () => {
-  const production = { NODE_ENV: 'production', PUBLIC_URL: 'https://id.example.com', TRUST_PROXY_HOPS: '1' };
+  const production = {
+    NODE_ENV: 'production',
+    PUBLIC_URL: 'https://id.example.com',
+    TRUST_PROXY_HOPS: '1',
+    SMTP_URL: 'smtps://smtp.example.com',
+  };
   /** @see issue 9, item 12 */
   const weak: [string, string][] = [
     ['32 repeated characters', 'a'.repeat(32)],
@@ -270,6 +291,7 @@ describe('a predictable LATCHKEY_BOOTSTRAP_API_KEY', () => {
     PUBLIC_URL: 'https://id.example.com',
     TRUST_PROXY_HOPS: '1',
     LATCHKEY_SECRET: goodSecret,
+    SMTP_URL: 'smtps://smtp.example.com',
   };
 
   it('is refused in production, naming the variable and not the value, and a warning elsewhere', () => {

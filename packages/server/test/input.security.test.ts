@@ -83,6 +83,11 @@ describe.each(dialects)('bad input (%s)', (dialect) => {
       const res = await admin('POST', `/api/v1/tenants/${slug}/${route}`, { body });
       expect(res.status, res.text).toBe(201);
     }
+    // Two messages in the outbox.
+    for (let i = 0; i < 2; i++) {
+      const res = await admin('POST', `/api/v1/tenants/${slug}/users/${userId}/password-reset`);
+      expect(res.status, res.text).toBe(202);
+    }
   });
   afterAll(async () => {
     await ts?.close();

@@ -73,6 +73,8 @@ describe.each(dialects)('logs keep no secrets (%s)', (dialect) => {
       `/t/${slug}/token/introspection?token=${refreshed.body.refresh_token}&client_secret=${client.secret}`,
       `/t/${slug}/auth?client_id=nobody&id_token_hint=${idToken}&login_hint=${encodeURIComponent(loginHint)}&code_verifier=${verifier}&state=kept-state`,
       `/nowhere?reset_token=${verifier}&ticket=${verifier}x&password=${encodeURIComponent(user.password)}`,
+      // A password reset link's page (accounts/routes.ts): its secret is the token.
+      `/t/${slug}/account/reset?token=${verifier.padEnd(43, 'x')}`,
     ];
     for (const path of failed) {
       const res = await fetch(`${ts.url}${path}`, { headers: { authorization: basicAuth(client.id, client.secret) } });
@@ -139,6 +141,7 @@ describe.each(dialects)('logs keep no secrets (%s)', (dialect) => {
     ).toBe(true);
     expect(urls).toContain(`/t/${slug}/token/introspection?token=[redacted]&client_secret=[redacted]`);
     expect(urls).toContain('/nowhere?reset_token=[redacted]&ticket=[redacted]&password=[redacted]');
+    expect(urls).toContain(`/t/${slug}/account/reset?token=[redacted]`);
     expect(urls).toContain(`/t/${slug}/token`);
   });
 });

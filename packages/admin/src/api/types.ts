@@ -211,3 +211,20 @@ export interface AuditEvent {
   requestId: string | null;
   details: Record<string, unknown> | null;
 }
+
+/** A message in the outbox (`GET /tenants/{slug}/emails`). */
+export interface Email {
+  id: string;
+  to: string;
+  template: string;
+  subject: string;
+  status: 'queued' | 'sent' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+  sentAt: string | null;
+  nextAttemptAt: string | null;
+  /** The whole message: only for system admins while nothing is sent (no SMTP_URL). */
+  content?: { text: string; html: string };
+}

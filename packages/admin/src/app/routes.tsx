@@ -20,6 +20,7 @@ import {
   IconGauge,
   IconHistory,
   IconKey,
+  IconMail,
   IconSettings,
   IconShieldLock,
   IconUsers,
@@ -60,6 +61,7 @@ const ApisScreen = lazy(() => import('../screens/apis/ApisScreen'));
 const ApiKeysScreen = lazy(() => import('../screens/api-keys/ApiKeysScreen'));
 const SigningKeysScreen = lazy(() => import('../screens/signing-keys/SigningKeysScreen'));
 const AuditLogScreen = lazy(() => import('../screens/audit/AuditLogScreen'));
+const EmailsScreen = lazy(() => import('../screens/emails/EmailsScreen'));
 const NotFoundScreen = lazy(() => import('../screens/NotFoundScreen'));
 
 /** Screens about one tenant, in navbar order. */
@@ -74,6 +76,7 @@ export const tenantScreens: TenantScreenRoute[] = [
   { path: 'api-keys', screen: ApiKeysScreen, nav: { label: 'API keys', icon: IconKey } },
   { path: 'signing-keys', screen: SigningKeysScreen, nav: { label: 'Signing keys', icon: IconCertificate } },
   { path: 'audit', screen: AuditLogScreen, nav: { label: 'Audit log', icon: IconHistory } },
+  { path: 'emails', screen: EmailsScreen, nav: { label: 'Emails', icon: IconMail } },
   { path: 'settings', screen: TenantSettingsScreen, nav: { label: 'Settings', icon: IconSettings } },
 ];
 

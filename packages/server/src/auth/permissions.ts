@@ -24,6 +24,7 @@ export const tenantPermissions = [
   'apis:write',
   'keys:read',
   'keys:write',
+  'emails:read',
 ] as const;
 
 export type Permission = (typeof tenantPermissions)[number];

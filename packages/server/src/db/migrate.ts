@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004_sessions_ended_at.js';
 import * as m0005 from './migrations/0005_role_api_permissions.js';
 import * as m0006 from './migrations/0006_oidc_payload_values.js';
 import * as m0007 from './migrations/0007_audit_retention_index.js';
+import * as m0008 from './migrations/0008_email_outbox.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -25,6 +26,7 @@ const migrations: Record<string, MigrationModule> = {
   '0005_role_api_permissions': m0005,
   '0006_oidc_payload_values': m0006,
   '0007_audit_retention_index': m0007,
+  '0008_email_outbox': m0008,
 };
 
 class InCodeMigrations implements MigrationProvider {

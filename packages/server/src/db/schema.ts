@@ -181,6 +181,37 @@ export interface LoginFailuresTable {
   locked_until: number | null;
 }
 
+export interface EmailsTable {
+  id: string;
+  tenant_id: string;
+  to_address: string;
+  template: string;
+  subject: string;
+  /** The message (text, HTML, sender name, reply-to) sealed with the instance secret; null once sent or failed. */
+  sealed_content: string | null;
+  status: 'queued' | 'sent' | 'failed';
+  attempts: Generated<number>;
+  last_error: string | null;
+  /** When the sender next tries it (ms); while one node is sending it, the end of its lease. */
+  next_attempt_at: number | null;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+}
+
+export interface UserLinksTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  purpose: 'password_reset' | 'verify_email';
+  email: string;
+  /** SHA-256 (hex) of the link's secret: nothing stored redeems it. */
+  secret_hash: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface DB {
   tenants: TenantsTable;
   users: UsersTable;
@@ -189,6 +220,8 @@ export interface DB {
   api_keys: ApiKeysTable;
   api_key_roles: ApiKeyRolesTable;
   audit_events: AuditEventsTable;
+  emails: EmailsTable;
+  user_links: UserLinksTable;
   signing_keys: SigningKeysTable;
   apis: ApisTable;
   clients: ClientsTable;
@@ -204,6 +237,8 @@ export type UserUpdate = Updateable<UsersTable>;
 export type RoleRow = Selectable<RolesTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type EmailRow = Selectable<EmailsTable>;
+export type UserLinkRow = Selectable<UserLinksTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
 export type ApiRow = Selectable<ApisTable>;
 export type ClientRow = Selectable<ClientsTable>;

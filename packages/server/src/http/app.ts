@@ -16,12 +16,14 @@ import {
 import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { accountRoutes } from '../accounts/routes.js';
 import { apiKeyRoutes } from '../api-keys/routes.js';
 import { apiRoutes } from '../apis/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { clientRoutes } from '../clients/routes.js';
 import { consoleRoutes } from '../console/routes.js';
 import type { AppContext } from '../context.js';
+import { emailRoutes } from '../email/routes.js';
 import { keyRoutes } from '../keys/routes.js';
 import { type Refusal, signInAdmission } from '../login/admission.js';
 import { interactionRoutes } from '../login/routes.js';
@@ -274,6 +276,7 @@ export async function buildApp(ctx: AppContext) {
       await api.register(keyRoutes(ctx));
       await api.register(sessionRoutes(ctx));
       await api.register(statsRoutes(ctx));
+      await api.register(emailRoutes(ctx));
     },
     { prefix: '/api/v1' },
   );
@@ -281,6 +284,7 @@ export async function buildApp(ctx: AppContext) {
   // Each tenant's OpenID provider is served before Fastify (servedDirectly, above); here, the
   // pages it sends browsers to.
   await app.register(interactionRoutes(ctx, admission));
+  await app.register(accountRoutes(ctx));
   await app.register(consoleRoutes(ctx));
 
   return app;

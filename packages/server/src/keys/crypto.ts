@@ -7,8 +7,9 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 export class SecretBox {
   private readonly key: Buffer;
 
-  constructor(instanceSecret: string) {
-    this.key = Buffer.from(hkdfSync('sha256', instanceSecret, 'latchkey', 'signing-keys/v1', 32));
+  /** `purpose`: what it seals (its own key); signing keys by default. */
+  constructor(instanceSecret: string, purpose = 'signing-keys/v1') {
+    this.key = Buffer.from(hkdfSync('sha256', instanceSecret, 'latchkey', purpose, 32));
   }
 
   seal(plaintext: string): string {

@@ -27,7 +27,12 @@ export class AttemptLimit {
 
   /** Counts one attempt from `address` (its source: an IPv6 address counts as its /64) in the tenant; refused once the window's allowance is used. */
   async take(tenantId: string, address: string | null | undefined): Promise<AttemptVerdict> {
-    const key = `${this.name}:ip:${sourceOf(address)}`;
+    return this.takeFor(tenantId, `ip:${sourceOf(address)}`);
+  }
+
+  /** Counts one attempt for `subject` (an address's source, `to:` a recipient…) in the tenant. */
+  async takeFor(tenantId: string, subject: string): Promise<AttemptVerdict> {
+    const key = `${this.name}:${subject}`;
     const policy = { maxFailures: this.policy.max, durationSeconds: this.policy.windowSeconds };
     const reservation = await this.store.reserve(tenantId, key, policy);
     if (reservation.allowed) return { allowed: true };

@@ -2,6 +2,8 @@
  * The sign-in, registration, consent, logout and error pages: server-rendered, working
  * without JavaScript, branded per tenant, every form with a CSRF token.
  */
+import type { FastifyInstance } from 'fastify';
+import { findUnsafeRequestText, unsafeTextMessage } from '../http/text.js';
 import type { Tenant } from '../tenants/service.js';
 import { escapeHtml, html, type SafeHtml, trusted } from './html.js';
 
@@ -13,6 +15,25 @@ export const pageHeaders: Record<string, string> = {
   'content-security-policy':
     "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'",
 };
+
+/**
+ * What every scope of server-rendered pages sets up: form bodies (up to `bodyLimit` bytes)
+ * parsed to an object and nothing else, and text no store can hold the same way (a NUL in
+ * the email, say) refused as it enters, with an error page.
+ */
+export function formPages(app: FastifyInstance, pages: Pages, bodyLimit: number): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit }, (_req, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+  app.addHook('preValidation', async (req, reply) => {
+    if (!findUnsafeRequestText(req)) return;
+    return reply
+      .code(400)
+      .headers(pageHeaders)
+      .send(pages.error(undefined, 'invalid_request', unsafeTextMessage));
+  });
+}
 
 /** Where the busy page's link goes, cut out of its rendering (`Pages.busyAround`). */
 const backUrlSlot = '\u0000back\u0000';
@@ -68,7 +89,27 @@ export interface LoginView {
   notice?: string;
   clientName?: string;
   registerUrl?: string;
+  /** The "Forgot password?" form. */
+  forgotUrl?: string;
   abortUrl: string;
+}
+
+export interface ForgotView {
+  action: string;
+  csrf: string;
+  error?: string;
+  /** Back to the sign-in form it came from, if any. */
+  backUrl?: string;
+}
+
+export interface ResetView {
+  action: string;
+  csrf: string;
+  /** The link's secret, carried by the form (never in the page's URL after this). */
+  token: string;
+  email: string;
+  error?: string;
+  minLength: number;
 }
 
 export interface RegisterView {
@@ -109,6 +150,7 @@ ${v.notice ? html`<p class="message" role="status">${v.notice}</p>` : ''}
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>
+${v.forgotUrl ? html`<p class="alt"><a href="${v.forgotUrl}">Forgot password?</a></p>` : ''}
 ${v.registerUrl ? html`<p class="alt">No account? <a href="${v.registerUrl}">Create one</a></p>` : ''}
 <p class="alt"><a href="${v.abortUrl}">Cancel</a></p>`,
     );
@@ -162,6 +204,71 @@ ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 ${trusted(form)}
 <button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>
 <button type="submit" form="op.logoutForm" class="secondary">Stay signed in</button>`,
+    );
+  }
+
+  forgot(tenant: Tenant, v: ForgotView): string {
+    return layout(
+      tenant,
+      'Reset your password',
+      html`
+${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
+<p>Enter the email address of your account. If it has one here, we send it a link to choose a new password.</p>
+<form method="post" action="${v.action}" novalidate>
+<input type="hidden" name="csrf" value="${v.csrf}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required autofocus>
+<button type="submit">Send the link</button>
+</form>
+${v.backUrl ? html`<p class="alt"><a href="${v.backUrl}">Back to sign-in</a></p>` : ''}`,
+    );
+  }
+
+  /** The same answer whether or not the address has an account. */
+  forgotSent(tenant: Tenant, backUrl: string | undefined): string {
+    return layout(
+      tenant,
+      'Check your email',
+      html`<p class="message" role="status">If an account exists for that address, we have sent it a link to choose a new password. The link works once, for a short time.</p>
+${backUrl ? html`<p class="alt"><a href="${backUrl}">Back to sign-in</a></p>` : ''}`,
+    );
+  }
+
+  reset(tenant: Tenant, v: ResetView): string {
+    return layout(
+      tenant,
+      'Choose a new password',
+      html`
+${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
+<p>For <strong>${v.email}</strong>. Every session of this account is signed out when it changes.</p>
+<form method="post" action="${v.action}" novalidate>
+<input type="hidden" name="csrf" value="${v.csrf}">
+<input type="hidden" name="token" value="${v.token}">
+<input type="email" name="username" value="${v.email}" autocomplete="username" hidden>
+<label for="password">New password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" required minlength="${v.minLength}" autofocus>
+<label for="confirm">New password again</label>
+<input id="confirm" name="confirm" type="password" autocomplete="new-password" required>
+<button type="submit">Change the password</button>
+</form>`,
+    );
+  }
+
+  resetDone(tenant: Tenant): string {
+    return layout(
+      tenant,
+      'Password changed',
+      html`<p class="message" role="status">Your password has been changed and every session signed out. Go back to the application and sign in with the new password.</p>`,
+    );
+  }
+
+  /** A reset link that is used, expired, tampered with or another tenant's. */
+  linkInvalid(tenant: Tenant, forgotUrl: string): string {
+    return layout(
+      tenant,
+      'This link does not work',
+      html`<p class="error" role="alert">This link has been used, has expired or is not valid. Links work once, for a short time.</p>
+<p class="alt"><a href="${forgotUrl}">Ask for a new link</a></p>`,
     );
   }
 

@@ -10,14 +10,13 @@ import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
 import { readCookie, setCookie } from '../http/cookies.js';
 import { AppError } from '../http/errors.js';
-import { findUnsafeRequestText, unsafeTextMessage } from '../http/text.js';
 import { firstPartyGrant } from '../oidc/provider.js';
 import { tenantNotFound } from '../oidc/routes.js';
 import { BusyError } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
 import type { SignInAdmission } from './admission.js';
-import { pageHeaders } from './pages.js';
+import { formPages, pageHeaders } from './pages.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -67,17 +66,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
   }
 
   return async (app: FastifyInstance) => {
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser(
-      'application/x-www-form-urlencoded',
-      { parseAs: 'string', bodyLimit: 64 * 1024 },
-      (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
-    );
-    // Text no store can hold the same way (a NUL in the email, say) is refused as it enters.
-    app.addHook('preValidation', async (req, reply) => {
-      if (!findUnsafeRequestText(req)) return;
-      return page(reply, 400, ctx.pages.error(undefined, 'invalid_request', unsafeTextMessage));
-    });
+    formPages(app, ctx.pages, 64 * 1024);
     app.setErrorHandler(admission.errorHandler);
 
     /** Resolves tenant, provider and the interaction from the request's cookie. */
@@ -169,6 +158,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
             notice: query.registered ? registeredNotice : undefined,
             clientName: await clientName(provider, details),
             registerUrl: tenant.settings.selfRegistration ? `${base}/register` : undefined,
+            forgotUrl: `/t/${tenant.slug}/account/forgot?return=${details.uid}`,
             abortUrl: `${base}/abort`,
           }),
         );

@@ -140,17 +140,24 @@ function replay(raw: IncomingMessage, body: Buffer): IncomingMessage {
   return copy;
 }
 
+/** The first segments under /t/{slug} that are Latchkey's pages (Fastify's routes), not the provider's. */
+const pageSegments = new Set(['interaction', 'account']);
+
 /**
  * The slug of a request for a tenant's provider, or undefined: every path under /t/{slug}
- * but its sign-in pages (/t/{slug}/interaction…, Fastify's routes in login/routes.ts).
+ * but its pages (/t/{slug}/interaction… in login/routes.ts, /t/{slug}/account… in
+ * accounts/routes.ts).
  */
 export function providerSlugOf(url: string): string | undefined {
   if (!url.startsWith('/t/')) return undefined;
   let end = 3;
   while (end < url.length && url[end] !== '/' && url[end] !== '?') end++;
   if (end === 3) return undefined;
-  const rest = url.slice(end, end + 13);
-  if (rest === '/interaction' || rest.startsWith('/interaction/') || rest.startsWith('/interaction?')) return undefined;
+  if (url[end] === '/') {
+    let next = end + 1;
+    while (next < url.length && url[next] !== '/' && url[next] !== '?') next++;
+    if (pageSegments.has(url.slice(end + 1, next))) return undefined;
+  }
   const segment = url.slice(3, end);
   if (!segment.includes('%')) return segment;
   try {

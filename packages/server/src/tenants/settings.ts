@@ -43,6 +43,16 @@ const lockoutFields = {
   maxFailures: z.number().int().min(1).max(1000).describe('Failed sign-ins per account before it locks (per IP: 10×)'),
   durationSeconds: seconds(1, DAY),
 };
+const emailFields = {
+  fromName: z
+    .string()
+    .min(1)
+    .max(100)
+    .nullable()
+    .describe("The sender name of the tenant's messages (default: the tenant's display name)"),
+  replyTo: z.email().max(320).nullable().describe('Where replies to its messages go'),
+  passwordResetMinutes: z.number().int().min(5).max(1440).describe('How long a password reset link works'),
+};
 const topFields = {
   selfRegistration: z.boolean(),
   passwordMinLength: z.number().int().min(8).max(256),
@@ -73,6 +83,13 @@ export const tenantSettingsSchema = z
     keyRotationDays: topFields.keyRotationDays
       .default(null)
       .describe('Rotate signing keys every N days; null: only on request'),
+    email: z
+      .strictObject({
+        fromName: emailFields.fromName.default(null),
+        replyTo: emailFields.replyTo.default(null),
+        passwordResetMinutes: emailFields.passwordResetMinutes.default(30),
+      })
+      .prefault({}),
     branding: z
       .strictObject({
         logoUrl: brandingFields.logoUrl.default(null),
@@ -107,6 +124,7 @@ export const tenantSettingsPatchSchema = z.strictObject({
   lifetimes: z.strictObject(lifetimeFields).partial().optional(),
   lockout: z.strictObject(lockoutFields).partial().optional(),
   branding: z.strictObject(brandingFields).partial().optional(),
+  email: z.strictObject(emailFields).partial().optional(),
 });
 
 export type TenantSettingsPatch = z.infer<typeof tenantSettingsPatchSchema>;
@@ -125,6 +143,7 @@ export function applySettingsPatch(current: TenantSettings | undefined, patch: T
     lifetimes: { ...base.lifetimes, ...defined(patch.lifetimes ?? {}) },
     lockout: { ...base.lockout, ...defined(patch.lockout ?? {}) },
     branding: { ...base.branding, ...defined(patch.branding ?? {}) },
+    email: { ...base.email, ...defined(patch.email ?? {}) },
   };
   return tenantSettingsSchema.safeParse(merged);
 }

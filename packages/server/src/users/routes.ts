@@ -156,5 +156,28 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         return reply.code(204).send(null);
       },
     );
+
+    app.post(
+      '/tenants/:slug/users/:id/password-reset',
+      {
+        config: { audit: 'user.password_reset.send' },
+        preHandler: requireTenant(ctx, 'users:write'),
+        schema: {
+          tags,
+          summary: 'Send a user a password reset link',
+          description:
+            'The link goes to the user’s own address (the outbox: `GET …/emails`) and is never returned: the caller learns only that it was queued.',
+          params: userParams,
+          response: {
+            202: z.object({ emailId: z.string().describe('The message in the outbox') }),
+            ...errorResponses(401, 403, 404, 409),
+          },
+        },
+      },
+      async (req, reply) => {
+        const emailId = await ctx.resets.sendByAdmin(tenantOf(req), req.params.id, actorOf(req));
+        return reply.code(202).send({ emailId });
+      },
+    );
   };
 }

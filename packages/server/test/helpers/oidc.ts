@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { expect } from 'vitest';
-import type { Browser } from './browser.js';
+import { Browser } from './browser.js';
 import type { ApiClient } from './server.js';
 
 /** openid-client options for the test server's plain-HTTP issuer. */
@@ -187,4 +187,27 @@ export function introspection(
   token: string,
 ): Promise<OAuthResponse> {
   return formPost(`${ts.url}/t/${slug}/token/introspection`, { token }, client);
+}
+
+/**
+ * Signs in on the tenant's sign-in page in a fresh browser, for the first-party client of
+ * `config` redirecting to `redirectUri`: whether the application got a code.
+ */
+export async function signsIn(
+  config: oidc.Configuration,
+  redirectUri: string,
+  email: string,
+  password: string,
+): Promise<boolean> {
+  const atApp = (u: URL) => u.href.startsWith(redirectUri);
+  const browser = new Browser();
+  const request = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid',
+    code_challenge: 'x'.repeat(43),
+    code_challenge_method: 'S256',
+  });
+  const page = await browser.go(request, { stopAt: atApp });
+  const after = await browser.submit(page, { email, password }, { stopAt: atApp });
+  return atApp(after.url) && after.url.searchParams.has('code');
 }

@@ -66,6 +66,13 @@ export const PERMISSION_GROUPS: readonly PermissionGroup[] = [
     write: 'keys:write',
   },
   { resource: 'audit', label: 'Audit log', description: 'Who did what, when', read: 'audit:read', write: null },
+  {
+    resource: 'emails',
+    label: 'Emails',
+    description: 'Messages sent and their delivery',
+    read: 'emails:read',
+    write: null,
+  },
 ];
 
 export function isPermission(value: string): value is Permission {

@@ -1,6 +1,6 @@
 import { Badge, Button, Group, Tabs } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconBan, IconCircleCheck } from '@tabler/icons-react';
+import { IconBan, IconCircleCheck, IconMailForward } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
@@ -33,6 +33,7 @@ export default function UserScreen() {
   const tabParam = params.get('tab');
   const tab: Tab = (TABS as readonly string[]).includes(tabParam ?? '') ? (tabParam as Tab) : 'profile';
   const [confirm, setConfirm] = useState<'delete' | 'disable' | 'enable' | null>(null);
+  const [sendingReset, setSendingReset] = useState(false);
 
   const user = useQuery<User, ApiError>({
     queryKey: queryKeys.user(slug, userId),
@@ -83,6 +84,29 @@ export default function UserScreen() {
                 onClick={() => setConfirm('enable')}
               >
                 Enable
+              </Button>
+            )}
+            {u.status === 'active' && (
+              <Button
+                variant="default"
+                loading={sendingReset}
+                leftSection={<IconMailForward size={16} aria-hidden />}
+                onClick={async () => {
+                  setSendingReset(true);
+                  try {
+                    await api.post(tenantPath(slug, `/users/${encodeURIComponent(u.id)}/password-reset`));
+                    notifications.show({
+                      color: 'green',
+                      message: `A password reset link is on its way to ${u.email}`,
+                    });
+                  } catch (err) {
+                    notifications.show({ color: 'red', message: (err as Error).message });
+                  } finally {
+                    setSendingReset(false);
+                  }
+                }}
+              >
+                Send password reset
               </Button>
             )}
             <DeleteButton onClick={() => setConfirm('delete')}>Delete</DeleteButton>

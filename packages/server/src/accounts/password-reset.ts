@@ -1,0 +1,152 @@
+/**
+ * Password reset (issue 11): a link sent to the user's address (asked for on the sign-in
+ * page's "Forgot password?" form, or by an admin), and its use: a new password under the
+ * tenant's policy, the email marked verified (the link proved the address), every session and
+ * refresh token of the user ended, every other reset link of theirs ended, audit events, and
+ * a message telling the user the password changed. The change and its messages are one
+ * transaction with the outbox (email/outbox.ts).
+ */
+import type { Kysely } from 'kysely';
+import type { AuditActor, AuditService } from '../audit/service.js';
+import type { DB, UserLinkRow, UserRow } from '../db/schema.js';
+import { renderEmail } from '../email/messages.js';
+import type { EmailOutbox } from '../email/outbox.js';
+import { AppError, notFound } from '../http/errors.js';
+import { type PasswordHasher, requesterOf } from '../passwords/hash.js';
+import { checkPassword } from '../passwords/policy.js';
+import { endUserSessions } from '../sessions/service.js';
+import type { Tenant } from '../tenants/service.js';
+import type { UserLinks } from './links.js';
+
+/** Where a reset link opens: the tenant's reset form. */
+export const resetUrl = (publicUrl: string, slug: string, secret: string) =>
+  `${publicUrl}/t/${slug}/account/reset?token=${secret}`;
+
+export class PasswordResets {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly links: UserLinks,
+    private readonly outbox: EmailOutbox,
+    private readonly audit: AuditService,
+    private readonly hasher: PasswordHasher,
+    private readonly publicUrl: string,
+  ) {}
+
+  /**
+   * Sends `user` a reset link (the message queued with the link in one transaction). For an
+   * admin's request (`POST …/users/{id}/password-reset`) and the forgot-password form.
+   */
+  async send(tenant: Tenant, user: UserRow, actor: AuditActor): Promise<string> {
+    const minutes = tenant.settings.email.passwordResetMinutes;
+    const emailId = await this.db.transaction().execute(async (trx) => {
+      const secret = await this.links.create(trx, {
+        tenantId: tenant.id,
+        userId: user.id,
+        purpose: 'password_reset',
+        email: user.email,
+        lifetimeMs: minutes * 60_000,
+      });
+      const message = renderEmail(tenant, 'password_reset', user.email, {
+        link: resetUrl(this.publicUrl, tenant.slug, secret),
+        minutes,
+      });
+      const id = await this.outbox.queue(trx, tenant.id, message);
+      await this.audit.record(trx, actor, {
+        tenantId: tenant.id,
+        action: 'user.password_reset.send',
+        target: { type: 'user', id: user.id },
+        details: { emailId: id },
+      });
+      return id;
+    });
+    this.outbox.wake();
+    return emailId;
+  }
+
+  /** An admin's request: the user must exist and be active. */
+  async sendByAdmin(tenant: Tenant, userId: string, actor: AuditActor): Promise<string> {
+    const user = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    if (!user) throw notFound('user_not_found', `No user ${userId} in tenant "${tenant.slug}"`);
+    if (user.status !== 'active') {
+      throw new AppError(409, 'user_disabled', 'The user is disabled: enable them before sending a reset link');
+    }
+    return this.send(tenant, user, actor);
+  }
+
+  /** The forgot-password form's request: a message only for an active account of that email. */
+  async sendByEmail(tenant: Tenant, email: string, actor: AuditActor): Promise<void> {
+    const user = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('email', '=', email)
+      .executeTakeFirst();
+    if (user?.status !== 'active') return;
+    await this.send(tenant, user, actor);
+  }
+
+  /** The live reset link this secret opens in the tenant, with its user (active), or undefined. */
+  async open(tenant: Tenant, secret: string): Promise<{ link: UserLinkRow; user: UserRow } | undefined> {
+    const link = await this.links.find(tenant.id, 'password_reset', secret);
+    if (!link) return undefined;
+    const user = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('id', '=', link.user_id)
+      .executeTakeFirst();
+    // The address the link was sent to must still be the user's.
+    if (user?.status !== 'active' || user.email !== link.email) return undefined;
+    return { link, user };
+  }
+
+  /**
+   * Uses the link: the new password (policy errors name the rule, and leave the link live),
+   * then in one transaction the link consumed (exactly one request wins), the password set,
+   * the email verified, sessions, refresh tokens and other reset links ended, audit events
+   * and the "password changed" message. False when the link is no longer live.
+   */
+  async reset(tenant: Tenant, secret: string, password: string, actor: AuditActor): Promise<boolean> {
+    const opened = await this.open(tenant, secret);
+    if (!opened) return false;
+    const { link, user } = opened;
+    const valid = checkPassword(password, { minLength: tenant.settings.passwordMinLength, email: user.email });
+    const passwordHash = await this.hasher.hash(valid, requesterOf(tenant.id, actor.ip));
+    const done = await this.db.transaction().execute(async (trx) => {
+      if (!(await this.links.consume(trx, link))) return false;
+      const now = Date.now();
+      await trx
+        .updateTable('users')
+        .set((eb) => ({
+          password_hash: passwordHash,
+          password_changed_at: now,
+          email_verified: 1,
+          updated_at: now,
+          version: eb('version', '+', 1),
+        }))
+        .where('tenant_id', '=', tenant.id)
+        .where('id', '=', user.id)
+        .execute();
+      await endUserSessions(trx, tenant.id, user.id);
+      await this.links.endAll(trx, tenant.id, user.id, 'password_reset', now);
+      await this.audit.record(
+        trx,
+        { ...actor, type: 'user', id: user.id },
+        {
+          tenantId: tenant.id,
+          action: 'user.password.reset',
+          target: { type: 'user', id: user.id },
+        },
+      );
+      await this.outbox.queue(trx, tenant.id, renderEmail(tenant, 'password_changed', user.email));
+      return true;
+    });
+    if (done) this.outbox.wake();
+    return done;
+  }
+}

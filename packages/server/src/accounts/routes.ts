@@ -1,0 +1,207 @@
+/**
+ * The account pages outside a sign-in (issue 11), under /t/{slug}/account: the forgot-password
+ * form and the reset form its link opens. Server-rendered, no JavaScript; every POST carries
+ * a CSRF token bound to a cookie of these pages and is answered with 303; no page is stored
+ * by caches; the reset pages, whose URL holds a secret, send no Referer.
+ *
+ * The forgot-password form answers at once with the same page whatever the address, and does
+ * its work (the limits per client address and per recipient, the lookup, the message) after
+ * the answer has gone: an unknown, disabled or limited address takes the same time as a known
+ * one, and gets the same page.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { actorOf } from '../audit/service.js';
+import type { AppContext } from '../context.js';
+import { readCookie, setCookie } from '../http/cookies.js';
+import { AppError } from '../http/errors.js';
+import { formPages, pageHeaders } from '../login/pages.js';
+import { tenantNotFound } from '../oidc/routes.js';
+import { BusyError } from '../passwords/hash.js';
+import { isSlug, type Tenant } from '../tenants/service.js';
+import { EMAIL_MAX_LENGTH, normalizeEmail } from '../users/service.js';
+
+const FORM_COOKIE = 'lk_form';
+/** The pages whose URL may hold a secret (the reset link) tell browsers to send no Referer. */
+const secretPageHeaders = { ...pageHeaders, 'referrer-policy': 'no-referrer' };
+
+export function accountRoutes(ctx: AppContext) {
+  const csrfKey = ctx.secrets.derive('csrf/account/v1');
+  const csrfOf = (tenant: Tenant, nonce: string) =>
+    createHmac('sha256', csrfKey).update(`${tenant.id}:${nonce}`).digest('base64url');
+
+  return async (app: FastifyInstance) => {
+    formPages(app, ctx.pages, 16 * 1024);
+
+    function page(reply: FastifyReply, status: number, body: string, headers = pageHeaders) {
+      return reply.code(status).headers(headers).send(body);
+    }
+
+    async function tenantOf(req: FastifyRequest, reply: FastifyReply): Promise<Tenant | undefined> {
+      const { slug } = req.params as { slug: string };
+      const tenant = isSlug(slug) ? await ctx.tenants.findBySlug(slug) : undefined;
+      if (!tenant) tenantNotFound(reply, slug);
+      return tenant;
+    }
+
+    /** The form's CSRF token, setting this browser's cookie of these pages if it has none. */
+    function csrfFor(req: FastifyRequest, reply: FastifyReply, tenant: Tenant): string {
+      let nonce = readCookie(req, FORM_COOKIE);
+      if (!nonce || !/^[A-Za-z0-9_-]{22,64}$/.test(nonce)) {
+        nonce = randomBytes(18).toString('base64url');
+        setCookie(reply, FORM_COOKIE, nonce, {
+          path: `/t/${tenant.slug}/account`,
+          maxAge: 3600,
+          publicUrl: ctx.config.publicUrl,
+        });
+      }
+      return csrfOf(tenant, nonce);
+    }
+
+    function csrfOk(req: FastifyRequest, tenant: Tenant, given: unknown): boolean {
+      const nonce = readCookie(req, FORM_COOKIE);
+      if (!nonce || typeof given !== 'string') return false;
+      const expected = Buffer.from(csrfOf(tenant, nonce));
+      const actual = Buffer.from(given);
+      return expected.length === actual.length && timingSafeEqual(expected, actual);
+    }
+
+    const base = (tenant: Tenant) => `/t/${tenant.slug}/account`;
+    /** The sign-in form to go back to: only an interaction of this tenant, by its id. */
+    const backUrlOf = (tenant: Tenant, value: unknown) =>
+      typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value)
+        ? `/t/${tenant.slug}/interaction/${value}`
+        : undefined;
+    const forgotUrl = (tenant: Tenant, back?: unknown) =>
+      `${base(tenant)}/forgot${typeof back === 'string' && backUrlOf(tenant, back) ? `?return=${back}` : ''}`;
+
+    app.get('/t/:slug/account/forgot', async (req, reply) => {
+      const tenant = await tenantOf(req, reply);
+      if (!tenant) return;
+      const query = req.query as { return?: unknown; sent?: unknown };
+      const back = backUrlOf(tenant, query.return);
+      if (query.sent === '1') return page(reply, 200, ctx.pages.forgotSent(tenant, back));
+      return page(
+        reply,
+        200,
+        ctx.pages.forgot(tenant, {
+          action: forgotUrl(tenant, query.return),
+          csrf: csrfFor(req, reply, tenant),
+          ...(back ? { backUrl: back } : {}),
+        }),
+      );
+    });
+
+    app.post('/t/:slug/account/forgot', async (req, reply) => {
+      const tenant = await tenantOf(req, reply);
+      if (!tenant) return;
+      const query = req.query as { return?: unknown };
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const again = (error: string) =>
+        page(
+          reply,
+          400,
+          ctx.pages.forgot(tenant, {
+            action: forgotUrl(tenant, query.return),
+            csrf: csrfFor(req, reply, tenant),
+            error,
+            ...(backUrlOf(tenant, query.return) ? { backUrl: backUrlOf(tenant, query.return) as string } : {}),
+          }),
+        );
+      if (!csrfOk(req, tenant, body.csrf)) return again('Your session expired. Please try again.');
+      const email = typeof body.email === 'string' ? body.email : '';
+      if (email.length === 0 || email.length > EMAIL_MAX_LENGTH || !email.includes('@')) {
+        return again('Enter the email address of your account.');
+      }
+      const actor = actorOf(req);
+      // The answer first; the work after it, the same answer for every address.
+      reply
+        .code(303)
+        .header('cache-control', 'no-store')
+        .redirect(
+          `${base(tenant)}/forgot?sent=1${query.return && backUrlOf(tenant, query.return) ? `&return=${query.return}` : ''}`,
+          303,
+        );
+      setImmediate(() => {
+        void sendReset(tenant, normalizeEmail(email), actor).catch((err: unknown) =>
+          ctx.log.error({ err, reqId: actor.requestId }, 'the forgot-password request failed after its answer'),
+        );
+      });
+      return reply;
+    });
+
+    /** The forgot-password form's work: within the limits, a link for an active account. */
+    async function sendReset(tenant: Tenant, email: string, actor: ReturnType<typeof actorOf>) {
+      const byAddress = await ctx.emailLimits.perAddress.take(tenant.id, actor.ip);
+      if (!byAddress.allowed) return;
+      const byRecipient = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${email}`);
+      if (!byRecipient.allowed) return;
+      await ctx.resets.sendByEmail(tenant, email, actor);
+    }
+
+    app.get('/t/:slug/account/reset', async (req, reply) => {
+      const tenant = await tenantOf(req, reply);
+      if (!tenant) return;
+      const query = req.query as { token?: unknown; done?: unknown };
+      if (query.done === '1') return page(reply, 200, ctx.pages.resetDone(tenant), secretPageHeaders);
+      const token = typeof query.token === 'string' ? query.token : '';
+      const opened = await ctx.resets.open(tenant, token);
+      if (!opened) return page(reply, 400, ctx.pages.linkInvalid(tenant, forgotUrl(tenant)), secretPageHeaders);
+      return page(
+        reply,
+        200,
+        ctx.pages.reset(tenant, {
+          action: `${base(tenant)}/reset`,
+          csrf: csrfFor(req, reply, tenant),
+          token,
+          email: opened.user.email,
+          minLength: tenant.settings.passwordMinLength,
+        }),
+        secretPageHeaders,
+      );
+    });
+
+    app.post('/t/:slug/account/reset', async (req, reply) => {
+      const tenant = await tenantOf(req, reply);
+      if (!tenant) return;
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const token = typeof body.token === 'string' ? body.token : '';
+      const opened = await ctx.resets.open(tenant, token);
+      if (!opened) return page(reply, 400, ctx.pages.linkInvalid(tenant, forgotUrl(tenant)), secretPageHeaders);
+      const again = (status: number, error: string) =>
+        page(
+          reply,
+          status,
+          ctx.pages.reset(tenant, {
+            action: `${base(tenant)}/reset`,
+            csrf: csrfFor(req, reply, tenant),
+            token,
+            email: opened.user.email,
+            error,
+            minLength: tenant.settings.passwordMinLength,
+          }),
+          secretPageHeaders,
+        );
+      if (!csrfOk(req, tenant, body.csrf)) return again(400, 'Your session expired. Please try again.');
+      const password = typeof body.password === 'string' ? body.password : '';
+      if (password !== body.confirm) return again(400, 'The two passwords are not the same.');
+      let done: boolean;
+      try {
+        done = await ctx.resets.reset(tenant, token, password, actorOf(req));
+      } catch (err) {
+        if (err instanceof BusyError) {
+          reply.header('retry-after', String(err.retryAfterSeconds));
+          return again(429, 'Too many passwords are being checked right now. Please try again in a moment.');
+        }
+        // The policy's rule, named (password_too_short, …).
+        if (err instanceof AppError && err.status === 400) return again(400, err.message);
+        throw err;
+      }
+      if (!done) return page(reply, 400, ctx.pages.linkInvalid(tenant, forgotUrl(tenant)), secretPageHeaders);
+      return reply
+        .code(303)
+        .headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+        .redirect(`${base(tenant)}/reset?done=1`, 303);
+    });
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The messages Latchkey sends, rendered for a tenant: its name, logo and colour in the HTML
+ * part, a plain-text part beside it, the tenant's sender name and reply-to (settings.email).
+ * The words come from one catalog per language (English and German).
+ */
+import { html, type SafeHtml, trusted } from '../login/html.js';
+import type { Tenant } from '../tenants/service.js';
+import type { OutgoingEmail } from './outbox.js';
+
+export type Locale = 'en' | 'de';
+
+interface Wording {
+  subject: (tenant: string) => string;
+  lines: (tenant: string, minutes: number) => string[];
+  action?: string;
+  after?: string;
+}
+
+const catalog: Record<Locale, Record<'password_reset' | 'password_changed', Wording>> = {
+  en: {
+    password_reset: {
+      subject: (t) => `Reset your ${t} password`,
+      lines: (t, minutes) => [
+        `Someone asked to reset the password of your ${t} account.`,
+        `To choose a new password, open the link below within ${minutes} minutes. It works once.`,
+      ],
+      action: 'Choose a new password',
+      after: 'If you did not ask for this, ignore this message: your password stays as it is.',
+    },
+    password_changed: {
+      subject: (t) => `Your ${t} password was changed`,
+      lines: (t) => [
+        `The password of your ${t} account was just changed, and every session was signed out.`,
+        'If this was not you, reset your password at once and tell the people who run this service.',
+      ],
+    },
+  },
+  de: {
+    password_reset: {
+      subject: (t) => `${t}: Passwort zurücksetzen`,
+      lines: (t, minutes) => [
+        `Jemand möchte das Passwort Ihres ${t}-Kontos zurücksetzen.`,
+        `Öffnen Sie innerhalb von ${minutes} Minuten den Link unten, um ein neues Passwort zu wählen. Er funktioniert nur einmal.`,
+      ],
+      action: 'Neues Passwort wählen',
+      after: 'Wenn Sie das nicht angefordert haben, ignorieren Sie diese Nachricht: Ihr Passwort bleibt unverändert.',
+    },
+    password_changed: {
+      subject: (t) => `${t}: Ihr Passwort wurde geändert`,
+      lines: (t) => [
+        `Das Passwort Ihres ${t}-Kontos wurde soeben geändert, und alle Sitzungen wurden abgemeldet.`,
+        'Falls Sie das nicht waren, setzen Sie Ihr Passwort sofort zurück und informieren Sie die Betreiber dieses Dienstes.',
+      ],
+    },
+  },
+};
+
+/** One message of the catalog for `tenant`, to `to`; `link`: its action's URL (a secret). */
+export function renderEmail(
+  tenant: Tenant,
+  template: keyof (typeof catalog)['en'],
+  to: string,
+  options: { link?: string; minutes?: number; locale?: Locale } = {},
+): OutgoingEmail {
+  const words = catalog[options.locale ?? 'en'][template];
+  const name = tenant.displayName;
+  const lines = words.lines(name, options.minutes ?? 0);
+  const text = [
+    ...lines,
+    ...(options.link && words.action ? ['', `${words.action}: ${options.link}`] : []),
+    ...(words.after ? ['', words.after] : []),
+    '',
+    `— ${name}`,
+  ].join('\n');
+  const b = tenant.settings.branding;
+  const body: SafeHtml = html`${lines.map((l) => html`<p style="margin:0 0 16px">${l}</p>`)}
+${
+  options.link && words.action
+    ? html`<p style="margin:24px 0"><a href="${options.link}" style="display:inline-block;padding:12px 20px;background:${b.primaryColor};color:#fff;text-decoration:none;border-radius:8px;font-weight:600">${words.action}</a></p>
+<p style="margin:0 0 16px;font-size:13px;color:#5f6368;word-break:break-all">${options.link}</p>`
+    : ''
+}
+${words.after ? html`<p style="margin:0 0 16px;color:#5f6368">${words.after}</p>` : ''}`;
+  const page = html`<!doctype html>
+<html lang="${options.locale ?? 'en'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${words.subject(name)}</title></head>
+<body style="margin:0;background:#f4f5f7;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1c1e21">
+<div style="max-width:520px;margin:24px auto;padding:32px;background:#fff;border-radius:12px;border-top:4px solid ${trusted(b.primaryColor)}">
+${b.logoUrl ? html`<img src="${b.logoUrl}" alt="${name}" style="max-height:48px;max-width:200px;display:block;margin-bottom:16px">` : html`<p style="margin:0 0 16px;font-weight:700;font-size:18px">${name}</p>`}
+${body}
+</div></body></html>`;
+  return {
+    to,
+    template,
+    subject: words.subject(name),
+    text,
+    html: page.value,
+    fromName: tenant.settings.email.fromName ?? name,
+    replyTo: tenant.settings.email.replyTo,
+  };
+}
