@@ -7,7 +7,8 @@
  * The forgot-password form answers at once with the same page whatever the address, and does
  * its work (the limits per client address and per recipient, the lookup, the message) after
  * the answer has gone: an unknown, disabled or limited address takes the same time as a known
- * one, and gets the same page.
+ * one, and gets the same page. At most MAX_PENDING_RESETS such jobs run at once; past it (a
+ * flood) a request gets the same page and does nothing.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -25,7 +26,11 @@ const FORM_COOKIE = 'lk_form';
 /** The pages whose URL may hold a secret (the reset link) tell browsers to send no Referer. */
 const secretPageHeaders = { ...pageHeaders, 'referrer-policy': 'no-referrer' };
 
+/** Forgot-password requests whose work (after their answer) may be under way at once, per node. */
+const MAX_PENDING_RESETS = 64;
+
 export function accountRoutes(ctx: AppContext) {
+  let pendingResets = 0;
   const csrfKey = ctx.secrets.derive('csrf/account/v1');
   const csrfOf = (tenant: Tenant, nonce: string) =>
     createHmac('sha256', csrfKey).update(`${tenant.id}:${nonce}`).digest('base64url');
@@ -122,10 +127,17 @@ export function accountRoutes(ctx: AppContext) {
           `${base(tenant)}/forgot?sent=1${query.return && backUrlOf(tenant, query.return) ? `&return=${query.return}` : ''}`,
           303,
         );
+      // Bounded: past it (a flood), a request is answered the same and does nothing.
+      if (pendingResets >= MAX_PENDING_RESETS) return reply;
+      pendingResets++;
       setImmediate(() => {
-        void sendReset(tenant, normalizeEmail(email), actor).catch((err: unknown) =>
-          ctx.log.error({ err, reqId: actor.requestId }, 'the forgot-password request failed after its answer'),
-        );
+        sendReset(tenant, normalizeEmail(email), actor)
+          .catch((err: unknown) =>
+            ctx.log.error({ err, reqId: actor.requestId }, 'the forgot-password request failed after its answer'),
+          )
+          .finally(() => {
+            pendingResets--;
+          });
       });
       return reply;
     });

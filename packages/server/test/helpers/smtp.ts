@@ -34,7 +34,8 @@ export interface TestSmtp {
 const addresses = (v: ParsedMail['to']) =>
   (Array.isArray(v) ? v : v ? [v] : []).flatMap((a) => a.value.map((x) => x.address ?? ''));
 
-export async function startSmtp(): Promise<TestSmtp> {
+/** `port`: where to listen (default: one the kernel picks). */
+export async function startSmtp(port = 0): Promise<TestSmtp> {
   const received: Received[] = [];
   let toRefuse = 0;
   const state = { refusals: 0 };
@@ -78,10 +79,10 @@ export async function startSmtp(): Promise<TestSmtp> {
         resolve(typeof address === 'object' && address ? address.port : port);
       });
     });
-  const port = await listen(0);
+  const bound = await listen(port);
   return {
-    url: `smtp://127.0.0.1:${port}`,
-    port,
+    url: `smtp://127.0.0.1:${bound}`,
+    port: bound,
     received,
     refuse(n) {
       toRefuse = n;
@@ -100,7 +101,7 @@ export async function startSmtp(): Promise<TestSmtp> {
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
     async restart() {
       server = make();
-      await listen(port);
+      await listen(bound);
     },
   };
 }
