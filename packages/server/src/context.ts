@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { UserLinks } from './accounts/links.js';
 import { PasswordResets } from './accounts/password-reset.js';
+import { EmailVerifications } from './accounts/verification.js';
 import { ApiKeyService } from './api-keys/service.js';
 import { ApiService } from './apis/service.js';
 import { AuditService } from './audit/service.js';
@@ -54,6 +55,7 @@ export interface AppContext {
   /** The email outbox and its sender (email/outbox.ts). */
   emails: EmailOutbox;
   resets: PasswordResets;
+  verifications: EmailVerifications;
   /** Messages that unauthenticated requests cause (forgot password), per client address and per recipient, per hour. */
   emailLimits: { perAddress: AttemptLimit; perRecipient: AttemptLimit };
 }
@@ -101,7 +103,9 @@ export function createContext(
     config.email.smtpUrl ? smtpTransport(config.email.smtpUrl) : undefined,
     config.env !== 'production',
   );
-  const resets = new PasswordResets(db, new UserLinks(db), emails, audit, hasher, config.publicUrl);
+  const links = new UserLinks(db);
+  const resets = new PasswordResets(db, links, emails, audit, hasher, config.publicUrl);
+  const verifications = new EmailVerifications(db, links, emails, audit, users, config.publicUrl);
   const emailLimits = {
     perAddress: new AttemptLimit(lockout, 'email', { max: config.email.addressLimit, windowSeconds: 3600 }),
     perRecipient: new AttemptLimit(lockout, 'email', { max: config.email.recipientLimit, windowSeconds: 3600 }),
@@ -142,6 +146,7 @@ export function createContext(
     notices,
     emails,
     resets,
+    verifications,
     emailLimits,
   };
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, type Page } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
 import { authorizationRequest, discover, redeem } from './helpers/oidc.js';
+import { linkFromOutbox } from './helpers/outbox.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 const redirectUri = 'http://127.0.0.1:9/callback';
@@ -209,10 +210,30 @@ describe.each(dialects)('sign-in pages (%s)', (dialect) => {
       { stopAt: atRedirect },
     );
     expect(registered.status).toBe(200);
-    expect(registered.html).toContain('Check your inbox, or sign in.');
+    expect(registered.html).toContain('Check your inbox');
     expect(registered.html).toContain(`value="${newEmail}"`);
-    const done = await on.browser.submit(
+    // Pending until the email's link is used: the password chosen does not sign in yet.
+    const early = await on.browser.submit(
       registered,
+      { email: newEmail, password: 'a fine new password' },
+      { stopAt: atRedirect },
+    );
+    expect(atRedirect(early.url)).toBe(false);
+    expect(early.html).toContain('Invalid email or password.');
+    const pending = await t.api('GET', `/api/v1/tenants/${t.slug}/users?q=newcomer`);
+    expect(pending.body.items[0]).toMatchObject({ status: 'pending', emailVerified: false });
+    const link = await linkFromOutbox(ts.api, t.slug, newEmail, 'verify');
+    const confirm = await new Browser().go(link);
+    expect(confirm.status).toBe(200);
+    const confirmed = await new Browser().submit(confirm, {});
+    // The form's CSRF cookie belongs to the browser that opened the link.
+    expect(confirmed.status).toBe(400);
+    const browser = new Browser();
+    const confirmedHere = await browser.submit(await browser.go(link), {});
+    expect(confirmedHere.status).toBe(200);
+    expect(confirmedHere.html).toContain('Email address confirmed');
+    const done = await on.browser.submit(
+      early,
       { email: newEmail, password: 'a fine new password' },
       { stopAt: atRedirect },
     );
@@ -222,7 +243,13 @@ describe.each(dialects)('sign-in pages (%s)', (dialect) => {
     expect(tokens.claims()?.name).toBe('New <Comer>');
     const users = await t.api('GET', `/api/v1/tenants/${t.slug}/users?q=newcomer`);
     expect(users.body.items).toHaveLength(1);
-    expect(users.body.items[0]).toMatchObject({ email: newEmail, displayName: 'New <Comer>', status: 'active' });
+    expect(users.body.items[0]).toMatchObject({
+      email: newEmail,
+      displayName: 'New <Comer>',
+      status: 'active',
+      emailVerified: true,
+    });
+    expect(tokens.claims()?.email_verified).toBe(true);
     expect(users.body.items[0].id).toBe(tokens.claims()?.sub);
 
     // Registering the same email again does not make a second account.

@@ -248,6 +248,42 @@ describe.each(dialects)('email delivery and password reset (%s)', (dialect) => {
     await waitForMessage(email, 2);
   });
 
+  it('verifies an email by the link an admin sends, once, and by the one sendVerification sends at creation', async () => {
+    const email = `verify-${dialect}@example.test`;
+    const id = await user(email);
+    const sent = await admin('POST', `/api/v1/tenants/${slug}/users/${id}/verification`);
+    expect(sent.status, sent.text).toBe(202);
+    expect(sent.text).not.toMatch(/token/);
+    const message = await waitForMessage(email);
+    expect(message.subject).toMatch(/Confirm your email address/);
+    const link = /https?:\/\/\S+\/account\/verify\?token=[A-Za-z0-9_-]{43}/.exec(message.text)?.[0] as string;
+    expect(link).toBeTruthy();
+    // Opening the link changes nothing (a mail scanner's GET); the button does.
+    const browser = new Browser();
+    const page = await browser.go(link);
+    expect(page.status).toBe(200);
+    expect((await admin('GET', `/api/v1/tenants/${slug}/users/${id}`)).body.emailVerified).toBe(false);
+    const done = await browser.submit(page, {});
+    expect(done.html).toContain('Email address confirmed');
+    expect((await admin('GET', `/api/v1/tenants/${slug}/users/${id}`)).body.emailVerified).toBe(true);
+    expect((await browser.submit(page, {})).status).toBe(400);
+    expect((await new Browser().go(link)).status).toBe(400);
+    const again = await admin('POST', `/api/v1/tenants/${slug}/users/${id}/verification`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('email_already_verified');
+
+    const created = await admin('POST', `/api/v1/tenants/${slug}/users`, {
+      body: { email: `created-${dialect}@example.test`, sendVerification: true },
+    });
+    expect(created.status, created.text).toBe(201);
+    const welcome = await waitForMessage(`created-${dialect}@example.test`);
+    expect(welcome.text).toMatch(/\/account\/verify\?token=/);
+    const audit = await admin('GET', `/api/v1/tenants/${slug}/audit-events?target=${id}`);
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(
+      expect.arrayContaining(['user.verification.send', 'user.email.verify']),
+    );
+  });
+
   it('lists messages without their links, filtered, and refuses bad filters with 400', async () => {
     const all = await admin('GET', `/api/v1/tenants/${slug}/emails?limit=200`);
     expect(all.status).toBe(200);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, type Page } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
 import { authorizationRequest, discover } from './helpers/oidc.js';
+import { linkFromOutbox } from './helpers/outbox.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 const redirectUri = 'http://127.0.0.1:9/callback';
@@ -134,14 +135,15 @@ describe.each(setups)('self-registration (%s)', (_label, dialect, redis) => {
     expect(taken.cookies).toEqual(fresh.cookies);
     expect(taken.page.status).toBe(fresh.page.status);
     expect(taken.normalized).toBe(fresh.normalized);
-    // What both say: the sign-in form, the email filled in, "check your inbox, or sign in".
+    // What both say: the sign-in form, the email filled in, "check your inbox".
     expect(fresh.page.status).toBe(200);
-    expect(fresh.page.html).toContain('Check your inbox, or sign in.');
+    expect(fresh.page.html).toContain('Check your inbox');
     expect(fresh.page.html).toContain('<button type="submit">Sign in</button>');
     expect(fresh.page.html).not.toContain('exists');
     expect(taken.page.html).toContain(`value="${existing.email}"`);
 
-    // The new account exists and signs in with its password; the taken one is unchanged.
+    // The new account exists, pending: its password signs in only once the link sent to the
+    // email is used; the taken one is unchanged, and its owner is told.
     expect(await usersNamed('fresh@example.test')).toHaveLength(1);
     expect(await usersNamed(existing.email)).toHaveLength(1);
     const signIn = async (email: string, password: string) => {
@@ -150,12 +152,32 @@ describe.each(setups)('self-registration (%s)', (_label, dialect, redis) => {
       const login = await browser.go(request.url);
       return browser.submit(login, { email, password }, { stopAt: (u) => u.href.startsWith(redirectUri) });
     };
-    expect((await signIn('fresh@example.test', 'a fine new password')).url.href).toMatch(
-      /^http:\/\/127\.0\.0\.1:9\/callback\?code=/,
-    );
+    const early = await signIn('fresh@example.test', 'a fine new password');
     const refused = await signIn(existing.email, 'an attacker’s password');
     expect(refused.status).toBe(401);
     expect(refused.html).toContain('Invalid email or password.');
+    expect(early.status).toBe(refused.status);
+    expect(
+      early.html
+        .replace(/interaction\/[^/"?]+/g, '')
+        .replace(/name="csrf" value="[^"]+"/, '')
+        .replace(/return=[\w-]+/g, '')
+        .replace('fresh@example.test', 'EMAIL'),
+    ).toBe(
+      refused.html
+        .replace(/interaction\/[^/"?]+/g, '')
+        .replace(/name="csrf" value="[^"]+"/, '')
+        .replace(/return=[\w-]+/g, '')
+        .replace(existing.email, 'EMAIL'),
+    );
+    const notice = await ts.api('GET', `/api/v1/tenants/${slug}/emails?to=${encodeURIComponent(existing.email)}`);
+    expect(notice.body.items.map((e: { template: string }) => e.template)).toEqual(['account_exists']);
+    const browser = new Browser();
+    const verify = await browser.go(await linkFromOutbox(ts.api, slug, 'fresh@example.test', 'verify'));
+    expect((await browser.submit(verify, {})).html).toContain('Email address confirmed');
+    expect((await signIn('fresh@example.test', 'a fine new password')).url.href).toMatch(
+      /^http:\/\/127\.0\.0\.1:9\/callback\?code=/,
+    );
 
     // Admins see what happened: one registration, one refused for the taken email.
     const audit = await api('GET', `/api/v1/tenants/${slug}/audit-events?action=user.register`);

@@ -45,7 +45,8 @@ export interface TenantStats {
   series: { hour: string; signIns: number; failures: number }[];
 }
 
-export type UserStatus = 'active' | 'disabled';
+/** `pending`: registered on the sign-in page, waiting for the email's verification link. */
+export type UserStatus = 'active' | 'disabled' | 'pending';
 
 export interface User {
   id: string;

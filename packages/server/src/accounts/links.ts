@@ -6,8 +6,12 @@
  */
 import { hash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { DB, UserLinkRow } from '../db/schema.js';
+import type { AuditActor, AuditService } from '../audit/service.js';
+import type { DB, UserLinkRow, UserRow } from '../db/schema.js';
+import type { EmailOutbox } from '../email/outbox.js';
+import { notFound } from '../http/errors.js';
 import { newId } from '../ids.js';
+import type { Tenant } from '../tenants/service.js';
 
 export type LinkPurpose = UserLinkRow['purpose'];
 
@@ -58,6 +62,28 @@ export class UserLinks {
       .executeTakeFirst();
   }
 
+  /**
+   * The live link of the purpose whose secret this is, with its user, while the address it
+   * was sent to is still the user's and `statusOk` accepts the user's status; else undefined.
+   */
+  async open(
+    tenantId: string,
+    purpose: LinkPurpose,
+    secret: string,
+    statusOk: (status: UserRow['status']) => boolean,
+  ): Promise<{ link: UserLinkRow; user: UserRow } | undefined> {
+    const link = await this.find(tenantId, purpose, secret);
+    if (!link) return undefined;
+    const user = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', link.user_id)
+      .executeTakeFirst();
+    if (!user || !statusOk(user.status) || user.email !== link.email) return undefined;
+    return { link, user };
+  }
+
   /** Uses the link within `executor`: true for exactly one caller, while it is live. */
   async consume(executor: Kysely<DB>, link: UserLinkRow): Promise<boolean> {
     const now = Date.now();
@@ -82,4 +108,41 @@ export class UserLinks {
       .where('used_at', 'is', null)
       .execute();
   }
+}
+
+/** The tenant's user `id`, or 404 `user_not_found`. */
+export async function userOf(executor: Kysely<DB>, tenant: Tenant, id: string): Promise<UserRow> {
+  const user = await executor
+    .selectFrom('users')
+    .selectAll()
+    .where('tenant_id', '=', tenant.id)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!user) throw notFound('user_not_found', `No user ${id} in tenant "${tenant.slug}"`);
+  return user;
+}
+
+/**
+ * A link's message sent as one audited change: in one transaction `queue` (which makes the
+ * link and queues its message, giving the message's id) and the audit event `action` on the
+ * user naming it; the sender is woken after the commit. The message's id.
+ */
+export async function sendAudited(
+  deps: { db: Kysely<DB>; outbox: EmailOutbox; audit: AuditService },
+  actor: AuditActor,
+  event: { tenantId: string; action: string; userId: string },
+  queue: (trx: Kysely<DB>) => Promise<string>,
+): Promise<string> {
+  const emailId = await deps.db.transaction().execute(async (trx) => {
+    const id = await queue(trx);
+    await deps.audit.record(trx, actor, {
+      tenantId: event.tenantId,
+      action: event.action,
+      target: { type: 'user', id: event.userId },
+      details: { emailId: id },
+    });
+    return id;
+  });
+  deps.outbox.wake();
+  return emailId;
 }

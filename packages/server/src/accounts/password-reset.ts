@@ -11,12 +11,12 @@ import type { AuditActor, AuditService } from '../audit/service.js';
 import type { DB, UserLinkRow, UserRow } from '../db/schema.js';
 import { renderEmail } from '../email/messages.js';
 import type { EmailOutbox } from '../email/outbox.js';
-import { AppError, notFound } from '../http/errors.js';
+import { AppError } from '../http/errors.js';
 import { type PasswordHasher, requesterOf } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import { endUserSessions } from '../sessions/service.js';
 import type { Tenant } from '../tenants/service.js';
-import type { UserLinks } from './links.js';
+import { sendAudited, type UserLinks, userOf } from './links.js';
 
 /** Where a reset link opens: the tenant's reset form. */
 export const resetUrl = (publicUrl: string, slug: string, secret: string) =>
@@ -24,10 +24,10 @@ export const resetUrl = (publicUrl: string, slug: string, secret: string) =>
 
 export class PasswordResets {
   constructor(
-    private readonly db: Kysely<DB>,
+    readonly db: Kysely<DB>,
     private readonly links: UserLinks,
-    private readonly outbox: EmailOutbox,
-    private readonly audit: AuditService,
+    readonly outbox: EmailOutbox,
+    readonly audit: AuditService,
     private readonly hasher: PasswordHasher,
     private readonly publicUrl: string,
   ) {}
@@ -38,7 +38,8 @@ export class PasswordResets {
    */
   async send(tenant: Tenant, user: UserRow, actor: AuditActor): Promise<string> {
     const minutes = tenant.settings.email.passwordResetMinutes;
-    const emailId = await this.db.transaction().execute(async (trx) => {
+    const event = { tenantId: tenant.id, action: 'user.password_reset.send', userId: user.id };
+    return sendAudited(this, actor, event, async (trx) => {
       const secret = await this.links.create(trx, {
         tenantId: tenant.id,
         userId: user.id,
@@ -46,32 +47,14 @@ export class PasswordResets {
         email: user.email,
         lifetimeMs: minutes * 60_000,
       });
-      const message = renderEmail(tenant, 'password_reset', user.email, {
-        link: resetUrl(this.publicUrl, tenant.slug, secret),
-        minutes,
-      });
-      const id = await this.outbox.queue(trx, tenant.id, message);
-      await this.audit.record(trx, actor, {
-        tenantId: tenant.id,
-        action: 'user.password_reset.send',
-        target: { type: 'user', id: user.id },
-        details: { emailId: id },
-      });
-      return id;
+      const link = resetUrl(this.publicUrl, tenant.slug, secret);
+      return this.outbox.queue(trx, tenant.id, renderEmail(tenant, 'password_reset', user.email, { link, minutes }));
     });
-    this.outbox.wake();
-    return emailId;
   }
 
   /** An admin's request: the user must exist and be active. */
   async sendByAdmin(tenant: Tenant, userId: string, actor: AuditActor): Promise<string> {
-    const user = await this.db
-      .selectFrom('users')
-      .selectAll()
-      .where('tenant_id', '=', tenant.id)
-      .where('id', '=', userId)
-      .executeTakeFirst();
-    if (!user) throw notFound('user_not_found', `No user ${userId} in tenant "${tenant.slug}"`);
+    const user = await userOf(this.db, tenant, userId);
     if (user.status !== 'active') {
       throw new AppError(409, 'user_disabled', 'The user is disabled: enable them before sending a reset link');
     }
@@ -92,17 +75,8 @@ export class PasswordResets {
 
   /** The live reset link this secret opens in the tenant, with its user (active), or undefined. */
   async open(tenant: Tenant, secret: string): Promise<{ link: UserLinkRow; user: UserRow } | undefined> {
-    const link = await this.links.find(tenant.id, 'password_reset', secret);
-    if (!link) return undefined;
-    const user = await this.db
-      .selectFrom('users')
-      .selectAll()
-      .where('tenant_id', '=', tenant.id)
-      .where('id', '=', link.user_id)
-      .executeTakeFirst();
-    // The address the link was sent to must still be the user's.
-    if (user?.status !== 'active' || user.email !== link.email) return undefined;
-    return { link, user };
+    // The address the link was sent to must still be the user's; only an active one.
+    return this.links.open(tenant.id, 'password_reset', secret, (status) => status === 'active');
   }
 
   /**

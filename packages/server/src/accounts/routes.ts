@@ -151,6 +151,49 @@ export function accountRoutes(ctx: AppContext) {
       await ctx.resets.sendByEmail(tenant, email, actor);
     }
 
+    app.get('/t/:slug/account/verify', async (req, reply) => {
+      const tenant = await tenantOf(req, reply);
+      if (!tenant) return;
+      const query = req.query as { token?: unknown; done?: unknown };
+      if (query.done === '1') return page(reply, 200, ctx.pages.verified(tenant), secretPageHeaders);
+      const token = typeof query.token === 'string' ? query.token : '';
+      const opened = await ctx.verifications.open(tenant, token);
+      if (!opened) return page(reply, 400, ctx.pages.linkInvalid(tenant, undefined), secretPageHeaders);
+      const action = `${base(tenant)}/verify`;
+      const csrf = csrfFor(req, reply, tenant);
+      return page(
+        reply,
+        200,
+        ctx.pages.verify(tenant, { action, csrf, token, email: opened.user.email }),
+        secretPageHeaders,
+      );
+    });
+
+    app.post('/t/:slug/account/verify', async (req, reply) => {
+      const tenant = await tenantOf(req, reply);
+      if (!tenant) return;
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const token = typeof body.token === 'string' ? body.token : '';
+      const invalid = () => page(reply, 400, ctx.pages.linkInvalid(tenant, undefined), secretPageHeaders);
+      if (!csrfOk(req, tenant, body.csrf)) {
+        const opened = await ctx.verifications.open(tenant, token);
+        if (!opened) return invalid();
+        const action = `${base(tenant)}/verify`;
+        const csrf = csrfFor(req, reply, tenant);
+        return page(
+          reply,
+          400,
+          ctx.pages.verify(tenant, { action, csrf, token, email: opened.user.email }),
+          secretPageHeaders,
+        );
+      }
+      if (!(await ctx.verifications.verify(tenant, token, actorOf(req)))) return invalid();
+      return reply
+        .code(303)
+        .headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+        .redirect(`${base(tenant)}/verify?done=1`, 303);
+    });
+
     app.get('/t/:slug/account/reset', async (req, reply) => {
       const tenant = await tenantOf(req, reply);
       if (!tenant) return;

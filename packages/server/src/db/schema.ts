@@ -25,7 +25,8 @@ export interface UsersTable {
   display_name: string | null;
   /** Lower-cased display name ('' when none), for prefix search and sorting. */
   name_sort: string;
-  status: 'active' | 'disabled';
+  /** `pending`: self-registered, the email not yet verified (cannot sign in). */
+  status: 'active' | 'disabled' | 'pending';
   /** JSON object. */
   attributes: string;
   password_hash: string | null;

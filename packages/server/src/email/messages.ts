@@ -16,7 +16,9 @@ interface Wording {
   after?: string;
 }
 
-const catalog: Record<Locale, Record<'password_reset' | 'password_changed', Wording>> = {
+type Template = 'password_reset' | 'password_changed' | 'verify_email' | 'account_exists';
+
+const catalog: Record<Locale, Record<Template, Wording>> = {
   en: {
     password_reset: {
       subject: (t) => `Reset your ${t} password`,
@@ -32,6 +34,22 @@ const catalog: Record<Locale, Record<'password_reset' | 'password_changed', Word
       lines: (t) => [
         `The password of your ${t} account was just changed, and every session was signed out.`,
         'If this was not you, reset your password at once and tell the people who run this service.',
+      ],
+    },
+    verify_email: {
+      subject: (t) => `Confirm your email address for ${t}`,
+      lines: (t, minutes) => [
+        `Please confirm that this is the email address of your ${t} account.`,
+        `Open the link below within ${Math.round(minutes / 60)} hours. It works once.`,
+      ],
+      action: 'Confirm my email address',
+      after: 'If you did not create an account or change your email, ignore this message.',
+    },
+    account_exists: {
+      subject: (t) => `Someone tried to create a ${t} account with your email address`,
+      lines: (t) => [
+        `Someone tried to create a new ${t} account with this email address, which has one already. Nothing was changed.`,
+        'If it was you, sign in with your password, or use "Forgot password?" on the sign-in page.',
       ],
     },
   },
@@ -52,13 +70,30 @@ const catalog: Record<Locale, Record<'password_reset' | 'password_changed', Word
         'Falls Sie das nicht waren, setzen Sie Ihr Passwort sofort zurück und informieren Sie die Betreiber dieses Dienstes.',
       ],
     },
+    verify_email: {
+      subject: (t) => `${t}: Bestätigen Sie Ihre E-Mail-Adresse`,
+      lines: (t, minutes) => [
+        `Bitte bestätigen Sie, dass dies die E-Mail-Adresse Ihres ${t}-Kontos ist.`,
+        `Öffnen Sie den Link unten innerhalb von ${Math.round(minutes / 60)} Stunden. Er funktioniert nur einmal.`,
+      ],
+      action: 'E-Mail-Adresse bestätigen',
+      after:
+        'Wenn Sie kein Konto angelegt und Ihre E-Mail-Adresse nicht geändert haben, ignorieren Sie diese Nachricht.',
+    },
+    account_exists: {
+      subject: (t) => `${t}: Jemand wollte mit Ihrer E-Mail-Adresse ein Konto anlegen`,
+      lines: (t) => [
+        `Jemand wollte mit dieser E-Mail-Adresse ein neues ${t}-Konto anlegen; sie hat bereits eines. Es wurde nichts geändert.`,
+        'Wenn Sie es waren, melden Sie sich mit Ihrem Passwort an, oder nutzen Sie „Passwort vergessen?" auf der Anmeldeseite.',
+      ],
+    },
   },
 };
 
 /** One message of the catalog for `tenant`, to `to`; `link`: its action's URL (a secret). */
 export function renderEmail(
   tenant: Tenant,
-  template: keyof (typeof catalog)['en'],
+  template: Template,
   to: string,
   options: { link?: string; minutes?: number; locale?: Locale } = {},
 ): OutgoingEmail {

@@ -262,13 +262,35 @@ ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
     );
   }
 
+  /** What a verification link opens: a button, so that a mail scanner's GET uses nothing. */
+  verify(tenant: Tenant, v: { action: string; csrf: string; token: string; email: string }): string {
+    return layout(
+      tenant,
+      'Confirm your email address',
+      html`<p>Confirm that <strong>${v.email}</strong> is your email address.</p>
+<form method="post" action="${v.action}" novalidate>
+<input type="hidden" name="csrf" value="${v.csrf}">
+<input type="hidden" name="token" value="${v.token}">
+<button type="submit">Confirm</button>
+</form>`,
+    );
+  }
+
+  verified(tenant: Tenant): string {
+    return layout(
+      tenant,
+      'Email address confirmed',
+      html`<p class="message" role="status">Your email address is confirmed. Go back to the application and sign in.</p>`,
+    );
+  }
+
   /** A reset link that is used, expired, tampered with or another tenant's. */
-  linkInvalid(tenant: Tenant, forgotUrl: string): string {
+  linkInvalid(tenant: Tenant, forgotUrl: string | undefined): string {
     return layout(
       tenant,
       'This link does not work',
       html`<p class="error" role="alert">This link has been used, has expired or is not valid. Links work once, for a short time.</p>
-<p class="alt"><a href="${forgotUrl}">Ask for a new link</a></p>`,
+${forgotUrl ? html`<p class="alt"><a href="${forgotUrl}">Ask for a new link</a></p>` : html`<p>Sign in to the application to be sent a new one, or ask its administrators.</p>`}`,
     );
   }
 

@@ -247,8 +247,8 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       const email = String(body.email ?? '').slice(0, 320);
       try {
         checkPassword(String(body.password ?? ''), { minLength: tenant.settings.passwordMinLength, email });
-        // A new account and an email that has one get the same answer (users.register).
-        await ctx.users.register(
+        // A new account and an email that has one get the same answer (accounts/verification.ts).
+        await ctx.verifications.register(
           tenant,
           { email, displayName: body.name ? String(body.name) : null, password: String(body.password ?? '') },
           actor,
@@ -303,7 +303,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
 
 /** After a registration, new email or not: the same words either way. */
 const registeredNotice =
-  'Check your inbox, or sign in. If this email was new here, its account is ready: sign in with the password you chose.';
+  'Check your inbox: if this email was new here, we sent it a link that finishes creating the account; then sign in with the password you chose. If it has an account already, sign in.';
 
 const registerErrors: Record<string, string> = {
   csrf: 'Your session expired. Please try again.',

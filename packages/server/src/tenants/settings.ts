@@ -52,6 +52,7 @@ const emailFields = {
     .describe("The sender name of the tenant's messages (default: the tenant's display name)"),
   replyTo: z.email().max(320).nullable().describe('Where replies to its messages go'),
   passwordResetMinutes: z.number().int().min(5).max(1440).describe('How long a password reset link works'),
+  verificationHours: z.number().int().min(1).max(720).describe('How long an email verification link works'),
 };
 const topFields = {
   selfRegistration: z.boolean(),
@@ -88,6 +89,7 @@ export const tenantSettingsSchema = z
         fromName: emailFields.fromName.default(null),
         replyTo: emailFields.replyTo.default(null),
         passwordResetMinutes: emailFields.passwordResetMinutes.default(30),
+        verificationHours: emailFields.verificationHours.default(24),
       })
       .prefault({}),
     branding: z

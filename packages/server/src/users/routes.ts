@@ -51,7 +51,12 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         const tenant = tenantOf(req);
-        const user = await ctx.users.create(tenant, req.body, actorOf(req));
+        // With sendVerification, the verification message is queued in the user's transaction.
+        const verify = req.body.sendVerification && !req.body.emailVerified;
+        const user = await ctx.users.create(tenant, req.body, actorOf(req), 'user.create', {
+          ...(verify ? { within: async (trx, row) => void (await ctx.verifications.queue(trx, tenant, row)) } : {}),
+        });
+        if (verify) ctx.emails.wake();
         setEtag(reply, user.version);
         reply.header('location', `/api/v1/tenants/${tenant.slug}/users/${user.id}`);
         return reply.code(201).send(user);
@@ -154,6 +159,29 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         await assertMayTakeOver(ctx, req, req.params.id);
         await ctx.users.setPassword(tenantOf(req), req.params.id, req.body.password, actorOf(req));
         return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/tenants/:slug/users/:id/verification',
+      {
+        config: { audit: 'user.verification.send' },
+        preHandler: requireTenant(ctx, 'users:write'),
+        schema: {
+          tags,
+          summary: 'Send a user a message that verifies their email',
+          description:
+            'A link to the user’s own address (the outbox: `GET …/emails`), never returned; using it sets `emailVerified` (and activates a `pending` account).',
+          params: userParams,
+          response: {
+            202: z.object({ emailId: z.string().describe('The message in the outbox') }),
+            ...errorResponses(401, 403, 404, 409),
+          },
+        },
+      },
+      async (req, reply) => {
+        const emailId = await ctx.verifications.send(tenantOf(req), req.params.id, actorOf(req));
+        return reply.code(202).send({ emailId });
       },
     );
 

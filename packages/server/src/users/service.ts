@@ -87,7 +87,11 @@ export const userSchema = z
     email: z.string(),
     emailVerified: z.boolean(),
     displayName: z.string().nullable(),
-    status: z.enum(['active', 'disabled']),
+    status: z
+      .enum(['active', 'disabled', 'pending'])
+      .describe(
+        '`pending`: registered on the sign-in page, not yet verified by the link sent to the email; cannot sign in',
+      ),
     attributes: z.record(z.string(), z.unknown()),
     roles: z.array(z.string()),
     hasPassword: z.boolean(),
@@ -107,6 +111,10 @@ export const createUserSchema = z.strictObject({
   status: z.enum(['active', 'disabled']).default('active'),
   attributes: attributesSchema.default({}),
   password: passwordSchema.optional(),
+  sendVerification: z
+    .boolean()
+    .default(false)
+    .describe('Send the user a message with a link that verifies the email (docs/accounts.md)'),
 });
 
 export const updateUserSchema = z.strictObject({
@@ -121,7 +129,7 @@ export const setPasswordSchema = z.strictObject({ password: passwordSchema });
 
 export const listUsersQuerySchema = z.strictObject({
   q: z.string().min(1).max(254).optional().describe('Email or display-name prefix, case-insensitive'),
-  status: z.enum(['active', 'disabled']).optional(),
+  status: z.enum(['active', 'disabled', 'pending']).optional(),
   role: z.string().max(100).optional().describe('Only users holding this role'),
   sort: z.string().optional().describe('email, displayName, createdAt, updatedAt or lastLoginAt; `-` for descending'),
   limit: limitSchema,
@@ -315,11 +323,16 @@ export class UserService {
     );
   }
 
+  /**
+   * `options.pending`: a self-registration, `pending` until its email is verified;
+   * `options.within`: more work in the same transaction (the verification message).
+   */
   async create(
     tenant: Tenant,
     input: z.output<typeof createUserSchema>,
     actor: AuditActor,
     action = 'user.create',
+    options: { pending?: boolean; within?: (trx: Kysely<DB>, row: UserRow) => Promise<void> } = {},
   ): Promise<UserView> {
     const passwordHash =
       input.password === undefined
@@ -340,7 +353,7 @@ export class UserService {
             email_verified: input.emailVerified ? 1 : 0,
             display_name: input.displayName ?? null,
             name_sort: nameSort(input.displayName),
-            status: input.status,
+            status: options.pending ? 'pending' : input.status,
             attributes: JSON.stringify(input.attributes),
             password_hash: passwordHash,
             password_changed_at: passwordHash ? now : null,
@@ -355,6 +368,7 @@ export class UserService {
           target: { type: 'user', id: row.id },
           details: { email: row.email, withPassword: passwordHash !== null },
         });
+        await options.within?.(trx, row);
         return userView(row, []);
       });
     } catch (err) {
@@ -373,6 +387,8 @@ export class UserService {
     tenant: Tenant,
     input: { email: string; displayName: string | null; password: string },
     actor: AuditActor,
+    /** In the account's transaction: its verification message (accounts/verification.ts). */
+    within?: (trx: Kysely<DB>, row: UserRow) => Promise<void>,
   ): Promise<UserView | undefined> {
     const parsed = createUserSchema.safeParse({
       email: input.email,
@@ -382,7 +398,8 @@ export class UserService {
     if (!parsed.success) throw badRequest('validation_failed', 'Enter a valid email address and name');
     const registrant = { ...actor, type: 'user' as const };
     try {
-      return await this.create(tenant, parsed.data, registrant, 'user.register');
+      // Pending until the link sent to the email is used: it cannot sign in before.
+      return await this.create(tenant, parsed.data, registrant, 'user.register', { pending: true, within });
     } catch (err) {
       if (!(err instanceof AppError && err.code === 'email_taken')) throw err;
       await this.audit.record(this.db, registrant, {

@@ -1,6 +1,6 @@
 import { Badge, Button, Group, Tabs } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconBan, IconCircleCheck, IconMailForward } from '@tabler/icons-react';
+import { IconBan, IconCircleCheck, IconMailCheck, IconMailForward } from '@tabler/icons-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
@@ -17,6 +17,7 @@ import { useSearchParam } from '../../components/useSearchParam';
 import { ProfilePanel } from './ProfilePanel';
 import { RolesPanel } from './RolesPanel';
 import { SessionsPanel } from './SessionsPanel';
+import { statusBadge } from './status';
 import { UserActivityPanel } from './UserActivityPanel';
 
 const TABS = ['profile', 'roles', 'sessions', 'activity'] as const;
@@ -59,8 +60,8 @@ export default function UserScreen() {
         description={
           <Group gap="xs" component="span">
             {u.displayName && <span>{u.email}</span>}
-            <Badge color={u.status === 'active' ? 'green' : 'gray'} variant="light">
-              {u.status === 'active' ? 'Active' : 'Disabled'}
+            <Badge color={statusBadge[u.status].color} variant="light">
+              {statusBadge[u.status].label}
             </Badge>
             <Badge color={u.emailVerified ? 'teal' : 'yellow'} variant="light">
               {u.emailVerified ? 'Email verified' : 'Email not verified'}
@@ -84,6 +85,22 @@ export default function UserScreen() {
                 onClick={() => setConfirm('enable')}
               >
                 Enable
+              </Button>
+            )}
+            {!u.emailVerified && u.status !== 'disabled' && (
+              <Button
+                variant="default"
+                leftSection={<IconMailCheck size={16} aria-hidden />}
+                onClick={async () => {
+                  try {
+                    await api.post(tenantPath(slug, `/users/${encodeURIComponent(u.id)}/verification`));
+                    notifications.show({ color: 'green', message: `A verification link is on its way to ${u.email}` });
+                  } catch (err) {
+                    notifications.show({ color: 'red', message: (err as Error).message });
+                  }
+                }}
+              >
+                Send verification
               </Button>
             )}
             {u.status === 'active' && (

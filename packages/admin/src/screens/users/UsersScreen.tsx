@@ -16,6 +16,7 @@ import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
 import { SearchInput } from '../../components/SearchInput';
 import { CreateUserModal } from './CreateUserModal';
+import { statusBadge } from './status';
 import {
   filterFromSearchParams,
   filterKey,
@@ -83,8 +84,8 @@ export default function UsersScreen() {
         key: 'status',
         header: 'Status',
         render: (u) => (
-          <Badge color={u.status === 'active' ? 'green' : 'gray'} variant="light" style={{ overflow: 'visible' }}>
-            {u.status === 'active' ? 'Active' : 'Disabled'}
+          <Badge color={statusBadge[u.status].color} variant="light" style={{ overflow: 'visible' }}>
+            {statusBadge[u.status].label}
           </Badge>
         ),
       },
@@ -248,6 +249,7 @@ export default function UsersScreen() {
                 { value: '', label: 'Any status' },
                 { value: 'active', label: 'Active' },
                 { value: 'disabled', label: 'Disabled' },
+                { value: 'pending', label: 'Pending' },
               ]}
               value={filter.status}
               onChange={(v) => setFilter({ status: (v ?? '') as UsersFilter['status'] })}

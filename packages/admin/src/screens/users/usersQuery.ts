@@ -3,6 +3,7 @@
  * the API query built from it. Defaults stay out of both, so links are short and stable.
  */
 import type { QueryValue } from '../../api/client';
+import type { UserStatus } from '../../api/types';
 
 export const USER_SORT_FIELDS = ['email', 'displayName', 'createdAt', 'updatedAt', 'lastLoginAt'] as const;
 export const DEFAULT_USER_SORT = 'email';
@@ -11,7 +12,7 @@ export const USER_PAGE_SIZE = 50;
 export interface UsersFilter {
   /** Prefix of email or display name. */
   q: string;
-  status: '' | 'active' | 'disabled';
+  status: '' | UserStatus;
   role: string;
   /** `field` or `-field`. */
   sort: string;
@@ -30,7 +31,7 @@ export function filterFromSearchParams(params: URLSearchParams): UsersFilter {
   const sort = params.get('sort') ?? DEFAULT_USER_SORT;
   return {
     q: params.get('q') ?? '',
-    status: status === 'active' || status === 'disabled' ? status : '',
+    status: status === 'active' || status === 'disabled' || status === 'pending' ? status : '',
     role: params.get('role') ?? '',
     sort: isUserSort(sort) ? sort : DEFAULT_USER_SORT,
   };
