@@ -25,6 +25,7 @@
  *   BENCH_BURST_ROUNDS      oidc: rounds of the burst figure, each a burst and one timed sign-in (8)
  *   BENCH_PEER_PAIRS        oidc: runs of Latchkey and of the peer (bare oidc-provider) per load, one
  *                           after the other; the ratio printed is the median of the pairs' (3)
+ *   BENCH_SAME_WORK_PEER    oidc: 0 leaves out the same-work peer (the peer issuing Latchkey's JWT access tokens)
  *   BENCH_SERVER_LOG_LEVEL  oidc: the servers' LOG_LEVEL (warn; info logs every request with its ms, to study one)
  *   BENCH_SIGNIN_SECONDS    oidc: measured seconds of complete password sign-ins (15)
  *   BENCH_SIGNIN_FLOWS      oidc: concurrent sign-in flows (8)
