@@ -6,6 +6,7 @@
  * server's answer, and its content erased.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser } from './helpers/browser.js';
 import { createTestDatabase, dialects, type TestDatabase } from './helpers/databases.js';
 import { assertCliBuilt, cleanUp, freePort, startServe } from './helpers/process.js';
 import { apiClient, randomApiKey, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
@@ -115,5 +116,42 @@ describe.each(dialects)('a message the mail server keeps refusing (%s)', (dialec
       .where('id', '=', sent.body.emailId)
       .executeTakeFirstOrThrow();
     expect(stored.sealed_content).toBeNull();
+  });
+});
+
+describe.each(dialects)('the forgot-password form’s limit per client address (%s)', (dialect) => {
+  let smtp: TestSmtp;
+  let ts: TestServer;
+
+  beforeAll(async () => {
+    smtp = await startSmtp();
+    ts = await startTestServer(dialect, { SMTP_URL: smtp.url, EMAIL_ADDRESS_LIMIT: '2' });
+  });
+  afterAll(async () => {
+    await ts?.close();
+    await smtp?.stop();
+  });
+
+  it('mails no more than EMAIL_ADDRESS_LIMIT accounts for one address, and answers the rest the same', async () => {
+    const t = await tenantWithAdmin(ts);
+    const emails = ['one@example.test', 'two@example.test', 'three@example.test'];
+    for (const email of emails) {
+      const res = await t.api('POST', `/api/v1/tenants/${t.slug}/users`, {
+        body: { email, password: 'first password 123' },
+      });
+      expect(res.status).toBe(201);
+    }
+    const pages: string[] = [];
+    for (const email of emails) {
+      const browser = new Browser();
+      const form = await browser.go(`${ts.url}/t/${t.slug}/account/forgot`);
+      const answer = await browser.submit(form, { email });
+      expect(answer.url.search).toBe('?sent=1');
+      pages.push(answer.html);
+    }
+    expect(new Set(pages).size).toBe(1);
+    await smtp.waitFor(2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(smtp.received.map((m) => m.to[0]).sort()).toEqual(['one@example.test', 'two@example.test']);
   });
 });
