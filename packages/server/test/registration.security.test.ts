@@ -170,6 +170,14 @@ describe.each(setups)('self-registration (%s)', (_label, dialect, redis) => {
         .replace(/return=[\w-]+/g, '')
         .replace(existing.email, 'EMAIL'),
     );
+    // Stored as a node of the version before reads it (migration 0009): a disabled account.
+    const stored = await ts.server.ctx.database.db
+      .selectFrom('users')
+      .select(['status', 'pending_verification'])
+      .where('email', '=', 'fresh@example.test')
+      .executeTakeFirstOrThrow();
+    expect(stored).toEqual({ status: 'disabled', pending_verification: 1 });
+    expect((await usersNamed('fresh@example.test'))[0]).toMatchObject({ status: 'pending' });
     const notice = await ts.api('GET', `/api/v1/tenants/${slug}/emails?to=${encodeURIComponent(existing.email)}`);
     expect(notice.body.items.map((e: { template: string }) => e.template)).toEqual(['account_exists']);
     const browser = new Browser();

@@ -64,13 +64,13 @@ export class UserLinks {
 
   /**
    * The live link of the purpose whose secret this is, with its user, while the address it
-   * was sent to is still the user's and `statusOk` accepts the user's status; else undefined.
+   * was sent to is still the user's and `usable` accepts the user; else undefined.
    */
   async open(
     tenantId: string,
     purpose: LinkPurpose,
     secret: string,
-    statusOk: (status: UserRow['status']) => boolean,
+    usable: (user: UserRow) => boolean,
   ): Promise<{ link: UserLinkRow; user: UserRow } | undefined> {
     const link = await this.find(tenantId, purpose, secret);
     if (!link) return undefined;
@@ -80,7 +80,7 @@ export class UserLinks {
       .where('tenant_id', '=', tenantId)
       .where('id', '=', link.user_id)
       .executeTakeFirst();
-    if (!user || !statusOk(user.status) || user.email !== link.email) return undefined;
+    if (!user || !usable(user) || user.email !== link.email) return undefined;
     return { link, user };
   }
 

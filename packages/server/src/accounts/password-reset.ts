@@ -76,7 +76,7 @@ export class PasswordResets {
   /** The live reset link this secret opens in the tenant, with its user (active), or undefined. */
   async open(tenant: Tenant, secret: string): Promise<{ link: UserLinkRow; user: UserRow } | undefined> {
     // The address the link was sent to must still be the user's; only an active one.
-    return this.links.open(tenant.id, 'password_reset', secret, (status) => status === 'active');
+    return this.links.open(tenant.id, 'password_reset', secret, (user) => user.status === 'active');
   }
 
   /**

@@ -14,7 +14,7 @@ import { renderEmail } from '../email/messages.js';
 import type { EmailOutbox } from '../email/outbox.js';
 import { AppError } from '../http/errors.js';
 import type { Tenant } from '../tenants/service.js';
-import { normalizeEmail, type UserService } from '../users/service.js';
+import { normalizeEmail, statusOf, type UserService } from '../users/service.js';
 import { sendAudited, type UserLinks, userOf } from './links.js';
 
 /** Where a verification link opens. */
@@ -79,7 +79,7 @@ export class EmailVerifications {
         .where('tenant_id', '=', tenant.id)
         .where('email', '=', normalizeEmail(input.email))
         .executeTakeFirst();
-      if (existing?.status === 'pending') {
+      if (existing && statusOf(existing) === 'pending') {
         await this.db.transaction().execute((trx) => this.queue(trx, tenant, existing));
       } else if (existing?.status === 'active') {
         await this.db
@@ -93,7 +93,7 @@ export class EmailVerifications {
   /** The live verification link this secret opens in the tenant, with its user, or undefined. */
   async open(tenant: Tenant, secret: string): Promise<{ link: UserLinkRow; user: UserRow } | undefined> {
     // The address the link was sent to must still be the user's; a disabled user stays so.
-    return this.links.open(tenant.id, 'verify_email', secret, (status) => status !== 'disabled');
+    return this.links.open(tenant.id, 'verify_email', secret, (user) => statusOf(user) !== 'disabled');
   }
 
   /** Uses the link: the email verified, a pending account active; false when no longer live. */
@@ -104,18 +104,20 @@ export class EmailVerifications {
     return this.db.transaction().execute(async (trx) => {
       if (!(await this.links.consume(trx, link))) return false;
       const now = Date.now();
+      const pending = statusOf(user) === 'pending';
       await trx
         .updateTable('users')
         .set((eb) => ({
           email_verified: 1,
-          status: user.status === 'pending' ? 'active' : user.status,
+          ...(pending ? { status: 'active' as const, pending_verification: 0 } : {}),
           updated_at: now,
           version: eb('version', '+', 1),
         }))
         .where('tenant_id', '=', tenant.id)
         .where('id', '=', user.id)
         .where('email', '=', link.email)
-        .where('status', '!=', 'disabled')
+        // Not an account disabled meanwhile (an admin's choice ends the wait: users/service.ts).
+        .where('pending_verification', '=', pending ? 1 : 0)
         .execute();
       await this.audit.record(
         trx,
@@ -124,7 +126,7 @@ export class EmailVerifications {
           tenantId: tenant.id,
           action: 'user.email.verify',
           target: { type: 'user', id: user.id },
-          details: { email: link.email, activated: user.status === 'pending' },
+          details: { email: link.email, activated: pending },
         },
       );
       return true;

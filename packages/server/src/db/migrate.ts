@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005_role_api_permissions.js';
 import * as m0006 from './migrations/0006_oidc_payload_values.js';
 import * as m0007 from './migrations/0007_audit_retention_index.js';
 import * as m0008 from './migrations/0008_email_outbox.js';
+import * as m0009 from './migrations/0009_pending_registrations.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -27,6 +28,7 @@ const migrations: Record<string, MigrationModule> = {
   '0006_oidc_payload_values': m0006,
   '0007_audit_retention_index': m0007,
   '0008_email_outbox': m0008,
+  '0009_pending_registrations': m0009,
 };
 
 class InCodeMigrations implements MigrationProvider {

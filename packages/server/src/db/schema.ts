@@ -25,8 +25,7 @@ export interface UsersTable {
   display_name: string | null;
   /** Lower-cased display name ('' when none), for prefix search and sorting. */
   name_sort: string;
-  /** `pending`: self-registered, the email not yet verified (cannot sign in). */
-  status: 'active' | 'disabled' | 'pending';
+  status: 'active' | 'disabled';
   /** JSON object. */
   attributes: string;
   password_hash: string | null;
@@ -36,6 +35,8 @@ export interface UsersTable {
   last_login_at: number | null;
   /** When the user's sessions were last ended (ms): sign-ins before it count for nothing. */
   sessions_ended_at: number | null;
+  /** 1: a self-registration waiting for its verification link, stored `disabled` (shown `pending`). */
+  pending_verification: Generated<number>;
   version: Generated<number>;
 }
 

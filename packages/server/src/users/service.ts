@@ -154,13 +154,18 @@ const sortValue: Record<keyof typeof sortFields, (r: UserRow) => string | number
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** What the API calls a user's status: `pending` is a disabled row waiting for its verification link (migration 0009). */
+export function statusOf(r: Pick<UserRow, 'status' | 'pending_verification'>): UserView['status'] {
+  return r.status === 'disabled' && r.pending_verification === 1 ? 'pending' : r.status;
+}
+
 export function userView(r: UserRow, roles: string[]): UserView {
   return {
     id: r.id,
     email: r.email,
     emailVerified: r.email_verified === 1,
     displayName: r.display_name,
-    status: r.status,
+    status: statusOf(r),
     attributes: JSON.parse(r.attributes) as Record<string, unknown>,
     roles,
     hasPassword: r.password_hash !== null,
@@ -276,7 +281,13 @@ export class UserService {
       if (range) {
         q = q.where(range.column, '>=', range.prefix).where(range.column, '<', prefixUpperBound(range.prefix));
       }
-      if (query.status !== undefined) q = q.where('users.status', '=', query.status);
+      if (query.status === 'pending') {
+        q = q.where('users.status', '=', 'disabled').where('users.pending_verification', '=', 1);
+      } else if (query.status === 'disabled') {
+        q = q.where('users.status', '=', 'disabled').where('users.pending_verification', '=', 0);
+      } else if (query.status !== undefined) {
+        q = q.where('users.status', '=', query.status);
+      }
       if (roleId !== undefined) {
         q = q.where((eb) =>
           eb.exists(
@@ -353,7 +364,8 @@ export class UserService {
             email_verified: input.emailVerified ? 1 : 0,
             display_name: input.displayName ?? null,
             name_sort: nameSort(input.displayName),
-            status: options.pending ? 'pending' : input.status,
+            status: options.pending ? 'disabled' : input.status,
+            pending_verification: options.pending ? 1 : 0,
             attributes: JSON.stringify(input.attributes),
             password_hash: passwordHash,
             password_changed_at: passwordHash ? now : null,
@@ -440,7 +452,11 @@ export class UserService {
           changes.display_name = input.displayName;
           changes.name_sort = nameSort(input.displayName);
         }
-        if (input.status !== undefined) changes.status = input.status;
+        // An admin's choice of status ends a self-registration's wait for its link.
+        if (input.status !== undefined) {
+          changes.status = input.status;
+          changes.pending_verification = 0;
+        }
         if (input.attributes !== undefined) changes.attributes = JSON.stringify(input.attributes);
         const updated = await trx
           .updateTable('users')
