@@ -12,7 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, type Page } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
 import { discover, signsIn as signInOnPage } from './helpers/oidc.js';
-import { captureLog, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
+import {
+  apiClient,
+  captureLog,
+  createApiKey,
+  startTestServer,
+  type TestServer,
+  tenantWithAdmin,
+} from './helpers/server.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp.js';
 
 const redirectUri = 'http://127.0.0.1:9/callback';
@@ -130,6 +137,30 @@ describe.each(dialects)('email delivery and password reset (%s)', (dialect) => {
     const audit = await admin('GET', `/api/v1/tenants/${slug}/audit-events?target=${id}`);
     const actions = audit.body.items.map((e: { action: string }) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['user.password_reset.send', 'user.password.reset']));
+  });
+
+  it('gives a caller with users:write no link to anyone’s account, not even a weaker one’s', async () => {
+    // The rule that nobody obtains more than they hold: sending a link hands the caller nothing.
+    const role = await admin('POST', `/api/v1/tenants/${slug}/roles`, {
+      body: { name: 'helpdesk', permissions: ['users:read', 'users:write'] },
+    });
+    expect(role.status, role.text).toBe(201);
+    const helpdesk = apiClient(ts.url, await createApiKey(admin, slug, ['helpdesk'], 'helpdesk'));
+    const email = `boss-${dialect}@example.test`;
+    const id = await user(email);
+    expect((await admin('PUT', `/api/v1/tenants/${slug}/users/${id}/roles/tenant:admin`)).status).toBeLessThan(300);
+    for (const path of ['password-reset', 'verification']) {
+      const res = await helpdesk('POST', `/api/v1/tenants/${slug}/users/${id}/${path}`);
+      expect(res.status, res.text).toBe(202);
+      expect(res.text).not.toMatch(/token|account\//);
+    }
+    // The outbox, where the link waits, is not theirs to read; nor can they move the address first.
+    expect((await helpdesk('GET', `/api/v1/tenants/${slug}/emails`)).status).toBe(403);
+    const moved = await helpdesk('PATCH', `/api/v1/tenants/${slug}/users/${id}`, {
+      body: { email: 'helpdesk-inbox@example.test' },
+    });
+    expect(moved.status).toBe(403);
+    expect((await waitForMessage(email)).to).toEqual([email]);
   });
 
   it('refuses a tampered link, another tenant’s, and a link replaced by a newer one', async () => {
