@@ -178,6 +178,73 @@ describe.each(dialects)('no escalation through credentials (%s)', (dialect) => {
       expect(asked.html).toContain('Allow access?');
       expect(asked.html).toContain(`${ts.url}/api`);
     });
+    /**
+     * A third-party application's users have consented to it; its redirect URIs decide where
+     * their codes go, silently with `prompt=none`. A `clients:write` caller who adds their
+     * own URI would collect every consenting user's codes (issue 9, "the rest of its class").
+     * Correct: once anyone has consented, a new redirect URI needs what anyone may consent
+     * to (acting for anyone in the tenant); removing one, or adding one before any consent,
+     * does not.
+     */
+    it('clients:write cannot add a redirect URI to an application users consented to', async () => {
+      const email = 'consenter@example.test';
+      const password = 'correct horse battery staple 3';
+      expect((await admin('POST', `${base()}/users`, { body: { email, password } })).status).toBe(201);
+      const own = 'https://app.example.test/cb';
+      const app = await admin('POST', `${base()}/clients`, {
+        body: { kind: 'spa', name: 'Third party', redirectUris: [own] },
+      });
+      expect(app.status).toBe(201);
+      const writer = await caller('consented-redirect', ['clients:write']);
+      const patch = (redirectUris: string[]) =>
+        writer('PATCH', `${base()}/clients/${app.body.id}`, { body: { redirectUris } });
+      // Before any consent: nothing to take over.
+      expect((await patch([own, 'https://app.example.test/other'])).status).toBe(200);
+      expect((await patch([own])).status).toBe(200);
+
+      const atApp = (u: URL) => u.href.startsWith(own);
+      const { challenge } = pkce();
+      const q = new URLSearchParams({
+        client_id: app.body.clientId,
+        response_type: 'code',
+        redirect_uri: own,
+        scope: 'openid email',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        state: 's',
+      });
+      const browser = new Browser();
+      const signIn = await browser.go(`${ts.url}/t/${slug}/auth?${q}`, { stopAt: atApp });
+      const consent = await browser.submit(signIn, { email, password }, { stopAt: atApp });
+      const allowed = await browser.submit(consent, { decision: 'allow' }, { stopAt: atApp });
+      expect(allowed.url.searchParams.get('code')).toBeTruthy();
+
+      const moved = await patch([own, evilRedirect]);
+      expect(moved.status, moved.text).toBe(403);
+      expect(moved.body.error.details.missing.tenantWide).toBe(true);
+      const stored = await admin('GET', `${base()}/clients/${app.body.id}`);
+      expect(stored.body.redirectUris).toEqual([own]);
+      // The crafted silent link still has nowhere to go.
+      q.set('redirect_uri', evilRedirect);
+      q.set('prompt', 'none');
+      const crafted = await browser.go(`${ts.url}/t/${slug}/auth?${q}`, {
+        stopAt: (u) => u.href.startsWith(evilRedirect),
+      });
+      expect(crafted.url.href.startsWith(evilRedirect)).toBe(false);
+      // Renaming stays allowed; the tenant's admin may move it.
+      expect((await writer('PATCH', `${base()}/clients/${app.body.id}`, { body: { name: 'Renamed' } })).status).toBe(
+        200,
+      );
+      expect(
+        (
+          await admin('PATCH', `${base()}/clients/${app.body.id}`, {
+            body: { redirectUris: [own, 'https://app.example.test/2'] },
+          })
+        ).status,
+      ).toBe(200);
+      // Removing one takes nothing over.
+      expect((await patch([own])).status).toBe(200);
+    });
   });
 
   describe('property: a random role never yields a stronger credential', () => {

@@ -417,9 +417,14 @@ export class ClientService {
         const held = await this.roles.byNames(trx, tenant, current.roles);
         const before = reachOf(tenant, current.firstParty, held);
         const after = reachOf(tenant, fields.firstParty, roles ?? held);
+        // A new redirect URI receives, silently, codes of every user who consented to the
+        // application: it takes over those consents, what anyone may have given (issue 9).
+        const consents = fields.redirectUris.some((uri) => !current.redirectUris.includes(uri))
+          ? await this.consentsGiven(trx, tenant, current.clientId)
+          : NO_REACH;
         assertMayGrant(principal, tenant.id, `Changing this application’s ${changing.join(', ')}`, {
           roles: [...(before.roles ?? []), ...(after.roles ?? [])],
-          reach: unionOf(before.reach ?? NO_REACH, after.reach ?? NO_REACH),
+          reach: unionOf(unionOf(before.reach ?? NO_REACH, after.reach ?? NO_REACH), consents),
         });
       }
       if (input.scopes !== undefined) await this.checkScopes(trx, tenant, fields.scopes);
@@ -513,14 +518,7 @@ export class ClientService {
       await trx
         .deleteFrom('oidc_payloads')
         .where('tenant_id', '=', tenant.id)
-        .where('grant_id', 'in', (eb) =>
-          eb
-            .selectFrom('oidc_payloads as g')
-            .select('g.id')
-            .where('g.tenant_id', '=', tenant.id)
-            .where('g.model', '=', 'Grant')
-            .where('g.uid', '=', current.clientId),
-        )
+        .where('grant_id', 'in', grantsOf(trx, tenant.id, current.clientId))
         .execute();
       await this.audit.record(trx, actor, {
         tenantId: tenant.id,
@@ -531,6 +529,19 @@ export class ClientService {
     });
     this.invalidate();
     return current.clientId;
+  }
+
+  /**
+   * What the application's users have consented to: anything a user may consent to, so
+   * acting for anyone in the tenant, once one live consent exists; else nothing.
+   */
+  private async consentsGiven(trx: Kysely<DB>, tenant: Tenant, clientId: string) {
+    const now = Date.now();
+    const consent = await grantsOf(trx, tenant.id, clientId)
+      .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', now)]))
+      .limit(1)
+      .executeTakeFirst();
+    return consent ? actingForAnyone(tenant.slug) : NO_REACH;
   }
 
   private async checkRoles(trx: Kysely<DB>, tenant: Tenant, kind: ClientKind, names: string[]): Promise<Role[]> {
@@ -672,4 +683,14 @@ export async function syncAdminConsoleClients(db: Kysely<DB>, publicUrl: string)
 function adminConsoleUris(publicUrl: string, slug: string) {
   const base = slug === 'system' ? `${publicUrl}/admin` : `${publicUrl}/admin/t/${slug}`;
   return { redirectUris: [`${base}/callback`], postLogoutRedirectUris: [`${base}/`] };
+}
+
+/** The consent grants given to the tenant's application `clientId` (oidc-provider `Grant`s, keyed by client in `uid`). */
+function grantsOf(executor: Kysely<DB>, tenantId: string, clientId: string) {
+  return executor
+    .selectFrom('oidc_payloads as g')
+    .select('g.id')
+    .where('g.tenant_id', '=', tenantId)
+    .where('g.model', '=', 'Grant')
+    .where('g.uid', '=', clientId);
 }
