@@ -181,7 +181,7 @@ export async function buildApp(ctx: AppContext) {
     let text: string;
     try {
       text = decodeUtf8(body as Buffer);
-      checkJsonShape(text);
+      checkJsonShape(text, req.routeOptions.config?.jsonMaxMembers);
     } catch (err) {
       return done(err as Error, undefined);
     }
