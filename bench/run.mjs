@@ -6,11 +6,13 @@
  * users; bench/scenarios/service-core.mjs), "oidc" (issue 3: client credentials, refresh
  * and complete password sign-ins, beside the argon2id and ES256 limits; bench/scenarios/oidc.mjs)
  * and "console" (issue 4: the admin console's first-load JavaScript, and the Users screen's
- * filter changes over 100,000 users in headless Chromium; bench/scenarios/console.mjs; SQLite only).
+ * filter changes over 100,000 users in headless Chromium; bench/scenarios/console.mjs; SQLite only)
+ * and "tickets" (issue 11: a batch of 1,000 email invitation tickets, the time to the answer and
+ * until a local SMTP server has received every invitation; bench/scenarios/tickets.mjs).
  * Each runs on a fresh database per dialect.
  *
  * Environment (all optional):
- *   BENCH_SCENARIOS         core,oidc,console (default all three)
+ *   BENCH_SCENARIOS         core,oidc,console,tickets (default all four)
  *   BENCH_DIALECTS          sqlite,postgres (default both; PostgreSQL is skipped when unreachable)
  *   BENCH_DATABASE_URL      PostgreSQL server to create the run's database on
  *                           (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test)
@@ -30,6 +32,7 @@
  *   BENCH_SIGNIN_SECONDS    oidc: measured seconds of complete password sign-ins (15)
  *   BENCH_SIGNIN_FLOWS      oidc: concurrent sign-in flows (8)
  *   BENCH_CONSOLE_CHANGES   console: measured filter changes of each kind, search and status (10)
+ *   BENCH_TICKET_ROUNDS     tickets: batches of 1,000 timed per dialect; the figures are their medians (3)
  *   BENCH_CPU_PROF          1: profile the server under load (node --cpu-prof) and print where time goes
  *                           (the profiler slows the server: such figures are not comparable); the
  *                           oidc scenario then starts a server per load phase, one profile each
@@ -47,6 +50,7 @@ import { killAllChildren } from './lib/server.mjs';
 import * as consoleBench from './scenarios/console.mjs';
 import * as oidc from './scenarios/oidc.mjs';
 import { serviceCore, targets } from './scenarios/service-core.mjs';
+import * as ticketsBench from './scenarios/tickets.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -67,7 +71,8 @@ const signInSeconds = Number(env.BENCH_SIGNIN_SECONDS ?? 15);
 const signInFlows = Number(env.BENCH_SIGNIN_FLOWS ?? 8);
 const burstRounds = Number(env.BENCH_BURST_ROUNDS ?? 8);
 const consoleChanges = Number(env.BENCH_CONSOLE_CHANGES ?? 10);
-const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc,console')
+const ticketRounds = Number(env.BENCH_TICKET_ROUNDS ?? 3);
+const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc,console,tickets')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -159,6 +164,15 @@ const scenarios = {
     run: (database) =>
       consoleBench.consoleScenario({ database, users, changes: consoleChanges, logDir: runDir, print }),
     summary: () => consoleBench.summaryRows(withMark),
+  },
+  tickets: {
+    title: 'invitation tickets',
+    settings: { batch: 1000, rounds: ticketRounds },
+    targets: ticketsBench.targets,
+    intro: () =>
+      `${ticketRounds} batches of 1,000 email invitation tickets after a warm-up batch, each timed to the answer and until a local SMTP server has received every invitation`,
+    run: (database) => ticketsBench.ticketsScenario({ database, rounds: ticketRounds, logDir: runDir, print }),
+    summary: () => ticketsBench.summaryRows(withMark),
   },
 };
 const unknown = scenarioNames.filter((n) => !scenarios[n]);

@@ -28,6 +28,8 @@ import { PasswordHasher } from './passwords/hash.js';
 import { RoleService } from './roles/service.js';
 import { InstanceSecrets } from './secret.js';
 import { TenantService } from './tenants/service.js';
+import { TicketService } from './tickets/service.js';
+import { TicketTypeService } from './tickets/types.js';
 import { UserService } from './users/service.js';
 
 export interface AppContext {
@@ -58,6 +60,9 @@ export interface AppContext {
   verifications: EmailVerifications;
   /** Messages that unauthenticated requests cause (forgot password), per client address and per recipient, per hour. */
   emailLimits: { perAddress: AttemptLimit; perRecipient: AttemptLimit };
+  /** Invitation ticket types and their tickets (tickets/). */
+  ticketTypes: TicketTypeService;
+  tickets: TicketService;
 }
 
 export function createContext(
@@ -106,6 +111,8 @@ export function createContext(
   const links = new UserLinks(db);
   const resets = new PasswordResets(db, links, emails, audit, hasher, config.publicUrl);
   const verifications = new EmailVerifications(db, links, emails, audit, users, config.publicUrl);
+  const ticketTypes = new TicketTypeService(db, audit, roles, config.publicUrl);
+  const tickets = new TicketService(db, audit, ticketTypes, emails, config.publicUrl);
   const emailLimits = {
     perAddress: new AttemptLimit(lockout, 'email', { max: config.email.addressLimit, windowSeconds: 3600 }),
     perRecipient: new AttemptLimit(lockout, 'email', { max: config.email.recipientLimit, windowSeconds: 3600 }),
@@ -148,5 +155,7 @@ export function createContext(
     resets,
     verifications,
     emailLimits,
+    ticketTypes,
+    tickets,
   };
 }

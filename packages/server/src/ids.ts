@@ -12,6 +12,8 @@ export const idPrefixes = {
   api: 'api',
   email: 'eml',
   userLink: 'lnk',
+  ticketType: 'ttp',
+  ticket: 'tkt',
 } as const;
 
 const alphabet = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case

@@ -63,6 +63,8 @@ describe.each(dialects)('bad input (%s)', (dialect) => {
   let admin: ApiClient;
   let slug: string;
   let userId: string;
+  let typeId: string;
+  let ticketId: string;
 
   beforeAll(async () => {
     ts = await startTestServer(dialect);
@@ -88,12 +90,33 @@ describe.each(dialects)('bad input (%s)', (dialect) => {
       const res = await admin('POST', `/api/v1/tenants/${slug}/users/${userId}/password-reset`);
       expect(res.status, res.text).toBe(202);
     }
+    // Two ticket types, two tickets of one, both expired and in the reissue queue.
+    for (const name of ['one', 'two']) {
+      const res = await admin('POST', `/api/v1/tenants/${slug}/ticket-types`, { body: { name } });
+      expect(res.status, res.text).toBe(201);
+      typeId = res.body.id;
+    }
+    const issued = await admin('POST', `/api/v1/tenants/${slug}/ticket-types/${typeId}/tickets`, {
+      body: { foreignKeys: ['first', 'second'] },
+    });
+    expect(issued.status, issued.text).toBe(200);
+    ticketId = issued.body.items[0].ticketId;
+    const { ctx } = ts.server;
+    await ctx.database.db
+      .updateTable('tickets')
+      .set({ expires_at: Date.now() - 1000 })
+      .execute();
+    const tenant = await ctx.tenants.findBySlug(slug);
+    for (const item of issued.body.items as { url: string }[]) {
+      if (tenant) await ctx.tickets.requestReissue(tenant, item.url.split('/').at(-1) ?? '');
+    }
   });
   afterAll(async () => {
     await ts?.close();
   });
 
-  const path = (route: DocumentedRoute) => fillPath(route, { slug, ids: { users: userId } });
+  const path = (route: DocumentedRoute) =>
+    fillPath(route, { slug, ids: { users: userId, 'ticket-types': typeId, tickets: ticketId } });
 
   describe('a NUL byte on every admin-API route', () => {
     it('in every string path parameter', async () => {

@@ -25,6 +25,8 @@ export const tenantPermissions = [
   'keys:read',
   'keys:write',
   'emails:read',
+  'tickets:read',
+  'tickets:write',
 ] as const;
 
 export type Permission = (typeof tenantPermissions)[number];

@@ -8,6 +8,7 @@ import * as m0006 from './migrations/0006_oidc_payload_values.js';
 import * as m0007 from './migrations/0007_audit_retention_index.js';
 import * as m0008 from './migrations/0008_email_outbox.js';
 import * as m0009 from './migrations/0009_pending_registrations.js';
+import * as m0010 from './migrations/0010_tickets.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -29,6 +30,7 @@ const migrations: Record<string, MigrationModule> = {
   '0007_audit_retention_index': m0007,
   '0008_email_outbox': m0008,
   '0009_pending_registrations': m0009,
+  '0010_tickets': m0010,
 };
 
 class InCodeMigrations implements MigrationProvider {

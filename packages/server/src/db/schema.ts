@@ -214,6 +214,58 @@ export interface UserLinksTable {
   used_at: number | null;
 }
 
+export interface TicketTypesTable {
+  id: string;
+  tenant_id: string;
+  /** Unique per tenant. */
+  name: string;
+  description: string;
+  enabled: number;
+  /** 1: a ticket of this type may register a new account, even where self-registration is closed. */
+  allow_user_creation: number;
+  validity_hours: number;
+  post_use_url: string | null;
+  post_invalid_url: string | null;
+  /** JSON: { title, body, okText, agreementRequired }. */
+  welcome: string;
+  version: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The roles a ticket type grants to whoever uses one of its tickets. */
+export interface TicketTypeRolesTable {
+  tenant_id: string;
+  type_id: string;
+  role_id: string;
+}
+
+export interface TicketsTable {
+  id: string;
+  tenant_id: string;
+  type_id: string;
+  /** An email or any external id, as the issuer gave it (trimmed). */
+  foreign_key: string;
+  /** The normalised address when the foreign key is an email. */
+  email: string | null;
+  /** SHA-256 (hex) of the ticket's secret: nothing stored redeems it. */
+  secret_hash: string;
+  /** `live` until used, disabled or replaced by a newer ticket (expiry is read from expires_at). */
+  status: 'live' | 'used' | 'disabled' | 'reissued';
+  /** The foreign key while live, else null: unique per type (one live ticket per key). */
+  live_key: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  used_by: string | null;
+  disabled_at: number | null;
+  reissued_at: number | null;
+  /** The ticket that replaced it (reissued). */
+  replaced_by: string | null;
+  /** When its holder asked for a new one (an expired live ticket). */
+  reissue_requested_at: number | null;
+}
+
 export interface DB {
   tenants: TenantsTable;
   users: UsersTable;
@@ -224,6 +276,9 @@ export interface DB {
   audit_events: AuditEventsTable;
   emails: EmailsTable;
   user_links: UserLinksTable;
+  ticket_types: TicketTypesTable;
+  ticket_type_roles: TicketTypeRolesTable;
+  tickets: TicketsTable;
   signing_keys: SigningKeysTable;
   apis: ApisTable;
   clients: ClientsTable;
@@ -241,6 +296,8 @@ export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type EmailRow = Selectable<EmailsTable>;
 export type UserLinkRow = Selectable<UserLinksTable>;
+export type TicketTypeRow = Selectable<TicketTypesTable>;
+export type TicketRow = Selectable<TicketsTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
 export type ApiRow = Selectable<ApisTable>;
 export type ClientRow = Selectable<ClientsTable>;

@@ -11,12 +11,21 @@ export type Locale = 'en' | 'de';
 
 interface Wording {
   subject: (tenant: string) => string;
-  lines: (tenant: string, minutes: number) => string[];
+  /** `title`: the welcome title of an invitation's ticket type ('' when none). */
+  lines: (tenant: string, minutes: number, title: string) => string[];
   action?: string;
   after?: string;
 }
 
-type Template = 'password_reset' | 'password_changed' | 'verify_email' | 'account_exists';
+type Template = 'password_reset' | 'password_changed' | 'verify_email' | 'account_exists' | 'invitation';
+
+/** A lifetime in whole hours, or days from two days on. */
+const inHours = (minutes: number, hour: [string, string], day: [string, string]) => {
+  const hours = Math.max(1, Math.round(minutes / 60));
+  if (hours < 48) return `${hours} ${hours === 1 ? hour[0] : hour[1]}`;
+  const days = Math.round(hours / 24);
+  return `${days} ${days === 1 ? day[0] : day[1]}`;
+};
 
 const catalog: Record<Locale, Record<Template, Wording>> = {
   en: {
@@ -51,6 +60,16 @@ const catalog: Record<Locale, Record<Template, Wording>> = {
         `Someone tried to create a new ${t} account with this email address, which has one already. Nothing was changed.`,
         'If it was you, sign in with your password, or use "Forgot password?" on the sign-in page.',
       ],
+    },
+    invitation: {
+      subject: (t) => `You are invited to ${t}`,
+      lines: (t, minutes, title) => [
+        ...(title ? [title] : []),
+        `You have been invited to ${t}.`,
+        `To accept, open the link below within ${inHours(minutes, ['hour', 'hours'], ['day', 'days'])}. It works once.`,
+      ],
+      action: 'Accept the invitation',
+      after: 'If you did not expect this invitation, ignore this message.',
     },
   },
   de: {
@@ -87,6 +106,16 @@ const catalog: Record<Locale, Record<Template, Wording>> = {
         'Wenn Sie es waren, melden Sie sich mit Ihrem Passwort an, oder nutzen Sie „Passwort vergessen?" auf der Anmeldeseite.',
       ],
     },
+    invitation: {
+      subject: (t) => `Einladung zu ${t}`,
+      lines: (t, minutes, title) => [
+        ...(title ? [title] : []),
+        `Sie wurden zu ${t} eingeladen.`,
+        `Öffnen Sie den Link unten innerhalb von ${inHours(minutes, ['Stunde', 'Stunden'], ['Tag', 'Tagen'])}, um die Einladung anzunehmen. Er funktioniert nur einmal.`,
+      ],
+      action: 'Einladung annehmen',
+      after: 'Wenn Sie keine Einladung erwartet haben, ignorieren Sie diese Nachricht.',
+    },
   },
 };
 
@@ -95,11 +124,11 @@ export function renderEmail(
   tenant: Tenant,
   template: Template,
   to: string,
-  options: { link?: string; minutes?: number; locale?: Locale } = {},
+  options: { link?: string; minutes?: number; title?: string; locale?: Locale } = {},
 ): OutgoingEmail {
   const words = catalog[options.locale ?? 'en'][template];
   const name = tenant.displayName;
-  const lines = words.lines(name, options.minutes ?? 0);
+  const lines = words.lines(name, options.minutes ?? 0, options.title ?? '');
   const text = [
     ...lines,
     ...(options.link && words.action ? ['', `${words.action}: ${options.link}`] : []),

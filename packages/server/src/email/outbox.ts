@@ -51,6 +51,8 @@ const LEASE_MS = 60_000;
 const BATCH = 20;
 /** The wait before attempt n+1 (n ≥ 1): a second, doubling, at most ten minutes. */
 export const retryDelayMs = (attempts: number) => Math.min(1000 * 2 ** Math.max(0, attempts - 1), 600_000);
+/** Messages per insert statement (13 values each: well within both databases' parameter limits). */
+const INSERT_CHUNK = 500;
 /** Without a wake-up, the sender still looks every this often (other nodes' messages, leases that ran out). */
 const POLL_MS = 5000;
 
@@ -113,33 +115,46 @@ export class EmailOutbox {
 
   /** Writes `message` for `tenantId` into the outbox within `executor`; `wake` after the commit. */
   async queue(executor: Kysely<DB>, tenantId: string, message: OutgoingEmail): Promise<string> {
-    const id = newId('email');
+    const [id] = await this.queueMany(executor, tenantId, [message]);
+    return id as string;
+  }
+
+  /**
+   * Writes several messages (a batch of invitations) in a few multi-row statements within
+   * `executor`; their ids, in order. `wake` after the commit.
+   */
+  async queueMany(executor: Kysely<DB>, tenantId: string, messages: readonly OutgoingEmail[]): Promise<string[]> {
     const now = Date.now();
-    const content: SealedContent = {
-      text: message.text,
-      html: message.html,
-      fromName: message.fromName ?? null,
-      replyTo: message.replyTo ?? null,
-    };
-    await executor
-      .insertInto('emails')
-      .values({
-        id,
+    const rows = messages.map((message) => {
+      const content: SealedContent = {
+        text: message.text,
+        html: message.html,
+        fromName: message.fromName ?? null,
+        replyTo: message.replyTo ?? null,
+      };
+      return {
+        id: newId('email'),
         tenant_id: tenantId,
         to_address: message.to,
         template: message.template,
         subject: message.subject,
         sealed_content: this.box.seal(JSON.stringify(content)),
-        status: 'queued',
+        status: 'queued' as const,
         attempts: 0,
         last_error: null,
         next_attempt_at: now,
         created_at: now,
         updated_at: now,
         sent_at: null,
-      })
-      .execute();
-    return id;
+      };
+    });
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      await executor
+        .insertInto('emails')
+        .values(rows.slice(i, i + INSERT_CHUNK))
+        .execute();
+    }
+    return rows.map((r) => r.id);
   }
 
   /** Starts the sender (main.ts); it looks for due messages at once. */

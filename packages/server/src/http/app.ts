@@ -32,6 +32,7 @@ import { roleRoutes } from '../roles/routes.js';
 import { sessionRoutes } from '../sessions/routes.js';
 import { statsRoutes } from '../stats/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
+import { ticketRoutes } from '../tickets/routes.js';
 import { userRoutes } from '../users/routes.js';
 import { apiDocs } from './api-docs.js';
 import { answerAtOnce, answeringWhenDurable } from './durable.js';
@@ -181,7 +182,7 @@ export async function buildApp(ctx: AppContext) {
     let text: string;
     try {
       text = decodeUtf8(body as Buffer);
-      checkJsonShape(text);
+      checkJsonShape(text, req.routeOptions.config?.jsonMaxMembers);
     } catch (err) {
       return done(err as Error, undefined);
     }
@@ -277,6 +278,7 @@ export async function buildApp(ctx: AppContext) {
       await api.register(sessionRoutes(ctx));
       await api.register(statsRoutes(ctx));
       await api.register(emailRoutes(ctx));
+      await api.register(ticketRoutes(ctx));
     },
     { prefix: '/api/v1' },
   );

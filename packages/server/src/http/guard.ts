@@ -93,6 +93,7 @@ const targetKinds: Record<string, string> = {
   'api-keys': 'api_key',
   apis: 'api',
   roles: 'role',
+  'ticket-types': 'ticket_type',
 };
 
 /** A URL parameter worth recording: printable, unspaced, short (not what a garbled request sent). */

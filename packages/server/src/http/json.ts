@@ -38,16 +38,26 @@ interface Frame {
 /** `path` (a JSON pointer) followed by `key`, escaped as RFC 6901 says. */
 export const pointer = (path: string, key: string) => `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 
-/** Throws the 400 a body breaking one of the rules above gets; returns nothing otherwise. */
-export function checkJsonShape(text: string): void {
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A route's own bound on members per object or array (a batch of keys); JSON_MAX_MEMBERS otherwise. */
+    jsonMaxMembers?: number;
+  }
+}
+
+/**
+ * Throws the 400 a body breaking one of the rules above gets; returns nothing otherwise.
+ * `maxMembers`: the route's bound on members (JSON_MAX_MEMBERS by default).
+ */
+export function checkJsonShape(text: string, maxMembers = JSON_MAX_MEMBERS): void {
   const stack: Frame[] = [];
   const at = () => stack[stack.length - 1];
   const member = () => {
     const top = at();
     if (!top || top.object) return;
     top.members += 1;
-    if (top.members > JSON_MAX_MEMBERS) {
-      throw tooComplex(`more than ${JSON_MAX_MEMBERS} items`, top.path || '/', { maxMembers: JSON_MAX_MEMBERS });
+    if (top.members > maxMembers) {
+      throw tooComplex(`more than ${maxMembers} items`, top.path || '/', { maxMembers });
     }
   };
   const childPath = () => {
@@ -89,8 +99,8 @@ export function checkJsonShape(text: string): void {
         top.keys.add(key);
         top.key = key;
         top.members += 1;
-        if (top.members > JSON_MAX_MEMBERS) {
-          throw tooComplex(`more than ${JSON_MAX_MEMBERS} keys`, top.path || '/', { maxMembers: JSON_MAX_MEMBERS });
+        if (top.members > maxMembers) {
+          throw tooComplex(`more than ${maxMembers} keys`, top.path || '/', { maxMembers });
         }
       } else {
         member();

@@ -46,6 +46,12 @@ const emailSchema = z
       .max(EMAIL_MAX_LENGTH, `must have at most ${EMAIL_MAX_LENGTH} characters once normalised (NFKC)`),
   );
 
+/** `value` normalised when it is an email address by the one email schema's rule, else undefined. */
+export function asEmailAddress(value: string): string | undefined {
+  const parsed = emailSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
 const ATTRIBUTES_MAX_BYTES = 16_384;
 const ATTRIBUTES_MAX_DEPTH = 8;
 

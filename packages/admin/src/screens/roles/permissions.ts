@@ -73,6 +73,13 @@ export const PERMISSION_GROUPS: readonly PermissionGroup[] = [
     read: 'emails:read',
     write: null,
   },
+  {
+    resource: 'tickets',
+    label: 'Invitation tickets',
+    description: 'Ticket types, issuing and disabling tickets, the reissue queue',
+    read: 'tickets:read',
+    write: 'tickets:write',
+  },
 ];
 
 export function isPermission(value: string): value is Permission {
