@@ -108,7 +108,7 @@ export function createContext(
     config.email.smtpUrl ? smtpTransport(config.email.smtpUrl) : undefined,
     config.env !== 'production',
   );
-  const links = new UserLinks(db);
+  const links = new UserLinks(db, secrets.derive('link-codes/v1'));
   const resets = new PasswordResets(db, links, emails, audit, hasher, config.publicUrl);
   const verifications = new EmailVerifications(db, links, emails, audit, users, config.publicUrl);
   const ticketTypes = new TicketTypeService(db, audit, roles, config.publicUrl);

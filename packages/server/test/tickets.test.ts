@@ -392,7 +392,7 @@ describe.each(dialects)('invitation tickets (%s)', (dialect) => {
     const german = renderEmail(tenant, 'invitation', 'x@example.test', {
       link: url,
       minutes: 72 * 60,
-      title: 'Willkommen',
+      detail: 'Willkommen',
       locale: 'de',
     });
     expect(german.subject).toBe(`Einladung zu Tenant ${slug}`);

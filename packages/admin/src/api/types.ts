@@ -12,6 +12,7 @@ export interface Page<T> {
 
 export interface TenantSettings {
   selfRegistration: boolean;
+  requireVerifiedEmail: boolean;
   passwordMinLength: number;
   lifetimes: {
     accessTokenSeconds: number;

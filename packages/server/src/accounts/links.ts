@@ -4,7 +4,7 @@
  * purpose and the address it was sent to; single use (consumed by one statement that only
  * one request can match) and expiring. A new link of a purpose ends the user's others.
  */
-import { hash, randomBytes } from 'node:crypto';
+import { createHmac, hash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditActor, AuditService } from '../audit/service.js';
 import type { DB, UserLinkRow, UserRow } from '../db/schema.js';
@@ -20,21 +20,40 @@ const secretPattern = /^[A-Za-z0-9_-]{43}$/;
 
 const digest = (secret: string) => hash('sha256', secret, 'hex');
 
-export class UserLinks {
-  constructor(private readonly db: Kysely<DB>) {}
+/** A link's code: six digits. */
+const codePattern = /^[0-9]{6}$/;
+/** Wrong codes a link takes before it is no longer usable by code (its link still works). */
+export const MAX_CODE_FAILURES = 5;
 
-  /** A new link (its secret, shown only in the message) within `executor`; the user's other links of the purpose end. */
+export class UserLinks {
+  /** `codeKey`: the key of the codes' HMAC (from the instance secret). */
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly codeKey: Buffer,
+  ) {}
+
+  private codeDigest(linkId: string, code: string) {
+    return createHmac('sha256', this.codeKey).update(`${linkId}:${code}`).digest('hex');
+  }
+
+  /**
+   * A new link within `executor` (its secret, and with `withCode` a 6-digit code, shown only
+   * in the message); the user's other links of the purpose end.
+   */
   async create(
     executor: Kysely<DB>,
     link: { tenantId: string; userId: string; purpose: LinkPurpose; email: string; lifetimeMs: number },
-  ): Promise<string> {
+    withCode = false,
+  ): Promise<{ secret: string; code?: string }> {
     const now = Date.now();
     await this.endAll(executor, link.tenantId, link.userId, link.purpose, now);
     const secret = randomBytes(32).toString('base64url');
+    const id = newId('userLink');
+    const code = withCode ? String(randomInt(0, 1_000_000)).padStart(6, '0') : undefined;
     await executor
       .insertInto('user_links')
       .values({
-        id: newId('userLink'),
+        id,
         tenant_id: link.tenantId,
         user_id: link.userId,
         purpose: link.purpose,
@@ -43,9 +62,42 @@ export class UserLinks {
         created_at: now,
         expires_at: now + link.lifetimeMs,
         used_at: null,
+        code_hash: code ? this.codeDigest(id, code) : null,
       })
       .execute();
-    return secret;
+    return code ? { secret, code } : { secret };
+  }
+
+  /**
+   * The live link of the tenant and purpose sent to `email` whose code this is, without using
+   * it. A wrong code counts against the link: after MAX_CODE_FAILURES it takes no code.
+   */
+  async findByCode(
+    tenantId: string,
+    purpose: LinkPurpose,
+    email: string,
+    code: string,
+  ): Promise<UserLinkRow | undefined> {
+    const link = await this.db
+      .selectFrom('user_links')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('email', '=', email)
+      .where('purpose', '=', purpose)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', Date.now())
+      .where('code_hash', 'is not', null)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
+    if (!link?.code_hash || link.code_failures >= MAX_CODE_FAILURES) return undefined;
+    const given = Buffer.from(this.codeDigest(link.id, codePattern.test(code) ? code : ''));
+    if (codePattern.test(code) && timingSafeEqual(given, Buffer.from(link.code_hash))) return link;
+    await this.db
+      .updateTable('user_links')
+      .set((eb) => ({ code_failures: eb('code_failures', '+', 1) }))
+      .where('id', '=', link.id)
+      .execute();
+    return undefined;
   }
 
   /** The live link of the tenant and purpose whose secret this is, without using it. */
@@ -63,16 +115,20 @@ export class UserLinks {
   }
 
   /**
-   * The live link of the purpose whose secret this is, with its user, while the address it
-   * was sent to is still the user's and `usable` accepts the user; else undefined.
+   * The live link of the purpose whose secret this is (or `{email, code}`: whose code), with
+   * its user, while the address it was sent to is still the user's and `usable` accepts the
+   * user; else undefined.
    */
   async open(
     tenantId: string,
     purpose: LinkPurpose,
-    secret: string,
+    secret: string | { email: string; code: string },
     usable: (user: UserRow) => boolean,
   ): Promise<{ link: UserLinkRow; user: UserRow } | undefined> {
-    const link = await this.find(tenantId, purpose, secret);
+    const link =
+      typeof secret === 'string'
+        ? await this.find(tenantId, purpose, secret)
+        : await this.findByCode(tenantId, purpose, secret.email, secret.code);
     if (!link) return undefined;
     const user = await this.db
       .selectFrom('users')
@@ -80,7 +136,9 @@ export class UserLinks {
       .where('tenant_id', '=', tenantId)
       .where('id', '=', link.user_id)
       .executeTakeFirst();
-    if (!user || !usable(user) || user.email !== link.email) return undefined;
+    // The address it was sent to must still be the user's (a new one's: not taken meanwhile).
+    const sentTo = link.purpose === 'change_email' ? link.email !== user?.email : user?.email === link.email;
+    if (!user || !usable(user) || !sentTo) return undefined;
     return { link, user };
   }
 

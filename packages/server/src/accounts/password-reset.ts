@@ -40,7 +40,7 @@ export class PasswordResets {
     const minutes = tenant.settings.email.passwordResetMinutes;
     const event = { tenantId: tenant.id, action: 'user.password_reset.send', userId: user.id };
     return sendAudited(this, actor, event, async (trx) => {
-      const secret = await this.links.create(trx, {
+      const { secret } = await this.links.create(trx, {
         tenantId: tenant.id,
         userId: user.id,
         purpose: 'password_reset',

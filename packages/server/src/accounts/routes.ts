@@ -156,15 +156,17 @@ export function accountRoutes(ctx: AppContext) {
       if (!tenant) return;
       const query = req.query as { token?: unknown; done?: unknown };
       if (query.done === '1') return page(reply, 200, ctx.pages.verified(tenant), secretPageHeaders);
+      const action = `${base(tenant)}/verify`;
+      const csrf = csrfFor(req, reply, tenant);
+      // Without a link's secret: where the message's code is typed.
+      if (query.token === undefined) return page(reply, 200, ctx.pages.verifyCode(tenant, { action, csrf }));
       const token = typeof query.token === 'string' ? query.token : '';
       const opened = await ctx.verifications.open(tenant, token);
       if (!opened) return page(reply, 400, ctx.pages.linkInvalid(tenant, undefined), secretPageHeaders);
-      const action = `${base(tenant)}/verify`;
-      const csrf = csrfFor(req, reply, tenant);
       return page(
         reply,
         200,
-        ctx.pages.verify(tenant, { action, csrf, token, email: opened.user.email }),
+        ctx.pages.verify(tenant, { action, csrf, token, email: opened.link.email }),
         secretPageHeaders,
       );
     });
@@ -173,21 +175,42 @@ export function accountRoutes(ctx: AppContext) {
       const tenant = await tenantOf(req, reply);
       if (!tenant) return;
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const token = typeof body.token === 'string' ? body.token : '';
-      const invalid = () => page(reply, 400, ctx.pages.linkInvalid(tenant, undefined), secretPageHeaders);
+      const action = `${base(tenant)}/verify`;
+      const byCode = body.token === undefined;
+      const email = typeof body.email === 'string' ? body.email.slice(0, EMAIL_MAX_LENGTH) : '';
+      const given = byCode
+        ? { email, code: typeof body.code === 'string' ? body.code : '' }
+        : typeof body.token === 'string'
+          ? body.token
+          : '';
+      const codeAgain = (error: string) =>
+        page(reply, 400, ctx.pages.verifyCode(tenant, { action, csrf: csrfFor(req, reply, tenant), email, error }));
       if (!csrfOk(req, tenant, body.csrf)) {
-        const opened = await ctx.verifications.open(tenant, token);
-        if (!opened) return invalid();
-        const action = `${base(tenant)}/verify`;
+        if (byCode) return codeAgain('Your session expired. Please try again.');
+        const opened = await ctx.verifications.open(tenant, given);
+        if (!opened) return page(reply, 400, ctx.pages.linkInvalid(tenant, undefined), secretPageHeaders);
         const csrf = csrfFor(req, reply, tenant);
+        const token = given as string;
         return page(
           reply,
           400,
-          ctx.pages.verify(tenant, { action, csrf, token, email: opened.user.email }),
+          ctx.pages.verify(tenant, { action, csrf, token, email: opened.link.email }),
           secretPageHeaders,
         );
       }
-      if (!(await ctx.verifications.verify(tenant, token, actorOf(req)))) return invalid();
+      const outcome = await ctx.verifications.verify(tenant, given, actorOf(req));
+      if (outcome === 'email_taken') {
+        return page(
+          reply,
+          409,
+          ctx.pages.error(tenant, 'email_taken', 'Another account has taken this email address meanwhile.'),
+          secretPageHeaders,
+        );
+      }
+      if (outcome !== 'verified') {
+        if (byCode) return codeAgain('That code is not right, or no longer works. Check the newest message.');
+        return page(reply, 400, ctx.pages.linkInvalid(tenant, undefined), secretPageHeaders);
+      }
       return reply
         .code(303)
         .headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })

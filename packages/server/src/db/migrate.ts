@@ -9,6 +9,7 @@ import * as m0007 from './migrations/0007_audit_retention_index.js';
 import * as m0008 from './migrations/0008_email_outbox.js';
 import * as m0009 from './migrations/0009_pending_registrations.js';
 import * as m0010 from './migrations/0010_tickets.js';
+import * as m0011 from './migrations/0011_link_codes.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -31,6 +32,7 @@ const migrations: Record<string, MigrationModule> = {
   '0008_email_outbox': m0008,
   '0009_pending_registrations': m0009,
   '0010_tickets': m0010,
+  '0011_link_codes': m0011,
 };
 
 class InCodeMigrations implements MigrationProvider {

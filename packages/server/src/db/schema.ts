@@ -205,13 +205,18 @@ export interface UserLinksTable {
   id: string;
   tenant_id: string;
   user_id: string;
-  purpose: 'password_reset' | 'verify_email';
+  /** `change_email`: verifies a new address (`email`), which becomes the user's when used. */
+  purpose: 'password_reset' | 'verify_email' | 'change_email';
   email: string;
   /** SHA-256 (hex) of the link's secret: nothing stored redeems it. */
   secret_hash: string;
   created_at: number;
   expires_at: number;
   used_at: number | null;
+  /** HMAC (hex) of the link's 6-digit code under a key of the instance secret, if it has one. */
+  code_hash: string | null;
+  /** Wrong codes tried against the link; past a few it is no longer usable by code. */
+  code_failures: Generated<number>;
 }
 
 export interface TicketTypesTable {

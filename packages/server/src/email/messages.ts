@@ -11,13 +11,21 @@ export type Locale = 'en' | 'de';
 
 interface Wording {
   subject: (tenant: string) => string;
-  /** `title`: the welcome title of an invitation's ticket type ('' when none). */
-  lines: (tenant: string, minutes: number, title: string) => string[];
+  /** `detail`: what the message is about where its words name it: an invitation's welcome title, an email change's new address ('' when none). */
+  lines: (tenant: string, minutes: number, detail: string) => string[];
   action?: string;
+  /** The line that gives a code to type instead of opening the link (on another device). */
+  code?: (code: string, url: string) => string;
   after?: string;
 }
 
-type Template = 'password_reset' | 'password_changed' | 'verify_email' | 'account_exists' | 'invitation';
+type Template =
+  | 'password_reset'
+  | 'password_changed'
+  | 'verify_email'
+  | 'account_exists'
+  | 'invitation'
+  | 'email_changed';
 
 /** A lifetime in whole hours, or days from two days on. */
 const inHours = (minutes: number, hour: [string, string], day: [string, string]) => {
@@ -52,7 +60,15 @@ const catalog: Record<Locale, Record<Template, Wording>> = {
         `Open the link below within ${Math.round(minutes / 60)} hours. It works once.`,
       ],
       action: 'Confirm my email address',
+      code: (code, url) => `On another device? Enter the code ${code} where you are asked for it, or at ${url}.`,
       after: 'If you did not create an account or change your email, ignore this message.',
+    },
+    email_changed: {
+      subject: (t) => `The email address of your ${t} account was changed`,
+      lines: (t, _m, to) => [
+        `The email address of your ${t} account was just changed from this address to ${to}. Messages about the account go there from now on.`,
+        'If this was not you, tell the people who run this service at once.',
+      ],
     },
     account_exists: {
       subject: (t) => `Someone tried to create a ${t} account with your email address`,
@@ -96,8 +112,17 @@ const catalog: Record<Locale, Record<Template, Wording>> = {
         `Öffnen Sie den Link unten innerhalb von ${Math.round(minutes / 60)} Stunden. Er funktioniert nur einmal.`,
       ],
       action: 'E-Mail-Adresse bestätigen',
+      code: (code, url) =>
+        `Auf einem anderen Gerät? Geben Sie den Code ${code} dort ein, wo danach gefragt wird, oder unter ${url}.`,
       after:
         'Wenn Sie kein Konto angelegt und Ihre E-Mail-Adresse nicht geändert haben, ignorieren Sie diese Nachricht.',
+    },
+    email_changed: {
+      subject: (t) => `${t}: Die E-Mail-Adresse Ihres Kontos wurde geändert`,
+      lines: (t, _m, to) => [
+        `Die E-Mail-Adresse Ihres ${t}-Kontos wurde soeben von dieser Adresse zu ${to} geändert. Nachrichten zum Konto gehen ab jetzt dorthin.`,
+        'Wenn Sie das nicht waren, wenden Sie sich sofort an die Betreiber dieses Dienstes.',
+      ],
     },
     account_exists: {
       subject: (t) => `${t}: Jemand wollte mit Ihrer E-Mail-Adresse ein Konto anlegen`,
@@ -124,14 +149,23 @@ export function renderEmail(
   tenant: Tenant,
   template: Template,
   to: string,
-  options: { link?: string; minutes?: number; title?: string; locale?: Locale } = {},
+  options: {
+    link?: string;
+    minutes?: number;
+    locale?: Locale;
+    code?: { code: string; url: string };
+    /** What the message is about, where its words name it (see `Wording.lines`). */
+    detail?: string;
+  } = {},
 ): OutgoingEmail {
   const words = catalog[options.locale ?? 'en'][template];
   const name = tenant.displayName;
-  const lines = words.lines(name, options.minutes ?? 0, options.title ?? '');
+  const lines = words.lines(name, options.minutes ?? 0, options.detail ?? '');
+  const codeLine = options.code && words.code ? words.code(options.code.code, options.code.url) : undefined;
   const text = [
     ...lines,
     ...(options.link && words.action ? ['', `${words.action}: ${options.link}`] : []),
+    ...(codeLine ? ['', codeLine] : []),
     ...(words.after ? ['', words.after] : []),
     '',
     `— ${name}`,
@@ -144,6 +178,7 @@ ${
 <p style="margin:0 0 16px;font-size:13px;color:#5f6368;word-break:break-all">${options.link}</p>`
     : ''
 }
+${codeLine ? html`<p style="margin:0 0 16px">${codeLine}</p>` : ''}
 ${words.after ? html`<p style="margin:0 0 16px;color:#5f6368">${words.after}</p>` : ''}`;
   const page = html`<!doctype html>
 <html lang="${options.locale ?? 'en'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${words.subject(name)}</title></head>

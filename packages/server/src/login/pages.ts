@@ -276,6 +276,51 @@ ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
     );
   }
 
+  /**
+   * After a right password, for a tenant that requires verified emails: the message again,
+   * or the code it holds, which signs in.
+   */
+  verifyFirst(
+    tenant: Tenant,
+    v: { action: string; csrf: string; proof: string; error?: string; notice?: string },
+  ): string {
+    return layout(
+      tenant,
+      'Confirm your email address first',
+      html`
+${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
+${v.notice ? html`<p class="message" role="status">${v.notice}</p>` : ''}
+<p>Before you can sign in, confirm your email address: open the link in the message we sent you, or enter its 6-digit code here.</p>
+<form method="post" action="${v.action}" novalidate>
+<input type="hidden" name="csrf" value="${v.csrf}">
+<input type="hidden" name="proof" value="${v.proof}">
+<label for="code">Code</label>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus>
+<button type="submit" name="action" value="code">Confirm and sign in</button>
+<button type="submit" name="action" value="resend" class="secondary" formnovalidate>Send the message again</button>
+</form>`,
+    );
+  }
+
+  /** Where a verification code is typed, on any device (the message names this page). */
+  verifyCode(tenant: Tenant, v: { action: string; csrf: string; email?: string; error?: string }): string {
+    return layout(
+      tenant,
+      'Confirm your email address',
+      html`
+${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
+<p>Enter your email address and the 6-digit code from the message we sent you.</p>
+<form method="post" action="${v.action}" novalidate>
+<input type="hidden" name="csrf" value="${v.csrf}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required value="${v.email ?? ''}">
+<label for="code">Code</label>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
+<button type="submit">Confirm</button>
+</form>`,
+    );
+  }
+
   verified(tenant: Tenant): string {
     return layout(
       tenant,

@@ -33,10 +33,23 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
   const csrfKey = ctx.secrets.derive('csrf/v1');
   const csrfFor = (tenant: Tenant, uid: string) =>
     createHmac('sha256', csrfKey).update(`${tenant.id}:${uid}`).digest('base64url');
-  const csrfOk = (tenant: Tenant, uid: string, given: unknown) => {
-    const expected = Buffer.from(csrfFor(tenant, uid));
-    const actual = Buffer.from(typeof given === 'string' ? given : '');
-    return expected.length === actual.length && timingSafeEqual(expected, actual);
+  const csrfOk = (tenant: Tenant, uid: string, given: unknown) => sameText(csrfFor(tenant, uid), given);
+  /**
+   * That this interaction checked the user's password (for the "verify your email first" page,
+   * which signs in once the email's code is given): the user and a time, under a key of its own.
+   */
+  const proofKey = ctx.secrets.derive('password-proof/v1');
+  const PROOF_SECONDS = 900;
+  const proofMac = (tenant: Tenant, uid: string, userId: string, until: number) =>
+    createHmac('sha256', proofKey).update(`${tenant.id}:${uid}:${userId}:${until}`).digest('base64url');
+  const passwordProof = (tenant: Tenant, uid: string, userId: string) => {
+    const until = Math.floor(Date.now() / 1000) + PROOF_SECONDS;
+    return `${userId}.${until}.${proofMac(tenant, uid, userId, until)}`;
+  };
+  const provenUser = (tenant: Tenant, uid: string, proof: unknown): string | undefined => {
+    const [userId, until, mac] = typeof proof === 'string' ? proof.split('.') : [];
+    if (!userId || !until || !/^[0-9]{1,12}$/.test(until) || Number(until) < Date.now() / 1000) return undefined;
+    return sameText(proofMac(tenant, uid, userId, Number(until)), mac) ? userId : undefined;
   };
 
   /**
@@ -212,7 +225,70 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
         return reply.redirect(`${base}?error=credentials`, 303);
       }
       setCookie(reply, 'lk_email', '', { path: base, maxAge: 0, publicUrl: ctx.config.publicUrl });
+      if (tenant.settings.requireVerifiedEmail && !result.emailVerified) {
+        // The password is right, but no code until the email is verified: the page offers the
+        // message again, and takes its code; this interaction's proof of the password goes with it.
+        return page(reply, 200, verifyFirstPage(tenant, base, details.uid, result.userId));
+      }
       return finish(reply, tenant, details, await loginResult(provider, tenant, details, result.userId, result.at));
+    });
+
+    /** The "verify your email first" page: the message again, or its code (then the sign-in goes on). */
+    function verifyFirstPage(
+      tenant: Tenant,
+      base: string,
+      uid: string,
+      userId: string,
+      v: { error?: string; notice?: string } = {},
+    ) {
+      return ctx.pages.verifyFirst(tenant, {
+        action: `${base}/verify-email`,
+        csrf: csrfFor(tenant, uid),
+        proof: passwordProof(tenant, uid, userId),
+        ...v,
+      });
+    }
+
+    app.post('/t/:slug/interaction/:uid/verify-email', async (req, reply) => {
+      const loaded = await load(req, reply);
+      if (!loaded) return reply;
+      const { tenant, provider, details, base } = loaded;
+      const body = (req.body ?? {}) as Record<string, string | undefined>;
+      if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}?error=csrf`, 303);
+      const userId = provenUser(tenant, details.uid, body.proof);
+      if (!userId || details.prompt.name !== 'login') return reply.redirect(base, 303);
+      const user = await ctx.database.db
+        .selectFrom('users')
+        .selectAll()
+        .where('tenant_id', '=', tenant.id)
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      if (user?.status !== 'active') return reply.redirect(base, 303);
+      const actor = actorOf(req);
+      if (body.action === 'resend') {
+        const limit = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${user.email}`);
+        if (limit.allowed) await ctx.verifications.resend(tenant, user, actor);
+        return page(
+          reply,
+          200,
+          verifyFirstPage(tenant, base, details.uid, userId, { notice: `We sent a new message to ${user.email}.` }),
+        );
+      }
+      const outcome = await ctx.verifications.verify(
+        tenant,
+        { email: user.email, code: String(body.code ?? '') },
+        actor,
+      );
+      if (outcome !== 'verified') {
+        return page(
+          reply,
+          400,
+          verifyFirstPage(tenant, base, details.uid, userId, {
+            error: 'That code is not right, or no longer works. Check the newest message, or send a new one.',
+          }),
+        );
+      }
+      return finish(reply, tenant, details, await loginResult(provider, tenant, details, userId));
     });
 
     app.get('/t/:slug/interaction/:uid/register', async (req, reply) => {
@@ -299,6 +375,13 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       });
     });
   };
+}
+
+/** Whether `given` is the text `expected`, compared in constant time. */
+function sameText(expected: string, given: unknown): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(typeof given === 'string' ? given : '');
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** After a registration, new email or not: the same words either way. */

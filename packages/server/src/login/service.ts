@@ -31,7 +31,7 @@ import type { LockoutStore, Reservation } from './lockout.js';
 export const IP_FAILURE_FACTOR = 10;
 
 /** `at`: when the password was found right (ms), the sign-in's time. */
-export type SignInResult = { ok: true; userId: string; at: number } | { ok: false };
+export type SignInResult = { ok: true; userId: string; at: number; emailVerified: boolean } | { ok: false };
 
 export class SignInService {
   private dummyHash: Promise<string> | undefined;
@@ -154,7 +154,7 @@ export class SignInService {
         details: rehashed ? { rehashed: true } : undefined,
       },
     );
-    return { ok: true, userId: user.id, at };
+    return { ok: true, userId: user.id, at, emailVerified: user.email_verified === 1 };
   }
 
   /** A new hash with today's parameters, or none when the queue is full (the next sign-in will). */
@@ -172,7 +172,7 @@ export class SignInService {
 const userByEmail = prepared((db, p: { tenantId: string; email: string }) =>
   db
     .selectFrom('users')
-    .select(['id', 'status', 'password_hash'])
+    .select(['id', 'status', 'password_hash', 'email_verified'])
     .where('tenant_id', '=', p.tenantId)
     .where('email', '=', p.email),
 );

@@ -181,7 +181,10 @@ export class ProviderPool {
           user?.sessions_ended_at != null &&
           signedInAt !== undefined &&
           signedInAt < Math.floor(user.sessions_ended_at / 1000);
-        if (user?.status !== 'active' || ended) {
+        // A tenant that requires verified emails gives no code to a user without one: the
+        // sign-in form asks them to verify first (login/routes.ts); tokens already issued stand.
+        const unverified = !token && tenant.settings.requireVerifiedEmail && user?.email_verified !== 1;
+        if (user?.status !== 'active' || ended || unverified) {
           // A browser session of an account refused is no sign-in: ask for one instead.
           if (session?.accountId === sub) signOut(session);
           return undefined;

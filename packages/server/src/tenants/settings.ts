@@ -59,6 +59,9 @@ const topFields = {
   passwordMinLength: z.number().int().min(8).max(256),
   allowedOrigins: z.array(origin).max(100),
   keyRotationDays: z.number().int().min(1).max(3650).nullable(),
+  requireVerifiedEmail: z
+    .boolean()
+    .describe('A user whose email is not verified gets no code at sign-in: they are offered the verification message'),
 };
 
 export const tenantSettingsSchema = z
@@ -84,6 +87,7 @@ export const tenantSettingsSchema = z
     keyRotationDays: topFields.keyRotationDays
       .default(null)
       .describe('Rotate signing keys every N days; null: only on request'),
+    requireVerifiedEmail: topFields.requireVerifiedEmail.default(false),
     email: z
       .strictObject({
         fromName: emailFields.fromName.default(null),
@@ -123,6 +127,7 @@ export const tenantSettingsPatchSchema = z.strictObject({
   passwordMinLength: topFields.passwordMinLength.optional(),
   allowedOrigins: topFields.allowedOrigins.optional(),
   keyRotationDays: topFields.keyRotationDays.optional(),
+  requireVerifiedEmail: topFields.requireVerifiedEmail.optional(),
   lifetimes: z.strictObject(lifetimeFields).partial().optional(),
   lockout: z.strictObject(lockoutFields).partial().optional(),
   branding: z.strictObject(brandingFields).partial().optional(),

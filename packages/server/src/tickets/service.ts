@@ -376,7 +376,7 @@ export class TicketService {
     const { title } = JSON.parse(type.welcome) as { title: string };
     const minutes = type.validity_hours * 60;
     const messages = to.map(({ email, secret }) =>
-      renderEmail(tenant, 'invitation', email, { link: this.url(tenant, secret), minutes, title }),
+      renderEmail(tenant, 'invitation', email, { link: this.url(tenant, secret), minutes, detail: title }),
     );
     await this.outbox.queueMany(trx, tenant.id, messages);
   }

@@ -26,6 +26,8 @@ export interface TestSmtp {
   refusals: number;
   /** Resolves when `count` messages have arrived (or rejects after `ms`). */
   waitFor(count: number, ms?: number): Promise<Received[]>;
+  /** The `count`th message to `address` (waiting up to 15 s for it). */
+  messageTo(address: string, count?: number): Promise<Received>;
   stop(): Promise<void>;
   /** Listens again on the same port. */
   restart(): Promise<void>;
@@ -97,6 +99,15 @@ export async function startSmtp(port = 0): Promise<TestSmtp> {
         await new Promise((r) => setTimeout(r, 25));
       }
       return received;
+    },
+    async messageTo(address, count = 1) {
+      const until = Date.now() + 15_000;
+      for (;;) {
+        const to = received.filter((m) => m.to.includes(address));
+        if (to.length >= count) return to[count - 1] as Received;
+        if (Date.now() > until) throw new Error(`no message ${count} to ${address}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
     async restart() {

@@ -146,6 +146,11 @@ function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Prom
               description="People can create their own account on the sign-in page"
               {...form.getInputProps('settings.selfRegistration', { type: 'checkbox' })}
             />
+            <Switch
+              label="Require a verified email"
+              description="A user whose email is not verified is asked to confirm it before signing in"
+              {...form.getInputProps('settings.requireVerifiedEmail', { type: 'checkbox' })}
+            />
             <NumberInput
               label="Minimum password length"
               description="8 to 256 characters; common passwords are always refused"

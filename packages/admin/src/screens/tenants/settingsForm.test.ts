@@ -13,6 +13,7 @@ const tenant: Tenant = {
   updatedAt: '2026-01-01T00:00:00Z',
   settings: {
     selfRegistration: false,
+    requireVerifiedEmail: false,
     passwordMinLength: 8,
     lifetimes: {
       accessTokenSeconds: 3600,

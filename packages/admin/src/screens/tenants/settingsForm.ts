@@ -12,6 +12,7 @@ export interface TenantForm {
   autoRotateKeys: boolean;
   settings: {
     selfRegistration: boolean;
+    requireVerifiedEmail: boolean;
     passwordMinLength: Num;
     lifetimes: {
       accessTokenSeconds: Num;
@@ -31,6 +32,7 @@ export interface TenantForm {
 export const TENANT_FORM_FIELDS = [
   'displayName',
   'settings.selfRegistration',
+  'settings.requireVerifiedEmail',
   'settings.passwordMinLength',
   'settings.lifetimes.accessTokenSeconds',
   'settings.lifetimes.refreshTokenIdleSeconds',
@@ -53,6 +55,7 @@ export function toForm(tenant: Tenant): TenantForm {
     autoRotateKeys: s.keyRotationDays !== null,
     settings: {
       selfRegistration: s.selfRegistration,
+      requireVerifiedEmail: s.requireVerifiedEmail,
       passwordMinLength: s.passwordMinLength,
       lifetimes: { ...s.lifetimes },
       lockout: { ...s.lockout },
@@ -76,6 +79,7 @@ export function toPatch(values: TenantForm): { displayName: string; settings: Te
     displayName: values.displayName.trim(),
     settings: {
       selfRegistration: s.selfRegistration,
+      requireVerifiedEmail: s.requireVerifiedEmail,
       passwordMinLength: num(s.passwordMinLength),
       lifetimes: {
         accessTokenSeconds: num(s.lifetimes.accessTokenSeconds),
