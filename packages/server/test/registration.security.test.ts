@@ -207,6 +207,23 @@ describe.each(setups)('self-registration (%s)', (_label, dialect, redis) => {
     expect(median(taken)).toBeGreaterThan(median(fresh) * 0.4);
   });
 
+  it('registering one email again and again mails it no more than EMAIL_RECIPIENT_LIMIT times', async () => {
+    const email = `bombed-${Math.random().toString(36).slice(2)}@example.test`;
+    for (let i = 0; i < 8; i++) {
+      expect((await register(email, 'a fine new password', nextAddress())).status).toBe(303);
+    }
+    const tenantId = (await api('GET', `/api/v1/tenants/${slug}`)).body.id as string;
+    const sent = await ts.server.ctx.database.db
+      .selectFrom('emails')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('to_address', '=', email)
+      .execute();
+    // The first makes the pending account and its message; the limit counts every attempt.
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.length).toBeLessThanOrEqual(ts.server.ctx.config.email.recipientLimit);
+  });
+
   it('limits registrations per client address: past the limit, 429 with Retry-After and nothing done', async () => {
     const from = nextAddress();
     // Attempts count whatever their outcome: a new email, a taken one, a weak password.

@@ -118,16 +118,19 @@ export class EmailVerifications {
    * Self-registration: a new email gets a `pending` account and a verification message in
    * one transaction; a taken one sends its owner a notice (or, if that account is still
    * pending, its verification message again). The same answer either way: nothing.
+   * `mayMail`: the recipient's limit (EMAIL_RECIPIENT_LIMIT) allows a message to a taken
+   * email; the work is the same either way.
    */
   async register(
     tenant: Tenant,
     input: { email: string; displayName: string | null; password: string },
     actor: AuditActor,
+    mayMail = true,
   ): Promise<void> {
     const created = await this.users.register(tenant, input, actor, async (trx, row) => {
       await this.queue(trx, tenant, row);
     });
-    if (!created) {
+    if (!created && mayMail) {
       const existing = await this.db
         .selectFrom('users')
         .selectAll()

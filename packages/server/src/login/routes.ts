@@ -15,6 +15,7 @@ import { tenantNotFound } from '../oidc/routes.js';
 import { BusyError } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
+import { normalizeEmail } from '../users/service.js';
 import type { SignInAdmission } from './admission.js';
 import { formPages, pageHeaders } from './pages.js';
 
@@ -323,11 +324,14 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       const email = String(body.email ?? '').slice(0, 320);
       try {
         checkPassword(String(body.password ?? ''), { minLength: tenant.settings.passwordMinLength, email });
+        // Registering one address again and again mails it no more than its limit allows.
+        const toRecipient = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${normalizeEmail(email)}`);
         // A new account and an email that has one get the same answer (accounts/verification.ts).
         await ctx.verifications.register(
           tenant,
           { email, displayName: body.name ? String(body.name) : null, password: String(body.password ?? '') },
           actor,
+          toRecipient.allowed,
         );
       } catch (err) {
         if (err instanceof AppError && err.status < 500 && !(err instanceof BusyError)) {
