@@ -275,11 +275,9 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
           verifyFirstPage(tenant, base, details.uid, userId, { notice: `We sent a new message to ${user.email}.` }),
         );
       }
-      const outcome = await ctx.verifications.verify(
-        tenant,
-        { email: user.email, code: String(body.code ?? '') },
-        actor,
-      );
+      // Only this user's own message's code (not one of a change to this address by another).
+      const opened = await ctx.verifications.open(tenant, { email: user.email, code: String(body.code ?? '') });
+      const outcome = opened?.user.id === userId ? await ctx.verifications.use(tenant, opened, actor) : 'invalid';
       if (outcome !== 'verified') {
         return page(
           reply,
