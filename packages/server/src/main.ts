@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { DestinationStream, Logger } from 'pino';
+import { purgeStaleRegistrations } from './accounts/verification.js';
 import { purgeAuditEvents, systemActor } from './audit/service.js';
 import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
 import { syncAdminConsoleClients } from './clients/service.js';
@@ -96,6 +97,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         const auditEvents = await purgeAuditEvents(database.db, Date.now() - config.auditRetentionMs);
         const emails = await purgeEmails(database.db, Date.now() - config.email.retentionMs);
         if (emails > 0) log.info({ emails }, 'purged email records older than EMAIL_RETENTION_DAYS');
+        const registrations = await purgeStaleRegistrations(database.db);
+        if (registrations > 0) log.info({ registrations }, 'purged self-registrations never verified');
         await database.optimize();
         if (purged > 0) log.info({ purged }, 'purged expired OIDC artifacts');
         if (counters > 0) log.info({ counters }, 'purged ended sign-in failure counters');

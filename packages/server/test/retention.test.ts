@@ -7,6 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { purgeStaleRegistrations } from '../src/accounts/verification.js';
+import { actorOf } from '../src/audit/service.js';
 import { Browser } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
 import { authUrl } from './helpers/oidc.js';
@@ -23,6 +25,53 @@ describe.each(dialects)('retention of audit events and interactions (%s)', (dial
   });
   afterAll(async () => {
     await ts?.close();
+  });
+
+  it('purges self-registrations never verified, a week on and with no live link, and nothing else', async () => {
+    const t = await tenantWithAdmin(ts);
+    const tenant = await ts.server.ctx.tenants.findBySlug(t.slug);
+    if (!tenant) throw new Error('no tenant');
+    const db = ts.server.ctx.database.db;
+    const actor = actorOf({ ip: '127.0.0.1', id: 'retention' } as never);
+    const register = async (email: string) => {
+      await ts.server.ctx.verifications.register(
+        tenant,
+        { email, displayName: null, password: 'a fine password 1' },
+        actor,
+      );
+      return (
+        await db
+          .selectFrom('users')
+          .selectAll()
+          .where('tenant_id', '=', tenant.id)
+          .where('email', '=', email)
+          .executeTakeFirstOrThrow()
+      ).id;
+    };
+    const stale = await register(`stale-${dialect}@example.test`);
+    const waiting = await register(`waiting-${dialect}@example.test`);
+    const recent = await register(`recent-${dialect}@example.test`);
+    const active = await t.api('POST', `/api/v1/tenants/${t.slug}/users`, {
+      body: { email: `old-${dialect}@example.test` },
+    });
+    expect(active.status).toBe(201);
+    const old = Date.now() - 8 * day;
+    await db
+      .updateTable('users')
+      .set({ created_at: old })
+      .where('id', 'in', [stale, waiting, active.body.id])
+      .execute();
+    await db
+      .updateTable('user_links')
+      .set({ expires_at: Date.now() - 1000 })
+      .where('user_id', 'in', [stale, recent])
+      .execute();
+    // The same address registered again keeps its account: a new link (here, `waiting`'s is live).
+    expect(await purgeStaleRegistrations(db)).toBe(1);
+    const left = await db.selectFrom('users').select('id').where('tenant_id', '=', tenant.id).execute();
+    const ids = left.map((r) => r.id);
+    expect(ids).not.toContain(stale);
+    expect(ids).toEqual(expect.arrayContaining([waiting, recent, active.body.id]));
   });
 
   it('purges audit events past the retention, in batches, and keeps the newer ones', async () => {

@@ -231,3 +231,33 @@ export class EmailVerifications {
     }
   }
 }
+
+/** How long a pending self-registration may wait for its link before the purge deletes it. */
+export const PENDING_REGISTRATION_MS = 7 * 86_400_000;
+
+/**
+ * Deletes self-registrations still pending PENDING_REGISTRATION_MS after they were made and
+ * holding no live verification link (registering again sends a new one, which keeps it): so
+ * unauthenticated registrations do not grow the database for ever (issue 9). How many went.
+ */
+export async function purgeStaleRegistrations(db: Kysely<DB>, now = Date.now()): Promise<number> {
+  const res = await db
+    .deleteFrom('users')
+    .where('pending_verification', '=', 1)
+    .where('status', '=', 'disabled')
+    .where('created_at', '<', now - PENDING_REGISTRATION_MS)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('user_links')
+            .select('user_links.id')
+            .whereRef('user_links.user_id', '=', 'users.id')
+            .where('user_links.purpose', '=', 'verify_email')
+            .where('user_links.used_at', 'is', null)
+            .where('user_links.expires_at', '>', now),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
