@@ -266,6 +266,13 @@ describe.each(dialects)('invitation tickets (%s)', (dialect) => {
     const renewed = await issue(typeId, ['b']);
     expect(renewed).toMatchObject({ issued: 0, reissued: 1, skipped: 0 });
     expect(await tickets(typeId, '?state=usable')).toHaveLength(3);
+
+    // An email is one key however it is written: one ticket, one invitation.
+    const cased = await issue(typeId, ['Ada.Case@Example.test', 'ada.case@example.test ']);
+    expect(cased).toMatchObject({ issued: 1, skipped: 0 });
+    expect(cased.items.map((i) => i.foreignKey)).toEqual(['ada.case@example.test']);
+    expect((await issue(typeId, ['ADA.CASE@EXAMPLE.TEST'])).skipped).toBe(1);
+    expect(await tickets(typeId, '?foreignKey=Ada.Case%40example.test')).toHaveLength(1);
   });
 
   it('issues exactly one live ticket per key when two batches with the same keys run at once', async () => {
@@ -384,7 +391,7 @@ describe.each(dialects)('invitation tickets (%s)', (dialect) => {
     expect(message?.text).toContain('3 days');
     expect(message?.html).toContain(url);
     const listed = await tickets(typeId, `?foreignKey=${encodeURIComponent(email)}`);
-    expect(listed[0]).toMatchObject({ email: email.toLowerCase(), foreignKey: email });
+    expect(listed[0]).toMatchObject({ email: email.toLowerCase(), foreignKey: email.toLowerCase() });
     const emails = await admin('GET', `${base()}/emails?template=invitation&to=${encodeURIComponent(email)}`);
     expect(emails.body.items).toHaveLength(1);
     expect(emails.text).not.toContain(secretOf(url));

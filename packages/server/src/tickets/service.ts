@@ -41,7 +41,9 @@ export const foreignKeySchema = z
   .min(1)
   .max(320)
   .refine((v) => !/\p{Cc}/u.test(v), { message: 'must hold no control characters' })
-  .describe('An email address (it is sent the invitation) or any external id; trimmed');
+  // One person, one key: an email address counts in its stored form (NFKC, lower case).
+  .transform((v) => asEmailAddress(v) ?? v)
+  .describe('An email address (it is sent the invitation; taken in its normalised form) or any external id; trimmed');
 
 export const issueTicketsSchema = z.strictObject({
   foreignKeys: z
@@ -102,7 +104,7 @@ export type TicketView = z.infer<typeof ticketSchema>;
 
 export const listTicketsQuerySchema = z.strictObject({
   state: z.enum(ticketStates).optional(),
-  foreignKey: z.string().max(320).optional().describe('Exact foreign key'),
+  foreignKey: foreignKeySchema.optional().describe('Exact foreign key (an email address in its normalised form)'),
   limit: limitSchema,
   cursor: cursorSchema,
 });
