@@ -16,6 +16,7 @@ import {
 import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { accountPageRoutes } from '../accounts/account-page.js';
 import { accountRoutes } from '../accounts/routes.js';
 import { apiKeyRoutes } from '../api-keys/routes.js';
 import { apiRoutes } from '../apis/routes.js';
@@ -287,6 +288,7 @@ export async function buildApp(ctx: AppContext) {
   // pages it sends browsers to.
   await app.register(interactionRoutes(ctx, admission));
   await app.register(accountRoutes(ctx));
+  await app.register(accountPageRoutes(ctx));
   await app.register(consoleRoutes(ctx));
 
   return app;

@@ -62,6 +62,9 @@ const topFields = {
   requireVerifiedEmail: z
     .boolean()
     .describe('A user whose email is not verified gets no code at sign-in: they are offered the verification message'),
+  selfDeletion: z
+    .boolean()
+    .describe('Users may delete their own account on the account page, after entering their password'),
 };
 
 export const tenantSettingsSchema = z
@@ -88,6 +91,7 @@ export const tenantSettingsSchema = z
       .default(null)
       .describe('Rotate signing keys every N days; null: only on request'),
     requireVerifiedEmail: topFields.requireVerifiedEmail.default(false),
+    selfDeletion: topFields.selfDeletion.default(false),
     email: z
       .strictObject({
         fromName: emailFields.fromName.default(null),
@@ -128,6 +132,7 @@ export const tenantSettingsPatchSchema = z.strictObject({
   allowedOrigins: topFields.allowedOrigins.optional(),
   keyRotationDays: topFields.keyRotationDays.optional(),
   requireVerifiedEmail: topFields.requireVerifiedEmail.optional(),
+  selfDeletion: topFields.selfDeletion.optional(),
   lifetimes: z.strictObject(lifetimeFields).partial().optional(),
   lockout: z.strictObject(lockoutFields).partial().optional(),
   branding: z.strictObject(brandingFields).partial().optional(),

@@ -69,12 +69,12 @@ export const attributesSchema = z
   );
 
 const DISPLAY_NAME_MAX_LENGTH = 200;
-function nameSort(displayName: string | null | undefined): string {
+export function nameSort(displayName: string | null | undefined): string {
   return (displayName ?? '').normalize('NFKC').toLowerCase();
 }
 
 /** Also bounded once normalised: the sort key (`name_sort`, indexed) is the NFKC form. */
-const displayNameSchema = z
+export const displayNameSchema = z
   .string()
   .trim()
   .min(1)
@@ -206,6 +206,7 @@ export const accountColumns = [
   'status',
   'updated_at',
   'sessions_ended_at',
+  'sessions_kept_uid',
 ] as const;
 
 /** A user's account by id, as every token request reads it (prepared: db/prepared.ts). */
@@ -232,6 +233,7 @@ export function toAccount(row: AccountColumns & { role_names: string | null }): 
     status: row.status,
     updated_at: row.updated_at,
     sessions_ended_at: row.sessions_ended_at,
+    sessions_kept_uid: row.sessions_kept_uid,
     roles: splitRoleNames(row.role_names),
   };
 }
