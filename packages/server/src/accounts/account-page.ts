@@ -26,6 +26,7 @@ const notices: Record<string, string> = {
   password: 'Your password is changed, and every other session signed out.',
   sessions: 'Every other session is signed out.',
   verification: 'We sent the confirmation message again.',
+  ticket: 'The invitation is accepted.',
 };
 
 export function accountPageRoutes(ctx: AppContext) {
@@ -72,7 +73,7 @@ export function accountPageRoutes(ctx: AppContext) {
       const query = req.query as { done?: unknown; ui_locales?: unknown };
       if (!visit) {
         const uiLocales = typeof query.ui_locales === 'string' ? query.ui_locales : undefined;
-        return sessions.signIn(reply, tenant, base(tenant), uiLocales);
+        return sessions.signIn(reply, tenant, base(tenant), { uiLocales });
       }
       const notice = typeof query.done === 'string' ? notices[query.done] : undefined;
       return render(req, reply, tenant, visit, 200, notice ? { notice } : {});

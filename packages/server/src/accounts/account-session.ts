@@ -37,8 +37,9 @@ export function accountSessions(ctx: AppContext) {
     createHmac('sha256', key).update(`${tenant.id}:${text}`).digest('base64url');
   const base = (tenant: Tenant) => `/t/${tenant.slug}/account`;
   const callbackUri = (tenant: Tenant) => `${ctx.config.publicUrl}${base(tenant)}/callback`;
+  // On the tenant's path: the ticket page (/t/{slug}/tickets/…) reads them too.
   const cookie = (reply: FastifyReply, tenant: Tenant, name: string, value: string, maxAge: number) =>
-    setCookie(reply, name, value, { path: base(tenant), maxAge, publicUrl: ctx.config.publicUrl });
+    setCookie(reply, name, value, { path: `/t/${tenant.slug}`, maxAge, publicUrl: ctx.config.publicUrl });
 
   return {
     /**
@@ -46,7 +47,13 @@ export function accountSessions(ctx: AppContext) {
      * this tenant's account pages or ticket page; anything else comes back to the page).
      * `uiLocales` is passed on to the sign-in page.
      */
-    signIn(reply: FastifyReply, tenant: Tenant, returnTo?: string, uiLocales?: string) {
+    signIn(
+      reply: FastifyReply,
+      tenant: Tenant,
+      returnTo?: string,
+      options: { uiLocales?: string | undefined; prompt?: 'login'; loginHint?: string | undefined } = {},
+    ) {
+      const { uiLocales } = options;
       const state = randomBytes(16).toString('base64url');
       const verifier = randomBytes(32).toString('base64url');
       const back = returnTo && isTenantPagePath(tenant, returnTo) ? returnTo : base(tenant);
@@ -67,6 +74,8 @@ export function accountSessions(ctx: AppContext) {
         code_challenge_method: 'S256',
       });
       if (uiLocales && /^[A-Za-z0-9 -]{1,64}$/.test(uiLocales)) params.set('ui_locales', uiLocales);
+      if (options.prompt) params.set('prompt', options.prompt);
+      if (options.loginHint) params.set('login_hint', options.loginHint.slice(0, 320));
       return reply.code(303).header('cache-control', 'no-store').redirect(`/t/${tenant.slug}/auth?${params}`, 303);
     },
 

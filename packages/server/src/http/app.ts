@@ -33,6 +33,7 @@ import { roleRoutes } from '../roles/routes.js';
 import { sessionRoutes } from '../sessions/routes.js';
 import { statsRoutes } from '../stats/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
+import { ticketPageRoutes } from '../tickets/page.js';
 import { ticketRoutes } from '../tickets/routes.js';
 import { userRoutes } from '../users/routes.js';
 import { apiDocs } from './api-docs.js';
@@ -289,6 +290,7 @@ export async function buildApp(ctx: AppContext) {
   await app.register(interactionRoutes(ctx, admission));
   await app.register(accountRoutes(ctx));
   await app.register(accountPageRoutes(ctx));
+  await app.register(ticketPageRoutes(ctx));
   await app.register(consoleRoutes(ctx));
 
   return app;
