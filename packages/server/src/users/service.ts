@@ -43,8 +43,18 @@ const emailSchema = z
   .pipe(
     z
       .email({ pattern: z.regexes.unicodeEmail, message: 'must be an email address' })
-      .max(EMAIL_MAX_LENGTH, `must have at most ${EMAIL_MAX_LENGTH} characters once normalised (NFKC)`),
+      .max(EMAIL_MAX_LENGTH, `must have at most ${EMAIL_MAX_LENGTH} characters once normalised (NFKC)`)
+      // The pattern lets through `a@example.com.`, `a@example..com` and `a@-x.com`: one mailbox
+      // could then have two accounts (with and without the root's dot), or none could be mailed.
+      .refine(hasHostDomain, 'must have a domain of dot-separated names (no empty name, no trailing dot)'),
   );
+
+/** Whether the address's domain is names joined by single dots, none empty or edged with `-`. */
+function hasHostDomain(email: string): boolean {
+  const domain = email.slice(email.lastIndexOf('@') + 1);
+  if (domain.startsWith('[')) return true; // an address literal, as the pattern allows
+  return domain.split('.').every((label) => label.length > 0 && label.length <= 63 && !/^-|-$/.test(label));
+}
 
 /** `value` normalised when it is an email address by the one email schema's rule, else undefined. */
 export function asEmailAddress(value: string): string | undefined {
