@@ -3,9 +3,11 @@
  * keys start with the tenant slug so that switching tenants never shows another tenant's data.
  */
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useAuth } from '../auth/AuthProvider';
+import { accessTokenRoles, holdsPermission, needsRoleDefinitions } from '../auth/permissions';
 import { useApi } from './ApiProvider';
 import { type ApiError, tenantPath } from './client';
-import type { Page, Role, Tenant, TenantStats } from './types';
+import type { Page, Permission, Role, Tenant, TenantStats } from './types';
 
 export const queryKeys = {
   tenants: (params: object) => ['tenants', params] as const,
@@ -37,7 +39,7 @@ export function useTenantStatsQuery(slug: string, options: { enabled?: boolean }
 }
 
 /** Every role of a tenant (roles are few: up to 200 in one page is plenty for pickers). */
-export function useRolesQuery(slug: string) {
+export function useRolesQuery(slug: string, options: { enabled?: boolean } = {}) {
   const api = useApi();
   return useQuery<Role[], ApiError>({
     queryKey: queryKeys.roles(slug),
@@ -45,5 +47,23 @@ export function useRolesQuery(slug: string) {
       (await api.get<Page<Role>>(tenantPath(slug, '/roles'), { query: { limit: 200 }, signal })).items,
     staleTime: 60_000,
     placeholderData: keepPreviousData,
+    enabled: options.enabled ?? true,
   });
+}
+
+/**
+ * Whether the signed-in admin holds `permission` in tenant `slug`, to hide actions the API would
+ * refuse (auth/permissions.ts). Built-in admin roles answer at once; custom roles need their
+ * permissions (`roles:read`): false while they load, and true when they cannot be read, since
+ * the API decides and a hidden action the admin may take would be worse than a refusal.
+ */
+export function usePermission(slug: string, permission: Permission): boolean {
+  const { state, client } = useAuth();
+  const scope = client.scope;
+  const roles = state.status === 'signed-in' ? accessTokenRoles(state.session.accessToken) : null;
+  const needed = needsRoleDefinitions({ scope, slug, roles }, permission);
+  const definitions = useRolesQuery(scope.authTenant, { enabled: needed });
+  if (!needed) return holdsPermission({ scope, slug, roles }, permission) ?? true;
+  if (definitions.isPending) return false;
+  return holdsPermission({ scope, slug, roles, definitions: definitions.data }, permission) ?? true;
 }

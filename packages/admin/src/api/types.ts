@@ -230,3 +230,82 @@ export interface Email {
   /** The whole message: only for system admins while nothing is sent (no SMTP_URL). */
   content?: { text: string; html: string };
 }
+
+/** The ticket page's welcome (`title`, `body`, `okText`: empty takes the page's own words). */
+export interface TicketWelcome {
+  title: string;
+  body: string;
+  okText: string;
+  agreementRequired: boolean;
+}
+
+/** What an invitation ticket grants and where it leads (`/tenants/{slug}/ticket-types`, docs/tickets.md). */
+export interface TicketType {
+  id: string;
+  name: string;
+  description: string;
+  enabled: boolean;
+  /** Its tickets may register a new account, even where self-registration is off. */
+  allowUserCreation: boolean;
+  /** How long each ticket works once issued (1 to 8,760). */
+  validityHours: number;
+  /** Role names granted to whoever uses a ticket. */
+  roles: string[];
+  postUseUrl: string | null;
+  postInvalidUrl: string | null;
+  welcome: TicketWelcome;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+/** `POST …/ticket-types`: what is left out takes the server's default. */
+export type TicketTypeInput = Partial<Omit<TicketType, 'id' | 'createdAt' | 'updatedAt' | 'version' | 'welcome'>> & {
+  name: string;
+  welcome?: Partial<TicketWelcome>;
+};
+
+/** `PATCH …/ticket-types/{id}`: only what changes; `welcome` is merged into the current one. */
+export type TicketTypePatch = Partial<Omit<TicketTypeInput, 'name'>> & { name?: string };
+
+export const TICKET_STATES = ['usable', 'expired', 'reissue_requested', 'used', 'disabled', 'reissued'] as const;
+/** `usable`, `expired` and `reissue_requested` are live: at most one per key and type. */
+export type TicketState = (typeof TICKET_STATES)[number];
+
+/** A ticket as listed (never its secret). */
+export interface Ticket {
+  id: string;
+  typeId: string;
+  foreignKey: string;
+  /** The normalised address, when the foreign key is an email (it was sent the invitation). */
+  email: string | null;
+  state: TicketState;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+  /** The user who used it. */
+  usedBy: string | null;
+  disabledAt: string | null;
+  reissuedAt: string | null;
+  /** The ticket that replaced it. */
+  replacedBy: string | null;
+  reissueRequestedAt: string | null;
+}
+
+export type IssueOutcome = 'issued' | 'reissued' | 'skipped';
+
+/** One key of a batch (or a reissue): `url` holds the secret, shown in this answer only; null when skipped. */
+export interface IssuedTicket {
+  foreignKey: string;
+  ticketId: string;
+  url: string | null;
+  result: IssueOutcome;
+}
+
+/** `POST …/ticket-types/{id}/tickets`: one item per distinct key, in the order given. */
+export interface IssueResult {
+  items: IssuedTicket[];
+  issued: number;
+  reissued: number;
+  skipped: number;
+}

@@ -23,6 +23,7 @@ import {
   IconMail,
   IconSettings,
   IconShieldLock,
+  IconTicket,
   IconUsers,
 } from '@tabler/icons-react';
 import { type ComponentType, type LazyExoticComponent, lazy, Suspense } from 'react';
@@ -62,6 +63,8 @@ const ApiKeysScreen = lazy(() => import('../screens/api-keys/ApiKeysScreen'));
 const SigningKeysScreen = lazy(() => import('../screens/signing-keys/SigningKeysScreen'));
 const AuditLogScreen = lazy(() => import('../screens/audit/AuditLogScreen'));
 const EmailsScreen = lazy(() => import('../screens/emails/EmailsScreen'));
+const TicketTypesScreen = lazy(() => import('../screens/tickets/TicketTypesScreen'));
+const TicketTypeScreen = lazy(() => import('../screens/tickets/TicketTypeScreen'));
 const NotFoundScreen = lazy(() => import('../screens/NotFoundScreen'));
 
 /** Screens about one tenant, in navbar order. */
@@ -73,6 +76,8 @@ export const tenantScreens: TenantScreenRoute[] = [
   { path: 'applications', screen: ApplicationsScreen, nav: { label: 'Applications', icon: IconApps } },
   { path: 'applications/:clientId', screen: ApplicationScreen },
   { path: 'apis', screen: ApisScreen, nav: { label: 'APIs', icon: IconApi } },
+  { path: 'tickets', screen: TicketTypesScreen, nav: { label: 'Tickets', icon: IconTicket } },
+  { path: 'tickets/:typeId', screen: TicketTypeScreen },
   { path: 'api-keys', screen: ApiKeysScreen, nav: { label: 'API keys', icon: IconKey } },
   { path: 'signing-keys', screen: SigningKeysScreen, nav: { label: 'Signing keys', icon: IconCertificate } },
   { path: 'audit', screen: AuditLogScreen, nav: { label: 'Audit log', icon: IconHistory } },

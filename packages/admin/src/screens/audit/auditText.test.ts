@@ -29,6 +29,9 @@ describe('audit text', () => {
     expect(refLink(ref({ type: 'api_key', id: 'key_1', name: 'ci' }), base)).toBe('/tenants/acme/api-keys');
     expect(refLink(ref({ type: 'api', id: 'api_1', name: 'Orders' }), base)).toBe('/tenants/acme/apis');
     expect(refLink(ref({ type: 'tenant', id: 'ten_1', name: 'Acme' }), base)).toBe('/tenants/acme');
+    expect(refLink(ref({ type: 'ticket_type', id: 'ttp_1', name: 'Partners' }), base)).toBe(
+      '/tenants/acme/tickets/ttp_1',
+    );
     // A system admin acting in a tenant: linked to the system tenant's screens.
     expect(refLink(ref({ tenantSlug: 'system' }), base)).toBe('/tenants/system/users/usr_1');
     // Gone, unknown, or in a tenant this console cannot open: no link.
@@ -67,6 +70,16 @@ describe('audit text', () => {
     expect(summary({ action: 'user.sessions.end', outcome: 'success', details: { sessions: 1 } })).toBe(
       'Ended 1 session',
     );
+    expect(
+      summary({
+        action: 'ticket.issue',
+        outcome: 'success',
+        details: { onDuplicate: 'skip', issued: 3, reissued: 0, skipped: 1 },
+      }),
+    ).toBe('Issued 3, reissued 0, skipped 1');
+    expect(
+      summary({ action: 'ticket.disable', outcome: 'success', details: { by: 'ids', asked: 2, disabled: 1 } }),
+    ).toBe('Disabled 1 of 2');
     expect(summary({ action: 'something.new', outcome: 'success', details: null })).toBeNull();
   });
 });

@@ -13,6 +13,7 @@ const kindNames: Record<string, string> = {
   client: 'Application',
   api: 'API',
   role: 'Role',
+  ticket_type: 'Ticket type',
   tenant: 'Tenant',
   system: 'Latchkey',
 };
@@ -48,6 +49,8 @@ export function refLink(ref: AuditRef, tenantBase: (slug: string) => string | nu
       return `${base}/api-keys`;
     case 'api':
       return `${base}/apis`;
+    case 'ticket_type':
+      return `${base}/tickets/${encodeURIComponent(ref.id)}`;
     case 'tenant':
       return base;
     default:
@@ -175,6 +178,7 @@ export function summary(event: Pick<AuditEvent, 'action' | 'outcome' | 'details'
       return d.withPassword === true ? 'Created with a password' : 'Created without a password';
     case 'user.update':
     case 'client.update':
+    case 'ticket_type.update':
     case 'api.update':
     case 'tenant.update':
       return Array.isArray(d.fields) ? `Changed ${valueText('fields', d.fields)}` : null;
@@ -191,6 +195,12 @@ export function summary(event: Pick<AuditEvent, 'action' | 'outcome' | 'details'
       return d.permissions.length === 0 ? 'Grants no permissions' : `Grants ${list(d.permissions)}`;
     case 'consent.grant':
       return list(d.scopes) ? `Scopes ${list(d.scopes)}` : null;
+    case 'ticket.issue':
+      return typeof d.issued === 'number'
+        ? `Issued ${d.issued}, reissued ${d.reissued ?? 0}, skipped ${d.skipped ?? 0}`
+        : null;
+    case 'ticket.disable':
+      return typeof d.disabled === 'number' ? `Disabled ${d.disabled} of ${d.asked ?? d.disabled}` : null;
     case 'keys.rotate':
       return 'Rotated the signing keys';
     case 'login.password':
