@@ -8,11 +8,14 @@
  * and "console" (issue 4: the admin console's first-load JavaScript, and the Users screen's
  * filter changes over 100,000 users in headless Chromium; bench/scenarios/console.mjs; SQLite only)
  * and "tickets" (issue 11: a batch of 1,000 email invitation tickets, the time to the answer and
- * until a local SMTP server has received every invitation; bench/scenarios/tickets.mjs).
+ * until a local SMTP server has received every invitation; bench/scenarios/tickets.mjs)
+ * and "accounts" (issue 11: a forgot-password request's answer time and server CPU beside the
+ * sign-in page's, for a known, an unknown and a disabled account's address, and the gap between
+ * unknown and known; bench/scenarios/accounts.mjs).
  * Each runs on a fresh database per dialect.
  *
  * Environment (all optional):
- *   BENCH_SCENARIOS         core,oidc,console,tickets (default all four)
+ *   BENCH_SCENARIOS         core,oidc,console,tickets,accounts (default all five)
  *   BENCH_DIALECTS          sqlite,postgres (default both; PostgreSQL is skipped when unreachable)
  *   BENCH_DATABASE_URL      PostgreSQL server to create the run's database on
  *                           (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test)
@@ -33,10 +36,12 @@
  *   BENCH_SIGNIN_FLOWS      oidc: concurrent sign-in flows (8)
  *   BENCH_CONSOLE_CHANGES   console: measured filter changes of each kind, search and status (10)
  *   BENCH_TICKET_ROUNDS     tickets: batches of 1,000 timed per dialect; the figures are their medians (3)
+ *   BENCH_ACCOUNT_SAMPLES   accounts: timed requests of each kind (sign-in page, forgot password with a
+ *                           known, an unknown and a disabled account's address) per dialect (400)
  *   BENCH_CPU_PROF          1: profile the server under load (node --cpu-prof) and print where time goes
  *                           (the profiler slows the server: such figures are not comparable); the
  *                           oidc scenario then starts a server per load phase, one profile each
- *   BENCH_TIMEOUT_SECONDS   hard limit for the whole run (900; a full run takes about 6 minutes)
+ *   BENCH_TIMEOUT_SECONDS   hard limit for the whole run (900; a full run takes about 9 minutes)
  *   BENCH_KEEP              1: keep the seeded databases (and print where they are) to study them
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -47,6 +52,7 @@ import { createPostgres, createSqlite, defaultPostgresUrl, probePostgres } from 
 import { mark, valid } from './lib/load.mjs';
 import { summariseProfile } from './lib/profile.mjs';
 import { killAllChildren } from './lib/server.mjs';
+import * as accountsBench from './scenarios/accounts.mjs';
 import * as consoleBench from './scenarios/console.mjs';
 import * as oidc from './scenarios/oidc.mjs';
 import { serviceCore, targets } from './scenarios/service-core.mjs';
@@ -72,7 +78,8 @@ const signInFlows = Number(env.BENCH_SIGNIN_FLOWS ?? 8);
 const burstRounds = Number(env.BENCH_BURST_ROUNDS ?? 8);
 const consoleChanges = Number(env.BENCH_CONSOLE_CHANGES ?? 10);
 const ticketRounds = Number(env.BENCH_TICKET_ROUNDS ?? 3);
-const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc,console,tickets')
+const accountSamples = Number(env.BENCH_ACCOUNT_SAMPLES ?? 400);
+const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc,console,tickets,accounts')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -173,6 +180,15 @@ const scenarios = {
       `${ticketRounds} batches of 1,000 email invitation tickets after a warm-up batch, each timed to the answer and until a local SMTP server has received every invitation`,
     run: (database) => ticketsBench.ticketsScenario({ database, rounds: ticketRounds, logDir: runDir, print }),
     summary: () => ticketsBench.summaryRows(withMark),
+  },
+  accounts: {
+    title: 'forgot password',
+    settings: { samples: accountSamples },
+    targets: accountsBench.targets,
+    intro: () =>
+      `${accountSamples} timed requests of each kind, interleaved: the sign-in page, and the forgot-password form posted with a known, an unknown and a disabled account's address (answer time, and the server CPU until its work after the answer is done)`,
+    run: (database) => accountsBench.accountsScenario({ database, samples: accountSamples, logDir: runDir, print }),
+    summary: () => accountsBench.summaryRows(withMark),
   },
 };
 const unknown = scenarioNames.filter((n) => !scenarios[n]);

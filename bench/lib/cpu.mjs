@@ -101,3 +101,46 @@ export function otherUsageSince(start) {
   const seconds = (now.at - start.at) / 1000;
   return Math.max(0, Math.round((100 * ticks) / TICKS_PER_SECOND / seconds));
 }
+
+/**
+ * Nanoseconds of CPU a process has used, all its threads (the JavaScript thread and libuv's
+ * pool alike), from the scheduler's own accounting (/proc/<pid>/task/<tid>/schedstat): exact,
+ * where the ticks above come in 10 ms steps, so that one request's CPU can be measured.
+ * Threads that ended are not counted (node's live as long as the process).
+ */
+export function processCpuNs(pid) {
+  let sum = 0;
+  let tids;
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const tid of tids) sum += schedstatNs(`/proc/${pid}/task/${tid}/schedstat`);
+  return sum;
+}
+
+/** Nanoseconds of CPU of single-threaded processes (PostgreSQL backends), by pid (none for one that has ended). */
+export function processCpuNsByPid(pids) {
+  const out = new Map();
+  for (const pid of pids) {
+    const ns = schedstatNs(`/proc/${pid}/schedstat`);
+    if (ns > 0) out.set(pid, ns);
+  }
+  return out;
+}
+
+/** Nanoseconds used between two `processCpuNsByPid` snapshots by the processes in both. */
+export function cpuDeltaNs(before, after) {
+  let sum = 0;
+  for (const [pid, ns] of after) if (before.has(pid)) sum += ns - before.get(pid);
+  return sum;
+}
+
+function schedstatNs(file) {
+  try {
+    return Number(readFileSync(file, 'utf8').split(' ')[0]) || 0;
+  } catch {
+    return 0;
+  }
+}
