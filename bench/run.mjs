@@ -37,7 +37,8 @@
  *   BENCH_CONSOLE_CHANGES   console: measured filter changes of each kind, search and status (10)
  *   BENCH_TICKET_ROUNDS     tickets: batches of 1,000 timed per dialect; the figures are their medians (3)
  *   BENCH_ACCOUNT_SAMPLES   accounts: timed requests of each kind (sign-in page, forgot password with a
- *                           known, an unknown and a disabled account's address) per dialect (400)
+ *                           known, an unknown and a disabled account's address) per dialect (200:
+ *                           about 3 minutes a dialect, a known address's work coming up to 2 s late)
  *   BENCH_CPU_PROF          1: profile the server under load (node --cpu-prof) and print where time goes
  *                           (the profiler slows the server: such figures are not comparable); the
  *                           oidc scenario then starts a server per load phase, one profile each
@@ -78,7 +79,7 @@ const signInFlows = Number(env.BENCH_SIGNIN_FLOWS ?? 8);
 const burstRounds = Number(env.BENCH_BURST_ROUNDS ?? 8);
 const consoleChanges = Number(env.BENCH_CONSOLE_CHANGES ?? 10);
 const ticketRounds = Number(env.BENCH_TICKET_ROUNDS ?? 3);
-const accountSamples = Number(env.BENCH_ACCOUNT_SAMPLES ?? 400);
+const accountSamples = Number(env.BENCH_ACCOUNT_SAMPLES ?? 200);
 const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc,console,tickets,accounts')
   .split(',')
   .map((s) => s.trim())

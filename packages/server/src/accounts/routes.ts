@@ -6,9 +6,10 @@
  *
  * The forgot-password form answers at once with the same page whatever the address, and does
  * its work (the limits per client address and per recipient, the lookup, the message) after
- * the answer has gone: an unknown, disabled or limited address takes the same time as a known
- * one, and gets the same page. At most MAX_PENDING_RESETS such jobs run at once; past it (a
- * flood) a request gets the same page and does nothing.
+ * the answer has gone, at a random moment up to two seconds later (deferred.ts): an unknown,
+ * disabled or limited address takes the same time as a known one, slows nothing sent after it
+ * any differently, and gets the same page. At most MAX_PENDING_RESETS such jobs wait at once;
+ * past it (a flood) a request gets the same page and does nothing.
  */
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../audit/service.js';
@@ -18,16 +19,20 @@ import { formPages } from '../login/pages.js';
 import { BusyError } from '../passwords/hash.js';
 import type { Tenant } from '../tenants/service.js';
 import { EMAIL_MAX_LENGTH, normalizeEmail } from '../users/service.js';
+import { DeferredWork } from './deferred.js';
 import { secretPageHeaders, tenantForms } from './forms.js';
 
-/** Forgot-password requests whose work (after their answer) may be under way at once, per node. */
+/** Forgot-password requests whose work (after their answer) may wait or be under way at once, per node. */
 const MAX_PENDING_RESETS = 64;
 
 export function accountRoutes(ctx: AppContext) {
-  let pendingResets = 0;
   const forms = tenantForms(ctx);
 
   return async (app: FastifyInstance) => {
+    const deferred = new DeferredWork(MAX_PENDING_RESETS, (err) =>
+      ctx.log.error({ err }, 'the forgot-password request failed after its answer'),
+    );
+    app.addHook('onClose', () => deferred.flush());
     formPages(app, ctx.pages, 16 * 1024);
 
     const { page, tenantOf, csrfFor, csrfOk } = forms;
@@ -89,17 +94,7 @@ export function accountRoutes(ctx: AppContext) {
           303,
         );
       // Bounded: past it (a flood), a request is answered the same and does nothing.
-      if (pendingResets >= MAX_PENDING_RESETS) return reply;
-      pendingResets++;
-      setImmediate(() => {
-        sendReset(tenant, normalizeEmail(email), actor)
-          .catch((err: unknown) =>
-            ctx.log.error({ err, reqId: actor.requestId }, 'the forgot-password request failed after its answer'),
-          )
-          .finally(() => {
-            pendingResets--;
-          });
-      });
+      deferred.later(() => sendReset(tenant, normalizeEmail(email), actor));
       return reply;
     });
 
