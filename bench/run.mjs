@@ -42,7 +42,7 @@
  *   BENCH_CPU_PROF          1: profile the server under load (node --cpu-prof) and print where time goes
  *                           (the profiler slows the server: such figures are not comparable); the
  *                           oidc scenario then starts a server per load phase, one profile each
- *   BENCH_TIMEOUT_SECONDS   hard limit for the whole run (900; a full run takes about 9 minutes)
+ *   BENCH_TIMEOUT_SECONDS   hard limit for the whole run (3600; a full run of all five takes about 30 minutes)
  *   BENCH_KEEP              1: keep the seeded databases (and print where they are) to study them
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -70,7 +70,7 @@ const connections = (env.BENCH_CONNECTIONS ?? '4,10,20,40')
 const dialects = (env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',').map((s) => s.trim());
 const postgresUrl = env.BENCH_DATABASE_URL || env.TEST_DATABASE_URL || defaultPostgresUrl;
 const cpuProf = env.BENCH_CPU_PROF === '1';
-const timeoutSeconds = Number(env.BENCH_TIMEOUT_SECONDS ?? 900);
+const timeoutSeconds = Number(env.BENCH_TIMEOUT_SECONDS ?? 3600);
 const keep = env.BENCH_KEEP === '1';
 const loads = (env.BENCH_LOADS ?? 'lookup,list').split(',').map((s) => s.trim());
 const oidcLoads = (env.BENCH_OIDC_LOADS ?? 'client-credentials,refresh,sign-in,burst').split(',').map((s) => s.trim());
