@@ -3,11 +3,10 @@
  * part, a plain-text part beside it, the tenant's sender name and reply-to (settings.email).
  * The words come from one catalog per language (English and German).
  */
+import type { Locale } from '../i18n/locales.js';
 import { html, type SafeHtml, trusted } from '../login/html.js';
 import type { Tenant } from '../tenants/service.js';
 import type { OutgoingEmail } from './outbox.js';
-
-export type Locale = 'en' | 'de';
 
 interface Wording {
   subject: (tenant: string) => string;
