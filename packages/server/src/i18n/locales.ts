@@ -10,6 +10,9 @@ export const supportedLocales = ['en', 'de'] as const;
 
 export type Locale = (typeof supportedLocales)[number];
 
+/** Each language by its own name, for a choice of languages (the console's tenant settings). */
+export const localeNames: Record<Locale, string> = { en: 'English', de: 'Deutsch' };
+
 /** The language when nothing else chooses. */
 export const fallbackLocale: Locale = 'en';
 

@@ -14,6 +14,7 @@ const tenant: Tenant = {
   settings: {
     selfRegistration: false,
     requireVerifiedEmail: false,
+    defaultLocale: 'de',
     passwordMinLength: 8,
     lifetimes: {
       accessTokenSeconds: 3600,
