@@ -83,3 +83,19 @@ export function chooseLocale({ uiLocales, acceptLanguage, tenantDefault }: Local
     fallbackLocale
   );
 }
+
+/**
+ * `chooseLocale` for a request to a tenant's page: its `Accept-Language` header, the tenant's
+ * default, and `uiLocales` (the interaction's parameter, or the page's query) when given.
+ */
+export function requestLocale(
+  tenant: { settings: { defaultLocale: Locale } } | undefined,
+  headers: { 'accept-language'?: string | string[] | undefined },
+  uiLocales?: unknown,
+): Locale {
+  return chooseLocale({
+    uiLocales,
+    acceptLanguage: headers['accept-language'],
+    tenantDefault: tenant?.settings.defaultLocale,
+  });
+}

@@ -1,0 +1,147 @@
+/**
+ * The German catalog (formal "Sie", as the German emails): English's keys (`Messages`, en.ts),
+ * each in German.
+ */
+import { html, type SafeHtml } from '../login/html.js';
+import type { Messages } from './en.js';
+
+export const de: Messages = {
+  fields: {
+    email: 'E-Mail',
+    password: 'Passwort',
+    name: 'Name',
+    code: 'Code',
+  },
+  login: {
+    title: 'Anmelden',
+    continueTo: (client: SafeHtml) => html`um mit ${client} fortzufahren`,
+    submit: 'Anmelden',
+    forgot: 'Passwort vergessen?',
+    noAccount: 'Noch kein Konto?',
+    createOne: 'Jetzt anlegen',
+    cancel: 'Abbrechen',
+    invalidCredentials: 'E-Mail-Adresse oder Passwort ist falsch.',
+    registered:
+      'Sehen Sie in Ihrem Posteingang nach: War diese E-Mail-Adresse hier neu, haben wir ihr einen Link geschickt, mit dem Sie das Konto fertig anlegen; melden Sie sich danach mit dem gewählten Passwort an. Gibt es bereits ein Konto dafür, melden Sie sich an.',
+  },
+  register: {
+    title: 'Neues Konto anlegen',
+    passwordHint: (min: number) => `Mindestens ${min} Zeichen.`,
+    submit: 'Konto anlegen',
+    haveAccount: 'Sie haben schon ein Konto?',
+    signIn: 'Anmelden',
+    failed: 'Das Konto konnte nicht angelegt werden.',
+    invalidEmail: 'Geben Sie eine gültige E-Mail-Adresse ein.',
+  },
+  passwordProblems: {
+    password_too_short: (min: number) => `Das Passwort ist zu kurz. Verwenden Sie mindestens ${min} Zeichen.`,
+    password_too_long: (max: number) => `Das Passwort ist zu lang. Verwenden Sie höchstens ${max} Zeichen.`,
+    password_too_common: 'Dieses Passwort ist zu verbreitet. Wählen Sie ein anderes.',
+    password_is_email: 'Das Passwort darf nicht Ihre E-Mail-Adresse sein.',
+  },
+  consent: {
+    title: 'Zugriff erlauben?',
+    asks: (client: SafeHtml) => html`${client} möchte:`,
+    scopes: {
+      openid: 'wissen, wer Sie sind',
+      profile: 'Ihren Namen sehen',
+      email: 'Ihre E-Mail-Adresse sehen',
+      offline_access: 'Sie angemeldet halten',
+    },
+    resource: (api: string) => `${api} in Ihrem Namen nutzen`,
+    allow: 'Erlauben',
+    deny: 'Ablehnen',
+  },
+  logout: {
+    title: 'Abmelden',
+    question: (tenant: string) => `Möchten Sie sich von ${tenant} abmelden?`,
+    submit: 'Abmelden',
+    stay: 'Angemeldet bleiben',
+  },
+  loggedOut: {
+    title: 'Abgemeldet',
+    body: 'Sie haben sich abgemeldet. Sie können dieses Fenster schließen.',
+  },
+  forgot: {
+    title: 'Passwort zurücksetzen',
+    intro:
+      'Geben Sie die E-Mail-Adresse Ihres Kontos ein. Gibt es hier ein Konto dazu, schicken wir ihr einen Link, mit dem Sie ein neues Passwort wählen.',
+    submit: 'Link senden',
+    backToSignIn: 'Zurück zur Anmeldung',
+    emailMissing: 'Geben Sie die E-Mail-Adresse Ihres Kontos ein.',
+  },
+  forgotSent: {
+    title: 'Sehen Sie in Ihren E-Mails nach',
+    body: 'Falls es ein Konto mit dieser Adresse gibt, haben wir ihr einen Link geschickt, mit dem Sie ein neues Passwort wählen. Der Link funktioniert nur einmal und nur für kurze Zeit.',
+  },
+  reset: {
+    title: 'Neues Passwort wählen',
+    forAccount: (email: SafeHtml) =>
+      html`Für ${email}. Sobald es geändert ist, werden alle Sitzungen dieses Kontos abgemeldet.`,
+    newPassword: 'Neues Passwort',
+    newPasswordAgain: 'Neues Passwort wiederholen',
+    submit: 'Passwort ändern',
+    mismatch: 'Die beiden Passwörter stimmen nicht überein.',
+    busy: 'Gerade werden zu viele Passwörter geprüft. Bitte versuchen Sie es gleich noch einmal.',
+  },
+  resetDone: {
+    title: 'Passwort geändert',
+    body: 'Ihr Passwort wurde geändert, und alle Sitzungen wurden abgemeldet. Kehren Sie zur Anwendung zurück und melden Sie sich mit dem neuen Passwort an.',
+  },
+  verify: {
+    title: 'E-Mail-Adresse bestätigen',
+    confirmThat: (email: SafeHtml) => html`Bestätigen Sie, dass ${email} Ihre E-Mail-Adresse ist.`,
+    submit: 'Bestätigen',
+    emailTaken: 'Ein anderes Konto hat diese E-Mail-Adresse inzwischen übernommen.',
+  },
+  verifyFirst: {
+    title: 'Bestätigen Sie zuerst Ihre E-Mail-Adresse',
+    body: 'Bevor Sie sich anmelden können, bestätigen Sie Ihre E-Mail-Adresse: Öffnen Sie den Link in der Nachricht, die wir Ihnen geschickt haben, oder geben Sie hier den 6-stelligen Code daraus ein.',
+    submit: 'Bestätigen und anmelden',
+    resend: 'Nachricht erneut senden',
+    resent: (email: string) => `Wir haben eine neue Nachricht an ${email} geschickt.`,
+    wrongCode:
+      'Dieser Code ist falsch oder gilt nicht mehr. Sehen Sie in der neuesten Nachricht nach, oder lassen Sie sich eine neue senden.',
+  },
+  verifyCode: {
+    title: 'E-Mail-Adresse bestätigen',
+    body: 'Geben Sie Ihre E-Mail-Adresse und den 6-stelligen Code aus der Nachricht ein, die wir Ihnen geschickt haben.',
+    submit: 'Bestätigen',
+    wrongCode: 'Dieser Code ist falsch oder gilt nicht mehr. Sehen Sie in der neuesten Nachricht nach.',
+  },
+  verified: {
+    title: 'E-Mail-Adresse bestätigt',
+    body: 'Ihre E-Mail-Adresse ist bestätigt. Kehren Sie zur Anwendung zurück und melden Sie sich an.',
+  },
+  linkInvalid: {
+    title: 'Dieser Link funktioniert nicht',
+    body: 'Dieser Link wurde schon benutzt, ist abgelaufen oder ungültig. Links funktionieren nur einmal und nur für kurze Zeit.',
+    askAgain: 'Neuen Link anfordern',
+    elsewhere:
+      'Melden Sie sich bei der Anwendung an, um einen neuen zu erhalten, oder wenden Sie sich an ihre Administratoren.',
+  },
+  tooManyRequests: {
+    title: 'Zu viele Versuche',
+    body: (minutes: number) =>
+      `Zu viele Versuche aus Ihrem Netzwerk. Versuchen Sie es in ${minutes === 1 ? 'einer Minute' : `${minutes} Minuten`} erneut.`,
+  },
+  busy: {
+    title: 'Versuchen Sie es gleich noch einmal',
+    body: (seconds: number) =>
+      `Gerade werden zu viele Anmeldeversuche geprüft. Bitte warten Sie ${seconds === 1 ? 'eine Sekunde' : `${seconds} Sekunden`} und versuchen Sie es dann erneut.`,
+    back: 'Zurück zum Formular',
+  },
+  error: {
+    title: 'Etwas ist schiefgelaufen',
+    fallback: 'Die Anfrage konnte nicht ausgeführt werden.',
+    code: 'Fehlercode:',
+  },
+  problems: {
+    sessionExpired: 'Ihre Sitzung ist abgelaufen. Bitte versuchen Sie es erneut.',
+    interactionExpired:
+      'Diese Anmeldeanfrage ist abgelaufen oder in diesem Browser nicht gültig. Kehren Sie zur Anwendung zurück und beginnen Sie von vorn.',
+    interactionMismatch: 'Diese Anmeldeanfrage passt nicht zu diesem Browser.',
+    unsupportedStep: (step: string) => `Nicht unterstützter Schritt: ${step}`,
+    unsafeText: 'Die Anfrage enthält unzulässige Zeichen (Steuerzeichen).',
+  },
+};

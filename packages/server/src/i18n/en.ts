@@ -1,0 +1,157 @@
+/**
+ * The English catalog: every word of the server-rendered pages (login/pages.ts) and of what
+ * the routes put on them. It is the source: its shape is `Messages`, which every other
+ * language's catalog must have key for key (a missing or extra key fails to compile).
+ *
+ * An entry is a string, or a function of what it names. Where a sentence holds markup (a
+ * client's name in bold, say), the entry takes that markup as `SafeHtml` and places it with
+ * `html`: the page decides the markup and escapes the values, the catalog only the words and
+ * their order.
+ */
+import { html, type SafeHtml } from '../login/html.js';
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+export const en = {
+  fields: {
+    email: 'Email',
+    password: 'Password',
+    name: 'Name',
+    code: 'Code',
+  },
+  login: {
+    title: 'Sign in',
+    continueTo: (client: SafeHtml) => html`to continue to ${client}`,
+    submit: 'Sign in',
+    forgot: 'Forgot password?',
+    noAccount: 'No account?',
+    createOne: 'Create one',
+    cancel: 'Cancel',
+    invalidCredentials: 'Invalid email or password.',
+    /** After a registration, new email or not: the same words either way. */
+    registered:
+      'Check your inbox: if this email was new here, we sent it a link that finishes creating the account; then sign in with the password you chose. If it has an account already, sign in.',
+  },
+  register: {
+    title: 'Create your account',
+    passwordHint: (min: number) => `At least ${min} characters.`,
+    submit: 'Create account',
+    haveAccount: 'Have an account?',
+    signIn: 'Sign in',
+    failed: 'Could not create the account.',
+    invalidEmail: 'Enter a valid email address.',
+  },
+  /** Why a new password was refused, by the policy's error code (passwords/policy.ts). */
+  passwordProblems: {
+    password_too_short: (min: number) => `The password is too short. Use at least ${min} characters.`,
+    password_too_long: (max: number) => `The password is too long. Use at most ${max} characters.`,
+    password_too_common: 'This password is too common. Choose another.',
+    password_is_email: 'The password must not be your email address.',
+  },
+  consent: {
+    title: 'Allow access?',
+    asks: (client: SafeHtml) => html`${client} asks to:`,
+    /** What each OpenID Connect scope lets the application do. */
+    scopes: {
+      openid: 'know who you are',
+      profile: 'see your name',
+      email: 'see your email address',
+      offline_access: 'stay signed in',
+    },
+    resource: (api: string) => `use ${api} on your behalf`,
+    allow: 'Allow',
+    deny: 'Deny',
+  },
+  logout: {
+    title: 'Sign out',
+    question: (tenant: string) => `Do you want to sign out of ${tenant}?`,
+    submit: 'Sign out',
+    stay: 'Stay signed in',
+  },
+  loggedOut: {
+    title: 'Signed out',
+    body: 'You have signed out. You can close this window.',
+  },
+  forgot: {
+    title: 'Reset your password',
+    intro: 'Enter the email address of your account. If it has one here, we send it a link to choose a new password.',
+    submit: 'Send the link',
+    backToSignIn: 'Back to sign-in',
+    emailMissing: 'Enter the email address of your account.',
+  },
+  forgotSent: {
+    title: 'Check your email',
+    body: 'If an account exists for that address, we have sent it a link to choose a new password. The link works once, for a short time.',
+  },
+  reset: {
+    title: 'Choose a new password',
+    forAccount: (email: SafeHtml) => html`For ${email}. Every session of this account is signed out when it changes.`,
+    newPassword: 'New password',
+    newPasswordAgain: 'New password again',
+    submit: 'Change the password',
+    mismatch: 'The two passwords are not the same.',
+    busy: 'Too many passwords are being checked right now. Please try again in a moment.',
+  },
+  resetDone: {
+    title: 'Password changed',
+    body: 'Your password has been changed and every session signed out. Go back to the application and sign in with the new password.',
+  },
+  verify: {
+    title: 'Confirm your email address',
+    confirmThat: (email: SafeHtml) => html`Confirm that ${email} is your email address.`,
+    submit: 'Confirm',
+    emailTaken: 'Another account has taken this email address meanwhile.',
+  },
+  verifyFirst: {
+    title: 'Confirm your email address first',
+    body: 'Before you can sign in, confirm your email address: open the link in the message we sent you, or enter its 6-digit code here.',
+    submit: 'Confirm and sign in',
+    resend: 'Send the message again',
+    resent: (email: string) => `We sent a new message to ${email}.`,
+    wrongCode: 'That code is not right, or no longer works. Check the newest message, or send a new one.',
+  },
+  verifyCode: {
+    title: 'Confirm your email address',
+    body: 'Enter your email address and the 6-digit code from the message we sent you.',
+    submit: 'Confirm',
+    wrongCode: 'That code is not right, or no longer works. Check the newest message.',
+  },
+  verified: {
+    title: 'Email address confirmed',
+    body: 'Your email address is confirmed. Go back to the application and sign in.',
+  },
+  linkInvalid: {
+    title: 'This link does not work',
+    body: 'This link has been used, has expired or is not valid. Links work once, for a short time.',
+    askAgain: 'Ask for a new link',
+    elsewhere: 'Sign in to the application to be sent a new one, or ask its administrators.',
+  },
+  tooManyRequests: {
+    title: 'Too many attempts',
+    body: (minutes: number) =>
+      `Too many attempts from your network. Try again in ${plural(minutes, 'minute', 'minutes')}.`,
+  },
+  busy: {
+    title: 'Try again in a moment',
+    body: (seconds: number) =>
+      `Too many sign-in attempts are being checked right now. Please wait ${plural(seconds, 'second', 'seconds')} and try again.`,
+    back: 'Back to the form',
+  },
+  error: {
+    title: 'Something went wrong',
+    fallback: 'The request could not be completed.',
+    code: 'Error code:',
+  },
+  /** What the routes say on the error page, or above a form sent again. */
+  problems: {
+    sessionExpired: 'Your session expired. Please try again.',
+    interactionExpired:
+      'This sign-in request has expired or is not valid in this browser. Go back to the application and start again.',
+    interactionMismatch: 'This sign-in request does not match this browser.',
+    unsupportedStep: (step: string) => `Unsupported step: ${step}`,
+    unsafeText: 'The request holds characters that are not allowed (control characters).',
+  },
+};
+
+/** The shape of a language's catalog: English's, key for key. */
+export type Messages = typeof en;
