@@ -208,6 +208,33 @@ describe.each(dialects)('languages of pages and emails (%s)', (dialect) => {
     expect(confirm.html).toContain('<button type="submit">Bestätigen</button>');
   });
 
+  it('sends messages no page caused (an admin’s reset link) in the tenant’s default language', async () => {
+    const t = await tenant({ defaultLocale: 'de' });
+    const email = `admin-reset-${dialect}@example.test`;
+    const created = await t.api('POST', `/api/v1/tenants/${t.slug}/users`, {
+      body: { email, password: 'first password 123' },
+    });
+    expect(created.status, created.text).toBe(201);
+    const sent = await t.api('POST', `/api/v1/tenants/${t.slug}/users/${created.body.id}/password-reset`);
+    expect(sent.status, sent.text).toBe(202);
+    const message = await smtp.messageTo(email);
+    expect(message.subject).toBe('Sprachtest: Passwort zurücksetzen');
+    expect(message.html).toContain('<html lang="de">');
+  });
+
+  it('previews the branded sign-in page in the language asked for, else the tenant’s default', async () => {
+    const t = await tenant({ defaultLocale: 'de' });
+    const preview = (body: Record<string, unknown>) =>
+      t.api('POST', `/api/v1/tenants/${t.slug}/branding-preview`, { body });
+    const byDefault = await preview({});
+    expect(byDefault.status, byDefault.text).toBe(200);
+    expect(byDefault.text).toContain('<html lang="de">');
+    expect(byDefault.text).toContain('<button type="submit">Anmelden</button>');
+    const english = await preview({ locale: 'en' });
+    expect(english.text).toContain('<button type="submit">Sign in</button>');
+    expect((await preview({ locale: 'fr' })).status).toBe(400);
+  });
+
   it('renders oidc-provider’s error page in the browser’s language, and lists the languages in discovery', async () => {
     const t = await tenant();
     const url = new URL(`${ts.url}/t/${t.slug}/auth`);

@@ -143,7 +143,11 @@ const catalog: Record<Locale, Record<Template, Wording>> = {
   },
 };
 
-/** One message of the catalog for `tenant`, to `to`; `link`: its action's URL (a secret). */
+/**
+ * One message of the catalog for `tenant`, to `to`; `link`: its action's URL (a secret).
+ * `locale`: the language of the page that caused it; without one (an admin's request, an
+ * invitation), the tenant's default.
+ */
 export function renderEmail(
   tenant: Tenant,
   template: Template,
@@ -157,7 +161,8 @@ export function renderEmail(
     detail?: string;
   } = {},
 ): OutgoingEmail {
-  const words = catalog[options.locale ?? 'en'][template];
+  const locale = options.locale ?? tenant.settings.defaultLocale;
+  const words = catalog[locale][template];
   const name = tenant.displayName;
   const lines = words.lines(name, options.minutes ?? 0, options.detail ?? '');
   const codeLine = options.code && words.code ? words.code(options.code.code, options.code.url) : undefined;
@@ -180,7 +185,7 @@ ${
 ${codeLine ? html`<p style="margin:0 0 16px">${codeLine}</p>` : ''}
 ${words.after ? html`<p style="margin:0 0 16px;color:#5f6368">${words.after}</p>` : ''}`;
   const page = html`<!doctype html>
-<html lang="${options.locale ?? 'en'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${words.subject(name)}</title></head>
+<html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${words.subject(name)}</title></head>
 <body style="margin:0;background:#f4f5f7;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1c1e21">
 <div style="max-width:520px;margin:24px auto;padding:32px;background:#fff;border-radius:12px;border-top:4px solid ${trusted(b.primaryColor)}">
 ${b.logoUrl ? html`<img src="${b.logoUrl}" alt="${name}" style="max-height:48px;max-width:200px;display:block;margin-bottom:16px">` : html`<p style="margin:0 0 16px;font-weight:700;font-size:18px">${name}</p>`}

@@ -296,6 +296,7 @@ function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Prom
                     logoUrl: v.settings.branding.logoUrl,
                     primaryColor: v.settings.branding.primaryColor,
                     loginMessage: v.settings.branding.loginMessage,
+                    locale: v.settings.defaultLocale,
                   }}
                 />
               </Grid.Col>

@@ -93,6 +93,14 @@ describe('branding preview body', () => {
         branding: { logoUrl: null, primaryColor: '#aabbcc', loginMessage: 'Hi' },
       },
     );
+    // The form's default language, for the preview's words.
+    expect(
+      previewBody({ displayName: 'Acme', logoUrl: '', primaryColor: '#aabbcc', loginMessage: '', locale: 'de' }),
+    ).toEqual({
+      displayName: 'Acme',
+      branding: { logoUrl: null, primaryColor: '#aabbcc', loginMessage: null },
+      locale: 'de',
+    });
   });
 });
 
