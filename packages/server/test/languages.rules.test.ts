@@ -1,10 +1,14 @@
 /**
  * The rule that picks the language of a page and of the emails it sends (i18n/locales.ts), as
  * a table: `ui_locales` before `Accept-Language` before the tenant's default before English.
+ * And the catalogs: each language's says every sentence in its own words (a copy of the
+ * English one is a translation forgotten; the compiler sees only that the key is there).
  * The black-box tests, over HTTP, are in languages.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { chooseLocale, type Locale, type LocaleSources } from '../src/i18n/locales.js';
+import { messagesFor } from '../src/i18n/catalog.js';
+import { chooseLocale, type Locale, type LocaleSources, supportedLocales } from '../src/i18n/locales.js';
+import { SafeHtml } from '../src/login/html.js';
 
 describe('chooseLocale', () => {
   it.each<[string, LocaleSources, Locale]>([
@@ -42,5 +46,41 @@ describe('chooseLocale', () => {
     const huge = `${'fr;q=0.9, '.repeat(10_000)}de`;
     expect(chooseLocale({ acceptLanguage: huge, tenantDefault: 'en' })).toBe('en');
     expect(chooseLocale({ uiLocales: `${'fr '.repeat(10_000)}de`, tenantDefault: 'en' })).toBe('en');
+  });
+});
+
+/** An argument for any catalog entry: markup where one is placed, 2 where one is counted. */
+class Sample extends SafeHtml {
+  override valueOf() {
+    return 2;
+  }
+}
+
+/** Every entry of a catalog, by path, as the text it renders (functions called with samples). */
+function entries(value: unknown, path = ''): [string, string][] {
+  if (typeof value === 'string') return [[path, value]];
+  if (typeof value === 'function') {
+    const args = Array.from({ length: value.length }, () => new Sample('«x»'));
+    return entries(value(...args), path);
+  }
+  if (value instanceof SafeHtml) return [[path, value.value]];
+  if (Array.isArray(value)) return [[path, value.join('\n')]];
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([key, v]) => entries(v, path ? `${path}.${key}` : key));
+  }
+  return [[path, String(value)]];
+}
+
+describe('the catalogs', () => {
+  const english = new Map(entries(messagesFor('en')));
+
+  it.each(supportedLocales.filter((l) => l !== 'en'))('%s says every sentence in its own words', (locale) => {
+    const translated = entries(messagesFor(locale));
+    expect(translated.map(([path]) => path).sort()).toEqual([...english.keys()].sort());
+    for (const [path, text] of translated) {
+      expect(text.trim(), path).not.toBe('');
+      // A label may be the same word in both (Name, Code); a sentence may not.
+      if (text.split(/\s+/).length >= 3) expect(text, path).not.toBe(english.get(path));
+    }
   });
 });

@@ -2,6 +2,7 @@
  * The German catalog (formal "Sie", as the German emails): English's keys (`Messages`, en.ts),
  * each in German.
  */
+import { inHours } from '../email/wording.js';
 import { html, type SafeHtml } from '../login/html.js';
 import type { Messages } from './en.js';
 
@@ -143,5 +144,59 @@ export const de: Messages = {
     interactionMismatch: 'Diese Anmeldeanfrage passt nicht zu diesem Browser.',
     unsupportedStep: (step: string) => `Nicht unterstützter Schritt: ${step}`,
     unsafeText: 'Die Anfrage enthält unzulässige Zeichen (Steuerzeichen).',
+  },
+  email: {
+    password_reset: {
+      subject: (t) => `${t}: Passwort zurücksetzen`,
+      lines: (t, minutes) => [
+        `Jemand möchte das Passwort Ihres ${t}-Kontos zurücksetzen.`,
+        `Öffnen Sie innerhalb von ${minutes} Minuten den Link unten, um ein neues Passwort zu wählen. Er funktioniert nur einmal.`,
+      ],
+      action: 'Neues Passwort wählen',
+      after: 'Wenn Sie das nicht angefordert haben, ignorieren Sie diese Nachricht: Ihr Passwort bleibt unverändert.',
+    },
+    password_changed: {
+      subject: (t) => `${t}: Ihr Passwort wurde geändert`,
+      lines: (t) => [
+        `Das Passwort Ihres ${t}-Kontos wurde soeben geändert, und alle Sitzungen wurden abgemeldet.`,
+        'Falls Sie das nicht waren, setzen Sie Ihr Passwort sofort zurück und informieren Sie die Betreiber dieses Dienstes.',
+      ],
+    },
+    verify_email: {
+      subject: (t) => `${t}: Bestätigen Sie Ihre E-Mail-Adresse`,
+      lines: (t, minutes) => [
+        `Bitte bestätigen Sie, dass dies die E-Mail-Adresse Ihres ${t}-Kontos ist.`,
+        `Öffnen Sie den Link unten innerhalb von ${Math.round(minutes / 60)} Stunden. Er funktioniert nur einmal.`,
+      ],
+      action: 'E-Mail-Adresse bestätigen',
+      code: (code, url) =>
+        `Auf einem anderen Gerät? Geben Sie den Code ${code} dort ein, wo danach gefragt wird, oder unter ${url}.`,
+      after:
+        'Wenn Sie kein Konto angelegt und Ihre E-Mail-Adresse nicht geändert haben, ignorieren Sie diese Nachricht.',
+    },
+    email_changed: {
+      subject: (t) => `${t}: Die E-Mail-Adresse Ihres Kontos wurde geändert`,
+      lines: (t, _m, to) => [
+        `Die E-Mail-Adresse Ihres ${t}-Kontos wurde soeben von dieser Adresse zu ${to} geändert. Nachrichten zum Konto gehen ab jetzt dorthin.`,
+        'Wenn Sie das nicht waren, wenden Sie sich sofort an die Betreiber dieses Dienstes.',
+      ],
+    },
+    account_exists: {
+      subject: (t) => `${t}: Jemand wollte mit Ihrer E-Mail-Adresse ein Konto anlegen`,
+      lines: (t) => [
+        `Jemand wollte mit dieser E-Mail-Adresse ein neues ${t}-Konto anlegen; sie hat bereits eines. Es wurde nichts geändert.`,
+        'Wenn Sie es waren, melden Sie sich mit Ihrem Passwort an, oder nutzen Sie „Passwort vergessen?" auf der Anmeldeseite.',
+      ],
+    },
+    invitation: {
+      subject: (t) => `Einladung zu ${t}`,
+      lines: (t, minutes, title) => [
+        ...(title ? [title] : []),
+        `Sie wurden zu ${t} eingeladen.`,
+        `Öffnen Sie den Link unten innerhalb von ${inHours(minutes, ['Stunde', 'Stunden'], ['Tag', 'Tagen'])}, um die Einladung anzunehmen. Er funktioniert nur einmal.`,
+      ],
+      action: 'Einladung annehmen',
+      after: 'Wenn Sie keine Einladung erwartet haben, ignorieren Sie diese Nachricht.',
+    },
   },
 };

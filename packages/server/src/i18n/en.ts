@@ -1,13 +1,15 @@
 /**
- * The English catalog: every word of the server-rendered pages (login/pages.ts) and of what
- * the routes put on them. It is the source: its shape is `Messages`, which every other
- * language's catalog must have key for key (a missing or extra key fails to compile).
+ * The English catalog: every word of the server-rendered pages (login/pages.ts), of what the
+ * routes put on them, and of the emails (`email`, rendered by email/messages.ts). It is the
+ * source: its shape is `Messages`, which every other language's catalog must have key for key
+ * (a missing or extra key fails to compile).
  *
  * An entry is a string, or a function of what it names. Where a sentence holds markup (a
  * client's name in bold, say), the entry takes that markup as `SafeHtml` and places it with
  * `html`: the page decides the markup and escapes the values, the catalog only the words and
  * their order.
  */
+import { type EmailTemplate, type EmailWording, inHours } from '../email/wording.js';
 import { html, type SafeHtml } from '../login/html.js';
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -151,6 +153,59 @@ export const en = {
     unsupportedStep: (step: string) => `Unsupported step: ${step}`,
     unsafeText: 'The request holds characters that are not allowed (control characters).',
   },
+  /** The messages Latchkey sends, by template. */
+  email: {
+    password_reset: {
+      subject: (t) => `Reset your ${t} password`,
+      lines: (t, minutes) => [
+        `Someone asked to reset the password of your ${t} account.`,
+        `To choose a new password, open the link below within ${minutes} minutes. It works once.`,
+      ],
+      action: 'Choose a new password',
+      after: 'If you did not ask for this, ignore this message: your password stays as it is.',
+    },
+    password_changed: {
+      subject: (t) => `Your ${t} password was changed`,
+      lines: (t) => [
+        `The password of your ${t} account was just changed, and every session was signed out.`,
+        'If this was not you, reset your password at once and tell the people who run this service.',
+      ],
+    },
+    verify_email: {
+      subject: (t) => `Confirm your email address for ${t}`,
+      lines: (t, minutes) => [
+        `Please confirm that this is the email address of your ${t} account.`,
+        `Open the link below within ${Math.round(minutes / 60)} hours. It works once.`,
+      ],
+      action: 'Confirm my email address',
+      code: (code, url) => `On another device? Enter the code ${code} where you are asked for it, or at ${url}.`,
+      after: 'If you did not create an account or change your email, ignore this message.',
+    },
+    email_changed: {
+      subject: (t) => `The email address of your ${t} account was changed`,
+      lines: (t, _m, to) => [
+        `The email address of your ${t} account was just changed from this address to ${to}. Messages about the account go there from now on.`,
+        'If this was not you, tell the people who run this service at once.',
+      ],
+    },
+    account_exists: {
+      subject: (t) => `Someone tried to create a ${t} account with your email address`,
+      lines: (t) => [
+        `Someone tried to create a new ${t} account with this email address, which has one already. Nothing was changed.`,
+        'If it was you, sign in with your password, or use "Forgot password?" on the sign-in page.',
+      ],
+    },
+    invitation: {
+      subject: (t) => `You are invited to ${t}`,
+      lines: (t, minutes, title) => [
+        ...(title ? [title] : []),
+        `You have been invited to ${t}.`,
+        `To accept, open the link below within ${inHours(minutes, ['hour', 'hours'], ['day', 'days'])}. It works once.`,
+      ],
+      action: 'Accept the invitation',
+      after: 'If you did not expect this invitation, ignore this message.',
+    },
+  } satisfies Record<EmailTemplate, EmailWording>,
 };
 
 /** The shape of a language's catalog: English's, key for key. */
