@@ -7,11 +7,11 @@
  * validation; the error page oidc-provider renders; the discovery document.
  * The rule itself, as a table, is in languages.rules.test.ts.
  */
-import type * as oidc from 'openid-client';
+import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, type Page } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
-import { authorizationRequest, discover } from './helpers/oidc.js';
+import { authorizationRequest, authorize, discover } from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp.js';
 
@@ -233,6 +233,21 @@ describe.each(dialects)('languages of pages and emails (%s)', (dialect) => {
     const english = await preview({ locale: 'en' });
     expect(english.text).toContain('<button type="submit">Sign in</button>');
     expect((await preview({ locale: 'fr' })).status).toBe(400);
+  });
+
+  it('asks to sign out in the language of the end-session request’s ui_locales', async () => {
+    const t = await tenant();
+    const who = { email: `abmelden-${dialect}@example.test`, password: 'signs out in german' };
+    const created = await t.api('POST', `/api/v1/tenants/${t.slug}/users`, { body: who });
+    expect(created.status, created.text).toBe(201);
+    const browser = new Browser();
+    await authorize(t.config, browser, redirectUri, who);
+    const confirm = await browser.go(oidc.buildEndSessionUrl(t.config, { ui_locales: 'de' }));
+    expect(confirm.status).toBe(200);
+    expect(langOf(confirm)).toBe('de');
+    expect(confirm.html).toContain('Möchten Sie sich von Sprachtest abmelden?');
+    expect(confirm.html).toContain('Angemeldet bleiben');
+    expect(confirm.html).toContain('name="xsrf"');
   });
 
   it('renders oidc-provider’s error page in the browser’s language, and lists the languages in discovery', async () => {
