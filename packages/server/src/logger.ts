@@ -1,7 +1,7 @@
 /**
  * The process's logger (pino, JSON lines) and the one place where what is logged is kept
  * free of secrets: `redactSecrets` takes the values of secret query parameters out of any
- * URL or text, and the serializers apply it to every `url`, `req` and `err` logged, by
+ * URL or text (and a ticket page's secret from its path), and the serializers apply it to every `url`, `req` and `err` logged, by
  * Fastify, oidc-provider's listeners or our own code. Headers and bodies are never logged.
  */
 import { type DestinationStream, type Logger, pino, stdSerializers } from 'pino';
@@ -33,10 +33,15 @@ function parameterName(raw: string): string {
  * parameter replaced by `[redacted]`: `/t/acme/cb?code=abc&state=s` → `/t/acme/cb?code=[redacted]&state=s`.
  */
 export function redactSecrets(text: string): string {
-  return text.replace(parameterPair, (pair, start: string, name: string) =>
-    secretParameter.test(parameterName(name)) ? `${start}${name}=[redacted]` : pair,
-  );
+  return text
+    .replace(parameterPair, (pair, start: string, name: string) =>
+      secretParameter.test(parameterName(name)) ? `${start}${name}=[redacted]` : pair,
+    )
+    .replace(ticketPath, '$1[redacted]');
 }
+
+/** A ticket page's path holds its secret (`/t/{slug}/tickets/{secret}`, tickets/page.ts). */
+const ticketPath = /(\/tickets\/)[A-Za-z0-9_-]{20,}/g;
 
 function redactedError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;

@@ -9,7 +9,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { purgeStaleRegistrations } from './accounts/verification.js';
 import { purgeAuditEvents, systemActor } from './audit/service.js';
 import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
-import { syncAdminConsoleClients } from './clients/service.js';
+import { syncBuiltInClients } from './clients/service.js';
 import type { Config } from './config.js';
 import { type AppContext, createContext } from './context.js';
 import { openDatabase } from './db/database.js';
@@ -82,7 +82,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await database.whenDurable?.();
     if (created)
       (options.print ?? ((t) => process.stdout.write(`${t}\n`)))(bootstrapMessage(created, config.publicUrl));
-    const synced = await syncAdminConsoleClients(database.db, config.publicUrl);
+    const synced = await syncBuiltInClients(database.db, config.publicUrl);
     if (synced > 0) log.info({ clients: synced }, 'admin-console clients brought up to date');
     const app = await buildApp(ctx);
     const address = await app.listen({ port: config.port, host: config.host });

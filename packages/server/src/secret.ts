@@ -3,7 +3,7 @@
  * kept in the data directory (created on first start, readable only by its owner; see
  * private-files.ts).
  */
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.js';
@@ -35,4 +35,11 @@ export class InstanceSecrets {
   derive(purpose: string): Buffer {
     return Buffer.from(hkdfSync('sha256', this.secret, 'latchkey', purpose, 32));
   }
+}
+
+/** Whether `given` is the text `expected` (a MAC, a state), compared in constant time. */
+export function sameText(expected: string, given: unknown): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(typeof given === 'string' ? given : '');
+  return a.length === b.length && timingSafeEqual(a, b);
 }

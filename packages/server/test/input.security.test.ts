@@ -345,6 +345,17 @@ describe.each(dialects)('bad input (%s)', (dialect) => {
       expect(created.body.email).toBe(short.normalize('NFKC'));
     });
 
+    it('an email whose domain has an empty name or a trailing dot is refused: one mailbox, one account', async () => {
+      for (const email of ['dot@example.test.', 'dot@example..test', 'dot@.example.test', 'dot@-example.test']) {
+        const res = await admin('POST', `/api/v1/tenants/${slug}/users`, { body: { email } });
+        expect(res.status, email).toBe(400);
+        expect(res.body.error.code).toBe('validation_failed');
+      }
+      expect(
+        (await admin('POST', `/api/v1/tenants/${slug}/users`, { body: { email: 'dot@example.test' } })).status,
+      ).toBe(201);
+    });
+
     it('a display name longer than 200 characters once normalised is refused', async () => {
       // U+FDFA is one character and eighteen under NFKC.
       const res = await admin('POST', `/api/v1/tenants/${slug}/users`, {

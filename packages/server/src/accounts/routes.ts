@@ -14,68 +14,29 @@
  * which each form and redirect here keeps), then the browser's Accept-Language, then the
  * tenant's default; the messages these pages send are in it too.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
-import { readCookie, setCookie } from '../http/cookies.js';
 import { AppError } from '../http/errors.js';
 import { messagesFor, passwordProblem } from '../i18n/catalog.js';
 import { type Locale, requestLocale } from '../i18n/locales.js';
-import { formPages, pageHeaders } from '../login/pages.js';
-import { tenantNotFound } from '../oidc/routes.js';
+import { formPages } from '../login/pages.js';
 import { BusyError } from '../passwords/hash.js';
-import { isSlug, type Tenant } from '../tenants/service.js';
+import type { Tenant } from '../tenants/service.js';
 import { EMAIL_MAX_LENGTH, normalizeEmail } from '../users/service.js';
-
-const FORM_COOKIE = 'lk_form';
-/** The pages whose URL may hold a secret (the reset link) tell browsers to send no Referer. */
-const secretPageHeaders = { ...pageHeaders, 'referrer-policy': 'no-referrer' };
+import { secretPageHeaders, tenantForms } from './forms.js';
 
 /** Forgot-password requests whose work (after their answer) may be under way at once, per node. */
 const MAX_PENDING_RESETS = 64;
 
 export function accountRoutes(ctx: AppContext) {
   let pendingResets = 0;
-  const csrfKey = ctx.secrets.derive('csrf/account/v1');
-  const csrfOf = (tenant: Tenant, nonce: string) =>
-    createHmac('sha256', csrfKey).update(`${tenant.id}:${nonce}`).digest('base64url');
+  const forms = tenantForms(ctx);
 
   return async (app: FastifyInstance) => {
     formPages(app, ctx.pages, 16 * 1024);
 
-    function page(reply: FastifyReply, status: number, body: string, headers = pageHeaders) {
-      return reply.code(status).headers(headers).send(body);
-    }
-
-    async function tenantOf(req: FastifyRequest, reply: FastifyReply): Promise<Tenant | undefined> {
-      const { slug } = req.params as { slug: string };
-      const tenant = isSlug(slug) ? await ctx.tenants.findBySlug(slug) : undefined;
-      if (!tenant) tenantNotFound(reply, slug);
-      return tenant;
-    }
-
-    /** The form's CSRF token, setting this browser's cookie of these pages if it has none. */
-    function csrfFor(req: FastifyRequest, reply: FastifyReply, tenant: Tenant): string {
-      let nonce = readCookie(req, FORM_COOKIE);
-      if (!nonce || !/^[A-Za-z0-9_-]{22,64}$/.test(nonce)) {
-        nonce = randomBytes(18).toString('base64url');
-        setCookie(reply, FORM_COOKIE, nonce, {
-          path: `/t/${tenant.slug}/account`,
-          maxAge: 3600,
-          publicUrl: ctx.config.publicUrl,
-        });
-      }
-      return csrfOf(tenant, nonce);
-    }
-
-    function csrfOk(req: FastifyRequest, tenant: Tenant, given: unknown): boolean {
-      const nonce = readCookie(req, FORM_COOKIE);
-      if (!nonce || typeof given !== 'string') return false;
-      const expected = Buffer.from(csrfOf(tenant, nonce));
-      const actual = Buffer.from(given);
-      return expected.length === actual.length && timingSafeEqual(expected, actual);
-    }
+    const { page, tenantOf, csrfFor, csrfOk } = forms;
 
     /**
      * The page's language, and the `ui_locales` its forms and redirects carry on (only when

@@ -24,6 +24,8 @@ import { type Role, type RoleService, roleNameSchema } from '../roles/service.js
 import type { Tenant } from '../tenants/service.js';
 
 export const ADMIN_CONSOLE_CLIENT_ID = 'admin-console';
+/** The built-in client of the account page, /t/{slug}/account. */
+export const ACCOUNT_CLIENT_ID = 'account';
 export const clientKinds = ['web', 'spa', 'native', 'service'] as const;
 export type ClientKind = (typeof clientKinds)[number];
 
@@ -37,7 +39,7 @@ export const DEFAULT_ID_TOKEN_ALG = 'RS256';
 export const clientIdSchema = z
   .string()
   .max(100)
-  .refine((v) => v === ADMIN_CONSOLE_CLIENT_ID || idPattern('client').test(v), {
+  .refine((v) => v === ADMIN_CONSOLE_CLIENT_ID || v === ACCOUNT_CLIENT_ID || idPattern('client').test(v), {
     message: 'must be a client id (cli_…)',
   });
 
@@ -509,7 +511,8 @@ export class ClientService {
 
   async delete(tenant: Tenant, id: string, ifMatch: number[] | undefined, actor: AuditActor): Promise<string> {
     const current = await this.get(tenant, id);
-    if (current.builtin) throw conflict('builtin_client', 'The built-in admin console client cannot be deleted');
+    if (current.builtin)
+      throw conflict('builtin_client', 'A built-in client (the admin console, the account page) cannot be deleted');
     if (ifMatch && !ifMatch.includes(current.version)) throw preconditionFailed();
     await this.db.transaction().execute(async (trx) => {
       // The version read is part of the delete: a change in between wins (412).
@@ -614,22 +617,55 @@ export class ClientService {
   }
 }
 
-/** The built-in public client the admin console signs in with (one per tenant). */
-export async function insertAdminConsoleClient(trx: Kysely<DB>, tenantId: string, slug: string, publicUrl: string) {
+/**
+ * The built-in first-party public clients every tenant has: the admin console (a SPA) and the
+ * account page (accounts/account-page.ts, which redeems its codes itself). Their redirect URIs
+ * follow PUBLIC_URL.
+ */
+function builtInClients(publicUrl: string, slug: string) {
+  const consoleBase = slug === 'system' ? `${publicUrl}/admin` : `${publicUrl}/admin/t/${slug}`;
+  const accountBase = `${publicUrl}/t/${slug}/account`;
+  return [
+    {
+      clientId: ADMIN_CONSOLE_CLIENT_ID,
+      name: 'Latchkey admin console',
+      redirectUris: [`${consoleBase}/callback`],
+      postLogoutRedirectUris: [`${consoleBase}/`],
+      scopes: ['openid', 'profile', 'email', 'offline_access'],
+    },
+    {
+      clientId: ACCOUNT_CLIENT_ID,
+      name: 'Your account',
+      redirectUris: [`${accountBase}/callback`],
+      postLogoutRedirectUris: [accountBase],
+      scopes: ['openid'],
+    },
+  ];
+}
+
+/** Adds a tenant's built-in clients that it lacks. */
+export async function insertBuiltInClients(trx: Kysely<DB>, tenantId: string, slug: string, publicUrl: string) {
+  for (const client of builtInClients(publicUrl, slug)) await insertBuiltInClient(trx, tenantId, client);
+}
+
+async function insertBuiltInClient(
+  trx: Kysely<DB>,
+  tenantId: string,
+  client: ReturnType<typeof builtInClients>[number],
+) {
   const now = Date.now();
-  const uris = adminConsoleUris(publicUrl, slug);
   await trx
     .insertInto('clients')
     .values({
       id: newId('client'),
       tenant_id: tenantId,
-      client_id: ADMIN_CONSOLE_CLIENT_ID,
+      client_id: client.clientId,
       kind: 'spa',
-      name: 'Latchkey admin console',
+      name: client.name,
       secret_hash: null,
-      redirect_uris: JSON.stringify(uris.redirectUris),
-      post_logout_redirect_uris: JSON.stringify(uris.postLogoutRedirectUris),
-      scopes: JSON.stringify(['openid', 'profile', 'email', 'offline_access']),
+      redirect_uris: JSON.stringify(client.redirectUris),
+      post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris),
+      scopes: JSON.stringify(client.scopes),
       first_party: 1,
       id_token_alg: DEFAULT_ID_TOKEN_ALG,
       token_endpoint_auth_method: 'none',
@@ -646,43 +682,38 @@ export async function insertAdminConsoleClient(trx: Kysely<DB>, tenantId: string
 }
 
 /**
- * Every tenant has an `admin-console` client whose redirect URIs follow PUBLIC_URL: run at
- * start, this adds missing ones (tenants made before it existed) and fixes URIs after
- * PUBLIC_URL changed. Returns how many it changed.
+ * Run at start: adds the built-in clients tenants lack (tenants made before one existed) and
+ * fixes their URIs after PUBLIC_URL changed. Returns how many it changed.
  */
-export async function syncAdminConsoleClients(db: Kysely<DB>, publicUrl: string): Promise<number> {
+export async function syncBuiltInClients(db: Kysely<DB>, publicUrl: string): Promise<number> {
+  const tenants = await db.selectFrom('tenants').select(['id', 'slug']).execute();
   const rows = await db
-    .selectFrom('tenants')
-    .leftJoin('clients', (join) =>
-      join.onRef('clients.tenant_id', '=', 'tenants.id').on('clients.client_id', '=', ADMIN_CONSOLE_CLIENT_ID),
-    )
-    .select(['tenants.id as tenantId', 'tenants.slug', 'clients.id as clientRowId', 'clients.redirect_uris'])
+    .selectFrom('clients')
+    .select(['id', 'tenant_id', 'client_id', 'redirect_uris'])
+    .where('builtin', '=', 1)
     .execute();
   let changed = 0;
-  for (const row of rows) {
-    const { redirectUris, postLogoutRedirectUris } = adminConsoleUris(publicUrl, row.slug);
-    if (!row.clientRowId) {
-      await insertAdminConsoleClient(db, row.tenantId, row.slug, publicUrl);
-      changed++;
-    } else if (row.redirect_uris !== JSON.stringify(redirectUris)) {
-      await db
-        .updateTable('clients')
-        .set({
-          redirect_uris: JSON.stringify(redirectUris),
-          post_logout_redirect_uris: JSON.stringify(postLogoutRedirectUris),
-          updated_at: Date.now(),
-        })
-        .where('id', '=', row.clientRowId)
-        .execute();
-      changed++;
+  for (const tenant of tenants) {
+    for (const client of builtInClients(publicUrl, tenant.slug)) {
+      const row = rows.find((r) => r.tenant_id === tenant.id && r.client_id === client.clientId);
+      if (!row) {
+        await insertBuiltInClient(db, tenant.id, client);
+        changed++;
+      } else if (row.redirect_uris !== JSON.stringify(client.redirectUris)) {
+        await db
+          .updateTable('clients')
+          .set({
+            redirect_uris: JSON.stringify(client.redirectUris),
+            post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris),
+            updated_at: Date.now(),
+          })
+          .where('id', '=', row.id)
+          .execute();
+        changed++;
+      }
     }
   }
   return changed;
-}
-
-function adminConsoleUris(publicUrl: string, slug: string) {
-  const base = slug === 'system' ? `${publicUrl}/admin` : `${publicUrl}/admin/t/${slug}`;
-  return { redirectUris: [`${base}/callback`], postLogoutRedirectUris: [`${base}/`] };
 }
 
 /** The consent grants given to the tenant's application `clientId` (oidc-provider `Grant`s, keyed by client in `uid`). */

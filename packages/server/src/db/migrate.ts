@@ -10,6 +10,7 @@ import * as m0008 from './migrations/0008_email_outbox.js';
 import * as m0009 from './migrations/0009_pending_registrations.js';
 import * as m0010 from './migrations/0010_tickets.js';
 import * as m0011 from './migrations/0011_link_codes.js';
+import * as m0012 from './migrations/0012_account_page.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -33,6 +34,7 @@ const migrations: Record<string, MigrationModule> = {
   '0009_pending_registrations': m0009,
   '0010_tickets': m0010,
   '0011_link_codes': m0011,
+  '0012_account_page': m0012,
 };
 
 class InCodeMigrations implements MigrationProvider {

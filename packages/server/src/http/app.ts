@@ -16,6 +16,7 @@ import {
 import Fastify, { type FastifyError, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { accountPageRoutes } from '../accounts/account-page.js';
 import { accountRoutes } from '../accounts/routes.js';
 import { apiKeyRoutes } from '../api-keys/routes.js';
 import { apiRoutes } from '../apis/routes.js';
@@ -32,6 +33,7 @@ import { roleRoutes } from '../roles/routes.js';
 import { sessionRoutes } from '../sessions/routes.js';
 import { statsRoutes } from '../stats/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
+import { ticketPageRoutes } from '../tickets/page.js';
 import { ticketRoutes } from '../tickets/routes.js';
 import { userRoutes } from '../users/routes.js';
 import { apiDocs } from './api-docs.js';
@@ -287,6 +289,8 @@ export async function buildApp(ctx: AppContext) {
   // pages it sends browsers to.
   await app.register(interactionRoutes(ctx, admission));
   await app.register(accountRoutes(ctx));
+  await app.register(accountPageRoutes(ctx));
+  await app.register(ticketPageRoutes(ctx));
   await app.register(consoleRoutes(ctx));
 
   return app;

@@ -64,7 +64,7 @@ ul.scopes { padding-left: 20px; }
 a { color: var(--brand); }
 `;
 
-function layout(tenant: Tenant, locale: Locale, title: string, body: SafeHtml): string {
+export function layout(tenant: Tenant, locale: Locale, title: string, body: SafeHtml): string {
   const b = tenant.settings.branding;
   return html`<!doctype html>
 <html lang="${locale}">

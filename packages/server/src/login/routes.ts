@@ -3,9 +3,10 @@
  * and abort, under /t/{slug}/interaction/{uid}. Every POST carries a CSRF token bound to the
  * interaction and is answered with 303.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
+import { deviceOf } from '../accounts/device.js';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
 import { readCookie, setCookie } from '../http/cookies.js';
@@ -16,6 +17,7 @@ import { firstPartyGrant } from '../oidc/provider.js';
 import { tenantNotFound } from '../oidc/routes.js';
 import { BusyError } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
+import { sameText } from '../secret.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
 import { normalizeEmail } from '../users/service.js';
 import type { SignInAdmission } from './admission.js';
@@ -231,7 +233,9 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       if (details.prompt.name !== 'login') return reply.redirect(base, 303);
       const email = String(body.email ?? '').slice(0, 320);
       const password = String(body.password ?? '').slice(0, 4096);
-      const result = await ctx.signIn.signIn(tenant, email, password, actorOf(req), admission.of(req));
+      const result = await ctx.signIn.signIn(tenant, email, password, actorOf(req), admission.of(req), {
+        device: deviceOf(req.headers['user-agent']),
+      });
       if (!result.ok) {
         rememberEmail(reply, base, email);
         return reply.redirect(`${base}?error=credentials`, 303);
@@ -388,13 +392,6 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       });
     });
   };
-}
-
-/** Whether `given` is the text `expected`, compared in constant time. */
-function sameText(expected: string, given: unknown): boolean {
-  const a = Buffer.from(expected);
-  const b = Buffer.from(typeof given === 'string' ? given : '');
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The registration form's error, by its `?error=` code (an AppError's, or `csrf`). */

@@ -30,6 +30,16 @@ import type { LockoutStore, Reservation } from './lockout.js';
 /** Per-IP limit, as a multiple of the per-account one: many people may share an address. */
 export const IP_FAILURE_FACTOR = 10;
 
+/**
+ * How an attempt is recorded: `action` names its audit events ('login.password'; the account
+ * page's re-entered password, 'user.reauthenticate'), `device` (the browser and system, from
+ * its User-Agent) goes into a success's details.
+ */
+export interface AttemptOptions {
+  action?: string;
+  device?: string;
+}
+
 /** `at`: when the password was found right (ms), the sign-in's time. */
 export type SignInResult = { ok: true; userId: string; at: number; emailVerified: boolean } | { ok: false };
 
@@ -60,10 +70,11 @@ export class SignInService {
     passwordInput: string,
     actor: AuditActor,
     admitted?: Admission,
+    options: AttemptOptions = {},
   ): Promise<SignInResult> {
     const place = admitted ?? this.hasher.admit(signInRequesterOf(tenant.id, actor.ip));
     try {
-      return await this.attempt(tenant, emailInput, passwordInput, actor, place);
+      return await this.attempt(tenant, emailInput, passwordInput, actor, place, options);
     } finally {
       place.cancel();
     }
@@ -75,7 +86,9 @@ export class SignInService {
     passwordInput: string,
     actor: AuditActor,
     place: Admission,
+    options: AttemptOptions,
   ): Promise<SignInResult> {
+    const action = options.action ?? 'login.password';
     const normalized = normalizeEmail(emailInput);
     // Recorded at most this long; looked up whole, so that a longer one matches no account.
     const email = normalized.slice(0, EMAIL_MAX_LENGTH);
@@ -134,7 +147,7 @@ export class SignInService {
       // The target names a known account; only an unknown one needs the email typed.
       await this.audit.record(this.db, actor, {
         tenantId: tenant.id,
-        action: 'login.password',
+        action,
         outcome: 'failure',
         target: user ? { type: 'user', id: user.id } : undefined,
         details: user ? { reason } : { reason, email },
@@ -149,9 +162,12 @@ export class SignInService {
       { ...actor, type: 'user', id: user.id },
       {
         tenantId: tenant.id,
-        action: 'login.password',
+        action,
         target: { type: 'user', id: user.id },
-        details: rehashed ? { rehashed: true } : undefined,
+        details:
+          rehashed || options.device
+            ? { ...(rehashed ? { rehashed: true } : {}), ...(options.device ? { device: options.device } : {}) }
+            : undefined,
       },
     );
     return { ok: true, userId: user.id, at, emailVerified: user.email_verified === 1 };

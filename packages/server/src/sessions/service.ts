@@ -37,27 +37,38 @@ export async function listSessions(db: Kysely<DB>, tenantId: string, userId: str
   });
 }
 
-/** Ends every session of a user and revokes what was issued to them. Returns the count of sessions. */
-export async function endUserSessions(executor: Kysely<DB>, tenantId: string, userId: string): Promise<number> {
+/**
+ * Ends every session of a user and revokes what was issued to them. Returns the count of
+ * sessions ended. `keep`: the uid of one session of theirs that stays, with what its grants
+ * issued (signing out everywhere else, from the account page).
+ */
+export async function endUserSessions(
+  executor: Kysely<DB>,
+  tenantId: string,
+  userId: string,
+  keep?: string,
+): Promise<number> {
+  const kept = keep ? await keptGrants(executor, tenantId, userId, keep) : undefined;
   // Remembered on the user too: a request under way may still save back a session it loaded.
   await executor
     .updateTable('users')
-    .set({ sessions_ended_at: Date.now() })
+    .set({ sessions_ended_at: Date.now(), sessions_kept_uid: kept ? keep : null })
     .where('tenant_id', '=', tenantId)
     .where('id', '=', userId)
     .execute();
-  const sessions = await executor
+  let sessions = executor
     .selectFrom('oidc_payloads')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('tenant_id', '=', tenantId)
     .where('account_id', '=', userId)
-    .where('model', '=', 'Session')
-    .executeTakeFirstOrThrow();
+    .where('model', '=', 'Session');
+  if (kept) sessions = sessions.where('uid', '<>', keep as string);
+  const counted = await sessions.executeTakeFirstOrThrow();
   await executor
     .deleteFrom('oidc_payloads')
     .where('tenant_id', '=', tenantId)
-    .where((eb) =>
-      eb.or([
+    .where((eb) => {
+      const issued = eb.or([
         eb('account_id', '=', userId),
         eb(
           'grant_id',
@@ -69,8 +80,31 @@ export async function endUserSessions(executor: Kysely<DB>, tenantId: string, us
             .where('g.model', '=', 'Grant')
             .where('g.account_id', '=', userId),
         ),
-      ]),
-    )
+      ]);
+      if (!kept) return issued;
+      const keptRows = [eb.and([eb('model', '=', 'Session'), eb('uid', '=', keep as string)])];
+      // A grant's own row holds its id as grant_id too (oidc/adapter.ts). Not null first: a
+      // NULL `in` is unknown, and NOT unknown would keep every row without a grant.
+      if (kept.length > 0) keptRows.push(eb.and([eb('grant_id', 'is not', null), eb('grant_id', 'in', kept)]));
+      return eb.and([issued, eb.not(eb.or(keptRows))]);
+    })
     .execute();
-  return Number(sessions.n);
+  return Number(counted.n);
+}
+
+/** The grants the session `uid` of the user holds, or undefined when it is not theirs. */
+async function keptGrants(executor: Kysely<DB>, tenantId: string, userId: string, uid: string) {
+  const row = await executor
+    .selectFrom('oidc_payloads')
+    .select('payload')
+    .where('tenant_id', '=', tenantId)
+    .where('model', '=', 'Session')
+    .where('uid', '=', uid)
+    .where('account_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const p = JSON.parse(row.payload) as { authorizations?: Record<string, { grantId?: string }> };
+  return Object.values(p.authorizations ?? {})
+    .map((a) => a.grantId)
+    .filter((g): g is string => typeof g === 'string');
 }

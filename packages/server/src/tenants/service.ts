@@ -10,7 +10,7 @@ import {
   TENANT_ADMIN_ROLE,
 } from '../auth/permissions.js';
 import { TtlCache } from '../cache.js';
-import { insertAdminConsoleClient } from '../clients/service.js';
+import { insertBuiltInClients } from '../clients/service.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { DB, TenantRow } from '../db/schema.js';
 import { lowerLikePrefix } from '../db/sql.js';
@@ -330,6 +330,6 @@ export async function insertTenant(
       })),
     )
     .execute();
-  await insertAdminConsoleClient(trx, row.id, slug, options.publicUrl);
+  await insertBuiltInClients(trx, row.id, slug, options.publicUrl);
   return { tenant: toTenant(row), roleIds };
 }

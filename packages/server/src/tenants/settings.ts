@@ -68,6 +68,9 @@ const topFields = {
     .describe(
       "The language of the tenant's pages and emails when neither the application's ui_locales nor the browser's Accept-Language names one that ships",
     ),
+  selfDeletion: z
+    .boolean()
+    .describe('Users may delete their own account on the account page, after entering their password'),
 };
 
 export const tenantSettingsSchema = z
@@ -95,6 +98,7 @@ export const tenantSettingsSchema = z
       .describe('Rotate signing keys every N days; null: only on request'),
     requireVerifiedEmail: topFields.requireVerifiedEmail.default(false),
     defaultLocale: topFields.defaultLocale.default('en'),
+    selfDeletion: topFields.selfDeletion.default(false),
     email: z
       .strictObject({
         fromName: emailFields.fromName.default(null),
@@ -136,6 +140,7 @@ export const tenantSettingsPatchSchema = z.strictObject({
   keyRotationDays: topFields.keyRotationDays.optional(),
   requireVerifiedEmail: topFields.requireVerifiedEmail.optional(),
   defaultLocale: topFields.defaultLocale.optional(),
+  selfDeletion: topFields.selfDeletion.optional(),
   lifetimes: z.strictObject(lifetimeFields).partial().optional(),
   lockout: z.strictObject(lockoutFields).partial().optional(),
   branding: z.strictObject(brandingFields).partial().optional(),

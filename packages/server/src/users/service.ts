@@ -43,8 +43,18 @@ const emailSchema = z
   .pipe(
     z
       .email({ pattern: z.regexes.unicodeEmail, message: 'must be an email address' })
-      .max(EMAIL_MAX_LENGTH, `must have at most ${EMAIL_MAX_LENGTH} characters once normalised (NFKC)`),
+      .max(EMAIL_MAX_LENGTH, `must have at most ${EMAIL_MAX_LENGTH} characters once normalised (NFKC)`)
+      // The pattern lets through `a@example.com.`, `a@example..com` and `a@-x.com`: one mailbox
+      // could then have two accounts (with and without the root's dot), or none could be mailed.
+      .refine(hasHostDomain, 'must have a domain of dot-separated names (no empty name, no trailing dot)'),
   );
+
+/** Whether the address's domain is names joined by single dots, none empty or edged with `-`. */
+function hasHostDomain(email: string): boolean {
+  const domain = email.slice(email.lastIndexOf('@') + 1);
+  if (domain.startsWith('[')) return true; // an address literal, as the pattern allows
+  return domain.split('.').every((label) => label.length > 0 && label.length <= 63 && !/^-|-$/.test(label));
+}
 
 /** `value` normalised when it is an email address by the one email schema's rule, else undefined. */
 export function asEmailAddress(value: string): string | undefined {
@@ -69,12 +79,12 @@ export const attributesSchema = z
   );
 
 const DISPLAY_NAME_MAX_LENGTH = 200;
-function nameSort(displayName: string | null | undefined): string {
+export function nameSort(displayName: string | null | undefined): string {
   return (displayName ?? '').normalize('NFKC').toLowerCase();
 }
 
 /** Also bounded once normalised: the sort key (`name_sort`, indexed) is the NFKC form. */
-const displayNameSchema = z
+export const displayNameSchema = z
   .string()
   .trim()
   .min(1)
@@ -206,6 +216,7 @@ export const accountColumns = [
   'status',
   'updated_at',
   'sessions_ended_at',
+  'sessions_kept_uid',
 ] as const;
 
 /** A user's account by id, as every token request reads it (prepared: db/prepared.ts). */
@@ -232,6 +243,7 @@ export function toAccount(row: AccountColumns & { role_names: string | null }): 
     status: row.status,
     updated_at: row.updated_at,
     sessions_ended_at: row.sessions_ended_at,
+    sessions_kept_uid: row.sessions_kept_uid,
     roles: splitRoleNames(row.role_names),
   };
 }

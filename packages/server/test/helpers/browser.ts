@@ -75,9 +75,22 @@ export class Browser {
     throw new Error('too many redirects');
   }
 
-  /** Submits the first form on `page` with its hidden fields plus `fields`. */
-  async submit(page: Page, fields: Record<string, string>, options: { stopAt?: (u: URL) => boolean } = {}) {
-    const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/.exec(page.html);
+  /**
+   * Submits the first form on `page` (or the first whose action ends with `options.action`)
+   * with its hidden fields plus `fields`.
+   */
+  async submit(
+    page: Page,
+    fields: Record<string, string>,
+    options: { stopAt?: (u: URL) => boolean; action?: string } = {},
+  ) {
+    const form = [...page.html.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)].find(
+      (f) =>
+        options.action === undefined ||
+        decodeEntities(f[1] ?? '')
+          .split('?')[0]
+          ?.endsWith(options.action),
+    );
     if (!form?.[1]) throw new Error(`no form on ${page.url}: ${page.html.slice(0, 300)}`);
     const hidden: Record<string, string> = {};
     for (const m of (form[2] ?? '').matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) {
