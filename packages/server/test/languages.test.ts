@@ -3,8 +3,9 @@
  * database and a real SMTP server. The sign-in page in German when the application asks
  * (`ui_locales`), when the browser does (`Accept-Language`), and when the tenant's default says
  * so; in English for a language that does not ship; the choice carried on to the
- * forgot-password pages and to the messages they and the registration form send; the setting's
- * validation; the error page oidc-provider renders; the discovery document.
+ * forgot-password pages and to the messages they and the registration form send; the account
+ * page and the ticket page; the setting's validation; the error page oidc-provider renders;
+ * the discovery document.
  * The rule itself, as a table, is in languages.rules.test.ts.
  */
 import * as oidc from 'openid-client';
@@ -248,6 +249,72 @@ describe.each(dialects)('languages of pages and emails (%s)', (dialect) => {
     expect(confirm.html).toContain('Möchten Sie sich von Sprachtest abmelden?');
     expect(confirm.html).toContain('Angemeldet bleiben');
     expect(confirm.html).toContain('name="xsrf"');
+  });
+
+  it('shows the account page in the language of its ui_locales, through its sign-in and its forms', async () => {
+    const t = await tenant();
+    const who = { email: `konto-${dialect}@example.test`, password: 'my account in german' };
+    const created = await t.api('POST', `/api/v1/tenants/${t.slug}/users`, {
+      body: { ...who, emailVerified: true },
+    });
+    expect(created.status, created.text).toBe(201);
+    // An English browser; the application links to the page asking for German.
+    const browser = new Browser({ 'accept-language': 'en' });
+    const signIn = await browser.go(`${ts.url}/t/${t.slug}/account?ui_locales=de`);
+    expectGermanSignIn(signIn);
+    const page = await browser.submit(signIn, who);
+    expect(page.url.pathname).toBe(`/t/${t.slug}/account`);
+    expect(page.url.searchParams.get('ui_locales')).toBe('de');
+    expect(langOf(page)).toBe('de');
+    expect(page.html).toContain('<h1>Ihr Konto</h1>');
+    expect(page.html).toContain('Wo Sie angemeldet sind');
+    expect(page.html).toContain('dieser Browser');
+    expect(page.html).toContain('Angemeldet am');
+    // A form's answer and the page it goes back to keep the language.
+    const saved = await browser.submit(page, { name: 'Grete' });
+    expect(saved.url.searchParams.get('done')).toBe('profile');
+    expect(langOf(saved)).toBe('de');
+    expect(saved.html).toContain('Ihr Profil ist gespeichert.');
+    const wrong = await browser.submit(
+      saved,
+      { current: 'not my password', password: 'a new password 456', confirm: 'a new password 456' },
+      { action: '/password' },
+    );
+    expect(wrong.status).toBe(400);
+    expect(wrong.html).toContain('Das ist nicht Ihr aktuelles Passwort.');
+    // Without ui_locales, the browser's language.
+    expect(langOf(await browser.go(`${ts.url}/t/${t.slug}/account`))).toBe('en');
+    expect(langOf(await new Browser(german).go(`${ts.url}/t/${t.slug}/account`))).toBe('de');
+  });
+
+  it('shows the ticket page in the browser’s language, with the words a ticket type left empty', async () => {
+    const t = await tenant();
+    const type = await t.api('POST', `/api/v1/tenants/${t.slug}/ticket-types`, {
+      body: { name: 'Einladung', allowUserCreation: true, welcome: { agreementRequired: true } },
+    });
+    expect(type.status, type.text).toBe(201);
+    const issued = await t.api('POST', `/api/v1/tenants/${t.slug}/ticket-types/${type.body.id}/tickets`, {
+      body: { foreignKeys: [`eingeladen-${dialect}@example.test`] },
+    });
+    expect(issued.status, issued.text).toBe(200);
+    const url = issued.body.items[0].url as string;
+    const browser = new Browser(german);
+    const welcome = await browser.go(url);
+    expect(welcome.status).toBe(200);
+    expect(langOf(welcome)).toBe('de');
+    expect(welcome.html).toContain('Sie sind eingeladen');
+    expect(welcome.html).toContain('Sie wurden zu Sprachtest eingeladen.');
+    expect(welcome.html).toContain('Ich stimme zu');
+    const refused = await browser.submit(welcome, {});
+    expect(refused.html).toContain('Setzen Sie das Häkchen, um zuzustimmen, bevor Sie fortfahren.');
+    const choice = await browser.submit(welcome, { agree: 'yes' });
+    expect(langOf(choice)).toBe('de');
+    expect(choice.html).toContain('Einladung annehmen');
+    expect(choice.html).toContain('Konto anlegen und annehmen');
+    const tampered = await browser.go(`${url.slice(0, -4)}AAAA`);
+    expect(tampered.html).toContain('Diese Einladung funktioniert nicht');
+    // The same page in English for an English browser.
+    expect((await new Browser({ 'accept-language': 'en' }).go(url)).html).toContain('You are invited');
   });
 
   it('renders oidc-provider’s error page in the browser’s language, and lists the languages in discovery', async () => {

@@ -14,17 +14,17 @@
  * which each form and redirect here keeps), then the browser's Accept-Language, then the
  * tenant's default; the messages these pages send are in it too.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { messagesFor, passwordProblem } from '../i18n/catalog.js';
-import { type Locale, requestLocale } from '../i18n/locales.js';
+import type { Locale } from '../i18n/locales.js';
 import { formPages } from '../login/pages.js';
 import { BusyError } from '../passwords/hash.js';
 import type { Tenant } from '../tenants/service.js';
 import { EMAIL_MAX_LENGTH, normalizeEmail } from '../users/service.js';
-import { secretPageHeaders, tenantForms } from './forms.js';
+import { secretPageHeaders, tenantForms, withQuery } from './forms.js';
 
 /** Forgot-password requests whose work (after their answer) may be under way at once, per node. */
 const MAX_PENDING_RESETS = 64;
@@ -37,16 +37,7 @@ export function accountRoutes(ctx: AppContext) {
     formPages(app, ctx.pages, 16 * 1024);
 
     const { page, tenantOf, csrfFor, csrfOk } = forms;
-
-    /**
-     * The page's language, and the `ui_locales` its forms and redirects carry on (only when
-     * the page was asked with one: otherwise the next page chooses the same way again).
-     */
-    function languageOf(req: FastifyRequest, tenant: Tenant): { locale: Locale; ui: Locale | undefined } {
-      const asked = (req.query as { ui_locales?: unknown }).ui_locales;
-      const locale = requestLocale(tenant, req.headers, asked);
-      return { locale, ui: typeof asked === 'string' && asked !== '' ? locale : undefined };
-    }
+    const languageOf = forms.language;
 
     const base = (tenant: Tenant) => `/t/${tenant.slug}/account`;
     /** The sign-in form to go back to: only an interaction of this tenant, by its id. */
@@ -279,10 +270,4 @@ export function accountRoutes(ctx: AppContext) {
         .redirect(withQuery(`${base(tenant)}/reset`, { done: '1', ui_locales: ui }), 303);
     });
   };
-}
-
-/** `path` with the query parameters that have a value, in order (values of our own: no encoding needed, but done). */
-function withQuery(path: string, params: Record<string, string | undefined>): string {
-  const pairs = Object.entries(params).filter((p): p is [string, string] => p[1] !== undefined);
-  return pairs.length ? `${path}?${pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}` : path;
 }
