@@ -3,6 +3,7 @@
  * Keep these in step with the server's zod schemas; only what the console reads is typed.
  */
 import { type Permission, tenantPermissions } from '../../../server/src/auth/permissions';
+import type { Locale } from '../../../server/src/i18n/locales';
 
 /** Every list answers `{ items, nextCursor }`; `nextCursor` is null on the last page. */
 export interface Page<T> {
@@ -13,6 +14,8 @@ export interface Page<T> {
 export interface TenantSettings {
   selfRegistration: boolean;
   requireVerifiedEmail: boolean;
+  /** The language of pages and emails when neither the application nor the browser names one. */
+  defaultLocale: Locale;
   passwordMinLength: number;
   lifetimes: {
     accessTokenSeconds: number;

@@ -4,30 +4,30 @@
  * of sections (account-views.ts), each form posting to its own path with a CSRF token and
  * answered with 303 back to the page and a notice, or with the page again and what is wrong.
  * Changes that would let a borrowed session take the account over (the email address, the
- * password, deleting it) need the current password, checked as a sign-in is.
+ * password, deleting it) need the current password, checked as a sign-in is. Its language is
+ * its `?ui_locales=` (kept by its forms, its redirects and the sign-in it sends to), the
+ * browser's Accept-Language, the tenant's default; the messages it sends are in it too.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
+import { type Messages, messagesFor, passwordProblem } from '../i18n/catalog.js';
+import type { Locale } from '../i18n/locales.js';
 import { formPages } from '../login/pages.js';
 import { BusyError } from '../passwords/hash.js';
 import type { Tenant } from '../tenants/service.js';
 import { asEmailAddress, EMAIL_MAX_LENGTH, normalizeEmail } from '../users/service.js';
 import { type AccountVisit, accountSessions } from './account-session.js';
 import { accountDeleted, accountPage } from './account-views.js';
-import { tenantForms } from './forms.js';
+import { tenantForms, withQuery } from './forms.js';
 import { selfService } from './self-service.js';
 
-/** What a change's 303 back to the page says there (`?done=`). */
-const notices: Record<string, string> = {
-  profile: 'Your profile is saved.',
-  email: 'We sent a link to the new address. It becomes your address when you open it.',
-  password: 'Your password is changed, and every other session signed out.',
-  sessions: 'Every other session is signed out.',
-  verification: 'We sent the confirmation message again.',
-  ticket: 'The invitation is accepted.',
-};
+/** What a change's 303 back to the page says there (`?done=`): a key of the catalog's `account.notices`. */
+type Notice = keyof Messages['account']['notices'];
+
+/** The page's language (forms.language) and its words. */
+type Language = { locale: Locale; ui: Locale | undefined; t: Messages };
 
 export function accountPageRoutes(ctx: AppContext) {
   const forms = tenantForms(ctx);
@@ -35,6 +35,10 @@ export function accountPageRoutes(ctx: AppContext) {
   const self = selfService(ctx, ctx.hasher);
   const { page, seeOther, tenantOf, csrfFor, csrfOk } = forms;
   const base = (tenant: Tenant) => `/t/${tenant.slug}/account`;
+  const languageOf = (req: FastifyRequest, tenant: Tenant): Language => {
+    const { locale, ui } = forms.language(req, tenant);
+    return { locale, ui, t: messagesFor(locale) };
+  };
 
   return async (app: FastifyInstance) => {
     formPages(app, ctx.pages, 16 * 1024);
@@ -48,11 +52,14 @@ export function accountPageRoutes(ctx: AppContext) {
       message: { notice?: string; error?: string } = {},
     ) {
       const [list, activity] = await Promise.all([self.sessions(tenant, visit), self.activity(tenant, visit.user)]);
+      const { locale, ui } = forms.language(req, tenant);
       return page(
         reply,
         status,
         accountPage(tenant, {
           base: base(tenant),
+          locale,
+          ui,
           csrf: csrfFor(req, reply, tenant),
           email: visit.user.email,
           emailVerified: visit.user.email_verified === 1,
@@ -71,11 +78,14 @@ export function accountPageRoutes(ctx: AppContext) {
       if (!tenant) return;
       const visit = await sessions.current(req, tenant);
       const query = req.query as { done?: unknown; ui_locales?: unknown };
+      const { ui, t } = languageOf(req, tenant);
       if (!visit) {
         const uiLocales = typeof query.ui_locales === 'string' ? query.ui_locales : undefined;
-        return sessions.signIn(reply, tenant, base(tenant), { uiLocales });
+        return sessions.signIn(reply, tenant, withQuery(base(tenant), { ui_locales: ui }), { uiLocales });
       }
-      const notice = typeof query.done === 'string' ? notices[query.done] : undefined;
+      const notices: Record<string, string> = t.account.notices;
+      const notice =
+        typeof query.done === 'string' && Object.hasOwn(notices, query.done) ? notices[query.done] : undefined;
       return render(req, reply, tenant, visit, 200, notice ? { notice } : {});
     });
 
@@ -85,13 +95,15 @@ export function accountPageRoutes(ctx: AppContext) {
       const query = req.query as { error?: unknown };
       const next = query.error === undefined ? await sessions.callback(req, reply, tenant) : undefined;
       if (!next) {
+        const { locale, t } = languageOf(req, tenant);
         return page(
           reply,
           400,
           ctx.pages.error(
             tenant,
+            locale,
             query.error === 'access_denied' ? 'access_denied' : 'invalid_request',
-            'The sign-in did not finish in this browser. Open your account page again to sign in.',
+            t.account.signInUnfinished,
           ),
         );
       }
@@ -110,110 +122,107 @@ export function accountPageRoutes(ctx: AppContext) {
         body: Record<string, unknown>,
         req: FastifyRequest,
         reply: FastifyReply,
+        lang: Language,
       ) => Promise<unknown>,
     ) {
       app.post(`/t/:slug/account/${path}`, async (req, reply) => {
         const tenant = await tenantOf(req, reply);
         if (!tenant) return;
+        const lang = languageOf(req, tenant);
+        const { t } = lang;
         const visit = await sessions.current(req, tenant);
-        if (!visit) return sessions.signIn(reply, tenant, base(tenant));
+        if (!visit) {
+          const back = withQuery(base(tenant), { ui_locales: lang.ui });
+          return sessions.signIn(reply, tenant, back, { uiLocales: lang.ui });
+        }
         const body = (req.body ?? {}) as Record<string, unknown>;
         if (!csrfOk(req, tenant, body.csrf)) {
-          return render(req, reply, tenant, visit, 400, { error: 'Your session expired. Please try again.' });
+          return render(req, reply, tenant, visit, 400, { error: t.problems.sessionExpired });
         }
         try {
-          return await handle(tenant, visit, body, req, reply);
+          return await handle(tenant, visit, body, req, reply, lang);
         } catch (err) {
           if (err instanceof BusyError) {
             reply.header('retry-after', String(err.retryAfterSeconds));
-            return render(req, reply, tenant, visit, 429, {
-              error: 'Too many passwords are being checked right now. Please try again in a moment.',
-            });
+            return render(req, reply, tenant, visit, 429, { error: t.reset.busy });
           }
           // A rule of the input, named (password_too_short, email_taken…).
           if (err instanceof AppError && err.status < 500) {
-            return render(req, reply, tenant, visit, err.status, { error: err.message });
+            const error =
+              passwordProblem(t, err.code, tenant.settings.passwordMinLength) ??
+              (err.code === 'email_taken' ? t.account.emailTaken : err.message);
+            return render(req, reply, tenant, visit, err.status, { error });
           }
           throw err;
         }
       });
     }
     const text = (value: unknown, max: number) => (typeof value === 'string' ? value.slice(0, max) : '');
-    const done = (reply: FastifyReply, tenant: Tenant, what: keyof typeof notices) =>
-      seeOther(reply, `${base(tenant)}?done=${what}`);
-    const wrongPassword = 'That is not your current password.';
+    const done = (reply: FastifyReply, tenant: Tenant, what: Notice, lang: Language) =>
+      seeOther(reply, withQuery(base(tenant), { done: what, ui_locales: lang.ui }));
 
-    action('profile', async (tenant, visit, body, req, reply) => {
+    action('profile', async (tenant, visit, body, req, reply, lang) => {
       const saved = await self.setDisplayName(tenant, visit.user, text(body.name, 1000), actorOf(req));
-      if (!saved) return render(req, reply, tenant, visit, 400, { error: 'Enter a name of at most 200 characters.' });
-      return done(reply, tenant, 'profile');
+      if (!saved) return render(req, reply, tenant, visit, 400, { error: lang.t.account.nameTooLong });
+      return done(reply, tenant, 'profile', lang);
     });
 
-    action('verification', async (tenant, visit, _body, req, reply) => {
+    action('verification', async (tenant, visit, _body, req, reply, lang) => {
       const limit = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${visit.user.email}`);
-      if (limit.allowed) await ctx.verifications.resend(tenant, visit.user, actorOf(req));
-      return done(reply, tenant, 'verification');
+      if (limit.allowed) await ctx.verifications.resend(tenant, visit.user, actorOf(req), lang.locale);
+      return done(reply, tenant, 'verification', lang);
     });
 
-    action('email', async (tenant, visit, body, req, reply) => {
+    action('email', async (tenant, visit, body, req, reply, lang) => {
+      const m = lang.t.account;
       const email = asEmailAddress(text(body.email, EMAIL_MAX_LENGTH + 1));
-      if (!email) return render(req, reply, tenant, visit, 400, { error: 'Enter a valid email address.' });
+      if (!email) return render(req, reply, tenant, visit, 400, { error: lang.t.register.invalidEmail });
       if (normalizeEmail(email) === visit.user.email) {
-        return render(req, reply, tenant, visit, 400, { error: 'That is your address already.' });
+        return render(req, reply, tenant, visit, 400, { error: m.sameEmail });
       }
       const actor = actorOf(req);
       if (!(await self.passwordIsRight(tenant, visit.user, text(body.password, 4096), actor))) {
-        return render(req, reply, tenant, visit, 400, { error: wrongPassword });
+        return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
       }
       const limit = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${normalizeEmail(email)}`);
-      if (!limit.allowed) {
-        return render(req, reply, tenant, visit, 429, {
-          error: 'Too many messages went to that address lately. Try again later.',
-        });
-      }
-      await ctx.verifications.requestChange(tenant, visit.user, email, actor);
-      return done(reply, tenant, 'email');
+      if (!limit.allowed) return render(req, reply, tenant, visit, 429, { error: m.tooManyMessages });
+      await ctx.verifications.requestChange(tenant, visit.user, email, actor, lang.locale);
+      return done(reply, tenant, 'email', lang);
     });
 
-    action('password', async (tenant, visit, body, req, reply) => {
+    action('password', async (tenant, visit, body, req, reply, lang) => {
+      const m = lang.t.account;
       const next = text(body.password, 4096);
-      if (next !== body.confirm) {
-        return render(req, reply, tenant, visit, 400, { error: 'The two new passwords are not the same.' });
-      }
-      const changed = await self.changePassword(tenant, visit, text(body.current, 4096), next, actorOf(req));
-      if (!changed) return render(req, reply, tenant, visit, 400, { error: wrongPassword });
-      return done(reply, tenant, 'password');
+      if (next !== body.confirm) return render(req, reply, tenant, visit, 400, { error: m.passwordsDiffer });
+      const current = text(body.current, 4096);
+      const changed = await self.changePassword(tenant, visit, current, next, actorOf(req), lang.locale);
+      if (!changed) return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
+      return done(reply, tenant, 'password', lang);
     });
 
-    action('sessions', async (tenant, visit, _body, req, reply) => {
+    action('sessions', async (tenant, visit, _body, req, reply, lang) => {
       await self.endOtherSessions(tenant, visit, actorOf(req));
-      return done(reply, tenant, 'sessions');
+      return done(reply, tenant, 'sessions', lang);
     });
 
-    action('delete', async (tenant, visit, body, req, reply) => {
+    action('delete', async (tenant, visit, body, req, reply, lang) => {
+      const m = lang.t.account;
       if (!tenant.settings.selfDeletion) return reply.code(404).headers({ 'cache-control': 'no-store' }).send();
-      if (body.confirm !== 'yes') {
-        return render(req, reply, tenant, visit, 400, {
-          error: 'Tick the box to confirm that you want to delete your account.',
-        });
-      }
+      if (body.confirm !== 'yes') return render(req, reply, tenant, visit, 400, { error: m.tickToDelete });
       const outcome = await self.deleteAccount(tenant, visit.user, text(body.password, 4096), actorOf(req));
-      if (outcome === 'wrong_password') return render(req, reply, tenant, visit, 400, { error: wrongPassword });
-      if (outcome === 'not_allowed') {
-        return render(req, reply, tenant, visit, 409, {
-          error: 'This account cannot be deleted here: it is the last administrator of this service.',
-        });
-      }
+      if (outcome === 'wrong_password') return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
+      if (outcome === 'not_allowed') return render(req, reply, tenant, visit, 409, { error: m.lastAdmin });
       sessions.forget(reply, tenant);
-      return page(reply, 200, accountDeleted(tenant));
+      return page(reply, 200, accountDeleted(tenant, lang.locale));
     });
 
-    action('signout', async (tenant, _visit, _body, _req, reply) => {
+    action('signout', async (tenant, _visit, _body, _req, reply, lang) => {
       sessions.forget(reply, tenant);
       // The tenant's own sign-out (its confirmation page), which ends the session for every application.
       const params = new URLSearchParams({
         client_id: 'account',
         post_logout_redirect_uri: `${ctx.config.publicUrl}${base(tenant)}`,
+        ...(lang.ui ? { ui_locales: lang.ui } : {}),
       });
       return seeOther(reply, `/t/${tenant.slug}/session/end?${params}`);
     });

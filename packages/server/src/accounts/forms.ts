@@ -1,12 +1,14 @@
 /**
  * What the tenant's pages outside a sign-in share (the account pages, the ticket page): the
- * tenant from the URL, the page answer, and the forms' CSRF token, an HMAC of a random cookie
- * of this browser (`lk_form`, on the tenant's path) under a key of its own.
+ * tenant from the URL, the page answer, the forms' CSRF token, an HMAC of a random cookie
+ * of this browser (`lk_form`, on the tenant's path) under a key of its own, and the page's
+ * language.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { readCookie, setCookie } from '../http/cookies.js';
+import { type Locale, requestLocale } from '../i18n/locales.js';
 import { pageHeaders } from '../login/pages.js';
 import { tenantNotFound } from '../oidc/routes.js';
 import { sameText } from '../secret.js';
@@ -58,6 +60,17 @@ export function tenantForms(ctx: AppContext) {
       return csrfOf(tenant, nonce);
     },
 
+    /**
+     * The page's language (its `?ui_locales=`, the browser's Accept-Language, the tenant's
+     * default), and the `ui_locales` its forms and redirects carry on: only when the page was
+     * asked with one (otherwise the next page chooses the same way again).
+     */
+    language(req: FastifyRequest, tenant: Tenant): { locale: Locale; ui: Locale | undefined } {
+      const asked = (req.query as { ui_locales?: unknown } | undefined)?.ui_locales;
+      const locale = requestLocale(tenant, req.headers, asked);
+      return { locale, ui: typeof asked === 'string' && asked !== '' ? locale : undefined };
+    },
+
     csrfOk(req: FastifyRequest, tenant: Tenant, given: unknown): boolean {
       const nonce = readCookie(req, FORM_COOKIE);
       return nonce !== undefined && sameText(csrfOf(tenant, nonce), given);
@@ -66,3 +79,9 @@ export function tenantForms(ctx: AppContext) {
 }
 
 export type TenantForms = ReturnType<typeof tenantForms>;
+
+/** `path` with the query parameters that have a value, in order, each encoded. */
+export function withQuery(path: string, params: Record<string, string | undefined>): string {
+  const pairs = Object.entries(params).filter((p): p is [string, string] => p[1] !== undefined);
+  return pairs.length ? `${path}?${pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}` : path;
+}

@@ -12,6 +12,7 @@ import type { DB, UserLinkRow, UserRow } from '../db/schema.js';
 import { renderEmail } from '../email/messages.js';
 import type { EmailOutbox } from '../email/outbox.js';
 import { AppError } from '../http/errors.js';
+import type { Locale } from '../i18n/locales.js';
 import { type PasswordHasher, requesterOf } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import { endUserSessions } from '../sessions/service.js';
@@ -35,8 +36,9 @@ export class PasswordResets {
   /**
    * Sends `user` a reset link (the message queued with the link in one transaction). For an
    * admin's request (`POST …/users/{id}/password-reset`) and the forgot-password form.
+   * `locale`: the message's language (the form's; by default the tenant's).
    */
-  async send(tenant: Tenant, user: UserRow, actor: AuditActor): Promise<string> {
+  async send(tenant: Tenant, user: UserRow, actor: AuditActor, locale?: Locale): Promise<string> {
     const minutes = tenant.settings.email.passwordResetMinutes;
     const event = { tenantId: tenant.id, action: 'user.password_reset.send', userId: user.id };
     return sendAudited(this, actor, event, async (trx) => {
@@ -48,7 +50,12 @@ export class PasswordResets {
         lifetimeMs: minutes * 60_000,
       });
       const link = resetUrl(this.publicUrl, tenant.slug, secret);
-      return this.outbox.queue(trx, tenant.id, renderEmail(tenant, 'password_reset', user.email, { link, minutes }));
+      const message = renderEmail(tenant, 'password_reset', user.email, {
+        link,
+        minutes,
+        ...(locale ? { locale } : {}),
+      });
+      return this.outbox.queue(trx, tenant.id, message);
     });
   }
 
@@ -61,8 +68,8 @@ export class PasswordResets {
     return this.send(tenant, user, actor);
   }
 
-  /** The forgot-password form's request: a message only for an active account of that email. */
-  async sendByEmail(tenant: Tenant, email: string, actor: AuditActor): Promise<void> {
+  /** The forgot-password form's request: a message (in the form's `locale`) only for an active account of that email. */
+  async sendByEmail(tenant: Tenant, email: string, actor: AuditActor, locale?: Locale): Promise<void> {
     const user = await this.db
       .selectFrom('users')
       .selectAll()
@@ -70,7 +77,7 @@ export class PasswordResets {
       .where('email', '=', email)
       .executeTakeFirst();
     if (user?.status !== 'active') return;
-    await this.send(tenant, user, actor);
+    await this.send(tenant, user, actor, locale);
   }
 
   /** The live reset link this secret opens in the tenant, with its user (active), or undefined. */
@@ -83,9 +90,10 @@ export class PasswordResets {
    * Uses the link: the new password (policy errors name the rule, and leave the link live),
    * then in one transaction the link consumed (exactly one request wins), the password set,
    * the email verified, sessions, refresh tokens and other reset links ended, audit events
-   * and the "password changed" message. False when the link is no longer live.
+   * and the "password changed" message (in the reset form's `locale`). False when the link is
+   * no longer live.
    */
-  async reset(tenant: Tenant, secret: string, password: string, actor: AuditActor): Promise<boolean> {
+  async reset(tenant: Tenant, secret: string, password: string, actor: AuditActor, locale?: Locale): Promise<boolean> {
     const opened = await this.open(tenant, secret);
     if (!opened) return false;
     const { link, user } = opened;
@@ -117,7 +125,8 @@ export class PasswordResets {
           target: { type: 'user', id: user.id },
         },
       );
-      await this.outbox.queue(trx, tenant.id, renderEmail(tenant, 'password_changed', user.email));
+      const message = renderEmail(tenant, 'password_changed', user.email, locale ? { locale } : {});
+      await this.outbox.queue(trx, tenant.id, message);
       return true;
     });
     if (done) this.outbox.wake();

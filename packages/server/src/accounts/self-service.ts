@@ -11,6 +11,7 @@ import type { AppContext } from '../context.js';
 import type { UserRow } from '../db/schema.js';
 import { deleteAtVersion } from '../db/versions.js';
 import { renderEmail } from '../email/messages.js';
+import type { Locale } from '../i18n/locales.js';
 import { type PasswordHasher, requesterOf } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import { endUserSessions, listSessions } from '../sessions/service.js';
@@ -89,7 +90,15 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
      * rule), set only if the password is still the one checked; every other session of the
      * user ended, this one kept; the address told. False when the current password is wrong.
      */
-    async changePassword(tenant: Tenant, visit: AccountVisit, current: string, next: string, actor: AuditActor) {
+    async changePassword(
+      tenant: Tenant,
+      visit: AccountVisit,
+      current: string,
+      next: string,
+      actor: AuditActor,
+      /** The page's, for the message. */
+      locale?: Locale,
+    ) {
       const { user } = visit;
       const valid = checkPassword(next, { minLength: tenant.settings.passwordMinLength, email: user.email });
       if (!(await passwordIsRight(tenant, user, current, actor))) return false;
@@ -122,7 +131,8 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
           target: { type: 'user', id: user.id },
           details: { sessionsEnded: ended },
         });
-        await ctx.emails.queue(trx, tenant.id, renderEmail(tenant, 'password_changed', user.email));
+        const message = renderEmail(tenant, 'password_changed', user.email, locale ? { locale } : {});
+        await ctx.emails.queue(trx, tenant.id, message);
         return true;
       });
       if (done) ctx.emails.wake();

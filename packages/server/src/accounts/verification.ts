@@ -16,9 +16,10 @@ import type { Kysely } from 'kysely';
 import type { AuditActor, AuditService } from '../audit/service.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { DB, UserLinkRow, UserRow } from '../db/schema.js';
-import { type Locale, renderEmail } from '../email/messages.js';
+import { renderEmail } from '../email/messages.js';
 import type { EmailOutbox } from '../email/outbox.js';
 import { AppError } from '../http/errors.js';
+import type { Locale } from '../i18n/locales.js';
 import type { Tenant } from '../tenants/service.js';
 import { normalizeEmail, statusOf, type UserService } from '../users/service.js';
 import { sendAudited, type UserLinks, userOf } from './links.js';
@@ -119,16 +120,18 @@ export class EmailVerifications {
    * one transaction; a taken one sends its owner a notice (or, if that account is still
    * pending, its verification message again). The same answer either way: nothing.
    * `mayMail`: the recipient's limit (EMAIL_RECIPIENT_LIMIT) allows a message to a taken
-   * email; the work is the same either way.
+   * email; the work is the same either way. `locale`: the registration page's, for the message.
    */
   async register(
     tenant: Tenant,
     input: { email: string; displayName: string | null; password: string },
     actor: AuditActor,
     mayMail = true,
+    locale?: Locale,
   ): Promise<void> {
+    const options = locale ? { locale } : {};
     const created = await this.users.register(tenant, input, actor, async (trx, row) => {
-      await this.queue(trx, tenant, row);
+      await this.queue(trx, tenant, row, options);
     });
     if (!created && mayMail) {
       const existing = await this.db
@@ -138,11 +141,10 @@ export class EmailVerifications {
         .where('email', '=', normalizeEmail(input.email))
         .executeTakeFirst();
       if (existing && statusOf(existing) === 'pending') {
-        await this.db.transaction().execute((trx) => this.queue(trx, tenant, existing));
+        await this.db.transaction().execute((trx) => this.queue(trx, tenant, existing, options));
       } else if (existing?.status === 'active') {
-        await this.db
-          .transaction()
-          .execute((trx) => this.outbox.queue(trx, tenant.id, renderEmail(tenant, 'account_exists', existing.email)));
+        const notice = renderEmail(tenant, 'account_exists', existing.email, options);
+        await this.db.transaction().execute((trx) => this.outbox.queue(trx, tenant.id, notice));
       }
     }
     this.outbox.wake();
@@ -166,18 +168,22 @@ export class EmailVerifications {
     );
   }
 
-  /** Uses a link or code: the email verified (a pending account active, a new address the user's). */
+  /**
+   * Uses a link or code: the email verified (a pending account active, a new address the
+   * user's). `locale`: the page's, for the message an email change sends the old address.
+   */
   async verify(
     tenant: Tenant,
     secret: string | { email: string; code: string },
     actor: AuditActor,
+    locale?: Locale,
   ): Promise<VerifyOutcome> {
     const opened = await this.open(tenant, secret);
-    return opened ? this.use(tenant, opened, actor) : 'invalid';
+    return opened ? this.use(tenant, opened, actor, locale) : 'invalid';
   }
 
   /** Uses what `open` found. */
-  async use(tenant: Tenant, opened: OpenedVerification, actor: AuditActor): Promise<VerifyOutcome> {
+  async use(tenant: Tenant, opened: OpenedVerification, actor: AuditActor, locale?: Locale): Promise<VerifyOutcome> {
     const { link, user } = opened;
     const change = link.purpose === 'change_email';
     try {
@@ -207,7 +213,7 @@ export class EmailVerifications {
           await this.outbox.queue(
             trx,
             tenant.id,
-            renderEmail(tenant, 'email_changed', user.email, { detail: link.email }),
+            renderEmail(tenant, 'email_changed', user.email, { detail: link.email, ...(locale ? { locale } : {}) }),
           );
         }
         await this.audit.record(

@@ -46,9 +46,6 @@ export function findUnsafeText(value: unknown): string | undefined {
   return undefined;
 }
 
-/** What a page says when a form or link holds such text. */
-export const unsafeTextMessage = 'The request holds characters that are not allowed (control characters).';
-
 /** The 400 for text that breaks the rule: `in` is body, querystring or params. */
 export function invalidText(where: string, path: string) {
   return badRequest(

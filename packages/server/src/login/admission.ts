@@ -8,21 +8,24 @@
  * A burst is mostly refusals, so a refusal is the cheapest answer the server gives: for a
  * tenant known without a query it is decided on the raw request before Fastify routes it
  * (`early`, called by http/app.ts), with no exception, query or write; the page is rendered
- * once per tenant and delay and kept; and it goes out without waiting for the database's
+ * once per tenant, language and delay and kept; and it goes out without waiting for the database's
  * pending writes to be durable, as it acknowledges none (and shows the tenant's branding
  * only once that is durable: until then it waits like any answer). A tenant not cached yet
- * is admitted the same way by the route's `onRequest` hook.
+ * is admitted the same way by the route's `onRequest` hook. The page's language is the
+ * browser's (Accept-Language) or the tenant's default: the interaction, whose `ui_locales`
+ * would come first, is not read for a refusal.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { clientAddress } from '../http/client-address.js';
 import { answerAtOnce } from '../http/durable.js';
+import { type Locale, requestLocale } from '../i18n/locales.js';
 import { type Admission, BusyError, signInRequesterOf } from '../passwords/hash.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
 import { pageHeaders } from './pages.js';
 
-/** Delays (seconds) whose busy page is kept per tenant; others are rendered when asked. */
+/** Delays (seconds, in each language) whose busy page is kept per tenant; others are rendered when asked. */
 const KEPT_DELAYS = 64;
 
 /**
@@ -45,8 +48,8 @@ export interface Refusal {
 interface TenantPages {
   /** Whether every write that the tenant's branding shows is durable. */
   durable: boolean;
-  /** Per delay in seconds: the page before and after its back link. */
-  byDelay: Map<number, [Buffer, Buffer]>;
+  /** Per locale and delay in seconds (`de:3`): the page before and after its back link. */
+  byDelay: Map<string, [Buffer, Buffer]>;
 }
 
 export type SignInAdmission = ReturnType<typeof signInAdmission>;
@@ -71,14 +74,15 @@ export function signInAdmission(ctx: AppContext) {
     return pages;
   };
 
-  /** The busy page for `tenant`, `seconds` and the form of interaction `uid`. */
-  const refusal = (tenant: Tenant, seconds: number, uid: string): Refusal => {
+  /** The busy page for `tenant`, in `locale`, for `seconds` and the form of interaction `uid`. */
+  const refusal = (tenant: Tenant, locale: Locale, seconds: number, uid: string): Refusal => {
     const pages = pagesOf(tenant);
-    let halves = pages.byDelay.get(seconds);
+    const key = `${locale}:${seconds}`;
+    let halves = pages.byDelay.get(key);
     if (!halves) {
-      const [before, after] = ctx.pages.busyAround(tenant, seconds);
+      const [before, after] = ctx.pages.busyAround(tenant, locale, seconds);
       halves = [Buffer.from(before), Buffer.from(after)];
-      if (pages.byDelay.size < KEPT_DELAYS) pages.byDelay.set(seconds, halves);
+      if (pages.byDelay.size < KEPT_DELAYS) pages.byDelay.set(key, halves);
     }
     // The back link: a tenant's slug and the uid percent-encoded, neither with anything to escape.
     const back = Buffer.from(`/t/${tenant.slug}/interaction/${encodeURIComponent(uid)}`);
@@ -93,7 +97,9 @@ export function signInAdmission(ctx: AppContext) {
   /** Takes the place of `req` (given back when `res` closes), or returns the refusal. */
   const take = (tenant: Tenant, ip: string | undefined, uid: string, req: IncomingMessage, res: ServerResponse) => {
     const taken = ctx.hasher.tryAdmit(signInRequesterOf(tenant.id, ip ?? null));
-    if ('retryAfterSeconds' in taken) return refusal(tenant, taken.retryAfterSeconds, uid);
+    if ('retryAfterSeconds' in taken) {
+      return refusal(tenant, requestLocale(tenant, req.headers), taken.retryAfterSeconds, uid);
+    }
     places.set(req, taken);
     res.once('close', () => taken.cancel());
     return undefined;
@@ -145,7 +151,8 @@ export function signInAdmission(ctx: AppContext) {
       const { slug, uid } = req.params as { slug: string; uid: string };
       const tenant = await ctx.tenants.findBySlug(slug);
       if (!tenant) throw err;
-      return sendWithFastify(reply, refusal(tenant, err.retryAfterSeconds, uid), false);
+      const locale = requestLocale(tenant, req.headers);
+      return sendWithFastify(reply, refusal(tenant, locale, err.retryAfterSeconds, uid), false);
     },
   };
 }

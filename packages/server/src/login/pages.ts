@@ -1,9 +1,13 @@
 /**
  * The sign-in, registration, consent, logout and error pages: server-rendered, working
- * without JavaScript, branded per tenant, every form with a CSRF token.
+ * without JavaScript, branded per tenant, every form with a CSRF token. Every word comes from
+ * the catalog of the page's locale (i18n/), which the route chose (`requestLocale`) and which
+ * the page declares (`<html lang>`).
  */
 import type { FastifyInstance } from 'fastify';
-import { findUnsafeRequestText, unsafeTextMessage } from '../http/text.js';
+import { findUnsafeRequestText } from '../http/text.js';
+import { messagesFor } from '../i18n/catalog.js';
+import { type Locale, requestLocale } from '../i18n/locales.js';
 import type { Tenant } from '../tenants/service.js';
 import { escapeHtml, html, type SafeHtml, trusted } from './html.js';
 
@@ -28,10 +32,12 @@ export function formPages(app: FastifyInstance, pages: Pages, bodyLimit: number)
   );
   app.addHook('preValidation', async (req, reply) => {
     if (!findUnsafeRequestText(req)) return;
+    // Before the tenant is read: the browser's language.
+    const locale = requestLocale(undefined, req.headers);
     return reply
       .code(400)
       .headers(pageHeaders)
-      .send(pages.error(undefined, 'invalid_request', unsafeTextMessage));
+      .send(pages.error(undefined, locale, 'invalid_request', messagesFor(locale).problems.unsafeText));
   });
 }
 
@@ -58,10 +64,10 @@ ul.scopes { padding-left: 20px; }
 a { color: var(--brand); }
 `;
 
-export function layout(tenant: Tenant, title: string, body: SafeHtml): string {
+export function layout(tenant: Tenant, locale: Locale, title: string, body: SafeHtml): string {
   const b = tenant.settings.branding;
   return html`<!doctype html>
-<html lang="en">
+<html lang="${locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -132,146 +138,159 @@ export interface ConsentView {
 }
 
 export class Pages {
-  login(tenant: Tenant, v: LoginView): string {
+  login(tenant: Tenant, locale: Locale, v: LoginView): string {
+    const m = messagesFor(locale);
     const message = tenant.settings.branding.loginMessage;
     return layout(
       tenant,
-      'Sign in',
+      locale,
+      m.login.title,
       html`
 ${message ? html`<p class="message">${message}</p>` : ''}
-${v.clientName ? html`<p>to continue to <strong>${v.clientName}</strong></p>` : ''}
+${v.clientName ? html`<p>${m.login.continueTo(html`<strong>${v.clientName}</strong>`)}</p>` : ''}
 ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 ${v.notice ? html`<p class="message" role="status">${v.notice}</p>` : ''}
 <form method="post" action="${v.action}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
-<label for="email">Email</label>
+<label for="email">${m.fields.email}</label>
 <input id="email" name="email" type="email" autocomplete="username" required autofocus value="${v.email ?? ''}">
-<label for="password">Password</label>
+<label for="password">${m.fields.password}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
+<button type="submit">${m.login.submit}</button>
 </form>
-${v.forgotUrl ? html`<p class="alt"><a href="${v.forgotUrl}">Forgot password?</a></p>` : ''}
-${v.registerUrl ? html`<p class="alt">No account? <a href="${v.registerUrl}">Create one</a></p>` : ''}
-<p class="alt"><a href="${v.abortUrl}">Cancel</a></p>`,
+${v.forgotUrl ? html`<p class="alt"><a href="${v.forgotUrl}">${m.login.forgot}</a></p>` : ''}
+${v.registerUrl ? html`<p class="alt">${m.login.noAccount} <a href="${v.registerUrl}">${m.login.createOne}</a></p>` : ''}
+<p class="alt"><a href="${v.abortUrl}">${m.login.cancel}</a></p>`,
     );
   }
 
-  register(tenant: Tenant, v: RegisterView): string {
+  register(tenant: Tenant, locale: Locale, v: RegisterView): string {
+    const m = messagesFor(locale);
     return layout(
       tenant,
-      'Create your account',
+      locale,
+      m.register.title,
       html`
 ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 <form method="post" action="${v.action}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
-<label for="email">Email</label>
+<label for="email">${m.fields.email}</label>
 <input id="email" name="email" type="email" autocomplete="email" required autofocus value="${v.email ?? ''}">
-<label for="name">Name</label>
+<label for="name">${m.fields.name}</label>
 <input id="name" name="name" type="text" autocomplete="name" value="${v.name ?? ''}">
-<label for="password">Password</label>
+<label for="password">${m.fields.password}</label>
 <input id="password" name="password" type="password" autocomplete="new-password" required minlength="${v.minLength}" aria-describedby="pw-hint">
-<p id="pw-hint" class="tenant">At least ${v.minLength} characters.</p>
-<button type="submit">Create account</button>
+<p id="pw-hint" class="tenant">${m.register.passwordHint(v.minLength)}</p>
+<button type="submit">${m.register.submit}</button>
 </form>
-<p class="alt">Have an account? <a href="${v.loginUrl}">Sign in</a></p>`,
+<p class="alt">${m.register.haveAccount} <a href="${v.loginUrl}">${m.register.signIn}</a></p>`,
     );
   }
 
-  consent(tenant: Tenant, v: ConsentView): string {
+  consent(tenant: Tenant, locale: Locale, v: ConsentView): string {
+    const m = messagesFor(locale);
     return layout(
       tenant,
-      'Allow access?',
+      locale,
+      m.consent.title,
       html`
-<p><strong>${v.clientName}</strong> asks to:</p>
-<ul class="scopes">${v.scopes.map((s) => html`<li>${scopeLabel(s)}</li>`)}${v.resources.map(
-        (r) => html`<li>use ${r} on your behalf</li>`,
+<p>${m.consent.asks(html`<strong>${v.clientName}</strong>`)}</p>
+<ul class="scopes">${v.scopes.map((s) => html`<li>${scopeLabel(locale, s)}</li>`)}${v.resources.map(
+        (r) => html`<li>${m.consent.resource(r)}</li>`,
       )}</ul>
 <form method="post" action="${v.action}">
 <input type="hidden" name="csrf" value="${v.csrf}">
-<button type="submit" name="decision" value="allow">Allow</button>
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+<button type="submit" name="decision" value="allow">${m.consent.allow}</button>
+<button type="submit" name="decision" value="deny" class="secondary">${m.consent.deny}</button>
 </form>`,
     );
   }
 
   /** oidc-provider's logout confirmation; `form` is its own markup with its xsrf field. */
-  logout(tenant: Tenant, form: string): string {
+  logout(tenant: Tenant, locale: Locale, form: string): string {
+    const m = messagesFor(locale);
     return layout(
       tenant,
-      'Sign out',
+      locale,
+      m.logout.title,
       html`
-<p>Do you want to sign out of ${tenant.displayName}?</p>
+<p>${m.logout.question(tenant.displayName)}</p>
 ${trusted(form)}
-<button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>
-<button type="submit" form="op.logoutForm" class="secondary">Stay signed in</button>`,
+<button type="submit" form="op.logoutForm" name="logout" value="yes">${m.logout.submit}</button>
+<button type="submit" form="op.logoutForm" class="secondary">${m.logout.stay}</button>`,
     );
   }
 
-  forgot(tenant: Tenant, v: ForgotView): string {
+  forgot(tenant: Tenant, locale: Locale, v: ForgotView): string {
+    const m = messagesFor(locale);
     return layout(
       tenant,
-      'Reset your password',
+      locale,
+      m.forgot.title,
       html`
 ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
-<p>Enter the email address of your account. If it has one here, we send it a link to choose a new password.</p>
+<p>${m.forgot.intro}</p>
 <form method="post" action="${v.action}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
-<label for="email">Email</label>
+<label for="email">${m.fields.email}</label>
 <input id="email" name="email" type="email" autocomplete="username" required autofocus>
-<button type="submit">Send the link</button>
+<button type="submit">${m.forgot.submit}</button>
 </form>
-${v.backUrl ? html`<p class="alt"><a href="${v.backUrl}">Back to sign-in</a></p>` : ''}`,
+${v.backUrl ? html`<p class="alt"><a href="${v.backUrl}">${m.forgot.backToSignIn}</a></p>` : ''}`,
     );
   }
 
   /** The same answer whether or not the address has an account. */
-  forgotSent(tenant: Tenant, backUrl: string | undefined): string {
+  forgotSent(tenant: Tenant, locale: Locale, backUrl: string | undefined): string {
+    const m = messagesFor(locale);
     return layout(
       tenant,
-      'Check your email',
-      html`<p class="message" role="status">If an account exists for that address, we have sent it a link to choose a new password. The link works once, for a short time.</p>
-${backUrl ? html`<p class="alt"><a href="${backUrl}">Back to sign-in</a></p>` : ''}`,
+      locale,
+      m.forgotSent.title,
+      html`<p class="message" role="status">${m.forgotSent.body}</p>
+${backUrl ? html`<p class="alt"><a href="${backUrl}">${m.forgot.backToSignIn}</a></p>` : ''}`,
     );
   }
 
-  reset(tenant: Tenant, v: ResetView): string {
+  reset(tenant: Tenant, locale: Locale, v: ResetView): string {
+    const m = messagesFor(locale);
     return layout(
       tenant,
-      'Choose a new password',
+      locale,
+      m.reset.title,
       html`
 ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
-<p>For <strong>${v.email}</strong>. Every session of this account is signed out when it changes.</p>
+<p>${m.reset.forAccount(html`<strong>${v.email}</strong>`)}</p>
 <form method="post" action="${v.action}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
 <input type="hidden" name="token" value="${v.token}">
 <input type="email" name="username" value="${v.email}" autocomplete="username" hidden>
-<label for="password">New password</label>
+<label for="password">${m.reset.newPassword}</label>
 <input id="password" name="password" type="password" autocomplete="new-password" required minlength="${v.minLength}" autofocus>
-<label for="confirm">New password again</label>
+<label for="confirm">${m.reset.newPasswordAgain}</label>
 <input id="confirm" name="confirm" type="password" autocomplete="new-password" required>
-<button type="submit">Change the password</button>
+<button type="submit">${m.reset.submit}</button>
 </form>`,
     );
   }
 
-  resetDone(tenant: Tenant): string {
-    return layout(
-      tenant,
-      'Password changed',
-      html`<p class="message" role="status">Your password has been changed and every session signed out. Go back to the application and sign in with the new password.</p>`,
-    );
+  resetDone(tenant: Tenant, locale: Locale): string {
+    const m = messagesFor(locale);
+    return layout(tenant, locale, m.resetDone.title, html`<p class="message" role="status">${m.resetDone.body}</p>`);
   }
 
   /** What a verification link opens: a button, so that a mail scanner's GET uses nothing. */
-  verify(tenant: Tenant, v: { action: string; csrf: string; token: string; email: string }): string {
+  verify(tenant: Tenant, locale: Locale, v: { action: string; csrf: string; token: string; email: string }): string {
+    const m = messagesFor(locale);
     return layout(
       tenant,
-      'Confirm your email address',
-      html`<p>Confirm that <strong>${v.email}</strong> is your email address.</p>
+      locale,
+      m.verify.title,
+      html`<p>${m.verify.confirmThat(html`<strong>${v.email}</strong>`)}</p>
 <form method="post" action="${v.action}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
 <input type="hidden" name="token" value="${v.token}">
-<button type="submit">Confirm</button>
+<button type="submit">${m.verify.submit}</button>
 </form>`,
     );
   }
@@ -282,104 +301,119 @@ ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
    */
   verifyFirst(
     tenant: Tenant,
+    locale: Locale,
     v: { action: string; csrf: string; proof: string; error?: string; notice?: string },
   ): string {
+    const m = messagesFor(locale);
     return layout(
       tenant,
-      'Confirm your email address first',
+      locale,
+      m.verifyFirst.title,
       html`
 ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 ${v.notice ? html`<p class="message" role="status">${v.notice}</p>` : ''}
-<p>Before you can sign in, confirm your email address: open the link in the message we sent you, or enter its 6-digit code here.</p>
+<p>${m.verifyFirst.body}</p>
 <form method="post" action="${v.action}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
 <input type="hidden" name="proof" value="${v.proof}">
-<label for="code">Code</label>
+<label for="code">${m.fields.code}</label>
 <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus>
-<button type="submit" name="action" value="code">Confirm and sign in</button>
-<button type="submit" name="action" value="resend" class="secondary" formnovalidate>Send the message again</button>
+<button type="submit" name="action" value="code">${m.verifyFirst.submit}</button>
+<button type="submit" name="action" value="resend" class="secondary" formnovalidate>${m.verifyFirst.resend}</button>
 </form>`,
     );
   }
 
   /** Where a verification code is typed, on any device (the message names this page). */
-  verifyCode(tenant: Tenant, v: { action: string; csrf: string; email?: string; error?: string }): string {
+  verifyCode(
+    tenant: Tenant,
+    locale: Locale,
+    v: { action: string; csrf: string; email?: string; error?: string },
+  ): string {
+    const m = messagesFor(locale);
     return layout(
       tenant,
-      'Confirm your email address',
+      locale,
+      m.verifyCode.title,
       html`
 ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
-<p>Enter your email address and the 6-digit code from the message we sent you.</p>
+<p>${m.verifyCode.body}</p>
 <form method="post" action="${v.action}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
-<label for="email">Email</label>
+<label for="email">${m.fields.email}</label>
 <input id="email" name="email" type="email" autocomplete="username" required value="${v.email ?? ''}">
-<label for="code">Code</label>
+<label for="code">${m.fields.code}</label>
 <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
-<button type="submit">Confirm</button>
+<button type="submit">${m.verifyCode.submit}</button>
 </form>`,
     );
   }
 
-  verified(tenant: Tenant): string {
-    return layout(
-      tenant,
-      'Email address confirmed',
-      html`<p class="message" role="status">Your email address is confirmed. Go back to the application and sign in.</p>`,
-    );
+  verified(tenant: Tenant, locale: Locale): string {
+    const m = messagesFor(locale);
+    return layout(tenant, locale, m.verified.title, html`<p class="message" role="status">${m.verified.body}</p>`);
   }
 
   /** A reset link that is used, expired, tampered with or another tenant's. */
-  linkInvalid(tenant: Tenant, forgotUrl: string | undefined): string {
+  linkInvalid(tenant: Tenant, locale: Locale, forgotUrl: string | undefined): string {
+    const m = messagesFor(locale);
     return layout(
       tenant,
-      'This link does not work',
-      html`<p class="error" role="alert">This link has been used, has expired or is not valid. Links work once, for a short time.</p>
-${forgotUrl ? html`<p class="alt"><a href="${forgotUrl}">Ask for a new link</a></p>` : html`<p>Sign in to the application to be sent a new one, or ask its administrators.</p>`}`,
+      locale,
+      m.linkInvalid.title,
+      html`<p class="error" role="alert">${m.linkInvalid.body}</p>
+${forgotUrl ? html`<p class="alt"><a href="${forgotUrl}">${m.linkInvalid.askAgain}</a></p>` : html`<p>${m.linkInvalid.elsewhere}</p>`}`,
     );
   }
 
-  loggedOut(tenant: Tenant): string {
-    return layout(tenant, 'Signed out', html`<p>You have signed out. You can close this window.</p>`);
+  loggedOut(tenant: Tenant, locale: Locale): string {
+    const m = messagesFor(locale);
+    return layout(tenant, locale, m.loggedOut.title, html`<p>${m.loggedOut.body}</p>`);
   }
 
   /**
    * The answer to a client address that tried something too often (HTTP 429, sent with
    * `Retry-After`); for every such limit, on any page.
    */
-  tooManyRequests(tenant: Tenant, retryAfterSeconds: number): string {
+  tooManyRequests(tenant: Tenant, locale: Locale, retryAfterSeconds: number): string {
+    const m = messagesFor(locale);
     const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
     return layout(
       tenant,
-      'Too many attempts',
-      html`<p class="error" role="alert">Too many attempts from your network. Try again in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.</p>`,
+      locale,
+      m.tooManyRequests.title,
+      html`<p class="error" role="alert">${m.tooManyRequests.body(minutes)}</p>`,
     );
   }
 
   /** Too many attempts wait for a password check (429): the form is not lost, just early. */
-  busy(tenant: Tenant, retryAfterSeconds: number, backUrl: string): string {
-    const [before, after] = this.busyAround(tenant, retryAfterSeconds);
+  busy(tenant: Tenant, locale: Locale, retryAfterSeconds: number, backUrl: string): string {
+    const [before, after] = this.busyAround(tenant, locale, retryAfterSeconds);
     return `${before}${escapeHtml(backUrl)}${after}`;
   }
 
   /**
    * The busy page in two halves, before and after the (HTML-escaped) URL of its link back to
-   * the form: what depends on the tenant and the delay only, rendered once and kept
+   * the form: what depends on the tenant, the locale and the delay only, rendered once and kept
    * (login/admission.ts), so that a refusal costs no rendering.
    */
-  busyAround(tenant: Tenant, retryAfterSeconds: number): [before: string, after: string] {
+  busyAround(tenant: Tenant, locale: Locale, retryAfterSeconds: number): [before: string, after: string] {
+    const m = messagesFor(locale);
     const page = layout(
       tenant,
-      'Try again in a moment',
-      html`<p class="error" role="alert">Too many sign-in attempts are being checked right now. Please wait ${retryAfterSeconds} ${retryAfterSeconds === 1 ? 'second' : 'seconds'} and try again.</p>
-<p class="alt"><a href="${trusted(backUrlSlot)}">Back to the form</a></p>`,
+      locale,
+      m.busy.title,
+      html`<p class="error" role="alert">${m.busy.body(retryAfterSeconds)}</p>
+<p class="alt"><a href="${trusted(backUrlSlot)}">${m.busy.back}</a></p>`,
     );
     // The slot is the page's last interpolation: nothing a tenant chose comes after it.
     const at = page.lastIndexOf(backUrlSlot);
     return [page.slice(0, at), page.slice(at + backUrlSlot.length)];
   }
 
-  error(tenant: Tenant | undefined, code: string, description: string): string {
+  /** `description`: what happened, in `locale` where it is ours (a protocol error's may be English). */
+  error(tenant: Tenant | undefined, locale: Locale, code: string, description: string): string {
+    const m = messagesFor(locale);
     const t: Tenant =
       tenant ??
       ({
@@ -388,24 +422,16 @@ ${forgotUrl ? html`<p class="alt"><a href="${forgotUrl}">Ask for a new link</a><
       } as Tenant);
     return layout(
       t,
-      'Something went wrong',
-      html`<p class="error" role="alert">${description || 'The request could not be completed.'}</p>
-<p class="tenant">Error code: <code>${code}</code></p>`,
+      locale,
+      m.error.title,
+      html`<p class="error" role="alert">${description || m.error.fallback}</p>
+<p class="tenant">${m.error.code} <code>${code}</code></p>`,
     );
   }
 }
 
-function scopeLabel(scope: string): string {
-  switch (scope) {
-    case 'openid':
-      return 'know who you are';
-    case 'profile':
-      return 'see your name';
-    case 'email':
-      return 'see your email address';
-    case 'offline_access':
-      return 'stay signed in';
-    default:
-      return scope;
-  }
+/** What a scope lets the application do, in `locale`; another scope (an API's) by its name. */
+function scopeLabel(locale: Locale, scope: string): string {
+  const labels = messagesFor(locale).consent.scopes;
+  return Object.hasOwn(labels, scope) ? labels[scope as keyof typeof labels] : scope;
 }

@@ -11,6 +11,8 @@ import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
 import { readCookie, setCookie } from '../http/cookies.js';
 import { AppError } from '../http/errors.js';
+import { type Messages, messagesFor, passwordProblem } from '../i18n/catalog.js';
+import { type Locale, requestLocale } from '../i18n/locales.js';
 import { firstPartyGrant } from '../oidc/provider.js';
 import { tenantNotFound } from '../oidc/routes.js';
 import { BusyError } from '../passwords/hash.js';
@@ -23,13 +25,16 @@ import { formPages, pageHeaders } from './pages.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-const expiredMessage =
-  'This sign-in request has expired or is not valid in this browser. Go back to the application and start again.';
+/**
+ * The language of an interaction's pages: the authorization request's `ui_locales`, the
+ * browser's Accept-Language, the tenant's default (i18n/locales.ts).
+ */
+const localeOf = (req: FastifyRequest, tenant: Tenant, details?: Interaction): Locale =>
+  requestLocale(tenant, req.headers, details?.params.ui_locales);
 
-const errorMessages: Record<string, string> = {
-  credentials: 'Invalid email or password.',
-  csrf: 'Your session expired. Please try again.',
-};
+/** The sign-in form's error, by its `?error=` code. */
+const loginError = (m: Messages, code: string) =>
+  code === 'csrf' ? m.problems.sessionExpired : m.login.invalidCredentials;
 
 /** `admission`: the sign-in form's place at the hash queue, shared with the app's server (http/app.ts). */
 export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
@@ -98,19 +103,19 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       try {
         details = await provider.interactionDetails(req.raw, reply.raw);
       } catch {
-        page(reply, 400, ctx.pages.error(tenant, 'session_expired', expiredMessage));
+        const locale = localeOf(req, tenant);
+        const m = messagesFor(locale);
+        page(reply, 400, ctx.pages.error(tenant, locale, 'session_expired', m.problems.interactionExpired));
         return undefined;
       }
+      const locale = localeOf(req, tenant, details);
+      const m = messagesFor(locale);
       if (details.uid !== uid) {
-        page(
-          reply,
-          400,
-          ctx.pages.error(tenant, 'invalid_request', 'This sign-in request does not match this browser.'),
-        );
+        page(reply, 400, ctx.pages.error(tenant, locale, 'invalid_request', m.problems.interactionMismatch));
         return undefined;
       }
       const base = `/t/${tenant.slug}/interaction/${uid}`;
-      return { tenant, provider, details, base };
+      return { tenant, provider, details, base, locale, m };
     }
 
     /** The email the sign-in form shows again, for ten minutes, on this interaction's pages. */
@@ -127,9 +132,9 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
     }
 
     /** 429 with Retry-After: this address tried too often; nothing was done. */
-    function tooManyRequests(reply: FastifyReply, tenant: Tenant, retryAfterSeconds: number) {
+    function tooManyRequests(reply: FastifyReply, tenant: Tenant, locale: Locale, retryAfterSeconds: number) {
       reply.header('retry-after', String(retryAfterSeconds));
-      return page(reply, 429, ctx.pages.tooManyRequests(tenant, retryAfterSeconds));
+      return page(reply, 429, ctx.pages.tooManyRequests(tenant, locale, retryAfterSeconds));
     }
 
     /**
@@ -144,7 +149,11 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
     ) {
       const ttl = details.exp - Math.floor(Date.now() / 1000);
       // Expired while this request ran (waiting for a password hash, say): as if not found.
-      if (ttl <= 0) return page(reply, 400, ctx.pages.error(tenant, 'session_expired', expiredMessage));
+      if (ttl <= 0) {
+        const locale = localeOf(reply.request, tenant, details);
+        const expired = messagesFor(locale).problems.interactionExpired;
+        return page(reply, 400, ctx.pages.error(tenant, locale, 'session_expired', expired));
+      }
       details.result = result;
       await details.save(ttl);
       return reply.code(303).header('cache-control', 'no-store').redirect(details.returnTo, 303);
@@ -158,23 +167,25 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
     app.get('/t/:slug/interaction/:uid', async (req, reply) => {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
-      const { tenant, provider, details, base } = loaded;
+      const { tenant, provider, details, base, locale, m } = loaded;
       const query = req.query as { error?: string; registered?: string };
       const csrf = csrfFor(tenant, details.uid);
       if (details.prompt.name === 'login') {
         const email = readCookie(req, 'lk_email');
+        // The application's choice of language goes on to the forgot-password pages.
+        const uiLocales = details.params.ui_locales ? `&ui_locales=${locale}` : '';
         return page(
           reply,
           query.error ? 401 : 200,
-          ctx.pages.login(tenant, {
+          ctx.pages.login(tenant, locale, {
             action: `${base}/login`,
             csrf,
             email: email ? Buffer.from(email, 'base64url').toString('utf8') : String(details.params.login_hint ?? ''),
-            error: query.error ? (errorMessages[query.error] ?? errorMessages.credentials) : undefined,
-            notice: query.registered ? registeredNotice : undefined,
+            error: query.error ? loginError(m, query.error) : undefined,
+            notice: query.registered ? m.login.registered : undefined,
             clientName: await clientName(provider, details),
             registerUrl: tenant.settings.selfRegistration ? `${base}/register` : undefined,
-            forgotUrl: `/t/${tenant.slug}/account/forgot?return=${details.uid}`,
+            forgotUrl: `/t/${tenant.slug}/account/forgot?return=${details.uid}${uiLocales}`,
             abortUrl: `${base}/abort`,
           }),
         );
@@ -196,7 +207,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
         return page(
           reply,
           200,
-          ctx.pages.consent(tenant, {
+          ctx.pages.consent(tenant, locale, {
             action: `${base}/consent`,
             csrf,
             clientName: await clientName(provider, details),
@@ -209,14 +220,14 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       return page(
         reply,
         400,
-        ctx.pages.error(tenant, 'unsupported_prompt', `Unsupported step: ${details.prompt.name}`),
+        ctx.pages.error(tenant, locale, 'unsupported_prompt', m.problems.unsupportedStep(details.prompt.name)),
       );
     });
 
     app.post('/t/:slug/interaction/:uid/login', admission.hooks, async (req, reply) => {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
-      const { tenant, provider, details, base } = loaded;
+      const { tenant, provider, details, base, locale } = loaded;
       const body = (req.body ?? {}) as Record<string, string | undefined>;
       if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}?error=csrf`, 303);
       if (details.prompt.name !== 'login') return reply.redirect(base, 303);
@@ -233,7 +244,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       if (tenant.settings.requireVerifiedEmail && !result.emailVerified) {
         // The password is right, but no code until the email is verified: the page offers the
         // message again, and takes its code; this interaction's proof of the password goes with it.
-        return page(reply, 200, verifyFirstPage(tenant, base, details.uid, result.userId));
+        return page(reply, 200, verifyFirstPage(tenant, locale, base, details.uid, result.userId));
       }
       return finish(reply, tenant, details, await loginResult(provider, tenant, details, result.userId, result.at));
     });
@@ -241,12 +252,13 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
     /** The "verify your email first" page: the message again, or its code (then the sign-in goes on). */
     function verifyFirstPage(
       tenant: Tenant,
+      locale: Locale,
       base: string,
       uid: string,
       userId: string,
       v: { error?: string; notice?: string } = {},
     ) {
-      return ctx.pages.verifyFirst(tenant, {
+      return ctx.pages.verifyFirst(tenant, locale, {
         action: `${base}/verify-email`,
         csrf: csrfFor(tenant, uid),
         proof: passwordProof(tenant, uid, userId),
@@ -257,7 +269,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
     app.post('/t/:slug/interaction/:uid/verify-email', async (req, reply) => {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
-      const { tenant, provider, details, base } = loaded;
+      const { tenant, provider, details, base, locale, m } = loaded;
       const body = (req.body ?? {}) as Record<string, string | undefined>;
       if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}?error=csrf`, 303);
       const userId = provenUser(tenant, details.uid, body.proof);
@@ -272,11 +284,11 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       const actor = actorOf(req);
       if (body.action === 'resend') {
         const limit = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${user.email}`);
-        if (limit.allowed) await ctx.verifications.resend(tenant, user, actor);
+        if (limit.allowed) await ctx.verifications.resend(tenant, user, actor, locale);
         return page(
           reply,
           200,
-          verifyFirstPage(tenant, base, details.uid, userId, { notice: `We sent a new message to ${user.email}.` }),
+          verifyFirstPage(tenant, locale, base, details.uid, userId, { notice: m.verifyFirst.resent(user.email) }),
         );
       }
       // Only this user's own message's code (not one of a change to this address by another).
@@ -286,9 +298,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
         return page(
           reply,
           400,
-          verifyFirstPage(tenant, base, details.uid, userId, {
-            error: 'That code is not right, or no longer works. Check the newest message, or send a new one.',
-          }),
+          verifyFirstPage(tenant, locale, base, details.uid, userId, { error: m.verifyFirst.wrongCode }),
         );
       }
       return finish(reply, tenant, details, await loginResult(provider, tenant, details, userId));
@@ -297,16 +307,16 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
     app.get('/t/:slug/interaction/:uid/register', async (req, reply) => {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
-      const { tenant, details, base } = loaded;
+      const { tenant, details, base, locale, m } = loaded;
       if (!tenant.settings.selfRegistration) return reply.redirect(base, 303);
       const query = req.query as { error?: string };
       return page(
         reply,
         query.error ? 400 : 200,
-        ctx.pages.register(tenant, {
+        ctx.pages.register(tenant, locale, {
           action: `${base}/register`,
           csrf: csrfFor(tenant, details.uid),
-          error: query.error ? (registerErrors[query.error] ?? 'Could not create the account.') : undefined,
+          error: query.error ? registerError(m, query.error, tenant.settings.passwordMinLength) : undefined,
           loginUrl: base,
           minLength: tenant.settings.passwordMinLength,
         }),
@@ -316,13 +326,13 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
     app.post('/t/:slug/interaction/:uid/register', async (req, reply) => {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
-      const { tenant, details, base } = loaded;
+      const { tenant, details, base, locale } = loaded;
       if (!tenant.settings.selfRegistration) return reply.redirect(base, 303);
       const body = (req.body ?? {}) as Record<string, string | undefined>;
       if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}/register?error=csrf`, 303);
       const actor = actorOf(req);
       const limit = await ctx.registrations.take(tenant.id, actor.ip);
-      if (!limit.allowed) return tooManyRequests(reply, tenant, limit.retryAfterSeconds);
+      if (!limit.allowed) return tooManyRequests(reply, tenant, locale, limit.retryAfterSeconds);
       const email = String(body.email ?? '').slice(0, 320);
       try {
         checkPassword(String(body.password ?? ''), { minLength: tenant.settings.passwordMinLength, email });
@@ -334,6 +344,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
           { email, displayName: body.name ? String(body.name) : null, password: String(body.password ?? '') },
           actor,
           toRecipient.allowed,
+          locale,
         );
       } catch (err) {
         if (err instanceof AppError && err.status < 500 && !(err instanceof BusyError)) {
@@ -383,18 +394,12 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
   };
 }
 
-/** After a registration, new email or not: the same words either way. */
-const registeredNotice =
-  'Check your inbox: if this email was new here, we sent it a link that finishes creating the account; then sign in with the password you chose. If it has an account already, sign in.';
-
-const registerErrors: Record<string, string> = {
-  csrf: 'Your session expired. Please try again.',
-  password_too_short: 'The password is too short.',
-  password_too_long: 'The password is too long.',
-  password_too_common: 'This password is too common. Choose another.',
-  password_is_email: 'The password must not be your email address.',
-  validation_failed: 'Enter a valid email address.',
-};
+/** The registration form's error, by its `?error=` code (an AppError's, or `csrf`). */
+function registerError(m: Messages, code: string, minLength: number): string {
+  if (code === 'csrf') return m.problems.sessionExpired;
+  if (code === 'validation_failed') return m.register.invalidEmail;
+  return passwordProblem(m, code, minLength) ?? m.register.failed;
+}
 
 /** Grants what the consent prompt says is missing; returns the grant id. */
 async function grantConsent(provider: Provider, details: Interaction): Promise<string | undefined> {

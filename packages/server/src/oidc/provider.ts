@@ -16,6 +16,7 @@ import type { Client, ClientService } from '../clients/service.js';
 import type { Config } from '../config.js';
 import type { Dialect } from '../db/database.js';
 import type { DB } from '../db/schema.js';
+import { requestLocale, supportedLocales } from '../i18n/locales.js';
 import type { KeyService } from '../keys/service.js';
 import type { Pages } from '../login/pages.js';
 import type { RoleService } from '../roles/service.js';
@@ -60,6 +61,18 @@ function htmlPage(ctx: { type: string; set(field: string, value: string): void }
   ctx.set('x-frame-options', 'DENY');
   ctx.set('x-content-type-options', 'nosniff');
   ctx.type = 'html';
+}
+
+/**
+ * The language of a page oidc-provider renders (logout, error): the request's `ui_locales`
+ * where the endpoint takes one (end_session, authorization), the browser's Accept-Language,
+ * the tenant's default (i18n/locales.ts).
+ */
+function koaLocale(
+  koa: { get(field: string): string; oidc?: { params?: Record<string, unknown> | undefined } },
+  tenant: Tenant,
+) {
+  return requestLocale(tenant, { 'accept-language': koa.get('accept-language') }, koa.oidc?.params?.ui_locales);
 }
 
 /**
@@ -242,6 +255,8 @@ export class ProviderPool {
         return (client.redirectUris ?? []).some((uri) => URL.canParse(uri) && new URL(uri).origin === origin);
       },
       responseTypes: ['code'],
+      // The languages of the pages an authorization request's ui_locales may ask for.
+      discovery: { ui_locales_supported: [...supportedLocales] },
       pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
       scopes: [...oidcScopes],
       claims: {
@@ -277,11 +292,11 @@ export class ProviderPool {
             // A hint of this very session proves the application asks: no question (logout.ts).
             if (hintIsForThisSession(ctx)) return endSession(ctx, sessionCookie);
             htmlPage(ctx);
-            ctx.body = pages.logout(tenant, form);
+            ctx.body = pages.logout(tenant, koaLocale(ctx, tenant), form);
           },
           postLogoutSuccessSource: async (ctx) => {
             htmlPage(ctx);
-            ctx.body = pages.loggedOut(tenant);
+            ctx.body = pages.loggedOut(tenant, koaLocale(ctx, tenant));
           },
         },
         resourceIndicators: {
@@ -370,7 +385,8 @@ export class ProviderPool {
       },
       renderError: async (ctx, out) => {
         htmlPage(ctx);
-        ctx.body = pages.error(tenant, String(out.error ?? 'error'), String(out.error_description ?? ''));
+        const locale = koaLocale(ctx, tenant);
+        ctx.body = pages.error(tenant, locale, String(out.error ?? 'error'), String(out.error_description ?? ''));
       },
     };
 

@@ -9,6 +9,7 @@ import type { FastifyReply } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { AppContext } from '../context.js';
 import { findUnsafeRequestText, isUnsafeText } from '../http/text.js';
+import { requestLocale } from '../i18n/locales.js';
 import { isSlug } from '../tenants/service.js';
 
 const callbacks = new WeakMap<Provider, ReturnType<Provider['callback']>>();
@@ -248,7 +249,7 @@ export async function serveProvider(ctx: AppContext, req: IncomingMessage, res: 
     const error = { error: 'invalid_request', error_description: invalid };
     // A browser (the authorization and end-session endpoints) gets a page, others JSON.
     if (!req.headers.accept?.includes('text/html')) return sendJson(res, 400, error);
-    const page = ctx.pages.error(tenant, error.error, error.error_description);
+    const page = ctx.pages.error(tenant, requestLocale(tenant, req.headers), error.error, error.error_description);
     res.writeHead(400, {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',

@@ -6,6 +6,7 @@ import { ifMatchVersions, setEtag } from '../http/concurrency.js';
 import { errorResponses } from '../http/errors.js';
 import { principalOf, requireSystemAdmin, requireTenant, tenantOf } from '../http/guard.js';
 import { pageSchema } from '../http/pagination.js';
+import { supportedLocales } from '../i18n/locales.js';
 import {
   createTenantSchema,
   listTenantsQuerySchema,
@@ -21,6 +22,7 @@ const slugParams = z.strictObject({ slug: slugSchema });
 const brandingPreviewSchema = z.strictObject({
   displayName: z.string().trim().min(1).max(200).optional(),
   branding: tenantSettingsPatchSchema.shape.branding.unwrap().default({}),
+  locale: z.enum(supportedLocales).optional().describe("The page's language (default: the tenant's defaultLocale)"),
 });
 
 export function tenantRoutes(ctx: AppContext): FastifyPluginAsyncZod {
@@ -116,7 +118,7 @@ export function tenantRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           displayName: req.body.displayName ?? tenant.displayName,
           settings: { ...tenant.settings, branding: { ...tenant.settings.branding, ...req.body.branding } },
         };
-        const html = ctx.pages.login(preview, {
+        const html = ctx.pages.login(preview, req.body.locale ?? tenant.settings.defaultLocale, {
           action: '#',
           csrf: 'preview',
           clientName: 'Your application',

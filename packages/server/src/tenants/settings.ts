@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { supportedLocales } from '../i18n/locales.js';
 
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
 const DAY = 86_400;
@@ -62,6 +63,11 @@ const topFields = {
   requireVerifiedEmail: z
     .boolean()
     .describe('A user whose email is not verified gets no code at sign-in: they are offered the verification message'),
+  defaultLocale: z
+    .enum(supportedLocales)
+    .describe(
+      "The language of the tenant's pages and emails when neither the application's ui_locales nor the browser's Accept-Language names one that ships",
+    ),
   selfDeletion: z
     .boolean()
     .describe('Users may delete their own account on the account page, after entering their password'),
@@ -91,6 +97,7 @@ export const tenantSettingsSchema = z
       .default(null)
       .describe('Rotate signing keys every N days; null: only on request'),
     requireVerifiedEmail: topFields.requireVerifiedEmail.default(false),
+    defaultLocale: topFields.defaultLocale.default('en'),
     selfDeletion: topFields.selfDeletion.default(false),
     email: z
       .strictObject({
@@ -132,6 +139,7 @@ export const tenantSettingsPatchSchema = z.strictObject({
   allowedOrigins: topFields.allowedOrigins.optional(),
   keyRotationDays: topFields.keyRotationDays.optional(),
   requireVerifiedEmail: topFields.requireVerifiedEmail.optional(),
+  defaultLocale: topFields.defaultLocale.optional(),
   selfDeletion: topFields.selfDeletion.optional(),
   lifetimes: z.strictObject(lifetimeFields).partial().optional(),
   lockout: z.strictObject(lockoutFields).partial().optional(),

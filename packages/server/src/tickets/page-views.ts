@@ -2,8 +2,11 @@
  * The ticket page's markup (/t/{slug}/tickets/{secret}): the type's welcome (with its
  * agreement), the choice of account (accept as the signed-in user, sign in, or create an
  * account where the type or the tenant allows it), and the answers for a ticket that cannot
- * be used (with "Request a new invitation" for an expired one).
+ * be used (with "Request a new invitation" for an expired one). The words are the catalog's of
+ * `locale` (i18n/), but for the welcome's own, which the ticket type's admin wrote.
  */
+import { messagesFor } from '../i18n/catalog.js';
+import type { Locale } from '../i18n/locales.js';
 import { html } from '../login/html.js';
 import { layout } from '../login/pages.js';
 import type { Tenant } from '../tenants/service.js';
@@ -16,21 +19,23 @@ interface Form {
   error?: string;
 }
 
-export function ticketWelcome(tenant: Tenant, welcome: Welcome, v: Form): string {
+export function ticketWelcome(tenant: Tenant, locale: Locale, welcome: Welcome, v: Form): string {
+  const m = messagesFor(locale).ticket;
   return layout(
     tenant,
-    welcome.title || 'You are invited',
+    locale,
+    welcome.title || m.invited,
     html`
 ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 ${
   welcome.body
     ? welcome.body.split(/\n{2,}/).map((para) => html`<p>${para}</p>`)
-    : html`<p>You have been invited to ${tenant.displayName}.</p>`
+    : html`<p>${m.invitedTo(tenant.displayName)}</p>`
 }
 <form method="post" action="${v.base}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
-${welcome.agreementRequired ? html`<label><input type="checkbox" name="agree" value="yes" required> I agree</label>` : ''}
-<button type="submit">${welcome.okText || 'Continue'}</button>
+${welcome.agreementRequired ? html`<label><input type="checkbox" name="agree" value="yes" required> ${m.agree}</label>` : ''}
+<button type="submit">${welcome.okText || m.continue}</button>
 </form>`,
   );
 }
@@ -42,77 +47,76 @@ export interface ChoiceView extends Form {
   register?: { email?: string; minLength: number; name?: string; typedEmail?: string };
 }
 
-export function ticketChoice(tenant: Tenant, v: ChoiceView): string {
+export function ticketChoice(tenant: Tenant, locale: Locale, v: ChoiceView): string {
+  const t = messagesFor(locale);
+  const m = t.ticket;
   const hidden = html`<input type="hidden" name="csrf" value="${v.csrf}">`;
   return layout(
     tenant,
-    'Accept the invitation',
+    locale,
+    m.acceptTitle,
     html`
 ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 ${
   v.signedInAs
     ? html`<form method="post" action="${v.base}/accept" novalidate>${hidden}
-<p>You are signed in as <strong>${v.signedInAs}</strong>.</p>
-<button type="submit">Accept as ${v.signedInAs}</button>
+<p>${m.signedInAs(html`<strong>${v.signedInAs}</strong>`)}</p>
+<button type="submit">${m.acceptAs(v.signedInAs)}</button>
 </form>
 <form method="post" action="${v.base}/signin" novalidate>${hidden}
-<button type="submit" class="secondary">Use another account</button>
+<button type="submit" class="secondary">${m.otherAccount}</button>
 </form>`
     : html`<form method="post" action="${v.base}/signin" novalidate>${hidden}
-<p>Have an account here? Sign in to accept the invitation with it.</p>
-<button type="submit">Sign in</button>
+<p>${m.haveAccount}</p>
+<button type="submit">${m.signIn}</button>
 </form>`
 }
 ${
   v.register
-    ? html`<h2 style="font-size:1.1rem;margin-top:28px">Create an account</h2>
+    ? html`<h2 style="font-size:1.1rem;margin-top:28px">${m.createTitle}</h2>
 <form method="post" action="${v.base}/register" novalidate>${hidden}
-<label for="email">Email</label>
+<label for="email">${t.fields.email}</label>
 ${
   v.register.email
     ? html`<input id="email" name="email" type="email" autocomplete="username" value="${v.register.email}" readonly>`
     : html`<input id="email" name="email" type="email" autocomplete="username" required value="${v.register.typedEmail ?? ''}">`
 }
-<label for="name">Name</label>
+<label for="name">${t.fields.name}</label>
 <input id="name" name="name" type="text" autocomplete="name" value="${v.register.name ?? ''}">
-<label for="password">Password</label>
+<label for="password">${t.fields.password}</label>
 <input id="password" name="password" type="password" autocomplete="new-password" required minlength="${v.register.minLength}" aria-describedby="pw-hint">
-<p id="pw-hint" class="tenant">At least ${v.register.minLength} characters.</p>
-<button type="submit">Create the account and accept</button>
+<p id="pw-hint" class="tenant">${t.register.passwordHint(v.register.minLength)}</p>
+<button type="submit">${m.createSubmit}</button>
 </form>`
     : ''
 }`,
   );
 }
 
-const refusals: Record<TicketRefusal, string> = {
-  invalid: 'This invitation link is not valid. Check that you opened the whole link from the message.',
-  used: 'This invitation has been used already.',
-  disabled: 'This invitation has been withdrawn.',
-  reissued: 'A newer invitation replaced this one: use the link in the newest message.',
-  expired: 'This invitation has expired.',
-};
-
 export function ticketRefused(
   tenant: Tenant,
+  locale: Locale,
   reason: TicketRefusal,
   v: { base: string; csrf: string; reissue?: 'offer' | 'requested'; continueUrl?: string | null },
 ): string {
+  const m = messagesFor(locale).ticket;
+  const refusals: Record<TicketRefusal, string> = m.refusals;
   return layout(
     tenant,
-    'This invitation does not work',
+    locale,
+    m.refusedTitle,
     html`<p class="error" role="alert">${refusals[reason]}</p>
 ${
   v.reissue === 'offer'
     ? html`<form method="post" action="${v.base}/reissue" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
-<p>The people who invited you can send you a new one.</p>
-<button type="submit">Request a new invitation</button>
+<p>${m.reissueIntro}</p>
+<button type="submit">${m.reissueSubmit}</button>
 </form>`
     : v.reissue === 'requested'
-      ? html`<p class="message" role="status">You have asked for a new invitation. It comes by email once it is sent.</p>`
+      ? html`<p class="message" role="status">${m.reissueRequested}</p>`
       : ''
 }
-${v.continueUrl ? html`<p class="alt"><a href="${v.continueUrl}">Continue</a></p>` : ''}`,
+${v.continueUrl ? html`<p class="alt"><a href="${v.continueUrl}">${m.continue}</a></p>` : ''}`,
   );
 }

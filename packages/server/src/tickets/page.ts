@@ -12,7 +12,8 @@
  *    again against the tenant's allowed origins) or the account page.
  * A ticket that cannot be used says why; an expired one offers "Request a new invitation"
  * (the reissue queue). The secret is in the URL: no Referer, no store, and the logs keep it
- * out (logger.ts).
+ * out (logger.ts). The page's language is the browser's (Accept-Language), else the tenant's
+ * default: an invitation's link carries none.
  */
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -22,6 +23,8 @@ import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
 import { readCookie, setCookie } from '../http/cookies.js';
 import { AppError } from '../http/errors.js';
+import { messagesFor, passwordProblem } from '../i18n/catalog.js';
+import { requestLocale } from '../i18n/locales.js';
 import { formPages } from '../login/pages.js';
 import { BusyError } from '../passwords/hash.js';
 import { sameText } from '../secret.js';
@@ -81,7 +84,7 @@ export function ticketPageRoutes(ctx: AppContext) {
       return page(
         reply,
         opened.reason === 'invalid' ? 404 : 410,
-        ticketRefused(tenant, opened.reason, {
+        ticketRefused(tenant, requestLocale(tenant, req.headers), opened.reason, {
           base,
           csrf: csrfFor(req, reply, tenant),
           ...(reissue ? { reissue } : {}),
@@ -119,7 +122,7 @@ export function ticketPageRoutes(ctx: AppContext) {
       return page(
         reply,
         status,
-        ticketChoice(tenant, {
+        ticketChoice(tenant, requestLocale(tenant, req.headers), {
           base,
           csrf: csrfFor(req, reply, tenant),
           ...(extra.error ? { error: extra.error } : {}),
@@ -146,7 +149,10 @@ export function ticketPageRoutes(ctx: AppContext) {
       return page(
         reply,
         200,
-        ticketWelcome(tenant, opened.type.welcome, { base, csrf: csrfFor(req, reply, tenant) }),
+        ticketWelcome(tenant, requestLocale(tenant, req.headers), opened.type.welcome, {
+          base,
+          csrf: csrfFor(req, reply, tenant),
+        }),
         secretPageHeaders,
       );
     });
@@ -156,17 +162,17 @@ export function ticketPageRoutes(ctx: AppContext) {
       if (!loaded) return;
       const { tenant, opened, base } = loaded;
       const body = (req.body ?? {}) as Record<string, unknown>;
+      const locale = requestLocale(tenant, req.headers);
+      const t = messagesFor(locale);
       const again = (error: string) =>
         page(
           reply,
           400,
-          ticketWelcome(tenant, opened.type.welcome, { base, csrf: csrfFor(req, reply, tenant), error }),
+          ticketWelcome(tenant, locale, opened.type.welcome, { base, csrf: csrfFor(req, reply, tenant), error }),
           secretPageHeaders,
         );
-      if (!csrfOk(req, tenant, body.csrf)) return again('Your session expired. Please try again.');
-      if (opened.type.welcome.agreementRequired && body.agree !== 'yes') {
-        return again('Tick the box to agree before you continue.');
-      }
+      if (!csrfOk(req, tenant, body.csrf)) return again(t.problems.sessionExpired);
+      if (opened.type.welcome.agreementRequired && body.agree !== 'yes') return again(t.ticket.tickToAgree);
       setCookie(reply, AGREED_COOKIE, `${opened.ticket.id}.${agreedMac(tenant, opened.ticket.id)}`, {
         path: `/t/${tenant.slug}/tickets`,
         maxAge: 3600,
@@ -198,9 +204,8 @@ export function ticketPageRoutes(ctx: AppContext) {
         const body = (req.body ?? {}) as Record<string, unknown>;
         if (!agreed(req, loaded.tenant, loaded.opened.ticket.id)) return seeOther(reply, loaded.base);
         if (!csrfOk(req, loaded.tenant, body.csrf)) {
-          return choice(req, reply, loaded, await sessions.current(req, loaded.tenant), 400, {
-            error: 'Your session expired. Please try again.',
-          });
+          const expired = messagesFor(requestLocale(loaded.tenant, req.headers)).problems.sessionExpired;
+          return choice(req, reply, loaded, await sessions.current(req, loaded.tenant), 400, { error: expired });
         }
         return handle(loaded, body, req, reply);
       });
@@ -232,10 +237,12 @@ export function ticketPageRoutes(ctx: AppContext) {
       const fixed = opened.ticket.email;
       const typed = typeof body.email === 'string' ? body.email.slice(0, 320) : '';
       const name = typeof body.name === 'string' ? body.name.slice(0, 300) : '';
+      const locale = requestLocale(tenant, req.headers);
+      const t = messagesFor(locale);
       const again = (status: number, error: string) =>
         choice(req, reply, loaded, undefined, status, { error, name, typedEmail: typed });
       const email = fixed ?? asEmailAddress(typed);
-      if (!email) return again(400, 'Enter a valid email address.');
+      if (!email) return again(400, t.register.invalidEmail);
       const parsed = createUserSchema.safeParse({
         email,
         // The invitation went to this address: holding its link proves it.
@@ -243,7 +250,7 @@ export function ticketPageRoutes(ctx: AppContext) {
         ...(name.trim() ? { displayName: name } : {}),
         password: typeof body.password === 'string' ? body.password : '',
       });
-      if (!parsed.success) return again(400, 'Enter a valid name and a password.');
+      if (!parsed.success) return again(400, t.ticket.nameAndPassword);
       const actor = actorOf(req);
       let userId: string;
       try {
@@ -257,21 +264,21 @@ export function ticketPageRoutes(ctx: AppContext) {
         userId = created.id;
       } catch (err) {
         if (err instanceof AppError && err.code === 'ticket_used') return refusedNow(req, reply, loaded);
-        if (err instanceof AppError && err.code === 'email_taken') {
-          return again(409, 'An account with this email address exists already: sign in to accept with it.');
-        }
+        if (err instanceof AppError && err.code === 'email_taken') return again(409, t.ticket.emailTaken);
         if (err instanceof BusyError) {
           reply.header('retry-after', String(err.retryAfterSeconds));
-          return again(429, 'Too many passwords are being checked right now. Please try again in a moment.');
+          return again(429, t.reset.busy);
         }
         // The password policy's rule, named.
-        if (err instanceof AppError && err.status === 400) return again(400, err.message);
+        if (err instanceof AppError && err.status === 400) {
+          return again(400, passwordProblem(t, err.code, tenant.settings.passwordMinLength) ?? err.message);
+        }
         throw err;
       }
       if (!fixed) {
         // An address the invitation did not name: it is confirmed by the usual message.
         const row = await ctx.database.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
-        if (row) await ctx.verifications.resend(tenant, row, actor);
+        if (row) await ctx.verifications.resend(tenant, row, actor, locale);
       }
       return seeOther(reply, usedUrl(tenant, opened));
     });

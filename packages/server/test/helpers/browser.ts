@@ -46,6 +46,9 @@ export interface Page {
 export class Browser {
   readonly jar = new CookieJar();
 
+  /** `headers`: sent with every request (an `Accept-Language`, say). */
+  constructor(readonly headers: Record<string, string> = {}) {}
+
   /** GET (or POST) and follow redirects until a non-redirect answer or a URL `stopAt` accepts. */
   async go(
     start: string | URL,
@@ -56,7 +59,7 @@ export class Browser {
     let body: string | undefined = options.form ? new URLSearchParams(options.form).toString() : undefined;
     for (let hops = 0; hops < 20; hops++) {
       if (options.stopAt?.(url)) return { url, status: 0, html: '' };
-      const headers: Record<string, string> = { cookie: this.jar.header(url) };
+      const headers: Record<string, string> = { ...this.headers, cookie: this.jar.header(url) };
       if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
       const res = await fetch(url, { method, headers, body, redirect: 'manual' });
       this.jar.store(res);

@@ -1,6 +1,7 @@
 import { Box, Group, Loader, Text } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import type { Locale } from '../../../../server/src/i18n/locales';
 import { useApi } from '../../api/ApiProvider';
 import { type ApiError, tenantPath } from '../../api/client';
 import { ApiErrorAlert } from '../../components/ApiErrorAlert';
@@ -11,6 +12,8 @@ export interface BrandingDraft {
   logoUrl: string;
   primaryColor: string;
   loginMessage: string;
+  /** The page's language (the form's default language); without it, the tenant's saved one. */
+  locale?: Locale;
 }
 
 /** The preview request body: only values the server would accept (a half-typed colour is left out). */
@@ -21,7 +24,7 @@ export function previewBody(draft: BrandingDraft) {
   if (COLOR.test(draft.primaryColor)) branding.primaryColor = draft.primaryColor;
   branding.loginMessage = draft.loginMessage.trim().slice(0, 1000) || null;
   const displayName = draft.displayName.trim().slice(0, 200);
-  return displayName ? { displayName, branding } : { branding };
+  return { ...(displayName ? { displayName } : {}), branding, ...(draft.locale ? { locale: draft.locale } : {}) };
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   Group,
   NumberInput,
   Paper,
+  Select,
   SimpleGrid,
   Skeleton,
   Stack,
@@ -22,6 +23,7 @@ import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
+import { localeNames, supportedLocales } from '../../../../server/src/i18n/locales';
 import { useApi } from '../../api/ApiProvider';
 import { tenantPath } from '../../api/client';
 import { queryKeys, useTenantQuery } from '../../api/queries';
@@ -57,6 +59,9 @@ export default function TenantSettingsScreen() {
   }
   return <SettingsEditor tenant={tenant.data} reload={async () => (await tenant.refetch()).data} />;
 }
+
+/** The languages pages and emails ship in, each by its own name. */
+const LOCALE_OPTIONS = supportedLocales.map((value) => ({ value, label: `${localeNames[value]} (${value})` }));
 
 /** The four longer lifetimes: 5 minutes to a year each. */
 const LONG_LIFETIMES = [
@@ -125,6 +130,14 @@ function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Prom
               description="Shown on the sign-in page"
               required
               {...form.getInputProps('displayName')}
+            />
+            <Select
+              label="Default language"
+              description="Of the sign-in pages and emails, when neither the application (ui_locales) nor the browser asks for a language Latchkey ships"
+              data={LOCALE_OPTIONS}
+              allowDeselect={false}
+              maw={320}
+              {...form.getInputProps('settings.defaultLocale')}
             />
             <Box>
               <Text size="sm" fw={500}>
@@ -283,6 +296,7 @@ function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Prom
                     logoUrl: v.settings.branding.logoUrl,
                     primaryColor: v.settings.branding.primaryColor,
                     loginMessage: v.settings.branding.loginMessage,
+                    locale: v.settings.defaultLocale,
                   }}
                 />
               </Grid.Col>

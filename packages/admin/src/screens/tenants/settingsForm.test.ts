@@ -14,6 +14,7 @@ const tenant: Tenant = {
   settings: {
     selfRegistration: false,
     requireVerifiedEmail: false,
+    defaultLocale: 'de',
     passwordMinLength: 8,
     lifetimes: {
       accessTokenSeconds: 3600,
@@ -92,6 +93,14 @@ describe('branding preview body', () => {
         branding: { logoUrl: null, primaryColor: '#aabbcc', loginMessage: 'Hi' },
       },
     );
+    // The form's default language, for the preview's words.
+    expect(
+      previewBody({ displayName: 'Acme', logoUrl: '', primaryColor: '#aabbcc', loginMessage: '', locale: 'de' }),
+    ).toEqual({
+      displayName: 'Acme',
+      branding: { logoUrl: null, primaryColor: '#aabbcc', loginMessage: null },
+      locale: 'de',
+    });
   });
 });
 

@@ -2,6 +2,7 @@
  * The tenant settings form: conversion between the API's tenant and the form's values, the
  * PATCH body, and the same checks the server makes (so most mistakes show before saving).
  */
+import type { Locale } from '../../../../server/src/i18n/locales';
 import type { Tenant, TenantSettings } from '../../api/types';
 
 type Num = number | '';
@@ -13,6 +14,7 @@ export interface TenantForm {
   settings: {
     selfRegistration: boolean;
     requireVerifiedEmail: boolean;
+    defaultLocale: Locale;
     passwordMinLength: Num;
     lifetimes: {
       accessTokenSeconds: Num;
@@ -33,6 +35,7 @@ export const TENANT_FORM_FIELDS = [
   'displayName',
   'settings.selfRegistration',
   'settings.requireVerifiedEmail',
+  'settings.defaultLocale',
   'settings.passwordMinLength',
   'settings.lifetimes.accessTokenSeconds',
   'settings.lifetimes.refreshTokenIdleSeconds',
@@ -56,6 +59,7 @@ export function toForm(tenant: Tenant): TenantForm {
     settings: {
       selfRegistration: s.selfRegistration,
       requireVerifiedEmail: s.requireVerifiedEmail,
+      defaultLocale: s.defaultLocale,
       passwordMinLength: s.passwordMinLength,
       lifetimes: { ...s.lifetimes },
       lockout: { ...s.lockout },
@@ -80,6 +84,7 @@ export function toPatch(values: TenantForm): { displayName: string; settings: Te
     settings: {
       selfRegistration: s.selfRegistration,
       requireVerifiedEmail: s.requireVerifiedEmail,
+      defaultLocale: s.defaultLocale,
       passwordMinLength: num(s.passwordMinLength),
       lifetimes: {
         accessTokenSeconds: num(s.lifetimes.accessTokenSeconds),
