@@ -356,6 +356,13 @@ describe.each(dialects)('the account page (%s)', (dialect) => {
     }
   });
 
+  it('the pages after a reset and a confirmation link to it ("Manage your account")', async () => {
+    for (const path of ['reset?done=1', 'verify?done=1']) {
+      const page = await new Browser().go(`${accountUrl()}/${path}`);
+      expect(page.html).toContain(`<a href="/t/${slug}/account">Manage your account</a>`);
+    }
+  });
+
   it('signs out at the tenant’s end-session endpoint', async () => {
     const u = await user();
     const browser = new Browser();

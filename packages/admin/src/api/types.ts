@@ -14,6 +14,8 @@ export interface Page<T> {
 export interface TenantSettings {
   selfRegistration: boolean;
   requireVerifiedEmail: boolean;
+  /** Users may delete their own account on the account page (/t/{slug}/account). */
+  selfDeletion: boolean;
   /** The language of pages and emails when neither the application nor the browser names one. */
   defaultLocale: Locale;
   passwordMinLength: number;

@@ -13,6 +13,7 @@ export const de: Messages = {
     name: 'Name',
     code: 'Code',
   },
+  manageAccount: 'Konto verwalten',
   login: {
     title: 'Anmelden',
     continueTo: (client: SafeHtml) => html`um mit ${client} fortzufahren`,

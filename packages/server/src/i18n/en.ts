@@ -21,6 +21,8 @@ export const en = {
     name: 'Name',
     code: 'Code',
   },
+  /** The link to the account page, on the pages where it helps. */
+  manageAccount: 'Manage your account',
   login: {
     title: 'Sign in',
     continueTo: (client: SafeHtml) => html`to continue to ${client}`,

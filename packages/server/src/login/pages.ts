@@ -276,7 +276,12 @@ ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 
   resetDone(tenant: Tenant, locale: Locale): string {
     const m = messagesFor(locale);
-    return layout(tenant, locale, m.resetDone.title, html`<p class="message" role="status">${m.resetDone.body}</p>`);
+    return layout(
+      tenant,
+      locale,
+      m.resetDone.title,
+      html`<p class="message" role="status">${m.resetDone.body}</p>${accountLink(tenant, locale)}`,
+    );
   }
 
   /** What a verification link opens: a button, so that a mail scanner's GET uses nothing. */
@@ -351,7 +356,12 @@ ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 
   verified(tenant: Tenant, locale: Locale): string {
     const m = messagesFor(locale);
-    return layout(tenant, locale, m.verified.title, html`<p class="message" role="status">${m.verified.body}</p>`);
+    return layout(
+      tenant,
+      locale,
+      m.verified.title,
+      html`<p class="message" role="status">${m.verified.body}</p>${accountLink(tenant, locale)}`,
+    );
   }
 
   /** A reset link that is used, expired, tampered with or another tenant's. */
@@ -368,7 +378,7 @@ ${forgotUrl ? html`<p class="alt"><a href="${forgotUrl}">${m.linkInvalid.askAgai
 
   loggedOut(tenant: Tenant, locale: Locale): string {
     const m = messagesFor(locale);
-    return layout(tenant, locale, m.loggedOut.title, html`<p>${m.loggedOut.body}</p>`);
+    return layout(tenant, locale, m.loggedOut.title, html`<p>${m.loggedOut.body}</p>${accountLink(tenant, locale)}`);
   }
 
   /**
@@ -434,4 +444,10 @@ ${forgotUrl ? html`<p class="alt"><a href="${forgotUrl}">${m.linkInvalid.askAgai
 function scopeLabel(locale: Locale, scope: string): string {
   const labels = messagesFor(locale).consent.scopes;
   return Object.hasOwn(labels, scope) ? labels[scope as keyof typeof labels] : scope;
+}
+
+/** "Manage your account": the tenant's account page (accounts/account-page.ts), in the page's language. */
+function accountLink(tenant: Tenant, locale: Locale) {
+  const query = locale === tenant.settings.defaultLocale ? '' : `?ui_locales=${locale}`;
+  return html`<p class="alt"><a href="/t/${tenant.slug}/account${query}">${messagesFor(locale).manageAccount}</a></p>`;
 }

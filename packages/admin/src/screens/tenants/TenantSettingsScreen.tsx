@@ -164,6 +164,11 @@ function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Prom
               description="A user whose email is not verified is asked to confirm it before signing in"
               {...form.getInputProps('settings.requireVerifiedEmail', { type: 'checkbox' })}
             />
+            <Switch
+              label="Users may delete their account"
+              description="On their account page, after entering their password"
+              {...form.getInputProps('settings.selfDeletion', { type: 'checkbox' })}
+            />
             <NumberInput
               label="Minimum password length"
               description="8 to 256 characters; common passwords are always refused"

@@ -14,6 +14,7 @@ const tenant: Tenant = {
   settings: {
     selfRegistration: false,
     requireVerifiedEmail: false,
+    selfDeletion: true,
     defaultLocale: 'de',
     passwordMinLength: 8,
     lifetimes: {

@@ -14,6 +14,7 @@ export interface TenantForm {
   settings: {
     selfRegistration: boolean;
     requireVerifiedEmail: boolean;
+    selfDeletion: boolean;
     defaultLocale: Locale;
     passwordMinLength: Num;
     lifetimes: {
@@ -35,6 +36,7 @@ export const TENANT_FORM_FIELDS = [
   'displayName',
   'settings.selfRegistration',
   'settings.requireVerifiedEmail',
+  'settings.selfDeletion',
   'settings.defaultLocale',
   'settings.passwordMinLength',
   'settings.lifetimes.accessTokenSeconds',
@@ -59,6 +61,7 @@ export function toForm(tenant: Tenant): TenantForm {
     settings: {
       selfRegistration: s.selfRegistration,
       requireVerifiedEmail: s.requireVerifiedEmail,
+      selfDeletion: s.selfDeletion,
       defaultLocale: s.defaultLocale,
       passwordMinLength: s.passwordMinLength,
       lifetimes: { ...s.lifetimes },
@@ -84,6 +87,7 @@ export function toPatch(values: TenantForm): { displayName: string; settings: Te
     settings: {
       selfRegistration: s.selfRegistration,
       requireVerifiedEmail: s.requireVerifiedEmail,
+      selfDeletion: s.selfDeletion,
       defaultLocale: s.defaultLocale,
       passwordMinLength: num(s.passwordMinLength),
       lifetimes: {
