@@ -3,9 +3,10 @@
  * SMTP server → welcome and agreement → a new account on a tenant closed to self-registration
  * → the type's roles → the application; and the account page reached by signing in on the
  * tenant's page: its sections fit the phone, the name is changed, another session is signed
- * out. SQLite only: the storage paths are covered on both dialects by ticket-page.test.ts and
+ * out; and self-registration → the verification message → confirmed → signed in. SQLite only: the storage paths are covered on both dialects by ticket-page.test.ts and
  * account-page.test.ts.
  */
+import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +17,7 @@ import {
   skipMessage,
   startCallbackServer,
 } from './helpers/chromium.js';
+import { authorizationRequest } from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp.js';
 
@@ -107,6 +109,56 @@ describe.skipIf(!hasChromium)(
       const users = await admin('GET', `/api/v1/tenants/${slug}/users?q=${encodeURIComponent(email)}`);
       expect(users.body.items[0]?.roles).toEqual(['beta']);
       expect(users.body.items[0]?.emailVerified).toBe(true);
+    });
+
+    it('registration → the verification message → confirmed → signed in at the application', async () => {
+      const opened = await admin('PATCH', `/api/v1/tenants/${slug}`, {
+        body: { settings: { selfRegistration: true } },
+      });
+      expect(opened.status).toBe(200);
+      const client = await admin('POST', `/api/v1/tenants/${slug}/clients`, {
+        body: { kind: 'spa', name: 'Sign-up app', redirectUris: [`${app.url}/callback`], firstParty: true },
+      });
+      expect(client.status, client.text).toBe(201);
+      const config = await oidc.discovery(
+        new URL(`${ts.url}/t/${slug}`),
+        client.body.clientId,
+        undefined,
+        oidc.None(),
+        {
+          execute: [oidc.allowInsecureRequests],
+        },
+      );
+      const request = await authorizationRequest(config, `${app.url}/callback`);
+      const email = 'new-sign-up@example.test';
+      const password = 'a new sign up password 1';
+      const context = await browser.newContext(phone);
+      try {
+        const page = await context.newPage();
+        await page.goto(request.url.href);
+        await page.getByRole('link', { name: 'Create one' }).click();
+        await fitsPhone(page);
+        await page.getByLabel('Email').fill(email);
+        await page.getByLabel('Password').fill(password);
+        await page.getByRole('button', { name: 'Create account' }).click();
+        expect(await page.getByRole('status').textContent()).toContain('Check your inbox');
+        const message = await smtp.messageTo(email, 1);
+        const link = /https?:\/\/\S+\/account\/verify\?token=[A-Za-z0-9_-]{43}/.exec(message.text)?.[0];
+        expect(link, message.text).toBeTruthy();
+        const confirm = await context.newPage();
+        await confirm.goto(link as string);
+        await confirm.getByRole('button', { name: 'Confirm' }).click();
+        expect(await confirm.getByRole('status').textContent()).toContain('confirmed');
+        await page.getByLabel('Password').fill(password);
+        await Promise.all([
+          page.waitForURL((u) => u.href.startsWith(`${app.url}/callback`), { timeout: 15_000 }),
+          page.getByRole('button', { name: 'Sign in' }).click(),
+        ]);
+        expect(new URL(page.url()).searchParams.get('code')).toBeTruthy();
+      } finally {
+        await context.close();
+        await admin('PATCH', `/api/v1/tenants/${slug}`, { body: { settings: { selfRegistration: false } } });
+      }
     });
 
     it('the account page on a phone: sign in, change the name, sign out the other session', async () => {
