@@ -40,8 +40,8 @@ export function redactSecrets(text: string): string {
     .replace(ticketPath, '$1[redacted]');
 }
 
-/** A ticket page's path holds its secret (`/t/{slug}/tickets/{secret}`, tickets/page.ts). */
-const ticketPath = /(\/tickets\/)[A-Za-z0-9_-]{20,}/g;
+/** A ticket page's path holds its secret (`/t/{slug}/tickets/{secret}`, tickets/page.ts), percent-encoded or not. */
+const ticketPath = /(\/t\/[^/?#\s]+\/tickets\/)[^/?#\s"]+/g;
 
 function redactedError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;

@@ -181,11 +181,12 @@ export function accountPageRoutes(ctx: AppContext) {
         return render(req, reply, tenant, visit, 400, { error: m.sameEmail });
       }
       const actor = actorOf(req);
+      // The new address's limit first: refused, it costs no password check.
+      const limit = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${normalizeEmail(email)}`);
+      if (!limit.allowed) return render(req, reply, tenant, visit, 429, { error: m.tooManyMessages });
       if (!(await self.passwordIsRight(tenant, visit.user, text(body.password, 4096), actor))) {
         return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
       }
-      const limit = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${normalizeEmail(email)}`);
-      if (!limit.allowed) return render(req, reply, tenant, visit, 429, { error: m.tooManyMessages });
       await ctx.verifications.requestChange(tenant, visit.user, email, actor, lang.locale);
       return done(reply, tenant, 'email', lang);
     });

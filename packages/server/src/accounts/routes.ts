@@ -105,14 +105,15 @@ export function accountRoutes(ctx: AppContext) {
         .header('cache-control', 'no-store')
         .redirect(withQuery(`${base(tenant)}/forgot`, { sent: '1', return: back, ui_locales: ui }), 303);
       // Bounded: past it (a flood), a request is answered the same and does nothing.
-      deferred.later(() => sendReset(tenant, normalizeEmail(email), actor, locale));
+      // The client address's limit before the queue, the same for every email: one client
+      // past it waits no work in, and cannot fill the queue that others' requests need.
+      const byAddress = await ctx.emailLimits.perAddress.take(tenant.id, actor.ip);
+      if (byAddress.allowed) deferred.later(() => sendReset(tenant, normalizeEmail(email), actor, locale));
       return reply;
     });
 
-    /** The forgot-password form's work: within the limits, a link for an active account. */
+    /** The forgot-password form's work: within the recipient's limit, a link for an active account. */
     async function sendReset(tenant: Tenant, email: string, actor: ReturnType<typeof actorOf>, locale: Locale) {
-      const byAddress = await ctx.emailLimits.perAddress.take(tenant.id, actor.ip);
-      if (!byAddress.allowed) return;
       const byRecipient = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${email}`);
       if (!byRecipient.allowed) return;
       await ctx.resets.sendByEmail(tenant, email, actor, locale);

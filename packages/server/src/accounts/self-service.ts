@@ -103,11 +103,9 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
       const valid = checkPassword(next, { minLength: tenant.settings.passwordMinLength, email: user.email });
       if (!(await passwordIsRight(tenant, user, current, actor))) return false;
       const passwordHash = await hasher.hash(valid, requesterOf(tenant.id, actor.ip));
-      const checked = await db
-        .selectFrom('users')
-        .select('password_hash')
-        .where('id', '=', user.id)
-        .executeTakeFirstOrThrow();
+      // Only over the password (and the sessions) as they were when this request began: a reset
+      // or an admin's new password while it was checked and hashed wins over it.
+      const checked = user;
       const done = await db.transaction().execute(async (trx) => {
         const now = Date.now();
         const res = await trx
@@ -122,6 +120,7 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
           .where('id', '=', user.id)
           .where('status', '=', 'active')
           .where('password_hash', checked.password_hash === null ? 'is' : '=', checked.password_hash)
+          .where('sessions_ended_at', checked.sessions_ended_at === null ? 'is' : '=', checked.sessions_ended_at)
           .executeTakeFirst();
         if (res.numUpdatedRows === 0n) return false;
         const ended = await endUserSessions(trx, tenant.id, user.id, visit.sessionUid);

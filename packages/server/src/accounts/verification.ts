@@ -128,10 +128,13 @@ export class EmailVerifications {
     actor: AuditActor,
     mayMail = true,
     locale?: Locale,
+    /** More work in the new account's transaction (the ticket page: the invitation's use). */
+    within?: (trx: Kysely<DB>, row: UserRow) => Promise<void>,
   ): Promise<void> {
     const options = locale ? { locale } : {};
     const created = await this.users.register(tenant, input, actor, async (trx, row) => {
       await this.queue(trx, tenant, row, options);
+      await within?.(trx, row);
     });
     if (!created && mayMail) {
       const existing = await this.db

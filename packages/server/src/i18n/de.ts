@@ -248,6 +248,12 @@ export const de: Messages = {
     nameAndPassword: 'Geben Sie einen gültigen Namen und ein Passwort ein.',
     emailTaken:
       'Es gibt bereits ein Konto mit dieser E-Mail-Adresse: Melden Sie sich an, um die Einladung damit anzunehmen.',
+    forAnother: (invited: SafeHtml, current: SafeHtml) =>
+      html`Diese Einladung gilt für ${invited}; Sie sind als ${current} angemeldet. Melden Sie sich als ${invited} an, um sie anzunehmen.`,
+    signInAs: (email: string) => `Als ${email} anmelden`,
+    registeredTitle: 'Sehen Sie in Ihr Postfach',
+    registered:
+      'War diese E-Mail-Adresse hier neu, haben wir ihr einen Link geschickt, der das Konto mit der Einladung fertig anlegt; melden Sie sich danach mit dem gewählten Passwort an. Hat sie schon ein Konto, haben wir ihr einen Hinweis geschickt: Melden Sie sich an und öffnen Sie die Einladung erneut.',
   },
   email: {
     password_reset: {

@@ -252,6 +252,14 @@ export const en = {
     tickToAgree: 'Tick the box to agree before you continue.',
     nameAndPassword: 'Enter a valid name and a password.',
     emailTaken: 'An account with this email address exists already: sign in to accept with it.',
+    /** An invitation that names an address, and a browser signed in as another account. */
+    forAnother: (invited: SafeHtml, current: SafeHtml) =>
+      html`This invitation is for ${invited}; you are signed in as ${current}. Sign in as ${invited} to accept it.`,
+    signInAs: (email: string) => `Sign in as ${email}`,
+    /** After registering with an address the invitation did not name: the same words, new address or not. */
+    registeredTitle: 'Check your inbox',
+    registered:
+      'If this email was new here, we sent it a link that finishes creating the account, with the invitation; then sign in with the password you chose. If it has an account already, we sent it a note: sign in and open the invitation again.',
   },
   /** The messages Latchkey sends, by template. */
   email: {

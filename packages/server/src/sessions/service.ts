@@ -38,8 +38,8 @@ export async function listSessions(db: Kysely<DB>, tenantId: string, userId: str
 }
 
 /**
- * Ends every session of a user and revokes what was issued to them. Returns the count of
- * sessions ended. `keep`: the uid of one session of theirs that stays, with what its grants
+ * Ends every session of a user and revokes what was issued to them, and ends their pending
+ * email changes. Returns the count of sessions ended. `keep`: the uid of one session of theirs that stays, with what its grants
  * issued (signing out everywhere else, from the account page).
  */
 export async function endUserSessions(
@@ -55,6 +55,16 @@ export async function endUserSessions(
     .set({ sessions_ended_at: Date.now(), sessions_kept_uid: kept ? keep : null })
     .where('tenant_id', '=', tenantId)
     .where('id', '=', userId)
+    .execute();
+  // An email change asked for in a session now ended waits no more: one asked for by whoever
+  // held a session (or the password) the owner is now taking back would move the account away.
+  await executor
+    .updateTable('user_links')
+    .set({ used_at: Date.now() })
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .where('purpose', '=', 'change_email')
+    .where('used_at', 'is', null)
     .execute();
   let sessions = executor
     .selectFrom('oidc_payloads')
@@ -103,7 +113,18 @@ async function keptGrants(executor: Kysely<DB>, tenantId: string, userId: string
     .where('account_id', '=', userId)
     .executeTakeFirst();
   if (!row) return undefined;
-  const p = JSON.parse(row.payload) as { authorizations?: Record<string, { grantId?: string }> };
+  const p = JSON.parse(row.payload) as { loginTs?: number; authorizations?: Record<string, { grantId?: string }> };
+  // A session ended before (and saved back by a request under way) is not one to keep.
+  const user = await executor
+    .selectFrom('users')
+    .select(['sessions_ended_at', 'sessions_kept_uid'])
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  const endedBefore =
+    user?.sessions_ended_at != null &&
+    (p.loginTs ?? 0) < Math.floor(user.sessions_ended_at / 1000) &&
+    user.sessions_kept_uid !== uid;
+  if (endedBefore) return undefined;
   return Object.values(p.authorizations ?? {})
     .map((a) => a.grantId)
     .filter((g): g is string => typeof g === 'string');

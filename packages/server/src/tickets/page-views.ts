@@ -43,6 +43,8 @@ ${welcome.agreementRequired ? html`<label><input type="checkbox" name="agree" va
 export interface ChoiceView extends Form {
   /** The user signed in on this browser (the account page's session), if any. */
   signedInAs?: string;
+  /** The address the invitation names, when the signed-in user's is another: only that account may accept. */
+  invitedEmail?: string;
   /** The registration form, where the type or the tenant allows it; the email fixed when the ticket names one. */
   register?: { email?: string; minLength: number; name?: string; typedEmail?: string };
 }
@@ -58,15 +60,20 @@ export function ticketChoice(tenant: Tenant, locale: Locale, v: ChoiceView): str
     html`
 ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 ${
-  v.signedInAs
-    ? html`<form method="post" action="${v.base}/accept" novalidate>${hidden}
+  v.signedInAs && v.invitedEmail
+    ? html`<form method="post" action="${v.base}/signin" novalidate>${hidden}
+<p>${m.forAnother(html`<strong>${v.invitedEmail}</strong>`, html`<strong>${v.signedInAs}</strong>`)}</p>
+<button type="submit">${m.signInAs(v.invitedEmail)}</button>
+</form>`
+    : v.signedInAs
+      ? html`<form method="post" action="${v.base}/accept" novalidate>${hidden}
 <p>${m.signedInAs(html`<strong>${v.signedInAs}</strong>`)}</p>
 <button type="submit">${m.acceptAs(v.signedInAs)}</button>
 </form>
 <form method="post" action="${v.base}/signin" novalidate>${hidden}
 <button type="submit" class="secondary">${m.otherAccount}</button>
 </form>`
-    : html`<form method="post" action="${v.base}/signin" novalidate>${hidden}
+      : html`<form method="post" action="${v.base}/signin" novalidate>${hidden}
 <p>${m.haveAccount}</p>
 <button type="submit">${m.signIn}</button>
 </form>`
@@ -119,4 +126,10 @@ ${
 }
 ${v.continueUrl ? html`<p class="alt"><a href="${v.continueUrl}">${m.continue}</a></p>` : ''}`,
   );
+}
+
+/** After registering with an address the invitation did not name: the same page, new address or taken. */
+export function ticketRegistered(tenant: Tenant, locale: Locale): string {
+  const m = messagesFor(locale).ticket;
+  return layout(tenant, locale, m.registeredTitle, html`<p class="message" role="status">${m.registered}</p>`);
 }

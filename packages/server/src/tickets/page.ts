@@ -17,10 +17,12 @@
  */
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import { type AccountVisit, accountSessions } from '../accounts/account-session.js';
 import { secretPageHeaders, tenantForms } from '../accounts/forms.js';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
+import type { DB } from '../db/schema.js';
 import { readCookie, setCookie } from '../http/cookies.js';
 import { AppError } from '../http/errors.js';
 import { messagesFor, passwordProblem } from '../i18n/catalog.js';
@@ -30,7 +32,7 @@ import { BusyError } from '../passwords/hash.js';
 import { sameText } from '../secret.js';
 import type { Tenant } from '../tenants/service.js';
 import { asEmailAddress, createUserSchema } from '../users/service.js';
-import { ticketChoice, ticketRefused, ticketWelcome } from './page-views.js';
+import { ticketChoice, ticketRefused, ticketRegistered, ticketWelcome } from './page-views.js';
 import type { OpenedTicket } from './service.js';
 import { isAllowedTicketUrl } from './types.js';
 
@@ -127,6 +129,7 @@ export function ticketPageRoutes(ctx: AppContext) {
           csrf: csrfFor(req, reply, tenant),
           ...(extra.error ? { error: extra.error } : {}),
           ...(visit ? { signedInAs: visit.user.email } : {}),
+          ...(visit && !mayAccept(opened, visit) && email ? { invitedEmail: email } : {}),
           ...(mayRegister(tenant, opened)
             ? {
                 register: {
@@ -222,6 +225,8 @@ export function ticketPageRoutes(ctx: AppContext) {
       const { tenant, opened, base } = loaded;
       const visit = await sessions.current(req, tenant);
       if (!visit) return seeOther(reply, `${base}/accept`);
+      // An invitation sent to an address is that account's to accept (the page offers to sign in as it).
+      if (!mayAccept(opened, visit)) return choice(req, reply, loaded, visit, 403);
       const used = await ctx.database.db
         .transaction()
         .execute((trx) =>
@@ -252,16 +257,34 @@ export function ticketPageRoutes(ctx: AppContext) {
       });
       if (!parsed.success) return again(400, t.ticket.nameAndPassword);
       const actor = actorOf(req);
-      let userId: string;
+      // As the sign-in page's registration: a bound per client address, before any hashing.
+      const limit = await ctx.registrations.take(tenant.id, actor.ip);
+      if (!limit.allowed) {
+        reply.header('retry-after', String(limit.retryAfterSeconds));
+        return page(reply, 429, ctx.pages.tooManyRequests(tenant, locale, limit.retryAfterSeconds), secretPageHeaders);
+      }
+      // The ticket is used in the account's transaction: no account without it, nor twice.
+      const useTicket = async (trx: Kysely<DB>, row: { id: string }) => {
+        const used = await ctx.tickets.redeem(trx, tenant, opened.ticket.id, row.id, userActor(req, row.id));
+        if (!used) throw new AppError(410, 'ticket_used', 'This invitation has been used already.');
+      };
       try {
-        const created = await ctx.users.create(tenant, parsed.data, { ...actor, type: 'user' }, 'user.register', {
-          within: async (trx, row) => {
-            // The ticket is used in the account's transaction: no account without it, nor twice.
-            const used = await ctx.tickets.redeem(trx, tenant, opened.ticket.id, row.id, userActor(req, row.id));
-            if (!used) throw new AppError(410, 'ticket_used', 'This invitation has been used already.');
-          },
-        });
-        userId = created.id;
+        if (fixed === null) {
+          // An address the invitation did not name: registered as the sign-in page registers
+          // (pending until its link is used; an address with an account gets a note), so
+          // that the page says the same for a new address and a taken one.
+          const toRecipient = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${email}`);
+          await ctx.verifications.register(
+            tenant,
+            { email, displayName: parsed.data.displayName ?? null, password: parsed.data.password ?? '' },
+            actor,
+            toRecipient.allowed,
+            locale,
+            useTicket,
+          );
+          return page(reply, 200, ticketRegistered(tenant, locale), secretPageHeaders);
+        }
+        await ctx.users.create(tenant, parsed.data, { ...actor, type: 'user' }, 'user.register', { within: useTicket });
       } catch (err) {
         if (err instanceof AppError && err.code === 'ticket_used') return refusedNow(req, reply, loaded);
         if (err instanceof AppError && err.code === 'email_taken') return again(409, t.ticket.emailTaken);
@@ -274,11 +297,6 @@ export function ticketPageRoutes(ctx: AppContext) {
           return again(400, passwordProblem(t, err.code, tenant.settings.passwordMinLength) ?? err.message);
         }
         throw err;
-      }
-      if (!fixed) {
-        // An address the invitation did not name: it is confirmed by the usual message.
-        const row = await ctx.database.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
-        if (row) await ctx.verifications.resend(tenant, row, actor, locale);
       }
       return seeOther(reply, usedUrl(tenant, opened));
     });
@@ -303,5 +321,9 @@ export function ticketPageRoutes(ctx: AppContext) {
     }
   };
 }
+
+/** Whether `visit`'s user may accept: any, unless the invitation names an address, which must be theirs. */
+const mayAccept = (opened: Usable, visit: AccountVisit) =>
+  opened.ticket.email === null || opened.ticket.email === visit.user.email;
 
 const userActor = (req: FastifyRequest, userId: string) => ({ ...actorOf(req), type: 'user' as const, id: userId });

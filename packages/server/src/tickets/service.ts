@@ -527,8 +527,14 @@ export class TicketService {
       .where('id', '=', ticketId)
       .executeTakeFirst();
     if (ticket?.tenant_id !== tenant.id) return false;
-    const user = await trx.selectFrom('users').select('tenant_id').where('id', '=', userId).executeTakeFirst();
+    const user = await trx
+      .selectFrom('users')
+      .select(['tenant_id', 'status', 'pending_verification'])
+      .where('id', '=', userId)
+      .executeTakeFirst();
     if (user?.tenant_id !== tenant.id) return false;
+    // An active user, or one registering with it (pending until its address is confirmed).
+    if (user.status !== 'active' && user.pending_verification !== 1) return false;
     const type = await this.types.row(trx, tenant, ticket.type_id);
     if (type.enabled !== 1) return false;
     const now = Date.now();
