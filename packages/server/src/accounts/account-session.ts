@@ -19,6 +19,7 @@ import type { UserRow } from '../db/schema.js';
 import { readCookie, setCookie } from '../http/cookies.js';
 import { sameText } from '../secret.js';
 import type { Tenant } from '../tenants/service.js';
+import { activeUser } from '../users/service.js';
 
 const SESSION_COOKIE = 'lk_account';
 const START_COOKIE = 'lk_account_start';
@@ -125,13 +126,8 @@ export function accountSessions(ctx: AppContext) {
       const provider = await ctx.providers.get(tenant);
       const session = await provider.Session.findByUid(sessionUid);
       if (!session || session.accountId !== userId) return undefined;
-      const user = await ctx.database.db
-        .selectFrom('users')
-        .selectAll()
-        .where('tenant_id', '=', tenant.id)
-        .where('id', '=', userId)
-        .executeTakeFirst();
-      if (user?.status !== 'active') return undefined;
+      const user = await activeUser(ctx.database.db, tenant.id, userId);
+      if (!user) return undefined;
       // Sessions ended since (save the one kept) count for nothing, as in findAccount.
       const ended =
         user.sessions_ended_at !== null &&

@@ -19,7 +19,7 @@ import { BusyError } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import { sameText } from '../secret.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
-import { normalizeEmail } from '../users/service.js';
+import { activeUser, normalizeEmail } from '../users/service.js';
 import type { SignInAdmission } from './admission.js';
 import { formPages, pageHeaders } from './pages.js';
 
@@ -274,13 +274,8 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}?error=csrf`, 303);
       const userId = provenUser(tenant, details.uid, body.proof);
       if (!userId || details.prompt.name !== 'login') return reply.redirect(base, 303);
-      const user = await ctx.database.db
-        .selectFrom('users')
-        .selectAll()
-        .where('tenant_id', '=', tenant.id)
-        .where('id', '=', userId)
-        .executeTakeFirst();
-      if (user?.status !== 'active') return reply.redirect(base, 303);
+      const user = await activeUser(ctx.database.db, tenant.id, userId);
+      if (!user) return reply.redirect(base, 303);
       const actor = actorOf(req);
       if (body.action === 'resend') {
         const limit = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${user.email}`);

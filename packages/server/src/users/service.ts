@@ -248,6 +248,17 @@ export function toAccount(row: AccountColumns & { role_names: string | null }): 
   };
 }
 
+/** The tenant's user `id` when active, or undefined (the pages that act for a user they were told of). */
+export async function activeUser(db: Kysely<DB>, tenantId: string, id: string): Promise<UserRow | undefined> {
+  const user = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return user?.status === 'active' ? user : undefined;
+}
+
 export function splitRoleNames(joined: string | null): string[] {
   return joined ? joined.split(',').sort() : [];
 }
