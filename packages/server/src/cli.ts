@@ -1,8 +1,4 @@
 #!/usr/bin/env node
-/**
- * `latchkey` command: serve (default), migrate, bootstrap, admin reset, openapi.
- */
-import { createRequire } from 'node:module';
 import { AuditService } from './audit/service.js';
 import { adminResetMessage, resetAdmin } from './bootstrap/admin-reset.js';
 import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
@@ -13,6 +9,10 @@ import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { DbLockoutStore, RedisLockoutStore } from './login/lockout.js';
 import { resolveSecret } from './secret.js';
+/**
+ * `latchkey` command: serve (default), migrate, bootstrap, admin reset, openapi.
+ */
+import { serverVersion } from './version.js';
 
 const help = `latchkey: multi-tenant security and login service
 
@@ -31,11 +31,6 @@ Commands:
 
 Configuration comes from environment variables (and ./.env); see docs/configuration.md.
 `;
-
-function version(): string {
-  const require = createRequire(import.meta.url);
-  return (require('../package.json') as { version: string }).version;
-}
 
 /*
  * main.js and context.js load oidc-provider, which writes a warning to stderr at import on
@@ -178,7 +173,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     case '--version':
     case '-v':
-      process.stdout.write(`${version()}\n`);
+      process.stdout.write(`${serverVersion}\n`);
       return;
     default:
       fail(`unknown command "${command}"; see latchkey --help`);

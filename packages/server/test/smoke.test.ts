@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverVersion } from '../src/version.js';
 import { dialects } from './helpers/databases.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -12,7 +13,11 @@ describe.each(dialects)('server basics (%s)', (dialect) => {
   });
 
   it('answers health and readiness', async () => {
-    expect((await ts.api('GET', '/healthz', { token: null })).status).toBe(200);
+    const health = await ts.api('GET', '/healthz', { token: null });
+    expect(health.status).toBe(200);
+    // The running version, as `latchkey --version` prints it.
+    expect(health.body).toEqual({ status: 'ok', version: serverVersion });
+    expect(serverVersion).toMatch(/^\d+\.\d+\.\d+/);
     const ready = await ts.api('GET', '/readyz', { token: null });
     expect(ready.status).toBe(200);
     expect(ready.body).toEqual({ status: 'ok' });

@@ -36,6 +36,7 @@ import { tenantRoutes } from '../tenants/routes.js';
 import { ticketPageRoutes } from '../tickets/page.js';
 import { ticketRoutes } from '../tickets/routes.js';
 import { userRoutes } from '../users/routes.js';
+import { serverVersion } from '../version.js';
 import { apiDocs } from './api-docs.js';
 import { answerAtOnce, answeringWhenDurable } from './durable.js';
 import { AppError, type ErrorBody } from './errors.js';
@@ -252,7 +253,7 @@ export async function buildApp(ctx: AppContext) {
   });
   await app.register(apiDocs);
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', version: serverVersion }));
   app.get('/readyz', { schema: { hide: true } }, async (req, reply) => {
     try {
       await ctx.database.ping();
