@@ -268,6 +268,25 @@ describe.each(dialects)('the account page (%s)', (dialect) => {
     // The other browser's session is gone: a new authorization there asks for the password again.
     const again = await authorize(config, elsewhere, redirectUri, { email: u.email, password: PASSWORD });
     expect(again.signInShown).toBe(true);
+    // The exemption belongs to the end that kept it: a later end that leaves the column as it
+    // was (a node of the version before 0012 knows no such column), the rows even saved back by
+    // a request under way, ends the kept session and its tokens too.
+    const later = await ts.server.ctx.database.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('users')
+        .set({ sessions_ended_at: Date.now() + 2000 })
+        .where('id', '=', u.id)
+        .execute();
+      return trx.selectFrom('users').select('sessions_kept_uid').where('id', '=', u.id).executeTakeFirstOrThrow();
+    });
+    expect(later.sessions_kept_uid).not.toBeNull();
+    await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token as string)).rejects.toThrow();
+    expect(isSignIn(await here.go(accountUrl()))).toBe(true);
+    await ts.server.ctx.database.db
+      .updateTable('users')
+      .set({ sessions_ended_at: null })
+      .where('id', '=', u.id)
+      .execute();
     // And the kept exemption is this session's only: ending all sessions (an admin) ends it too.
     expect((await admin('DELETE', `/api/v1/tenants/${slug}/users/${u.id}/sessions`)).status).toBe(204);
     expect(isSignIn(await here.go(accountUrl()))).toBe(true);

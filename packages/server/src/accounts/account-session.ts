@@ -18,6 +18,7 @@ import type { AppContext } from '../context.js';
 import type { UserRow } from '../db/schema.js';
 import { readCookie, setCookie } from '../http/cookies.js';
 import { sameText } from '../secret.js';
+import { signInEnded } from '../sessions/service.js';
 import type { Tenant } from '../tenants/service.js';
 import { activeUser } from '../users/service.js';
 
@@ -129,11 +130,7 @@ export function accountSessions(ctx: AppContext) {
       const user = await activeUser(ctx.database.db, tenant.id, userId);
       if (!user) return undefined;
       // Sessions ended since (save the one kept) count for nothing, as in findAccount.
-      const ended =
-        user.sessions_ended_at !== null &&
-        (session.loginTs ?? 0) < Math.floor(user.sessions_ended_at / 1000) &&
-        user.sessions_kept_uid !== sessionUid;
-      return ended ? undefined : { user, sessionUid };
+      return signInEnded(user, session.loginTs ?? 0, sessionUid) ? undefined : { user, sessionUid };
     },
 
     /** Forgets the page's cookie (signing out goes on at the tenant's end-session endpoint). */

@@ -35,7 +35,10 @@ export interface UsersTable {
   last_login_at: number | null;
   /** When the user's sessions were last ended (ms): sign-ins before it count for nothing. */
   sessions_ended_at: number | null;
-  /** The uid of the one session kept when the others were ended (signed out everywhere else). */
+  /**
+   * The one session kept when the others were ended (signed out everywhere else), as
+   * `{sessions_ended_at}:{uid}`: it counts only beside that end (sessions/service.ts `signInEnded`).
+   */
   sessions_kept_uid: string | null;
   /** 1: a self-registration waiting for its verification link, stored `disabled` (shown `pending`). */
   pending_verification: Generated<number>;

@@ -20,6 +20,7 @@ import { requestLocale, supportedLocales } from '../i18n/locales.js';
 import type { KeyService } from '../keys/service.js';
 import type { Pages } from '../login/pages.js';
 import type { RoleService } from '../roles/service.js';
+import { signInEnded } from '../sessions/service.js';
 import type { Tenant } from '../tenants/service.js';
 import type { UserService } from '../users/service.js';
 import { accountReadWithToken, DbAdapter, flushWrites, useProviderContext } from './adapter.js';
@@ -189,14 +190,14 @@ export class ProviderPool {
         const session = token ? undefined : ctx.oidc.session;
         // A sign-in from before the user's sessions were last ended counts for nothing, even
         // when a request under way then saved its session back (seconds: oidc-provider's unit).
-        const signedInAt = (token as { authTime?: number } | undefined)?.authTime ?? session?.loginTs;
         // Save the one session kept when the others were ended, and what it issued.
-        const sessionUid = (token as { sessionUid?: string } | undefined)?.sessionUid ?? session?.uid;
         const ended =
-          user?.sessions_ended_at != null &&
-          signedInAt !== undefined &&
-          signedInAt < Math.floor(user.sessions_ended_at / 1000) &&
-          (user.sessions_kept_uid == null || sessionUid !== user.sessions_kept_uid);
+          user !== undefined &&
+          signInEnded(
+            user,
+            (token as { authTime?: number } | undefined)?.authTime ?? session?.loginTs,
+            (token as { sessionUid?: string } | undefined)?.sessionUid ?? session?.uid,
+          );
         // A tenant that requires verified emails gives no code to a user without one: the
         // sign-in form asks them to verify first (login/routes.ts); tokens already issued stand.
         const unverified = !token && tenant.settings.requireVerifiedEmail && user?.email_verified !== 1;

@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import type { DB } from '../db/schema.js';
+import type { DB, UserRow } from '../db/schema.js';
 
 export const sessionSchema = z
   .object({
@@ -39,8 +39,9 @@ export async function listSessions(db: Kysely<DB>, tenantId: string, userId: str
 
 /**
  * Ends every session of a user and revokes what was issued to them, and ends their pending
- * email changes. Returns the count of sessions ended. `keep`: the uid of one session of theirs that stays, with what its grants
- * issued (signing out everywhere else, from the account page).
+ * email changes. Returns the count of sessions ended. `keep`: the uid of one session of
+ * theirs that stays, with what its grants issued (signing out everywhere else, from the
+ * account page; `signInEnded` is the rule).
  */
 export async function endUserSessions(
   executor: Kysely<DB>,
@@ -50,9 +51,10 @@ export async function endUserSessions(
 ): Promise<number> {
   const kept = keep ? await keptGrants(executor, tenantId, userId, keep) : undefined;
   // Remembered on the user too: a request under way may still save back a session it loaded.
+  const now = Date.now();
   await executor
     .updateTable('users')
-    .set({ sessions_ended_at: Date.now(), sessions_kept_uid: kept ? keep : null })
+    .set({ sessions_ended_at: now, sessions_kept_uid: kept && keep ? keptMark(now, keep) : null })
     .where('tenant_id', '=', tenantId)
     .where('id', '=', userId)
     .execute();
@@ -120,12 +122,28 @@ async function keptGrants(executor: Kysely<DB>, tenantId: string, userId: string
     .select(['sessions_ended_at', 'sessions_kept_uid'])
     .where('id', '=', userId)
     .executeTakeFirst();
-  const endedBefore =
-    user?.sessions_ended_at != null &&
-    (p.loginTs ?? 0) < Math.floor(user.sessions_ended_at / 1000) &&
-    user.sessions_kept_uid !== uid;
-  if (endedBefore) return undefined;
+  if (user && signInEnded(user, p.loginTs ?? 0, uid)) return undefined;
   return Object.values(p.authorizations ?? {})
     .map((a) => a.grantId)
     .filter((g): g is string => typeof g === 'string');
+}
+
+/** What `users.sessions_kept_uid` holds: the session kept, bound to the end (ms) it survived. */
+const keptMark = (endedAt: number, uid: string) => `${endedAt}:${uid}`;
+
+/**
+ * Whether a sign-in at `signedInAt` (seconds, oidc-provider's unit) in the session `sessionUid`
+ * was ended since: it began before the user's sessions were last ended, and is not the one
+ * session kept at that very end. The mark names the end it belongs to, so a later end that kept
+ * nothing (an admin's, a reset, or a node of the version before, which knows no mark) ends it
+ * too. The one rule of findAccount (tokens and browser sessions) and the account page.
+ */
+export function signInEnded(
+  user: Pick<UserRow, 'sessions_ended_at' | 'sessions_kept_uid'>,
+  signedInAt: number | undefined,
+  sessionUid: string | undefined,
+): boolean {
+  if (user.sessions_ended_at === null || signedInAt === undefined) return false;
+  if (signedInAt >= Math.floor(user.sessions_ended_at / 1000)) return false;
+  return sessionUid === undefined || user.sessions_kept_uid !== keptMark(user.sessions_ended_at, sessionUid);
 }
