@@ -25,6 +25,7 @@ import {
   tenantWithAdmin,
 } from './helpers/server.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp.js';
+import { ticketMaker } from './helpers/tickets.js';
 
 const PASSWORD = 'attack page password 1';
 const APP = 'https://app.example.test';
@@ -102,20 +103,10 @@ describe.each(dialects)('account and ticket pages under attack (%s)', (dialect) 
     return { callback: page.url, state, verifier };
   }
 
-  async function makeType(body: Record<string, unknown> = {}) {
-    n += 1;
-    const res = await admin('POST', `/api/v1/tenants/${slug}/ticket-types`, {
-      body: { name: `attack type ${n}`, roles: ['members'], postUseUrl: `${APP}/welcome`, ...body },
-    });
-    expect(res.status, res.text).toBe(201);
-    return res.body.id as string;
-  }
+  const tickets = ticketMaker(() => ({ admin, slug }), { roles: ['members'], postUseUrl: `${APP}/welcome` });
+  const makeType = tickets.makeType;
   async function issue(typeId: string, key: string) {
-    const res = await admin('POST', `/api/v1/tenants/${slug}/ticket-types/${typeId}/tickets`, {
-      body: { foreignKeys: [key] },
-    });
-    expect(res.status, res.text).toBe(200);
-    const item = res.body.items[0] as { ticketId: string; url: string };
+    const item = await tickets.issue(typeId, key);
     secrets.push(item.url.split('/').at(-1) as string);
     return item;
   }

@@ -12,6 +12,7 @@ import { redactSecrets } from '../src/logger.js';
 import { Browser, type Page } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
 import { captureLog, createTenant, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
+import { ticketMaker } from './helpers/tickets.js';
 
 const PASSWORD = 'ticket page password 1';
 const APP = 'https://app.example.test';
@@ -29,23 +30,11 @@ describe.each(dialects)('the ticket page (%s)', (dialect) => {
   let slug: string;
   let admin: Awaited<ReturnType<typeof tenantWithAdmin>>['api'];
   const log = captureLog();
-  let n = 0;
 
-  async function makeType(body: Record<string, unknown> = {}) {
-    n += 1;
-    const res = await admin('POST', `/api/v1/tenants/${slug}/ticket-types`, {
-      body: { name: `page type ${n}`, roles: ['members'], postUseUrl: `${APP}/welcome`, ...body },
-    });
-    expect(res.status, res.text).toBe(201);
-    return res.body.id as string;
-  }
-  async function issue(typeId: string, key: string) {
-    const res = await admin('POST', `/api/v1/tenants/${slug}/ticket-types/${typeId}/tickets`, {
-      body: { foreignKeys: [key] },
-    });
-    expect(res.status, res.text).toBe(200);
-    return res.body.items[0] as { ticketId: string; url: string };
-  }
+  const { makeType, issue } = ticketMaker(() => ({ admin, slug }), {
+    roles: ['members'],
+    postUseUrl: `${APP}/welcome`,
+  });
   const rolesOf = async (email: string) => {
     const users = await admin('GET', `/api/v1/tenants/${slug}/users?q=${encodeURIComponent(email)}`);
     const u = users.body.items.find((x: { email: string }) => x.email === email);
