@@ -664,6 +664,38 @@ describe.each(dialects)('no escalation through another user’s credentials (%s)
     ).toBe(204);
   });
 
+  it('a users:write key cannot delete, disable or re-enable a user holding more than it does', async () => {
+    const path = `/api/v1/tenants/${slug}/users/${adminUser}`;
+    const disable = await userAdmin.api('PATCH', path, { body: { status: 'disabled' } });
+    expect(disable.status).toBe(403);
+    expect(disable.body.error).toMatchObject({ code: 'forbidden', details: { roles: ['tenant:admin'] } });
+    const remove = await userAdmin.api('DELETE', path);
+    expect(remove.status).toBe(403);
+    expect(remove.body.error.details).toMatchObject({ roles: ['tenant:admin'] });
+    const after = await ts.api('GET', path);
+    expect(after.status).toBe(200);
+    expect(after.body.status).toBe('active');
+    // A disabled admin is not re-enabled by the weaker key either.
+    expect((await ts.api('PATCH', path, { body: { status: 'disabled' } })).status).toBe(200);
+    const enable = await userAdmin.api('PATCH', path, { body: { status: 'active' } });
+    expect(enable.status).toBe(403);
+    expect((await ts.api('GET', path)).body.status).toBe('disabled');
+    // Sending the status back unchanged, as a form does, is no act against the user.
+    const same = await userAdmin.api('PATCH', path, { body: { status: 'disabled', displayName: 'Boss' } });
+    expect(same.status).toBe(200);
+    expect((await ts.api('PATCH', path, { body: { status: 'active' } })).status).toBe(200);
+    // Users holding no more than the key may be disabled and deleted by it.
+    const target = await makeUser(userAdmin.api, slug, 'weak@example.test');
+    expect(
+      (await userAdmin.api('PATCH', `/api/v1/tenants/${slug}/users/${target}`, { body: { status: 'disabled' } }))
+        .status,
+    ).toBe(200);
+    expect((await userAdmin.api('DELETE', `/api/v1/tenants/${slug}/users/${target}`)).status).toBe(204);
+    // A user that is gone is a 404, not a 403.
+    const unknown = await userAdmin.api('DELETE', `/api/v1/tenants/${slug}/users/${target}`);
+    expect(unknown.status).toBe(404);
+  });
+
   it('a tenant:admin of the system tenant cannot take over a system:admin user', async () => {
     const sysTenantAdmin = await makeKey(ts, ts.api, 'system', ['tenant:admin']);
     const { userId } = await bootstrapIds(ts);
@@ -785,14 +817,14 @@ describe.each(dialects)('the last system:admin (%s)', (dialect) => {
     expectUnauthorized(await ts.api('GET', '/api/v1/tenants'), 'deleted bootstrap key');
     expect(await systemAdminHolders(operator.api)).toEqual({ users: [userId], keys: [] });
 
+    // The operator holds less than that user: it may neither disable nor delete them.
     const disable = await operator.api('PATCH', `/api/v1/tenants/system/users/${userId}`, {
       body: { status: 'disabled' },
     });
-    expect(disable.status).toBe(409);
-    expect(disable.body.error.code).toBe('last_system_admin');
+    expect(disable.status).toBe(403);
+    expect(disable.body.error.details).toMatchObject({ roles: ['system:admin'] });
     const remove = await operator.api('DELETE', `/api/v1/tenants/system/users/${userId}`);
-    expect(remove.status).toBe(409);
-    expect(remove.body.error.code).toBe('last_system_admin');
+    expect(remove.status).toBe(403);
     const demote = await operator.api('DELETE', `/api/v1/tenants/system/users/${userId}/roles/system:admin`);
     expect(demote.status).toBe(403);
     const user = await operator.api('GET', `/api/v1/tenants/system/users/${userId}`);
@@ -813,8 +845,9 @@ describe.each(dialects)('the last system:admin (%s)', (dialect) => {
       `/api/v1/tenants/system/audit-events?outcome=failure&actor=${operator.id}`,
     )) as AuditEvent[];
     const conflicts = events.filter((e) => e.details?.status === 409).map((e) => e.action);
-    expect(conflicts.sort()).toEqual(['api_key.delete', 'api_key.delete', 'user.delete', 'user.update']);
-    expect(events.some((e) => e.action === 'user.role.revoke' && e.details?.status === 403)).toBe(true);
+    expect(conflicts.sort()).toEqual(['api_key.delete', 'api_key.delete']);
+    const forbidden = events.filter((e) => e.details?.status === 403).map((e) => e.action);
+    expect(new Set(forbidden)).toEqual(new Set(['user.role.revoke', 'user.update', 'user.delete']));
   });
 });
 
@@ -894,10 +927,12 @@ describe.each(dialects)('racing to disable the last user and delete the last key
   });
 
   it('leaves one of them holding system:admin', async () => {
+    // The key (a holder) disables the only user holding the role while another credential
+    // deletes that key: whichever runs second must fail (409, or 401 for a key already gone).
     const operator = await operatorKey(ts);
     const { userId, keyId } = await bootstrapIds(ts);
     const results = await race(
-      () => operator.api('PATCH', `/api/v1/tenants/system/users/${userId}`, { body: { status: 'disabled' } }),
+      () => ts.api('PATCH', `/api/v1/tenants/system/users/${userId}`, { body: { status: 'disabled' } }),
       () => operator.api('DELETE', `/api/v1/tenants/system/api-keys/${keyId}`),
     );
     const statuses = results.map((r) => r.status);
@@ -905,8 +940,11 @@ describe.each(dialects)('racing to disable the last user and delete the last key
     const ok = [statuses[0] === 200, statuses[1] === 204];
     expect(ok.filter(Boolean).length, results.map((r) => r.text).join(' | ')).toBe(1);
     const loser = results[ok[0] ? 1 : 0];
-    expect(loser?.status).toBe(409);
-    expect(loser?.body.error.code).toBe('last_system_admin');
+    if (loser?.status === 401) expect(ok[1]).toBe(true);
+    else {
+      expect(loser?.status).toBe(409);
+      expect(loser?.body.error.code).toBe('last_system_admin');
+    }
     const holders = await systemAdminHolders(operator.api);
     expect(holders).toEqual(ok[0] ? { users: [], keys: [keyId] } : { users: [userId], keys: [] });
   });

@@ -23,15 +23,32 @@ const tenantParams = z.strictObject({ slug: slugSchema });
 const userParams = z.strictObject({ slug: slugSchema, id: userIdSchema });
 
 /**
- * Setting a user's password or email hands the caller that user's sign-in, so it needs every
+ * Acting on a user in a way that hands the caller their sign-in (setting the password or
+ * email) or that acts against them (deleting, disabling or re-enabling them) needs every
  * right the user holds, as granting the user's roles would: else a `users:write` credential
- * could take over an admin.
+ * could take over an admin, or lock out or delete one.
  */
-async function assertMayTakeOver(ctx: AppContext, req: FastifyRequest, userId: string): Promise<void> {
+async function assertMayActOn(ctx: AppContext, req: FastifyRequest, userId: string, what: string): Promise<void> {
   const principal = principalOf(req);
   const tenant = tenantOf(req);
   const roles = await ctx.roles.grantsOf(ctx.database.db, tenant.id, { userId });
-  assertMayGrant(principal, tenant.id, 'Setting this user’s password or email', { roles });
+  assertMayGrant(principal, tenant.id, what, { roles });
+}
+
+/** What a PATCH changes that needs the user's rights: a new email, a new status (not the same value sent back). */
+async function guardedChanges(
+  ctx: AppContext,
+  req: FastifyRequest,
+  userId: string,
+  body: { email?: string | undefined; status?: string | undefined },
+): Promise<string | undefined> {
+  if (body.email === undefined && body.status === undefined) return undefined;
+  const current = await ctx.users.get(tenantOf(req), userId);
+  if (body.email !== undefined && body.email !== current.email) return 'Setting this user’s email';
+  if (body.status !== undefined && body.status !== current.status) {
+    return body.status === 'disabled' ? 'Disabling this user' : 'Changing this user’s status';
+  }
+  return undefined;
 }
 
 export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
@@ -110,7 +127,8 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        if (req.body.email !== undefined) await assertMayTakeOver(ctx, req, req.params.id);
+        const guarded = await guardedChanges(ctx, req, req.params.id, req.body);
+        if (guarded) await assertMayActOn(ctx, req, req.params.id, guarded);
         const user = await ctx.users.update(
           tenantOf(req),
           req.params.id,
@@ -137,6 +155,7 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
+        await assertMayActOn(ctx, req, req.params.id, 'Deleting this user');
         await ctx.users.delete(tenantOf(req), req.params.id, ifMatchVersions(req), principalOf(req), actorOf(req));
         return reply.code(204).send(null);
       },
@@ -156,7 +175,7 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        await assertMayTakeOver(ctx, req, req.params.id);
+        await assertMayActOn(ctx, req, req.params.id, 'Setting this user’s password');
         await ctx.users.setPassword(tenantOf(req), req.params.id, req.body.password, actorOf(req));
         return reply.code(204).send(null);
       },
