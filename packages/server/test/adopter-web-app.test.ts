@@ -69,6 +69,10 @@ describe.skipIf(!hasChromium)(
           routes: { postLogoutRedirect: '/signed-out' },
         }),
       );
+      // The same application asking for the answer as a form post (response_mode=form_post).
+      app.get('/login-form-post', (_req, res) =>
+        res.oidc.login({ authorizationParams: { response_mode: 'form_post' }, returnTo: '/' }),
+      );
       app.get('/', (req, res) => {
         res
           .type('html')
@@ -130,6 +134,45 @@ describe.skipIf(!hasChromium)(
         // Latchkey's session ended too: signing in again asks for the password.
         await page.goto(`${appUrl}/login`);
         await page.getByLabel('Password').waitFor({ timeout: 15_000 });
+      } finally {
+        await context.close();
+      }
+    });
+    it('signs in with response_mode=form_post: the auto-submitting form runs under the page policy', async () => {
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        const cspViolations: string[] = [];
+        page.on('console', (m) => {
+          if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+        });
+        const formPost: { csp?: string | undefined; frame?: string | undefined }[] = [];
+        page.on('response', (r) => {
+          if (r.status() === 200 && r.url().startsWith(`${ts.url}/t/${slug}/auth/`)) {
+            const headers = r.headers();
+            formPost.push({ csp: headers['content-security-policy'], frame: headers['x-frame-options'] });
+          }
+        });
+        await page.goto(`${appUrl}/login-form-post`);
+        await page.getByLabel('Email').fill(email);
+        await page.getByLabel('Password').fill(password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        // The consent of the test above is remembered; asked again only when this one runs alone.
+        const allow = page.getByRole('button', { name: 'Allow' });
+        await allow.waitFor({ timeout: 3_000 }).then(
+          () => allow.click(),
+          () => undefined,
+        );
+        // The "Submitting Callback" page posts itself to the app without a click.
+        await page.waitForURL(`${appUrl}/`, { timeout: 15_000 });
+        expect(await page.textContent('body')).toBe(`Hello ${email}`);
+        expect(formPost.length).toBeGreaterThan(0);
+        const policy = formPost.at(-1)?.csp ?? '';
+        // Only that page's own script, by its hash; never framed.
+        expect(policy).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'(;|$)/);
+        expect(policy).toContain("frame-ancestors 'none'");
+        expect(formPost.at(-1)?.frame).toBe('DENY');
+        expect(cspViolations).toEqual([]);
       } finally {
         await context.close();
       }

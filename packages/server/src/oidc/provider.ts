@@ -18,7 +18,7 @@ import type { Dialect } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import { requestLocale, supportedLocales } from '../i18n/locales.js';
 import type { KeyService } from '../keys/service.js';
-import type { Pages } from '../login/pages.js';
+import { type Pages, pagePolicy } from '../login/pages.js';
 import type { RoleService } from '../roles/service.js';
 import { signInEnded } from '../sessions/service.js';
 import type { Tenant } from '../tenants/service.js';
@@ -55,14 +55,20 @@ const oidcScopes: readonly string[] = OIDC_SCOPES;
  * itself (error, logout confirmation): its replies bypass Fastify's hooks.
  */
 function htmlPage(ctx: { type: string; set(field: string, value: string): void }) {
-  ctx.set(
-    'content-security-policy',
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'",
-  );
+  ctx.set('content-security-policy', pagePolicy);
   ctx.set('x-frame-options', 'DENY');
   ctx.set('x-content-type-options', 'nosniff');
   ctx.type = 'html';
 }
+
+/**
+ * Every answer of oidc-provider, before it renders: our pages' policy, plus an empty
+ * `script-src`. The one page oidc-provider writes itself with a script, the `form_post`
+ * response ("Submitting Callback"), adds its script's hash to that directive (its
+ * helpers/script_src_sha.js does so only when the directive exists), so that script, and no
+ * other, runs; the form is never framed.
+ */
+const providerPolicy = `${pagePolicy}; script-src`;
 
 /**
  * The language of a page oidc-provider renders (logout, error): the request's `ui_locales`
@@ -406,6 +412,11 @@ export class ProviderPool {
     // OpenID Connect drops `offline_access` unless the request says prompt=consent. First-party
     // clients never see a consent screen, so ask for it on their behalf: they get refresh
     // tokens when they ask for offline_access, without a visible extra step.
+    provider.use(async (ctx, next) => {
+      ctx.set('content-security-policy', providerPolicy);
+      ctx.set('x-frame-options', 'DENY');
+      await next();
+    });
     provider.use(async (ctx, next) => {
       if (ctx.method === 'GET' && ctx.path === '/auth') {
         const query = ctx.query as Record<string, string | string[] | undefined>;
