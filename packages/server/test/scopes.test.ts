@@ -228,6 +228,65 @@ describe.each(dialects)('scopes of the tenant’s APIs (%s)', (dialect) => {
     });
   });
 
+  describe('scopes that are gone stay gone', () => {
+    const shipping = 'https://shipping.acme.test';
+    it('an API deleted and registered again, or a scope taken off and added back, grants nothing it granted before', async () => {
+      const api = await admin('POST', `${base()}/apis`, {
+        body: { identifier: shipping, name: 'Shipping', scopes: [{ name: 'ship:read' }, { name: 'ship:write' }] },
+      });
+      expect(api.status, api.text).toBe(201);
+      const role = await admin('POST', `${base()}/roles`, {
+        body: {
+          name: 'shipper',
+          apiPermissions: [
+            { api: shipping, scope: 'ship:read' },
+            { api: shipping, scope: 'ship:write' },
+            { api: orders, scope: 'orders:read' },
+          ],
+        },
+      });
+      expect(role.status, role.text).toBe(201);
+      const svc = await serviceClient(admin, slug, {
+        scopes: ['ship:read', 'ship:write', 'orders:read'],
+        roles: ['shipper'],
+      });
+      const ask = { resource: shipping, scope: 'ship:read ship:write' };
+      const before = await clientCredentialsGrant(ts, slug, svc, ask);
+      expect(scopeOf(before.body.access_token)).toEqual(['ship:read', 'ship:write']);
+
+      // Taking ship:write off the API takes it off the role and the application.
+      const patch = await admin('PATCH', `${base()}/apis/${api.body.id}`, {
+        body: { scopes: [{ name: 'ship:read' }] },
+      });
+      expect(patch.status, patch.text).toBe(200);
+      const readd = await admin('PATCH', `${base()}/apis/${api.body.id}`, {
+        body: { scopes: [{ name: 'ship:read' }, { name: 'ship:write' }] },
+      });
+      expect(readd.status, readd.text).toBe(200);
+      const afterPatch = await clientCredentialsGrant(ts, slug, svc, ask);
+      expect(afterPatch.status, JSON.stringify(afterPatch.body)).toBe(200);
+      expect(scopeOf(afterPatch.body.access_token)).toEqual(['ship:read']);
+
+      // Deleting the API and registering the same identifier again: nothing comes back.
+      expect((await admin('DELETE', `${base()}/apis/${api.body.id}`)).status).toBe(204);
+      const roleAfter = await admin('GET', `${base()}/roles/shipper`);
+      expect(roleAfter.body.apiPermissions).toEqual([{ api: orders, scope: 'orders:read' }]);
+      expect(roleAfter.body.version).toBe(role.body.version + 2);
+      const clientAfter = await admin('GET', `${base()}/clients/${svc.rowId}`);
+      expect(clientAfter.body.scopes).toEqual(['orders:read']);
+      const again = await admin('POST', `${base()}/apis`, {
+        body: { identifier: shipping, name: 'Shipping', scopes: [{ name: 'ship:read' }, { name: 'ship:write' }] },
+      });
+      expect(again.status, again.text).toBe(201);
+      const afterDelete = await clientCredentialsGrant(ts, slug, svc, ask);
+      expect(afterDelete.status, JSON.stringify(afterDelete.body)).toBe(200);
+      expect(scopeOf(afterDelete.body.access_token)).toEqual([]);
+      // The audit event says what was taken away.
+      const events = await admin('GET', `${base()}/audit-events?action=api.delete`);
+      expect(events.body.items[0].details).toMatchObject({ rolesChanged: ['shipper'], clientsChanged: [svc.id] });
+    });
+  });
+
   describe('item 17: the registered client authentication method only', () => {
     it('refuses client_secret_post for a client_secret_basic client, and Basic for a client_secret_post one', async () => {
       const basic = await serviceClient(admin, slug, {});

@@ -249,11 +249,14 @@ export class ApiService {
         .returningAll()
         .executeTakeFirst();
       if (!updated) throw preconditionFailed();
+      const kept = new Set(scopeNames(updated.scopes));
+      const removed = scopeNames(row.scopes).filter((name) => !kept.has(name));
+      const forgotten = await forgetScopes(trx, tenant.id, row.identifier, removed);
       await this.audit.record(trx, actor, {
         tenantId: tenant.id,
         action: 'api.update',
         target: { type: 'api', id: row.id },
-        details: { fields: Object.keys(input) },
+        details: { fields: Object.keys(input), ...forgotten },
       });
       return toView(updated);
     });
@@ -264,7 +267,7 @@ export class ApiService {
     await this.db.transaction().execute(async (trx) => {
       const row = await trx
         .selectFrom('apis')
-        .select(['id', 'version', 'identifier'])
+        .select(['id', 'version', 'identifier', 'scopes'])
         .where('tenant_id', '=', tenant.id)
         .where('id', '=', id)
         .executeTakeFirst();
@@ -272,12 +275,79 @@ export class ApiService {
       if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
       // The version read is part of the delete: a change in between wins (412).
       await deleteAtVersion(trx, 'apis', row.id, row.version);
+      const forgotten = await forgetScopes(trx, tenant.id, row.identifier, scopeNames(row.scopes));
       await this.audit.record(trx, actor, {
         tenantId: tenant.id,
         action: 'api.delete',
         target: { type: 'api', id: row.id },
-        details: { identifier: row.identifier },
+        details: { identifier: row.identifier, ...forgotten },
       });
     });
   }
+}
+
+function scopeNames(stored: string): string[] {
+  return (JSON.parse(stored) as { name: string }[]).map((s) => s.name);
+}
+
+/**
+ * An API's scopes that are gone (the API deleted, or scopes taken off it) leave no trace in
+ * the roles that granted them or the applications that could ask for them, in the same
+ * transaction: else an API registered again later under the same identifier, or a scope
+ * added back, would silently hand them out again to whoever held them before. An
+ * application's scope stays while another API of the tenant still defines that name.
+ * Returns the roles and applications changed, for the audit event.
+ */
+async function forgetScopes(
+  trx: Kysely<DB>,
+  tenantId: string,
+  identifier: string,
+  removed: readonly string[],
+): Promise<{ rolesChanged?: string[]; clientsChanged?: string[] }> {
+  if (removed.length === 0) return {};
+  const gone = new Set(removed);
+  const now = Date.now();
+  const rolesChanged: string[] = [];
+  const roles = await trx
+    .selectFrom('roles')
+    .select(['id', 'name', 'api_permissions'])
+    .where('tenant_id', '=', tenantId)
+    .execute();
+  for (const role of roles) {
+    const list = JSON.parse(role.api_permissions) as { api: string; scope: string }[];
+    const kept = list.filter((p) => p.api !== identifier || !gone.has(p.scope));
+    if (kept.length === list.length) continue;
+    await trx
+      .updateTable('roles')
+      .set((eb) => ({ api_permissions: JSON.stringify(kept), version: eb('version', '+', 1), updated_at: now }))
+      .where('id', '=', role.id)
+      .execute();
+    rolesChanged.push(role.name);
+  }
+  // Names another API of the tenant still defines stay askable.
+  const others = await trx.selectFrom('apis').select('scopes').where('tenant_id', '=', tenantId).execute();
+  for (const other of others) for (const name of scopeNames(other.scopes)) gone.delete(name);
+  const clientsChanged: string[] = [];
+  if (gone.size > 0) {
+    const clients = await trx
+      .selectFrom('clients')
+      .select(['id', 'client_id', 'scopes'])
+      .where('tenant_id', '=', tenantId)
+      .execute();
+    for (const client of clients) {
+      const list = JSON.parse(client.scopes) as string[];
+      const kept = list.filter((scope) => !gone.has(scope));
+      if (kept.length === list.length) continue;
+      await trx
+        .updateTable('clients')
+        .set((eb) => ({ scopes: JSON.stringify(kept), version: eb('version', '+', 1), updated_at: now }))
+        .where('id', '=', client.id)
+        .execute();
+      clientsChanged.push(client.client_id);
+    }
+  }
+  return {
+    ...(rolesChanged.length > 0 ? { rolesChanged } : {}),
+    ...(clientsChanged.length > 0 ? { clientsChanged } : {}),
+  };
 }
