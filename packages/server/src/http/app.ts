@@ -38,6 +38,7 @@ import { ticketRoutes } from '../tickets/routes.js';
 import { userRoutes } from '../users/routes.js';
 import { serverVersion } from '../version.js';
 import { apiDocs } from './api-docs.js';
+import { proxyTrust } from './client-address.js';
 import { answerAtOnce, answeringWhenDurable } from './durable.js';
 import { AppError, type ErrorBody } from './errors.js';
 import { registerGuards } from './guard.js';
@@ -140,7 +141,7 @@ export async function buildApp(ctx: AppContext) {
     // A request must arrive whole within this time: a body that never ends holds no socket for long.
     requestTimeout: ctx.config.requestTimeoutMs,
     // Trust X-Forwarded-For for exactly the configured number of proxy hops.
-    trustProxy: (_address: string, hop: number) => hop < ctx.config.trustProxyHops,
+    trustProxy: proxyTrust(ctx.config.trustProxyHops),
     // One line per request, written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdOf,

@@ -1,29 +1,20 @@
 /**
- * A request's client address from its socket and X-Forwarded-For, trusting exactly
- * `trustProxyHops` proxies: what Fastify's `request.ip` is with the app's `trustProxy`
- * (http/app.ts), for code that runs on the raw request before Fastify has made one
- * (the sign-in form's refusal, login/admission.ts). Addresses are, nearest first, the
- * socket's peer and then X-Forwarded-For's entries from right to left; the client is the
- * first one not trusted, that is the one `trustProxyHops` hops away, or the farthest there is.
+ * A request's client address, by one rule for Fastify's `request.ip` (http/app.ts passes
+ * `proxyTrust` as its `trustProxy`) and for code that runs on the raw request before Fastify
+ * has made one (the sign-in form's refusal, login/admission.ts): the socket's peer and then
+ * X-Forwarded-For's entries from right to left, the first `hops` of them trusted. Both go
+ * through `@fastify/proxy-addr`, the parser inside Fastify, so the two cannot disagree.
  */
 import type { IncomingMessage } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
 
-export function clientAddress(req: IncomingMessage, trustProxyHops: number): string | undefined {
-  const peer = req.socket.remoteAddress;
-  const header = req.headers['x-forwarded-for'];
-  if (trustProxyHops <= 0 || typeof header !== 'string' || header === '') return peer;
-  if (!header.includes(',')) return header.trim() || peer;
-  // Entries are separated by commas, with spaces and tabs around them; empty ones do not count.
-  let hops = 0;
-  let found: string | undefined;
-  let end = header.length;
-  for (let i = header.length - 1; i >= -1; i--) {
-    if (i >= 0 && header[i] !== ',') continue;
-    const entry = header.slice(i + 1, end).replace(/^[ \t]+|[ \t]+$/g, '');
-    end = i;
-    if (entry === '') continue;
-    found = entry;
-    if (++hops >= trustProxyHops) break;
-  }
-  return found ?? peer;
+export type ProxyTrust = (address: string, hop: number) => boolean;
+
+/** Trust exactly `hops` proxies in front of this server (TRUST_PROXY_HOPS), nothing for 0. */
+export function proxyTrust(hops: number): ProxyTrust {
+  return (_address, hop) => hop < hops;
+}
+
+export function clientAddress(req: IncomingMessage, trust: ProxyTrust): string | undefined {
+  return proxyAddr(req, trust);
 }

@@ -18,7 +18,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
-import { clientAddress } from '../http/client-address.js';
+import { clientAddress, proxyTrust } from '../http/client-address.js';
 import { answerAtOnce } from '../http/durable.js';
 import { type Locale, requestLocale } from '../i18n/locales.js';
 import { type Admission, BusyError, signInRequesterOf } from '../passwords/hash.js';
@@ -56,6 +56,7 @@ export type SignInAdmission = ReturnType<typeof signInAdmission>;
 
 export function signInAdmission(ctx: AppContext) {
   const places = new WeakMap<IncomingMessage, Admission>();
+  const trust = proxyTrust(ctx.config.trustProxyHops);
   const kept = new WeakMap<Tenant, TenantPages>();
 
   const pagesOf = (tenant: Tenant): TenantPages => {
@@ -120,7 +121,7 @@ export function signInAdmission(ctx: AppContext) {
       const m = signInPath.exec(req.url ?? '');
       const tenant = m ? ctx.tenants.cachedBySlug(m[1] as string) : undefined;
       if (!m || !tenant) return undefined;
-      return take(tenant, clientAddress(req, ctx.config.trustProxyHops), m[2] as string, req, res);
+      return take(tenant, clientAddress(req, trust), m[2] as string, req, res);
     },
 
     /** The sign-in POST's route options: the place is taken as it arrives, unless `early` took it. */
