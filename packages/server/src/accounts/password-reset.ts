@@ -6,6 +6,7 @@
  * a message telling the user the password changed. The change and its messages are one
  * transaction with the outbox (email/outbox.ts).
  */
+
 import type { Kysely } from 'kysely';
 import type { AuditActor, AuditService } from '../audit/service.js';
 import type { DB, UserLinkRow, UserRow } from '../db/schema.js';
@@ -15,8 +16,8 @@ import { AppError } from '../http/errors.js';
 import type { Locale } from '../i18n/locales.js';
 import { type PasswordHasher, requesterOf } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
-import { endUserSessions } from '../sessions/service.js';
 import type { Tenant } from '../tenants/service.js';
+import { replacePassword } from '../users/password.js';
 import { sendAudited, type UserLinks, userOf } from './links.js';
 
 /** Where a reset link opens: the tenant's reset form. */
@@ -101,21 +102,8 @@ export class PasswordResets {
     const passwordHash = await this.hasher.hash(valid, requesterOf(tenant.id, actor.ip));
     const done = await this.db.transaction().execute(async (trx) => {
       if (!(await this.links.consume(trx, link))) return false;
-      const now = Date.now();
-      await trx
-        .updateTable('users')
-        .set((eb) => ({
-          password_hash: passwordHash,
-          password_changed_at: now,
-          email_verified: 1,
-          updated_at: now,
-          version: eb('version', '+', 1),
-        }))
-        .where('tenant_id', '=', tenant.id)
-        .where('id', '=', user.id)
-        .execute();
-      await endUserSessions(trx, tenant.id, user.id);
-      await this.links.endAll(trx, tenant.id, user.id, 'password_reset', now);
+      await replacePassword(trx, tenant.id, user.id, passwordHash, { also: { email_verified: 1 } });
+      await this.links.endAll(trx, tenant.id, user.id, 'password_reset', Date.now());
       await this.audit.record(
         trx,
         { ...actor, type: 'user', id: user.id },

@@ -5,6 +5,7 @@
  * allows it (the password again). Each change is audited with the user as actor, and a
  * password change tells the address by email, in the same transaction (the outbox).
  */
+
 import type { AuditActor } from '../audit/service.js';
 import { SYSTEM_TENANT_SLUG } from '../auth/permissions.js';
 import type { AppContext } from '../context.js';
@@ -16,6 +17,7 @@ import { type PasswordHasher, requesterOf } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import { endUserSessions, listSessions } from '../sessions/service.js';
 import type { Tenant } from '../tenants/service.js';
+import { replacePassword } from '../users/password.js';
 import { displayNameSchema, nameSort } from '../users/service.js';
 import type { AccountVisit } from './account-session.js';
 
@@ -107,23 +109,11 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
       // or an admin's new password while it was checked and hashed wins over it.
       const checked = user;
       const done = await db.transaction().execute(async (trx) => {
-        const now = Date.now();
-        const res = await trx
-          .updateTable('users')
-          .set((eb) => ({
-            password_hash: passwordHash,
-            password_changed_at: now,
-            updated_at: now,
-            version: eb('version', '+', 1),
-          }))
-          .where('tenant_id', '=', tenant.id)
-          .where('id', '=', user.id)
-          .where('status', '=', 'active')
-          .where('password_hash', checked.password_hash === null ? 'is' : '=', checked.password_hash)
-          .where('sessions_ended_at', checked.sessions_ended_at === null ? 'is' : '=', checked.sessions_ended_at)
-          .executeTakeFirst();
-        if (res.numUpdatedRows === 0n) return false;
-        const ended = await endUserSessions(trx, tenant.id, user.id, visit.sessionUid);
+        const ended = await replacePassword(trx, tenant.id, user.id, passwordHash, {
+          unchangedSince: checked,
+          keepSession: visit.sessionUid,
+        });
+        if (ended === undefined) return false;
         await ctx.audit.record(trx, self(actor, user), {
           tenantId: tenant.id,
           action: 'user.password.change',

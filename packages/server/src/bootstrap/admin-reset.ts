@@ -12,7 +12,7 @@ import { SYSTEM_ADMIN_ROLE, SYSTEM_TENANT_SLUG } from '../auth/permissions.js';
 import type { Database } from '../db/database.js';
 import type { LockoutStore } from '../login/lockout.js';
 import { hashPassword } from '../passwords/hash.js';
-import { endUserSessions } from '../sessions/service.js';
+import { replacePassword } from '../users/password.js';
 import { createUserSchema } from '../users/service.js';
 import { generatedAdminPassword, insertSystemAdmin } from './bootstrap.js';
 
@@ -86,18 +86,8 @@ export async function resetAdmin(
         );
       }
       userId = user.id;
-      await trx
-        .updateTable('users')
-        .set((eb) => ({
-          password_hash: passwordHash,
-          password_changed_at: now,
-          status: 'active',
-          updated_at: now,
-          version: eb('version', '+', 1),
-        }))
-        .where('id', '=', userId)
-        .execute();
-      sessionsEnded = await endUserSessions(trx, tenant.id, userId);
+      sessionsEnded =
+        (await replacePassword(trx, tenant.id, userId, passwordHash, { also: { status: 'active' } })) ?? 0;
     } else {
       userId = await insertSystemAdmin(trx, tenant.id, role.id, email, passwordHash, now);
     }

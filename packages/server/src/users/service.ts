@@ -23,6 +23,7 @@ import { checkPassword } from '../passwords/policy.js';
 import type { RoleService } from '../roles/service.js';
 import { endUserSessions } from '../sessions/service.js';
 import type { Tenant } from '../tenants/service.js';
+import { replacePassword } from './password.js';
 
 /** Emails are compared and stored trimmed, NFKC-normalised and lower-cased. */
 export function normalizeEmail(email: string): string {
@@ -551,21 +552,10 @@ export class UserService {
       requesterOf(tenant.id, actor.ip),
     );
     await this.db.transaction().execute(async (trx) => {
-      const now = Date.now();
-      const res = await trx
-        .updateTable('users')
-        .set((eb) => ({
-          password_hash: hash,
-          password_changed_at: now,
-          updated_at: now,
-          version: eb('version', '+', 1),
-        }))
-        .where('tenant_id', '=', tenant.id)
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (res.numUpdatedRows === 0n) throw notFound('user_not_found', `No user ${id} in tenant "${tenant.slug}"`);
       // A new password ends every session and refresh token made with the old one.
-      await endUserSessions(trx, tenant.id, id);
+      if ((await replacePassword(trx, tenant.id, id, hash)) === undefined) {
+        throw notFound('user_not_found', `No user ${id} in tenant "${tenant.slug}"`);
+      }
       await this.audit.record(trx, actor, {
         tenantId: tenant.id,
         action: 'user.password.set',
