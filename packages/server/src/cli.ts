@@ -10,7 +10,7 @@ import { createLogger } from './logger.js';
 import { DbLockoutStore, RedisLockoutStore } from './login/lockout.js';
 import { resolveSecret } from './secret.js';
 /**
- * `latchkey` command: serve (default), migrate, bootstrap, admin reset, openapi.
+ * `latchkey` command: serve (default), migrate, bootstrap, admin reset, openapi, smoke.
  */
 import { serverVersion } from './version.js';
 
@@ -26,6 +26,9 @@ Commands:
               Lost the admin credentials: print a new password for that system:admin
               user of the system tenant (or create one), end their sessions; audited
   openapi     Print the admin API's OpenAPI document
+  smoke --url <url> [--api-key <key>]
+              Check a running deployment end to end in a throwaway tenant (the key may
+              come from LATCHKEY_SMOKE_API_KEY); see latchkey smoke --help, docs/smoke.md
   --help      Show this help
   --version   Show the version
 
@@ -156,6 +159,12 @@ async function openapi(): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
   if (command === 'admin') return admin(rest);
+  if (command === 'smoke') {
+    // A client of the deployment: reads no configuration, opens no database.
+    const { smoke } = await import('./smoke/index.js');
+    process.exitCode = await smoke(rest, process.env, process.stdout, process.stderr);
+    return;
+  }
   if (rest.length > 0) fail(`unexpected argument "${rest[0]}"; see latchkey --help`);
   switch (command) {
     case 'serve':
