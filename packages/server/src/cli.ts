@@ -1,17 +1,9 @@
 #!/usr/bin/env node
-import { AuditService } from './audit/service.js';
-import { adminResetMessage, resetAdmin } from './bootstrap/admin-reset.js';
-import { bootstrap, bootstrapMessage } from './bootstrap/bootstrap.js';
-import { type Config, ConfigError, loadConfig, readDotEnv } from './config.js';
-import { type Database, openDatabase } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
-import { buildApp } from './http/app.js';
-import { createLogger } from './logger.js';
-import { DbLockoutStore, RedisLockoutStore } from './login/lockout.js';
-import { resolveSecret } from './secret.js';
 /**
  * `latchkey` command: serve (default), migrate, bootstrap, admin reset, openapi, smoke.
  */
+import { type Config, ConfigError, loadConfig, readDotEnv } from './config.js';
+import type { Database } from './db/database.js';
 import { serverVersion } from './version.js';
 
 const help = `latchkey: multi-tenant security and login service
@@ -36,6 +28,8 @@ Configuration comes from environment variables (and ./.env); see docs/configurat
 `;
 
 /*
+ * Everything beyond the configuration is imported by the command that needs it: `--version`,
+ * `--help` and `smoke` load no server code, and a bad configuration is reported before any.
  * main.js and context.js load oidc-provider, which writes a warning to stderr at import on
  * some Node versions: they are imported only once the configuration has been read, so that a
  * bad value costs exactly one line.
@@ -89,6 +83,8 @@ async function withMigratedDatabase(
   work: (cfg: Config, database: Database, applied: string[]) => Promise<void>,
 ): Promise<void> {
   const cfg = config();
+  const { openDatabase } = await import('./db/database.js');
+  const { migrateToLatest } = await import('./db/migrate.js');
   const database = openDatabase(cfg.database);
   try {
     const applied = await migrateToLatest(database.db, { dialect: database.dialect });
@@ -104,6 +100,9 @@ function migrate(andBootstrap: boolean): Promise<void> {
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
     if (andBootstrap) {
       const { createContext } = await import('./context.js');
+      const { createLogger } = await import('./logger.js');
+      const { resolveSecret } = await import('./secret.js');
+      const { bootstrap, bootstrapMessage } = await import('./bootstrap/bootstrap.js');
       const ctx = createContext(cfg, database, createLogger(cfg), { instanceSecret: resolveSecret(cfg) });
       const created = await bootstrap(database, cfg, ctx.audit);
       await database.whenDurable?.();
@@ -129,6 +128,9 @@ async function admin(args: string[]): Promise<void> {
   await withMigratedDatabase(async (cfg, database) => {
     // The failure counters live where the server keeps them: Redis when configured.
     const { connectRedis } = await import('./main.js');
+    const { DbLockoutStore, RedisLockoutStore } = await import('./login/lockout.js');
+    const { AuditService } = await import('./audit/service.js');
+    const { adminResetMessage, resetAdmin } = await import('./bootstrap/admin-reset.js');
     const redis = cfg.redisUrl ? await connectRedis(cfg.redisUrl) : undefined;
     // A Redis that cannot be reached is reported once, with the result (admin-reset.ts).
     redis?.on('error', () => undefined);
@@ -145,8 +147,11 @@ async function admin(args: string[]): Promise<void> {
 
 async function openapi(): Promise<void> {
   const cfg = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:' });
+  const { openDatabase } = await import('./db/database.js');
   const database = openDatabase(cfg.database);
   const { createContext } = await import('./context.js');
+  const { createLogger } = await import('./logger.js');
+  const { buildApp } = await import('./http/app.js');
   const app = await buildApp(
     createContext(cfg, database, createLogger(cfg), { instanceSecret: 'openapi-document-only' }),
   );
