@@ -66,8 +66,14 @@ export function asEmailAddress(value: string): string | undefined {
 const ATTRIBUTES_MAX_BYTES = 16_384;
 const ATTRIBUTES_MAX_DEPTH = 8;
 
+/**
+ * Any JSON value. A body is parsed JSON, so nothing else can arrive here; `z.json()` would say
+ * the same with a recursive schema that the OpenAPI document refers to but never defines.
+ */
+const jsonValueSchema = z.unknown().describe('Any JSON value');
+
 export const attributesSchema = z
-  .record(z.string().min(1).max(100), z.json())
+  .record(z.string().min(1).max(100), jsonValueSchema)
   .refine((v) => Object.keys(v).length <= 100, { message: 'at most 100 attributes' })
   .refine((v) => Buffer.byteLength(JSON.stringify(v)) <= ATTRIBUTES_MAX_BYTES, {
     message: `at most ${ATTRIBUTES_MAX_BYTES} bytes as JSON`,
