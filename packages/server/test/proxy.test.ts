@@ -110,6 +110,15 @@ describe.each(dialects)('behind a TLS-ending proxy (%s)', (dialect) => {
     { name: 'TRUST_PROXY_HOPS=0, no forwarded headers', hops: 0, headers: {} },
   ];
 
+  it('sends HSTS on every kind of answer under an https PUBLIC_URL', async () => {
+    const s = servers[0];
+    if (!s) throw new Error('no server');
+    for (const path of ['/healthz', '/api/v1/tenants', `/t/${s.slug}/.well-known/openid-configuration`, '/nowhere']) {
+      const res = await fetch(`${s.ts.url}${path}`);
+      expect(res.headers.get('strict-transport-security'), path).toBe('max-age=31536000');
+    }
+  });
+
   it.each(cases)('$name: signs in, with https URLs and Secure cookies only', async ({ hops, headers }) => {
     const s = servers.find((x) => x.hops === hops);
     if (!s) throw new Error('no server');

@@ -28,6 +28,15 @@ describe.each(dialects)('server basics (%s)', (dialect) => {
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('unauthorized');
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    // An answer of the admin API, refused or not: JSON that nothing may run, frame, cache or refer on.
+    for (const answer of [res, await ts.api('GET', '/api/v1/tenants')]) {
+      expect(answer.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(answer.headers.get('x-frame-options')).toBe('DENY');
+      expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+    }
+    // Plain-HTTP PUBLIC_URL: no HSTS (a browser would ignore it, and localhost must not be pinned).
+    expect(res.headers.get('strict-transport-security')).toBeNull();
   });
 
   it('lists the system tenant for the bootstrap key', async () => {

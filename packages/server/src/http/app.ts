@@ -63,7 +63,16 @@ function requestIdOf(req: IncomingMessage): string {
 }
 
 /** Headers of every answer. */
-const everyAnswer = (requestId: string) => ({ 'x-request-id': requestId, 'x-content-type-options': 'nosniff' });
+const baseAnswer = (requestId: string) => ({ 'x-request-id': requestId, 'x-content-type-options': 'nosniff' });
+/** HSTS on every answer when PUBLIC_URL is https: browsers then never try plain HTTP first (a year, as Keycloak's default). */
+const strictTransport = { 'strict-transport-security': 'max-age=31536000' };
+/** The admin API answers JSON only: nothing in it may run, be framed, or leak its URL onwards. */
+const apiAnswer = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
 
 // A missing field says so, rather than zod's "expected string, received undefined".
 z.config({
@@ -71,6 +80,8 @@ z.config({
 });
 
 export async function buildApp(ctx: AppContext) {
+  const https = ctx.config.publicUrl.startsWith('https:');
+  const everyAnswer = https ? (requestId: string) => ({ ...baseAnswer(requestId), ...strictTransport }) : baseAnswer;
   // Once shutdown begins, answers to requests still in flight close their connection: an idle
   // keep-alive connection would otherwise hold the shutdown open until its client drops it.
   let shuttingDown = false;
@@ -196,8 +207,8 @@ export async function buildApp(ctx: AppContext) {
   app.addHook('onRequest', async (req) => bodyDeadline(req.raw, ctx.config.requestTimeoutMs));
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(everyAnswer(req.id));
-    // Admin API answers carry tenant data: never store them in shared or browser caches.
-    if (req.url.startsWith('/api/v1/')) reply.header('cache-control', 'no-store');
+    // Admin API answers carry tenant data: never stored in shared or browser caches.
+    if (req.url.startsWith('/api/v1/')) reply.headers(apiAnswer);
   });
   app.addHook('preClose', async () => {
     shuttingDown = true;
