@@ -98,8 +98,14 @@ export function openDatabase(database: Config['database']): Database {
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its connection must not crash the process; the next query reports it.
+  // A client losing its connection (PostgreSQL restarted, a network cut) must not crash the
+  // process: an idle one reports it on the pool, one checked out (between two statements of a
+  // transaction, say) on itself, where pg-pool listens no longer and Kysely never did. The
+  // query under way fails with the error (503, http/errors.ts); the pool drops the client.
   pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingStatements(pool) }) });
   return {
     db,

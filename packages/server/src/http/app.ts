@@ -40,7 +40,7 @@ import { serverVersion } from '../version.js';
 import { apiDocs } from './api-docs.js';
 import { proxyTrust } from './client-address.js';
 import { answerAtOnce, answeringWhenDurable } from './durable.js';
-import { AppError, type ErrorBody } from './errors.js';
+import { AppError, type ErrorBody, isUnavailable, unavailable } from './errors.js';
 import { registerGuards } from './guard.js';
 import { checkJsonShape, decodeUtf8 } from './json.js';
 import { assertSafeRequestText } from './text.js';
@@ -225,10 +225,13 @@ export async function buildApp(ctx: AppContext) {
     );
   });
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler((thrown: FastifyError, req, reply) => {
+    // A store that cannot be reached: a 503 to retry, logged once as such (with the cause).
+    const err = isUnavailable(thrown) ? (unavailable() as FastifyError) : thrown;
+    if (err !== thrown) req.log.warn({ err: thrown }, 'a store is unavailable');
     const body = toErrorBody(err, req.id);
     if (err instanceof AppError && err.headers) reply.headers(err.headers);
-    if (body.status >= 500) {
+    if (body.status >= 500 && err === thrown) {
       req.log.error({ err }, 'unexpected error');
     }
     return reply.code(body.status).send({ error: body.error } satisfies ErrorBody);

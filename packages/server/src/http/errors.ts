@@ -18,6 +18,38 @@ export class AppError extends Error {
   }
 }
 
+/** PostgreSQL SQLSTATE classes of a lost or refused connection: 08 (connection), 57P (shutdown, starting up). */
+const unavailableState = /^(08|57P0[1-3])/;
+const unavailableSystemCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+const unavailableMessages =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is closed|Reached the max retries per request limit)/;
+
+/**
+ * Whether `err` says a store this request needs (PostgreSQL, Redis) cannot be reached right
+ * now (restarting, cut off), rather than that the request or the code is wrong: answered 503
+ * with `Retry-After`, not a 500, since the same request may well succeed in a moment.
+ */
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (unavailableState.test(code) || unavailableSystemCodes.has(code))) return true;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  return unavailableMessages.test(err.message);
+}
+
+/** The 503 for `isUnavailable` errors. */
+export const unavailable = () =>
+  new AppError(503, 'unavailable', 'A store this needs cannot be reached right now; try again in a moment', undefined, {
+    'retry-after': '2',
+  });
+
 export const badRequest = (code: string, message: string, details?: unknown) =>
   new AppError(400, code, message, details);
 export const unauthorized = (message = 'A valid bearer credential is required') =>

@@ -20,6 +20,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { clientAddress, proxyTrust } from '../http/client-address.js';
 import { answerAtOnce } from '../http/durable.js';
+import { isUnavailable } from '../http/errors.js';
 import { type Locale, requestLocale } from '../i18n/locales.js';
 import { type Admission, BusyError, signInRequesterOf } from '../passwords/hash.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
@@ -37,7 +38,7 @@ const signInPath = /^\/t\/([a-z0-9-]{3,63})\/interaction\/([A-Za-z0-9_-]{1,200})
 
 /** A refusal ready to send: 429, its headers and page, and whether it may go out at once. */
 export interface Refusal {
-  status: 429;
+  status: 429 | 503;
   headers: Record<string, string>;
   body: Buffer;
   /** True when nothing it shows waits for an fsync (`answerAtOnce`). */
@@ -148,12 +149,19 @@ export function signInAdmission(ctx: AppContext) {
      * have written); anything else goes on to the app's.
      */
     async errorHandler(err: Error, req: FastifyRequest, reply: FastifyReply) {
-      if (!(err instanceof BusyError)) throw err;
+      // A store that cannot be reached (PostgreSQL restarting, Redis down) gets the same
+      // "try again in a moment" page, as a 503, for a tenant this node knows without it.
+      const down = isUnavailable(err);
+      if (!(err instanceof BusyError) && !down) throw err;
       const { slug, uid } = req.params as { slug: string; uid: string };
-      const tenant = await ctx.tenants.findBySlug(slug);
+      const tenant = down ? ctx.tenants.cachedBySlug(slug) : await ctx.tenants.findBySlug(slug);
       if (!tenant) throw err;
       const locale = requestLocale(tenant, req.headers);
-      return sendWithFastify(reply, refusal(tenant, locale, err.retryAfterSeconds, uid), false);
+      if (down) {
+        req.log.warn({ err }, 'a store is unavailable');
+        return sendWithFastify(reply, { ...refusal(tenant, locale, 2, uid), status: 503 }, false);
+      }
+      return sendWithFastify(reply, refusal(tenant, locale, (err as BusyError).retryAfterSeconds, uid), false);
     },
   };
 }
