@@ -152,12 +152,13 @@ function requestWork(): RequestWork | undefined {
 
 /**
  * Writes what the request saved; call before its answer leaves (provider.ts, with the request's
- * Koa context, from a middleware outside oidc-provider's own async context). Returns once every
- * save of the request so far is written, also those another call began writing.
+ * Koa context, from a middleware outside oidc-provider's own async context). Settles once every
+ * save of the request so far is written, also those another call began writing; undefined
+ * when the request touched the store not at all (no promise to wait for).
  */
-export async function flushWrites(db: Kysely<DB>, ctx?: object): Promise<void> {
+export function flushWrites(db: Kysely<DB>, ctx?: object): Promise<void> | undefined {
   const work = ctx ? works.get(ctx) : requestWork();
-  if (!work) return;
+  if (!work) return undefined;
   if (work.pending.size > 0) {
     const rows = [...work.pending.values()];
     work.pending.clear();
@@ -167,7 +168,7 @@ export async function flushWrites(db: Kysely<DB>, ctx?: object): Promise<void> {
     work.flushing = write.catch(() => undefined);
     return write;
   }
-  await work.flushing;
+  return work.flushing;
 }
 
 /** The user read with this request's code or refresh token, if it was. */

@@ -397,6 +397,27 @@ export class ProviderPool {
       },
     };
 
+    /**
+     * OpenID Connect drops `offline_access` unless the request says prompt=consent. First-party
+     * clients never see a consent screen, so ask for it on their behalf: they get refresh tokens
+     * when they ask for offline_access, without a visible extra step.
+     */
+    const askConsentForFirstParty = async (koa: {
+      query: unknown;
+      url: string;
+      req: unknown;
+    }): Promise<void> => {
+      const query = koa.query as Record<string, string | string[] | undefined>;
+      const scope = typeof query.scope === 'string' ? query.scope.split(' ') : [];
+      const prompt = typeof query.prompt === 'string' ? query.prompt.split(' ').filter(Boolean) : [];
+      if (!scope.includes('offline_access') || prompt.includes('consent') || prompt.includes('none')) return;
+      const client =
+        typeof query.client_id === 'string' ? await clients.findByClientId(tenant.id, query.client_id) : undefined;
+      if (!client?.firstParty) return;
+      koa.query = { ...query, prompt: [...prompt, 'consent'].join(' ') };
+      // Keep the mount prefix derivable: oidc-provider strips req.url from originalUrl.
+      (koa.req as { originalUrl?: string }).originalUrl = `/t/${slug}${koa.url}`;
+    };
     const provider = new Provider(issuer, configuration);
     keepBuiltClients(provider, (id) => clientSource.clientMetadata(tenant.id, id));
     provider.proxy = config.trustProxyHops > 0;
@@ -409,38 +430,19 @@ export class ProviderPool {
       protocol: { get: () => publicOrigin.protocol.slice(0, -1) },
       host: { get: () => publicOrigin.host },
     });
-    // OpenID Connect drops `offline_access` unless the request says prompt=consent. First-party
-    // clients never see a consent screen, so ask for it on their behalf: they get refresh
-    // tokens when they ask for offline_access, without a visible extra step.
-    provider.use(async (ctx, next) => {
-      ctx.set('content-security-policy', providerPolicy);
-      ctx.set('x-frame-options', 'DENY');
-      await next();
-    });
-    provider.use(async (ctx, next) => {
-      if (ctx.method === 'GET' && ctx.path === '/auth') {
-        const query = ctx.query as Record<string, string | string[] | undefined>;
-        const scope = typeof query.scope === 'string' ? query.scope.split(' ') : [];
-        const prompt = typeof query.prompt === 'string' ? query.prompt.split(' ').filter(Boolean) : [];
-        if (scope.includes('offline_access') && !prompt.includes('consent') && !prompt.includes('none')) {
-          const client =
-            typeof query.client_id === 'string' ? await clients.findByClientId(tenant.id, query.client_id) : undefined;
-          if (client?.firstParty) {
-            ctx.query = { ...query, prompt: [...prompt, 'consent'].join(' ') };
-            // Keep the mount prefix derivable: oidc-provider strips req.url from originalUrl.
-            (ctx.req as { originalUrl?: string }).originalUrl = `/t/${slug}${ctx.url}`;
-          }
-        }
-      }
-      await next();
-    });
-    // What the request saved is written before its answer leaves (adapter.ts, `flushWrites`).
-    // Should that fail, Koa answers a bare 500 and the error listener below logs it.
-    provider.use(async (ctx, next) => {
+    // One middleware before everything of oidc-provider's (each layer costs every request its
+    // promises): the page policy, the first-party `offline_access` rewrite, and the writes.
+    provider.use(async function latchkeyRequest(koa, next) {
+      koa.set('content-security-policy', providerPolicy);
+      koa.set('x-frame-options', 'DENY');
+      if (koa.method === 'GET' && koa.path === '/auth') await askConsentForFirstParty(koa);
       try {
         await next();
       } finally {
-        await flushWrites(db, ctx);
+        // What the request saved is written before its answer leaves (adapter.ts). Should that
+        // fail, Koa answers a bare 500 and the error listener below logs it.
+        const flushed = flushWrites(db, koa);
+        if (flushed) await flushed;
       }
     });
     // Client secrets are stored as SHA-256 digests; compare digests in constant time. A client

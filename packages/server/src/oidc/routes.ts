@@ -263,9 +263,6 @@ export async function serveProvider(ctx: AppContext, req: IncomingMessage, res: 
   const raw = body === undefined ? req : replay(req, body);
   (raw as { originalUrl?: string }).originalUrl = url;
   raw.url = url.slice(slug.length + 3) || '/';
-  await new Promise<void>((resolve) => {
-    res.once('finish', resolve);
-    res.once('close', resolve);
-    void callbackOf(provider)(raw, res);
-  });
+  // Koa's handler settles once the answer is handed to the response, and handles its own errors.
+  await callbackOf(provider)(raw, res);
 }
