@@ -6,6 +6,7 @@
  * malformed one ignored; bad metrics settings refused at start.
  * @see issue 12
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { Browser } from './helpers/browser.js';
@@ -14,6 +15,7 @@ import { authUrl, basicAuth, clientCredentialsGrant, serviceClient } from './hel
 import { captureLog, freePort, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 
 const redirectUri = 'http://127.0.0.1:9/callback';
+const dashboard = new URL('../../../deploy/grafana/latchkey.json', import.meta.url);
 const token = 'metrics-token-0123456789-abcdefghijklmnop';
 
 interface Sample {
@@ -174,6 +176,16 @@ describe.each(dialects)('metrics (%s)', (dialect) => {
     expect(sampleValue(after, 'latchkey_db_pool_max_connections')).toBe(dialect === 'postgres' ? 10 : 1);
     expect(after).toContain('latchkey_db_pool_idle_connections');
     expect(after).toContain('latchkey_db_pool_waiting');
+  });
+
+  it('exposes every metric the Grafana dashboard queries', async () => {
+    const text = await scrape();
+    const exprs = [...readFileSync(dashboard, 'utf8').matchAll(/"expr": "([^"\\]*(?:\\.[^"\\]*)*)"/g)];
+    expect(exprs.length).toBeGreaterThan(15);
+    const names = new Set(
+      exprs.flatMap((e) => [...(e[1] ?? '').matchAll(/\b(?:latchkey|nodejs|process)_\w+/g)]).map((m) => m[0]),
+    );
+    for (const name of names) expect(text, name).toContain(`# TYPE ${name.replace(/_(bucket|count|sum)$/, '')} `);
   });
 
   it('logs a valid traceparent as traceId and spanId on every line of its request, and ignores a malformed one', async () => {
