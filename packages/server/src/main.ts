@@ -1,9 +1,9 @@
 /**
- * The composition root: read config once, open the database (and Redis when configured),
- * migrate, bootstrap, build the app, listen (and on the metrics port, when configured), and
- * run the background jobs (purge of expired
- * OIDC artifacts and of audit events past their retention, scheduled key rotation). Tests call `startServer` with their own config;
- * the CLI adds signals.
+ * The composition root: read config once, make the metrics (when configured), open the
+ * database (and Redis when configured), migrate, bootstrap, build the app, listen (and on the
+ * metrics port), and run the background jobs (purge of expired OIDC artifacts and of audit
+ * events past their retention, scheduled key rotation). Tests call `startServer` with their
+ * own config; the CLI adds signals.
  */
 import type { Redis } from 'ioredis';
 import type { DestinationStream, Logger } from 'pino';
