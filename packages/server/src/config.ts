@@ -111,6 +111,18 @@ export const envSchema = z.object({
   EMAIL_RECIPIENT_LIMIT: wholeNumber(1, 1_000_000).default(5),
   /** Such messages one client address may cause per hour and tenant. */
   EMAIL_ADDRESS_LIMIT: wholeNumber(1, 1_000_000).default(20),
+  /**
+   * A port of its own for Prometheus metrics (`GET /metrics`, docs/metrics.md); unset: none.
+   * Metrics are off unless this or METRICS_TOKEN is set.
+   */
+  METRICS_PORT: optionalString.pipe(wholeNumber(1, 65535).optional()),
+  /** Interface the metrics port binds (`0.0.0.0` for a scraper on another machine or pod). */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * A bearer token (at least 32 characters) that `/metrics` then requires. Without
+   * METRICS_PORT, `/metrics` is served on the main port, with this token only.
+   */
+  METRICS_TOKEN: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -192,6 +204,11 @@ export interface Config {
     recipientLimit: number;
     addressLimit: number;
   };
+  /**
+   * Prometheus metrics (metrics/), or undefined when they are off: served on `port` when
+   * set, else on the main port behind `token`; `token`, when set, is required either way.
+   */
+  metrics: { port: number | undefined; host: string; token: string | undefined } | undefined;
   /** Problems worth a loud warning at start (insecure defaults). */
   warnings: string[];
 }
@@ -225,7 +242,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     const value = source[name];
     // Database URLs may carry a password: show them without their user info.
     const shown =
-      name === 'LATCHKEY_SECRET' || name.includes('PASSWORD') || name.endsWith('API_KEY')
+      name === 'LATCHKEY_SECRET' || name.includes('PASSWORD') || name.endsWith('API_KEY') || name.endsWith('_TOKEN')
         ? ''
         : ` (got ${JSON.stringify(name.endsWith('_URL') ? value?.replace(/\/\/[^/]*@/, '//…@') : value)})`;
     throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'}${shown}`);
@@ -236,6 +253,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ? { kind: 'sqlite', path: e.DATABASE_URL.slice('sqlite:'.length) }
     : { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE };
   const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError(`METRICS_PORT: must differ from PORT (got ${JSON.stringify(String(e.METRICS_PORT))})`);
+  }
   // Secrets an operator chose: refused in production when plainly predictable, else a warning.
   const predictable = (
     [
@@ -324,6 +344,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       recipientLimit: e.EMAIL_RECIPIENT_LIMIT,
       addressLimit: e.EMAIL_ADDRESS_LIMIT,
     },
+    metrics:
+      e.METRICS_PORT === undefined && e.METRICS_TOKEN === undefined
+        ? undefined
+        : { port: e.METRICS_PORT, host: e.METRICS_HOST, token: e.METRICS_TOKEN },
     warnings,
   };
 }

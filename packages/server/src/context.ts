@@ -22,6 +22,7 @@ import { AttemptLimit } from './login/attempt-limit.js';
 import { DbLockoutStore, RedisLockoutStore } from './login/lockout.js';
 import { Pages } from './login/pages.js';
 import { SignInService } from './login/service.js';
+import type { Metrics } from './metrics/metrics.js';
 import { ChangeNotices } from './notices.js';
 import { ProviderPool } from './oidc/provider.js';
 import { PasswordHasher } from './passwords/hash.js';
@@ -36,6 +37,8 @@ export interface AppContext {
   config: Config;
   database: Database;
   log: Logger;
+  /** This instance's Prometheus metrics (metrics/), or undefined when they are off. */
+  metrics: Metrics | undefined;
   secrets: InstanceSecrets;
   /** Every password hash a request needs, fairly queued and bounded. */
   hasher: PasswordHasher;
@@ -69,9 +72,10 @@ export function createContext(
   config: Config,
   database: Database,
   log: Logger,
-  options: { instanceSecret: string; redis?: Redis | undefined },
+  options: { instanceSecret: string; redis?: Redis | undefined; metrics?: Metrics | undefined },
 ): AppContext {
   const { db } = database;
+  const { metrics } = options;
   const secrets = new InstanceSecrets(options.instanceSecret);
   const adminApi = `${config.publicUrl}/api`;
   const audit = new AuditService(db);
@@ -96,9 +100,10 @@ export function createContext(
     pages,
     log,
     instanceSecret: options.instanceSecret,
+    metrics,
   });
   const lockout = options.redis ? new RedisLockoutStore(options.redis) : new DbLockoutStore(db);
-  const signIn = new SignInService(db, lockout, audit, hasher);
+  const signIn = new SignInService(db, lockout, audit, hasher, metrics);
   const registrations = new AttemptLimit(lockout, 'register', config.registrationLimit);
   const emails = new EmailOutbox(
     db,
@@ -135,6 +140,7 @@ export function createContext(
     config,
     database,
     log,
+    metrics,
     secrets,
     hasher,
     audit,

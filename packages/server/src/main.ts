@@ -1,8 +1,9 @@
 /**
- * The composition root: read config once, open the database (and Redis when configured),
- * migrate, bootstrap, build the app, listen, and run the background jobs (purge of expired
- * OIDC artifacts and of audit events past their retention, scheduled key rotation). Tests call `startServer` with their own config;
- * the CLI adds signals.
+ * The composition root: read config once, make the metrics (when configured), open the
+ * database (and Redis when configured), migrate, bootstrap, build the app, listen (and on the
+ * metrics port), and run the background jobs (purge of expired OIDC artifacts and of audit
+ * events past their retention, scheduled key rotation). Tests call `startServer` with their
+ * own config; the CLI adds signals.
  */
 import type { Redis } from 'ioredis';
 import type { DestinationStream, Logger } from 'pino';
@@ -18,6 +19,9 @@ import { purgeEmails } from './email/outbox.js';
 import { type App, buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { purgeLoginFailures } from './login/lockout.js';
+import { listenForMetrics, type MetricsListener } from './metrics/endpoint.js';
+import { operationOf } from './metrics/labels.js';
+import { Metrics } from './metrics/metrics.js';
 import type { ChangeNotices } from './notices.js';
 import { purgeExpired } from './oidc/adapter.js';
 import { IdleHasher } from './passwords/idle-hasher.js';
@@ -29,6 +33,8 @@ export interface RunningServer {
   ctx: AppContext;
   /** Base URL the server listens on, like http://127.0.0.1:41234 */
   url: string;
+  /** Base URL of the metrics port (METRICS_PORT), when there is one. */
+  metricsUrl: string | undefined;
   log: Logger;
   /** Stops accepting, lets in-flight requests finish, closes the database. */
   close(): Promise<void>;
@@ -52,18 +58,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const log = options.logger ?? createLogger(config, options.logDestination);
   for (const warning of config.warnings) log.warn(warning);
   const instanceSecret = resolveSecret(config);
-  const database = openDatabase(config.database);
+  // Off unless configured: then nothing below counts or times anything.
+  const metrics = config.metrics ? new Metrics() : undefined;
+  const database = openDatabase(config.database, {
+    onQuery: metrics && ((text, ok, ms) => metrics.query(operationOf(text), ok, ms)),
+  });
+  metrics?.watchDatabasePool(() => database.connections());
   const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
   redis?.on('error', (err) => log.warn({ err }, 'redis error'));
   const timers: NodeJS.Timeout[] = [];
   let notices: ChangeNotices | undefined;
+  let metricsListener: MetricsListener | undefined;
   // The idle-priority hash thread starts beside the rest of start-up, not before it: until it
   // runs, every hash runs in libuv's pool as before.
   let idle: Promise<IdleHasher | undefined> | undefined;
   try {
     const applied = await migrateToLatest(database.db, { dialect: database.dialect });
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
-    const ctx = createContext(config, database, log, { instanceSecret, redis });
+    const ctx = createContext(config, database, log, { instanceSecret, redis, metrics });
     notices = ctx.notices;
     idle = IdleHasher.start(log).then(
       (thread) => {
@@ -85,9 +97,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const synced = await syncBuiltInClients(database.db, config.publicUrl);
     if (synced > 0) log.info({ clients: synced }, 'admin-console clients brought up to date');
     const app = await buildApp(ctx);
+    // The metrics port first: should it be taken, the main port was never opened.
+    const metricsPort = config.metrics?.port;
+    if (metrics && config.metrics && metricsPort !== undefined) {
+      metricsListener = await listenForMetrics(metrics, { ...config.metrics, port: metricsPort });
+    }
     const address = await app.listen({ port: config.port, host: config.host });
     const url = address.replace('[::1]', 'localhost');
-    log.info({ url, publicUrl: config.publicUrl, database: database.dialect, redis: Boolean(redis) }, 'listening');
+    const metricsAt = metricsListener ? `${metricsListener.url}/metrics` : metrics ? `${url}/metrics` : undefined;
+    log.info(
+      { url, publicUrl: config.publicUrl, database: database.dialect, redis: Boolean(redis), metrics: metricsAt },
+      'listening',
+    );
     // The email sender: what is queued goes out now, and what was left when a node stopped.
     ctx.emails.start();
     timers.push(
@@ -111,11 +132,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       app,
       ctx,
       url,
+      metricsUrl: metricsListener?.url,
       log,
       close() {
         closing ??= (async () => {
           for (const t of timers) clearInterval(t);
           await app.close();
+          await metricsListener?.close();
           await ctx.emails.stop();
           await (await idle)?.close();
           await ctx.notices.close();
@@ -127,6 +150,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
   } catch (err) {
     for (const t of timers) clearInterval(t);
+    await metricsListener?.close();
     await notices?.close();
     await (await idle)?.close();
     await database.close().catch(() => {});

@@ -61,9 +61,10 @@ describe('deploy/', () => {
       spec: {
         selector: { matchLabels: Record<string, string> };
         template: {
-          metadata: { labels: Record<string, string> };
+          metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
           spec: {
             containers: {
+              ports: { name: string; containerPort: number }[];
               readinessProbe: { httpGet: { path: string } };
               livenessProbe: { httpGet: { path: string } };
               securityContext: Record<string, unknown>;
@@ -85,5 +86,13 @@ describe('deploy/', () => {
     expect(container?.readinessProbe.httpGet.path).toBe('/readyz');
     expect(container?.livenessProbe.httpGet.path).toBe('/healthz');
     expect(container?.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    // Prometheus scrapes the port the nodes serve metrics on, where they serve them (docs/metrics.md).
+    const config = Object.assign({}, ...byKind('ConfigMap').map((m) => m.data)) as Record<string, string>;
+    const annotations = deployment.spec.template.metadata.annotations ?? {};
+    expect(annotations['prometheus.io/scrape']).toBe('true');
+    expect(annotations['prometheus.io/path']).toBe('/metrics');
+    expect(annotations['prometheus.io/port']).toBe(config.METRICS_PORT);
+    expect(container?.ports).toContainEqual({ name: 'metrics', containerPort: Number(config.METRICS_PORT) });
+    expect(config.METRICS_HOST).toBe('0.0.0.0');
   });
 });

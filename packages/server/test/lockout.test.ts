@@ -227,7 +227,7 @@ function lockoutSuite(dialect: 'sqlite' | 'postgres', redis: string | undefined)
     // The sign-in reads the user first; the new password lands while its argon2id check runs.
     const signingIn = ts.server.ctx.signIn.signIn(tenant, user.email, password, actor);
     await db.updateTable('users').set({ password_hash: replacement }).where('id', '=', user.id).execute();
-    expect(await signingIn).toEqual({ ok: false });
+    expect(await signingIn).toEqual({ ok: false, locked: false });
     // (SQLite runs the two in the order sent; PostgreSQL may run the update first, and then
     // the old password is simply wrong.)
     const [reason] = (await failureReasons(api, slug, user.id)).slice(-1);

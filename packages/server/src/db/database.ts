@@ -9,7 +9,7 @@ import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } fr
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, type KyselyConfig, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type PgModule from 'pg';
 import type { Config } from '../config.js';
 import { makePrivateDatabase, makePrivateDir } from '../private-files.js';
@@ -30,7 +30,23 @@ export interface Database {
    * every answer until then). Absent when every commit is durable already (PostgreSQL).
    */
   whenDurable?: () => Promise<void> | undefined;
+  /** The connections now, for metrics: PostgreSQL's pool; SQLite has its one connection. */
+  connections(): { total: number; idle: number; waiting: number; max: number };
   close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /**
+   * Hears of every statement once it ended: its SQL text, whether it succeeded and how long
+   * it took (Kysely's `log`). Unset, Kysely times nothing.
+   */
+  onQuery?: ((sql: string, ok: boolean, milliseconds: number) => void) | undefined;
+}
+
+/** Kysely's `log` option for `onQuery`. */
+function queryLog(onQuery: OpenOptions['onQuery']): KyselyConfig['log'] {
+  if (!onQuery) return undefined;
+  return (event) => onQuery(event.query.sql, event.level === 'query', event.queryDurationMillis);
 }
 
 const INT8_OID = 20;
@@ -52,7 +68,7 @@ function pgTypes(pg: typeof PgModule) {
   };
 }
 
-export function openDatabase(database: Config['database']): Database {
+export function openDatabase(database: Config['database'], options: OpenOptions = {}): Database {
   if (database.kind === 'sqlite') {
     if (database.path !== ':memory:') {
       makePrivateDir(dirname(database.path));
@@ -71,6 +87,7 @@ export function openDatabase(database: Config['database']): Database {
     sqlite.pragma('optimize = 0x10002');
     const db = new Kysely<DB>({
       dialect: new SqliteDialect({ database: cachingStatements(sqlite, wal ? () => wal.wrote() : undefined) }),
+      log: queryLog(options.onQuery),
     });
     return {
       db,
@@ -83,6 +100,7 @@ export function openDatabase(database: Config['database']): Database {
         sqlite.pragma('optimize');
       },
       whenDurable: wal ? () => wal.whenDurable() : undefined,
+      connections: () => ({ total: 1, idle: 0, waiting: 0, max: 1 }),
       async close() {
         wal?.syncNow();
         await db.destroy();
@@ -106,7 +124,10 @@ export function openDatabase(database: Config['database']): Database {
   pool.on('connect', (client) => {
     client.on('error', () => {});
   });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingStatements(pool) }) });
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool: preparingStatements(pool) }),
+    log: queryLog(options.onQuery),
+  });
   return {
     db,
     dialect: 'postgres',
@@ -114,6 +135,12 @@ export function openDatabase(database: Config['database']): Database {
       await sql`select 1`.execute(db);
     },
     async optimize() {},
+    connections: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: database.poolSize,
+    }),
     async close() {
       await db.destroy();
     },

@@ -28,6 +28,8 @@ import { emailRoutes } from '../email/routes.js';
 import { keyRoutes } from '../keys/routes.js';
 import { type Refusal, signInAdmission } from '../login/admission.js';
 import { interactionRoutes } from '../login/routes.js';
+import { metricsRoute } from '../metrics/endpoint.js';
+import { methodOf, providerRouteOf, UNMATCHED } from '../metrics/labels.js';
 import { providerSlugOf, serveProvider } from '../oidc/routes.js';
 import { roleRoutes } from '../roles/routes.js';
 import { sessionRoutes } from '../sessions/routes.js';
@@ -44,6 +46,7 @@ import { AppError, type ErrorBody, isUnavailable, unavailable } from './errors.j
 import { registerGuards } from './guard.js';
 import { checkJsonShape, decodeUtf8 } from './json.js';
 import { assertSafeRequestText } from './text.js';
+import { traceContextOf } from './trace-context.js';
 
 const fastifyErrorCodes: Record<string, { status: number; code: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
@@ -61,6 +64,9 @@ function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
 }
+
+/** The route template of the sign-in POST that `sendEarly` answers before routing. */
+const SIGN_IN_ROUTE = '/t/:slug/interaction/:uid/login';
 
 /** Headers of every answer. */
 const baseAnswer = (requestId: string) => ({ 'x-request-id': requestId, 'x-content-type-options': 'nosniff' });
@@ -85,6 +91,7 @@ export async function buildApp(ctx: AppContext) {
   // Once shutdown begins, answers to requests still in flight close their connection: an idle
   // keep-alive connection would otherwise hold the shutdown open until its client drops it.
   let shuttingDown = false;
+  const { metrics } = ctx;
   const admission = signInAdmission(ctx);
   /** The sign-in form's refusal, sent before Fastify has seen the request (login/admission.ts). */
   const sendEarly = (req: IncomingMessage, res: ServerResponse, refusal: Refusal) => {
@@ -97,17 +104,23 @@ export async function buildApp(ctx: AppContext) {
       'content-length': String(refusal.body.length),
     });
     res.end(refusal.body);
+    const ms = performance.now() - started;
     // The onResponse hook's line, below.
     ctx.log.info(
       {
         reqId: id,
+        ...traceContextOf(req.headers),
         method: req.method,
         url: req.url,
         status: refusal.status,
-        ms: Math.round(performance.now() - started),
+        ms: Math.round(ms),
       },
       'request',
     );
+    if (metrics) {
+      metrics.signIn('busy');
+      metrics.httpRequest('POST', SIGN_IN_ROUTE, refusal.status, ms / 1000);
+    }
   };
   /**
    * A request to a tenant's provider (/t/{slug}, but its sign-in pages), served without
@@ -120,6 +133,7 @@ export async function buildApp(ctx: AppContext) {
     const id = requestIdOf(req);
     const url = req.url;
     const method = req.method;
+    const bindings = { reqId: id, ...traceContextOf(req.headers) };
     for (const [name, value] of Object.entries(everyAnswer(id))) res.setHeader(name, value);
     bodyDeadline(req, ctx.config.requestTimeoutMs);
     const writeHead = res.writeHead;
@@ -127,14 +141,13 @@ export async function buildApp(ctx: AppContext) {
       if (shuttingDown) this.setHeader('connection', 'close');
       return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
     } as typeof res.writeHead;
-    res.once('close', () =>
-      ctx.log.info(
-        { reqId: id, method, url, status: res.statusCode, ms: Math.round(performance.now() - started) },
-        'request',
-      ),
-    );
+    res.once('close', () => {
+      const ms = performance.now() - started;
+      ctx.log.info({ ...bindings, method, url, status: res.statusCode, ms: Math.round(ms) }, 'request');
+      metrics?.httpRequest(methodOf(method), providerRouteOf(url ?? ''), res.statusCode, ms / 1000);
+    });
     serveProvider(ctx, req, res, slug).catch((err: unknown) => {
-      ctx.log.error({ err, reqId: id }, 'unexpected error');
+      ctx.log.error({ err, ...bindings }, 'unexpected error');
       if (res.headersSent) return void res.destroy();
       const body = JSON.stringify({
         error: { code: 'internal_error', message: 'An unexpected error occurred', requestId: id },
@@ -156,6 +169,11 @@ export async function buildApp(ctx: AppContext) {
     // One line per request, written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdOf,
+    // Each request's logger carries its id, and the caller's trace when it sent a valid traceparent.
+    childLoggerFactory: (logger, bindings, options, raw) => {
+      const trace = traceContextOf(raw.headers);
+      return logger.child(trace ? { ...bindings, ...trace } : bindings, options);
+    },
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     return503OnClosing: true,
     // Fastify's own server, but every request first meets the sign-in form's admission, whose
@@ -217,6 +235,14 @@ export async function buildApp(ctx: AppContext) {
     if (shuttingDown) reply.header('connection', 'close');
     return payload;
   });
+  if (metrics) {
+    // The route as registered (`/api/v1/tenants/:slug`), never the path asked for.
+    app.addHook('onResponse', (req, reply, done) => {
+      const route = req.is404 ? UNMATCHED : (req.routeOptions.url ?? UNMATCHED);
+      metrics.httpRequest(methodOf(req.method), route, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+  }
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
       // The URL as asked (before a mounted provider saw its own part); the logger redacts it.
@@ -269,6 +295,11 @@ export async function buildApp(ctx: AppContext) {
     hideUntagged: true,
   });
   await app.register(apiDocs);
+  // Token mode: /metrics on this port, for the bearer of METRICS_TOKEN (metrics/endpoint.ts).
+  const metricsToken = ctx.config.metrics?.token;
+  if (metrics && metricsToken && ctx.config.metrics?.port === undefined) {
+    await app.register(metricsRoute(metrics, metricsToken));
+  }
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', version: serverVersion }));
   app.get('/readyz', { schema: { hide: true } }, async (req, reply) => {

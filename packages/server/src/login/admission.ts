@@ -134,7 +134,9 @@ export function signInAdmission(ctx: AppContext) {
         // An unknown tenant is answered by the route, as for any other request.
         if (!tenant) return;
         const refused = take(tenant, req.ip, uid, req.raw, reply.raw);
-        if (refused) return sendWithFastify(reply, refused, refused.atOnce);
+        if (!refused) return;
+        ctx.metrics?.signIn('busy');
+        return sendWithFastify(reply, refused, refused.atOnce);
       },
     },
 

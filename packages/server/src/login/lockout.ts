@@ -31,8 +31,11 @@ export interface Reservation {
 export interface LockoutStore {
   /** Counts an attempt as it begins, atomically; a locked key counts nothing. */
   reserve(tenantId: string, key: string, policy: LockoutPolicy): Promise<Reservation>;
-  /** After a failed attempt that `reserve` counted: locks the key if the count reached the limit. */
-  lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<void>;
+  /**
+   * After a failed attempt that `reserve` counted: locks the key if the count reached the
+   * limit. True when this call locked it (of failures ending at once, exactly one does).
+   */
+  lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<boolean>;
   reset(tenantId: string, key: string): Promise<void>;
   /** Takes back one attempt that `reserve` counted (it succeeded); a locked key stays locked. */
   release(tenantId: string, key: string): Promise<void>;
@@ -54,14 +57,16 @@ export class DbLockoutStore implements LockoutStore {
     return { allowed: lockedMs === 0 && row.count <= policy.maxFailures, lockedMs };
   }
 
-  async lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<void> {
+  async lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<boolean> {
     const now = Date.now();
-    await this.db
+    // The lock sets the count back to 0: a second failure ending at once finds nothing to lock.
+    const result = await this.db
       .updateTable('login_failures')
       .set({ locked_until: now + policy.durationSeconds * 1000, count: 0, window_started_at: now })
       .where('key', '=', `${tenantId}:${key}`)
       .where('count', '>=', policy.maxFailures)
-      .execute();
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async reset(tenantId: string, key: string): Promise<void> {
@@ -172,14 +177,15 @@ local count = redis.call('INCR', KEYS[2])
 if count == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
 return {count, 0}`;
 
-/** KEYS: lock, counter. ARGV: window ms, limit. */
+/** KEYS: lock, counter. ARGV: window ms, limit. Returns 1 when it locked the key, else 0. */
 const lockIfReachedScript = `
 local count = tonumber(redis.call('GET', KEYS[2]) or '0')
 if count >= tonumber(ARGV[2]) then
   redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
   redis.call('DEL', KEYS[2])
+  return 1
 end
-return count`;
+return 0`;
 
 /** KEYS: lock, counter. Takes one off the counter unless the key is locked or the count gone. */
 const releaseScript = `
@@ -201,8 +207,8 @@ export class RedisLockoutStore implements LockoutStore {
     return { allowed: count > 0 && count <= policy.maxFailures, lockedMs };
   }
 
-  async lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<void> {
-    await this.redis.eval(
+  async lockIfReached(tenantId: string, key: string, policy: LockoutPolicy): Promise<boolean> {
+    const locked = await this.redis.eval(
       lockIfReachedScript,
       2,
       `lk:lock:${tenantId}:${key}`,
@@ -210,6 +216,7 @@ export class RedisLockoutStore implements LockoutStore {
       policy.durationSeconds * 1000,
       policy.maxFailures,
     );
+    return locked === 1;
   }
 
   async reset(tenantId: string, key: string): Promise<void> {

@@ -229,23 +229,35 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       if (!loaded) return reply;
       const { tenant, provider, details, base, locale } = loaded;
       const body = (req.body ?? {}) as Record<string, string | undefined>;
-      if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}?error=csrf`, 303);
+      if (!csrfOk(tenant, details.uid, body.csrf)) {
+        ctx.metrics?.signIn('rejected');
+        return reply.redirect(`${base}?error=csrf`, 303);
+      }
       if (details.prompt.name !== 'login') return reply.redirect(base, 303);
       const email = String(body.email ?? '').slice(0, 320);
       const password = String(body.password ?? '').slice(0, 4096);
-      const result = await ctx.signIn.signIn(tenant, email, password, actorOf(req), admission.of(req), {
-        device: deviceOf(req.headers['user-agent']),
-      });
+      const result = await ctx.signIn
+        .signIn(tenant, email, password, actorOf(req), admission.of(req), {
+          device: deviceOf(req.headers['user-agent']),
+        })
+        .catch((err: unknown) => {
+          // Too many attempts wait for a hash: the busy page (admission.errorHandler).
+          if (err instanceof BusyError) ctx.metrics?.signIn('busy');
+          throw err;
+        });
       if (!result.ok) {
+        ctx.metrics?.signIn(result.locked ? 'locked' : 'failed');
         rememberEmail(reply, base, email);
         return reply.redirect(`${base}?error=credentials`, 303);
       }
       setCookie(reply, 'lk_email', '', { path: base, maxAge: 0, publicUrl: ctx.config.publicUrl });
       if (tenant.settings.requireVerifiedEmail && !result.emailVerified) {
+        ctx.metrics?.signIn('unverified');
         // The password is right, but no code until the email is verified: the page offers the
         // message again, and takes its code; this interaction's proof of the password goes with it.
         return page(reply, 200, verifyFirstPage(tenant, locale, base, details.uid, result.userId));
       }
+      ctx.metrics?.signIn('success');
       return finish(reply, tenant, details, await loginResult(provider, tenant, details, result.userId, result.at));
     });
 

@@ -13,6 +13,7 @@ import type { AuditActor, AuditService } from '../audit/service.js';
 import { prepared } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 import { sourceOf } from '../http/addresses.js';
+import type { Metrics } from '../metrics/metrics.js';
 import {
   type Admission,
   BusyError,
@@ -40,8 +41,13 @@ export interface AttemptOptions {
   device?: string;
 }
 
-/** `at`: when the password was found right (ms), the sign-in's time. */
-export type SignInResult = { ok: true; userId: string; at: number; emailVerified: boolean } | { ok: false };
+/**
+ * `at`: when the password was found right (ms), the sign-in's time. `locked`: refused because
+ * the account or address is locked (for metrics; the page says the same as for a wrong password).
+ */
+export type SignInResult =
+  | { ok: true; userId: string; at: number; emailVerified: boolean }
+  | { ok: false; locked: boolean };
 
 export class SignInService {
   private dummyHash: Promise<string> | undefined;
@@ -51,6 +57,8 @@ export class SignInService {
     private readonly lockout: LockoutStore,
     private readonly audit: AuditService,
     private readonly hasher: PasswordHasher,
+    /** Counts lockouts, when metrics are on. */
+    private readonly metrics?: Metrics | undefined,
   ) {}
 
   /** Made once, outside the queue: every later verification against it waits its turn. */
@@ -140,10 +148,12 @@ export class SignInService {
 
     if (reason !== undefined || !user) {
       // This attempt was counted as it began; a refused one changes nothing more.
-      await Promise.all([
+      const [addressLocked, accountLocked] = await Promise.all([
         ip.allowed && this.lockout.lockIfReached(tenant.id, ipKey, ipPolicy),
         account?.allowed && this.lockout.lockIfReached(tenant.id, accountKey, policy),
       ]);
+      if (addressLocked) this.metrics?.lockout('address');
+      if (accountLocked) this.metrics?.lockout('account');
       // The target names a known account; only an unknown one needs the email typed.
       await this.audit.record(this.db, actor, {
         tenantId: tenant.id,
@@ -152,7 +162,7 @@ export class SignInService {
         target: user ? { type: 'user', id: user.id } : undefined,
         details: user ? { reason } : { reason, email },
       });
-      return { ok: false };
+      return { ok: false, locked: reason === 'ip_locked' || reason === 'account_locked' };
     }
 
     // A success clears the account's count, this attempt's included, and is no failure of the IP.

@@ -19,6 +19,7 @@ import type { DB } from '../db/schema.js';
 import { requestLocale, supportedLocales } from '../i18n/locales.js';
 import type { KeyService } from '../keys/service.js';
 import { type Pages, pagePolicy } from '../login/pages.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { RoleService } from '../roles/service.js';
 import { signInEnded } from '../sessions/service.js';
 import type { Tenant } from '../tenants/service.js';
@@ -42,6 +43,8 @@ export interface ProviderDeps {
   pages: Pages;
   log: Logger;
   instanceSecret: string;
+  /** Counts the pool's hits, misses and builds, and every provider's grants, when metrics are on. */
+  metrics?: Metrics | undefined;
 }
 
 export function issuerOf(publicUrl: string, slug: string): string {
@@ -114,20 +117,44 @@ export class ProviderPool {
     this.cookieKey = Buffer.from(hkdfSync('sha256', deps.instanceSecret, 'latchkey', 'cookies/v1', 32)).toString(
       'base64url',
     );
+    deps.metrics?.watchProviderPool(() => this.cache.size);
   }
 
-  /** The tenant's provider when it is built and current, else undefined (then `get`). */
-  cached(tenant: Tenant): Provider | undefined {
+  private current(tenant: Tenant): Provider | undefined {
     const hit = this.cache.get(tenant.id);
     return hit && hit.version === tenant.version ? hit.provider : undefined;
   }
 
+  /** The tenant's provider when it is built and current, else undefined (then `get`, which counts the miss). */
+  cached(tenant: Tenant): Provider | undefined {
+    const hit = this.current(tenant);
+    if (hit) this.deps.metrics?.providerHit();
+    return hit;
+  }
+
   async get(tenant: Tenant): Promise<Provider> {
-    const hit = this.cached(tenant);
-    if (hit) return hit;
+    const metrics = this.deps.metrics;
+    const hit = this.current(tenant);
+    if (hit) {
+      metrics?.providerHit();
+      return hit;
+    }
+    metrics?.providerMiss();
     const pending = this.building.get(tenant.id);
     if (pending) return pending;
-    const build = this.build(tenant).finally(() => this.building.delete(tenant.id));
+    const built = metrics
+      ? this.build(tenant).then(
+          (provider) => {
+            metrics.providerBuilt(true);
+            return provider;
+          },
+          (err: unknown) => {
+            metrics.providerBuilt(false);
+            throw err;
+          },
+        )
+      : this.build(tenant);
+    const build = built.finally(() => this.building.delete(tenant.id));
     this.building.set(tenant.id, build);
     const provider = await build;
     this.cache.set(tenant.id, { provider, version: tenant.version });
@@ -464,7 +491,17 @@ export class ProviderPool {
       return stored.length === given.length && timingSafeEqual(stored, given);
     };
     namesSessionsInIdTokens(provider);
-    provider.on('server_error', (_ctx, err) => this.deps.log.error({ err, tenant: slug }, 'oidc server error'));
+    const metrics = this.deps.metrics;
+    if (metrics) {
+      // Every token endpoint answer: the grant type as asked (labels.ts keeps it to our own).
+      provider.on('grant.success', (koa) => metrics.grant(koa.oidc?.params?.grant_type));
+      provider.on('grant.error', (koa, err) => metrics.grant(koa.oidc?.params?.grant_type, err));
+    }
+    provider.on('server_error', (koa, err) => {
+      this.deps.log.error({ err, tenant: slug }, 'oidc server error');
+      // oidc-provider emits `server_error` instead of `grant.error` for a 500.
+      if (koa.oidc?.route === 'token') metrics?.grant(koa.oidc.params?.grant_type, { error: 'server_error' });
+    });
     // What escapes oidc-provider's own error handling reaches Koa (the provider is its app),
     // whose default is a stack on stderr: a failed flush above, and answers that could not be
     // sent, such as those dropped when writes cannot be made durable (already logged once, by
