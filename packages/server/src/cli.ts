@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `latchkey` command: serve (default), migrate, bootstrap, admin reset, openapi, smoke.
+ * `latchkey` command: serve (default), migrate, bootstrap, admin reset, openapi, smoke, users import/export.
  */
 import { type Config, ConfigError, loadConfig, readDotEnv } from './config.js';
 import type { Database } from './db/database.js';
@@ -21,6 +21,10 @@ Commands:
   smoke --url <url> [--api-key <key>]
               Check a running deployment end to end in a throwaway tenant (the key may
               come from LATCHKEY_SMOKE_API_KEY); see latchkey smoke --help, docs/smoke.md
+  users import <file> --tenant <slug> --url <url> [--dry-run]
+  users export --tenant <slug> --url <url> [--include-hashes] [--out <file>]
+              Move users in (JSON lines, with a progress bar) and out, through a running
+              deployment's admin API (the key in LATCHKEY_API_KEY); docs/import.md
   --help      Show this help
   --version   Show the version
 
@@ -168,6 +172,11 @@ async function main(argv: string[]): Promise<void> {
     // A client of the deployment: reads no configuration, opens no database.
     const { smoke } = await import('./smoke/index.js');
     process.exitCode = await smoke(rest, process.env, process.stdout, process.stderr);
+    return;
+  }
+  if (command === 'users') {
+    const { users } = await import('./user-imports/cli.js');
+    process.exitCode = await users(rest, process.env, process.stdout, process.stderr);
     return;
   }
   if (rest.length > 0) fail(`unexpected argument "${rest[0]}"; see latchkey --help`);

@@ -31,6 +31,7 @@ import { InstanceSecrets } from './secret.js';
 import { TenantService } from './tenants/service.js';
 import { TicketService } from './tickets/service.js';
 import { TicketTypeService } from './tickets/types.js';
+import { ImportWorker, UserImports } from './user-imports/service.js';
 import { UserService } from './users/service.js';
 
 export interface AppContext {
@@ -66,6 +67,9 @@ export interface AppContext {
   /** Invitation ticket types and their tickets (tickets/). */
   ticketTypes: TicketTypeService;
   tickets: TicketService;
+  /** User imports and exports, and the worker that applies imports (user-imports/). */
+  imports: UserImports;
+  importWorker: ImportWorker;
 }
 
 export function createContext(
@@ -122,6 +126,8 @@ export function createContext(
     perAddress: new AttemptLimit(lockout, 'email', { max: config.email.addressLimit, windowSeconds: 3600 }),
     perRecipient: new AttemptLimit(lockout, 'email', { max: config.email.recipientLimit, windowSeconds: 3600 }),
   };
+  const imports = new UserImports(database, roles, audit, log);
+  const importWorker = new ImportWorker(imports, log);
   const credentials = new CredentialService(apiKeys, { tenants, keys, roles, clients, db, config, adminApi });
   // What a change may have made stale. Any change in a tenant may touch roles, keys or users
   // behind its cached credentials; only some touch what its provider is built from.
@@ -163,5 +169,7 @@ export function createContext(
     emailLimits,
     ticketTypes,
     tickets,
+    imports,
+    importWorker,
   };
 }

@@ -14,6 +14,7 @@ export const idPrefixes = {
   userLink: 'lnk',
   ticketType: 'ttp',
   ticket: 'tkt',
+  userImport: 'imp',
 } as const;
 
 const alphabet = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case

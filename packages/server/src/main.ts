@@ -111,6 +111,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     );
     // The email sender: what is queued goes out now, and what was left when a node stopped.
     ctx.emails.start();
+    // The user import worker: jobs queued here or elsewhere, and those a stopped node left.
+    ctx.importWorker.start();
     timers.push(
       every(config.purgeIntervalMs, log, 'purge', async () => {
         const purged = await purgeExpired(database.db);
@@ -140,6 +142,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           await app.close();
           await metricsListener?.close();
           await ctx.emails.stop();
+          await ctx.importWorker.stop();
           await (await idle)?.close();
           await ctx.notices.close();
           await database.close();

@@ -13,6 +13,7 @@ export const tenantPermissions = [
   'tenant:write',
   'users:read',
   'users:write',
+  'users:export_hashes',
   'roles:read',
   'roles:write',
   'api_keys:read',

@@ -11,6 +11,7 @@ import * as m0009 from './migrations/0009_pending_registrations.js';
 import * as m0010 from './migrations/0010_tickets.js';
 import * as m0011 from './migrations/0011_link_codes.js';
 import * as m0012 from './migrations/0012_account_page.js';
+import * as m0013 from './migrations/0013_user_imports.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -35,6 +36,7 @@ const migrations: Record<string, MigrationModule> = {
   '0010_tickets': m0010,
   '0011_link_codes': m0011,
   '0012_account_page': m0012,
+  '0013_user_imports': m0013,
 };
 
 class InCodeMigrations implements MigrationProvider {

@@ -276,6 +276,38 @@ export interface TicketsTable {
   reissue_requested_at: number | null;
 }
 
+/** A user import (user-imports/): one uploaded file of JSON lines, applied in the background. */
+export interface UserImportsTable {
+  id: string;
+  tenant_id: string;
+  /** receiving → queued → running → done; failed when an upload never ended. */
+  status: 'receiving' | 'queued' | 'running' | 'done' | 'failed';
+  dry_run: number;
+  /** The audit actor id of who uploaded it. */
+  created_by: string;
+  lines_received: Generated<number>;
+  /** The next line number the worker applies (1-based). */
+  next_line: Generated<number>;
+  created: Generated<number>;
+  existing: Generated<number>;
+  failed: Generated<number>;
+  /** JSON array of `{ line, code, message }`, the first failures only. */
+  failures: Generated<string>;
+  /** Until when the node applying it holds it (ms), or while receiving, until when its upload may last. */
+  locked_until: number | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+/** A validated, normalised line of an import, kept until it is applied. */
+export interface UserImportLinesTable {
+  import_id: string;
+  line_no: number;
+  /** JSON: the normalised user (user-imports/lines.ts `ImportedUser`). */
+  data: string;
+}
+
 export interface DB {
   tenants: TenantsTable;
   users: UsersTable;
@@ -295,6 +327,8 @@ export interface DB {
   client_roles: ClientRolesTable;
   oidc_payloads: OidcPayloadsTable;
   login_failures: LoginFailuresTable;
+  user_imports: UserImportsTable;
+  user_import_lines: UserImportLinesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

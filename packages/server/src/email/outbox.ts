@@ -20,6 +20,7 @@ import type { Kysely } from 'kysely';
 import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { BackgroundRounds } from '../background.js';
 import type { Config } from '../config.js';
 import type { DB, EmailRow } from '../db/schema.js';
 import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
@@ -91,11 +92,7 @@ export const emailQuerySchema = z.strictObject({
 const sortFields = { createdAt: { column: 'created_at', type: 'number' } } as const;
 
 export class EmailOutbox {
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private again = false;
-  private stopped = true;
-  private idle: Promise<void> = Promise.resolve();
+  private readonly rounds: BackgroundRounds;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -106,7 +103,16 @@ export class EmailOutbox {
     private readonly transport: Transporter | undefined,
     /** Whether the embedded outbox may log links (not with NODE_ENV=production). */
     private readonly logLinks: boolean,
-  ) {}
+  ) {
+    this.rounds = new BackgroundRounds(
+      {
+        round: (stopped) => this.round(stopped),
+        failure: 'the email sender could not read the outbox; it tries again shortly',
+        pollMs: POLL_MS,
+      },
+      log,
+    );
+  }
 
   /** Whether messages are delivered (SMTP_URL set) rather than kept. */
   get delivers(): boolean {
@@ -159,57 +165,26 @@ export class EmailOutbox {
 
   /** Starts the sender (main.ts); it looks for due messages at once. */
   start(): void {
-    this.stopped = false;
-    this.wake();
+    this.rounds.start();
   }
 
   /** Stops the sender; resolves when a round under way has ended (its messages sent or left for later). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.idle;
+    await this.rounds.stop();
     this.transport?.close();
   }
 
   /** Asks the sender to look for due messages now (after a commit that queued some). */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.idle = this.round();
-    }, ms);
-    this.timer.unref();
+    this.rounds.wake();
   }
 
   /** Sends what is due, until nothing is; then waits for a wake-up, the next retry or the poll. */
-  private async round(): Promise<void> {
-    this.running = true;
-    try {
-      do {
-        this.again = false;
-        while (!this.stopped && (await this.sendDue()) === BATCH) {
-          // a full batch: there may be more
-        }
-      } while (this.again && !this.stopped);
-    } catch (err) {
-      this.log.error({ err }, 'the email sender could not read the outbox; it tries again shortly');
-    } finally {
-      this.running = false;
+  private async round(stopped: () => boolean): Promise<number | undefined> {
+    while (!stopped() && (await this.sendDue()) === BATCH) {
+      // a full batch: there may be more
     }
-    if (this.stopped) return;
-    const next = await this.nextDue().catch(() => undefined);
-    this.schedule(next === undefined ? POLL_MS : Math.min(POLL_MS, Math.max(0, next - Date.now())));
+    return stopped() ? undefined : await this.nextDue().catch(() => undefined);
   }
 
   private async nextDue(): Promise<number | undefined> {

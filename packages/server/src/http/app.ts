@@ -37,6 +37,7 @@ import { statsRoutes } from '../stats/routes.js';
 import { tenantRoutes } from '../tenants/routes.js';
 import { ticketPageRoutes } from '../tickets/page.js';
 import { ticketRoutes } from '../tickets/routes.js';
+import { userImportRoutes } from '../user-imports/routes.js';
 import { userRoutes } from '../users/routes.js';
 import { serverVersion } from '../version.js';
 import { apiDocs } from './api-docs.js';
@@ -222,7 +223,9 @@ export async function buildApp(ctx: AppContext) {
     void json(req, text, done);
   });
 
-  app.addHook('onRequest', async (req) => bodyDeadline(req.raw, ctx.config.requestTimeoutMs));
+  app.addHook('onRequest', async (req) => {
+    if (!req.routeOptions.config?.streamedBody) bodyDeadline(req.raw, ctx.config.requestTimeoutMs);
+  });
   app.addHook('onRequest', async (req, reply) => {
     reply.headers(everyAnswer(req.id));
     // Admin API answers carry tenant data: never stored in shared or browser caches.
@@ -275,7 +278,7 @@ export async function buildApp(ctx: AppContext) {
         title: 'Latchkey admin API',
         // The contract's own semver, not the package's: MAJOR is the /api/vN path, MINOR grows with
         // every addition; released as packages/server/api/v1.json (docs/api.md, "Versioning and the contract").
-        version: '1.0.0',
+        version: '1.1.0',
         description:
           'Tenants, users, roles, API keys and the audit log. Errors are `{"error": {"code", "message", "details"}}` with stable codes.',
       },
@@ -329,6 +332,7 @@ export async function buildApp(ctx: AppContext) {
       await api.register(sessionRoutes(ctx));
       await api.register(statsRoutes(ctx));
       await api.register(emailRoutes(ctx));
+      await api.register(userImportRoutes(ctx));
       await api.register(ticketRoutes(ctx));
     },
     { prefix: '/api/v1' },

@@ -42,6 +42,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** A route's own bound on members per object or array (a batch of keys); JSON_MAX_MEMBERS otherwise. */
     jsonMaxMembers?: number;
+    /**
+     * The route reads its body as a stream, as long as it keeps coming (a user import): no
+     * deadline for the whole request, but the route's own for silence.
+     */
+    streamedBody?: boolean;
   }
 }
 

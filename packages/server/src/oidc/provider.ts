@@ -429,11 +429,7 @@ export class ProviderPool {
      * clients never see a consent screen, so ask for it on their behalf: they get refresh tokens
      * when they ask for offline_access, without a visible extra step.
      */
-    const askConsentForFirstParty = async (koa: {
-      query: unknown;
-      url: string;
-      req: unknown;
-    }): Promise<void> => {
+    const askConsentForFirstParty = async (koa: { query: unknown; url: string; req: unknown }): Promise<void> => {
       const query = koa.query as Record<string, string | string[] | undefined>;
       const scope = typeof query.scope === 'string' ? query.scope.split(' ') : [];
       const prompt = typeof query.prompt === 'string' ? query.prompt.split(' ').filter(Boolean) : [];

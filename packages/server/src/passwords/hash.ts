@@ -23,6 +23,7 @@ import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import { sourceOf } from '../http/addresses.js';
 import { AppError } from '../http/errors.js';
 import type { IdleHasher } from './idle-hasher.js';
+import { isImportedHash, verifyImported } from './imported.js';
 
 // The library's `Algorithm` is a const enum, which isolated modules cannot read: 2 is Argon2id.
 const ARGON2ID = 2 as Algorithm;
@@ -205,11 +206,17 @@ export class PasswordHasher {
     });
   }
 
-  /** Whether `password` matches the PHC string; a malformed string is a mismatch. */
+  /**
+   * Whether `password` matches the stored hash; a malformed one is a mismatch. A hash brought
+   * by an import (bcrypt, PBKDF2, …: passwords/imported.ts) is verified as its format says,
+   * in the same queue; `needsRehash` is true for it, so the sign-in replaces it with argon2id.
+   */
   async verify(phc: string, password: string, who: HashRequester | Admission): Promise<boolean> {
+    const imported = isImportedHash(phc);
     try {
       return await this.turn(who, (idle) => {
         this.counts.verifications++;
+        if (imported) return verifyImported(phc, password);
         return idle ? idle.verify(phc, password) : verify(phc, password);
       });
     } catch (err) {

@@ -37,7 +37,7 @@ export const EMAIL_MAX_LENGTH = 254;
  * The one email schema: the limit applies as typed and to the normalised form too (NFKC can
  * make an address longer: `ﬃ` is three letters), so that every stored address can sign in.
  */
-const emailSchema = z
+export const emailSchema = z
   .string()
   .max(EMAIL_MAX_LENGTH)
   .transform(normalizeEmail)

@@ -13,6 +13,8 @@ export interface PermissionGroup {
   read: Permission;
   /** Null where there is nothing to write (the audit log). */
   write: Permission | null;
+  /** Left out of the "read only" shortcut: reading it hands out secrets (password hashes). */
+  sensitive?: boolean;
 }
 
 export const PERMISSION_GROUPS: readonly PermissionGroup[] = [
@@ -29,6 +31,14 @@ export const PERMISSION_GROUPS: readonly PermissionGroup[] = [
     description: 'Accounts, passwords, sessions',
     read: 'users:read',
     write: 'users:write',
+  },
+  {
+    resource: 'users_hashes',
+    label: 'Password hashes',
+    description: 'Exporting users with their password hashes (moving them to another system)',
+    read: 'users:export_hashes',
+    write: null,
+    sensitive: true,
   },
   {
     resource: 'roles',
@@ -118,7 +128,10 @@ export function accessLevel(permissions: readonly string[], group: PermissionGro
 export function permissionsForLevel(level: AccessLevel): Permission[] {
   if (level === 'none') return [];
   return normalizePermissions(
-    PERMISSION_GROUPS.flatMap((g) => (level === 'write' && g.write ? [g.read, g.write] : [g.read])),
+    PERMISSION_GROUPS.flatMap((g) => {
+      if (level === 'write') return g.write ? [g.read, g.write] : [g.read];
+      return g.sensitive ? [] : [g.read];
+    }),
   );
 }
 
@@ -128,7 +141,7 @@ export function summarizePermissions(permissions: readonly string[]): string {
   if (known.length === 0) return 'No admin access';
   if (known.length === PERMISSIONS.length) return 'Full access';
   const levels = PERMISSION_GROUPS.map((g) => [g, accessLevel(known, g)] as const);
-  if (levels.every(([, l]) => l === 'read')) return 'Read only (everything)';
+  if (levels.every(([g, l]) => l === 'read' || (g.sensitive && l === 'none'))) return 'Read only (everything)';
   return levels
     .filter(([, l]) => l !== 'none')
     .map(([g, l]) => `${g.label}: ${l}`)
