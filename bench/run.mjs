@@ -11,11 +11,14 @@
  * until a local SMTP server has received every invitation; bench/scenarios/tickets.mjs)
  * and "accounts" (issue 11: a forgot-password request's answer time and server CPU beside the
  * sign-in page's, for a known, an unknown and a disabled account's address, and the gap between
- * unknown and known; bench/scenarios/accounts.mjs).
+ * unknown and known; bench/scenarios/accounts.mjs)
+ * and "import" (issue 13: 100,000 users with bcrypt hashes imported as JSON lines, users/s, and
+ * the first sign-in of an imported bcrypt user; bench/scenarios/import.mjs).
  * Each runs on a fresh database per dialect.
  *
  * Environment (all optional):
- *   BENCH_SCENARIOS         core,oidc,console,tickets,accounts (default all five)
+ *   BENCH_SCENARIOS         core,oidc,console,tickets,accounts,import (default all six)
+ *   BENCH_IMPORT_USERS      import: users in the file (100000)
  *   BENCH_DIALECTS          sqlite,postgres (default both; PostgreSQL is skipped when unreachable)
  *   BENCH_DATABASE_URL      PostgreSQL server to create the run's database on
  *                           (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test)
@@ -55,6 +58,7 @@ import { summariseProfile } from './lib/profile.mjs';
 import { killAllChildren } from './lib/server.mjs';
 import * as accountsBench from './scenarios/accounts.mjs';
 import * as consoleBench from './scenarios/console.mjs';
+import * as importBench from './scenarios/import.mjs';
 import * as oidc from './scenarios/oidc.mjs';
 import { serviceCore, targets } from './scenarios/service-core.mjs';
 import * as ticketsBench from './scenarios/tickets.mjs';
@@ -80,7 +84,8 @@ const burstRounds = Number(env.BENCH_BURST_ROUNDS ?? 8);
 const consoleChanges = Number(env.BENCH_CONSOLE_CHANGES ?? 10);
 const ticketRounds = Number(env.BENCH_TICKET_ROUNDS ?? 3);
 const accountSamples = Number(env.BENCH_ACCOUNT_SAMPLES ?? 200);
-const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc,console,tickets,accounts')
+const importUsers = Number(env.BENCH_IMPORT_USERS ?? 100_000);
+const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc,console,tickets,accounts,import')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -190,6 +195,15 @@ const scenarios = {
       `${accountSamples} timed requests of each kind, interleaved: the sign-in page, and the forgot-password form posted with a known, an unknown and a disabled account's address (answer time, and the server CPU until its work after the answer is done)`,
     run: (database) => accountsBench.accountsScenario({ database, samples: accountSamples, logDir: runDir, print }),
     summary: () => accountsBench.summaryRows(withMark),
+  },
+  import: {
+    title: 'user import',
+    settings: { users: importUsers },
+    targets: importBench.targets,
+    intro: () =>
+      `${fmt(importUsers)} users with bcrypt hashes uploaded as JSON lines and applied in the background (users/s to the job's end); then 20 first sign-ins of imported bcrypt users beside the same users' next (argon2id) sign-in`,
+    run: (database) => importBench.importScenario({ database, users: importUsers, logDir: runDir, print }),
+    summary: () => importBench.summaryRows(withMark),
   },
 };
 const unknown = scenarioNames.filter((n) => !scenarios[n]);

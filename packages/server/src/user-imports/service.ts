@@ -18,7 +18,7 @@
  * them with argon2id.
  */
 import { Readable } from 'node:stream';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { type AuditActor, type AuditService, systemActor } from '../audit/service.js';
@@ -44,6 +44,8 @@ const SPOOL_BATCH = 1000;
 const APPLY_BATCH = 250;
 /** Rows per insert statement (users have 12 values each: within both databases' parameter limits). */
 const INSERT_CHUNK = 500;
+/** Users created between two renewals of PostgreSQL's statistics of the users table. */
+const ANALYZE_EVERY = 10_000;
 /** How long a node holds a job it applies before another may take it over. */
 const LEASE_MS = 10_000;
 /** An upload that has sent nothing for this long is given up (and its job failed). */
@@ -339,6 +341,22 @@ export class UserImports {
    * when the job is finished (or was taken over by another node).
    */
   async apply(jobId: string, lease: number): Promise<number | undefined> {
+    const renewed = await this.applyBatch(jobId, lease);
+    // PostgreSQL plans by its statistics, which a bulk load outdates faster than autovacuum
+    // renews them: planned for the table as it was (empty, say), the batch's lookup by email
+    // scans it whole, and each batch gets slower. Renewed every so many users, and at the end.
+    const made = this.created.get(jobId) ?? 0;
+    if (this.dialect === 'postgres' && (renewed === undefined || made >= ANALYZE_EVERY)) {
+      this.created.delete(jobId);
+      await sql`analyze users`.execute(this.db);
+    }
+    return renewed;
+  }
+
+  /** Users this node created per job since PostgreSQL last renewed its statistics of them. */
+  private readonly created = new Map<string, number>();
+
+  private async applyBatch(jobId: string, lease: number): Promise<number | undefined> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.db.transaction().execute(async (trx) => {
@@ -348,6 +366,9 @@ export class UserImports {
             .selectFrom('user_import_lines')
             .select(['line_no', 'data'])
             .where('import_id', '=', jobId)
+            // From where the job is: on PostgreSQL the lines applied so far are dead tuples until
+            // a vacuum, and a scan from the job's first line would walk them all, every batch.
+            .where('line_no', '>=', Number(job.next_line))
             .orderBy('line_no')
             .limit(APPLY_BATCH)
             .execute();
@@ -394,12 +415,15 @@ export class UserImports {
                 .execute();
             }
           }
+          const first = users[0]?.[0] ?? 0;
           const last = users[users.length - 1]?.[0] ?? 0;
           await trx
             .deleteFrom('user_import_lines')
             .where('import_id', '=', jobId)
+            .where('line_no', '>=', first)
             .where('line_no', '<=', last)
             .execute();
+          if (job.dry_run !== 1) this.created.set(jobId, (this.created.get(jobId) ?? 0) + decided.rows.length);
           const renewed = now + LEASE_MS + Math.floor(Math.random() * 1000);
           await trx
             .updateTable('user_imports')
