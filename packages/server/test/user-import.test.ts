@@ -5,6 +5,7 @@
  * as the caller may grant them, and the export (hashes only with their own permission).
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import bcrypt from 'bcryptjs';
 import type * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +172,42 @@ describe.each(dialects)('user import and export (%s)', (dialect) => {
     expect(json.body.error.code).toBe('unsupported_media_type');
     const anonymous = await upload(ndjson([{ email: 'anon@example.test' }]), apiClient(ts.url, null));
     expect(anonymous.status).toBe(401);
+  });
+
+  it('fails an upload that ends before its last line, keeps none of it, and lists it', async () => {
+    const url = new URL(`${ts.url}${base()}/users/import`);
+    await new Promise<void>((resolve) => {
+      const req = request(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ts.adminKey}`, 'content-type': 'application/x-ndjson' },
+      });
+      req.on('error', () => resolve());
+      req.write(
+        `${JSON.stringify({ email: 'cut1@example.test' })}\n${JSON.stringify({ email: 'cut2@example.test' })}\n`,
+      );
+      // The sender goes away mid-upload.
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 300);
+    });
+    let failed: { status: string; failures: { code: string }[]; lines: number } | undefined;
+    for (let i = 0; i < 100 && !failed; i++) {
+      const list = await ts.api('GET', `${base()}/users/imports?status=failed`);
+      expect(list.status).toBe(200);
+      failed = list.body.items.find((j: { failures: { code: string }[] }) =>
+        j.failures.some((f) => f.code === 'upload_incomplete'),
+      );
+      if (!failed) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(failed).toMatchObject({ status: 'failed', failures: [{ line: 0, code: 'upload_incomplete' }] });
+    expect((await ts.api('GET', `${base()}/users?q=cut`)).body.items).toHaveLength(0);
+    const all = await ts.api('GET', `${base()}/users/imports?limit=2`);
+    expect(all.body.items).toHaveLength(2);
+    expect(all.body.nextCursor).toEqual(expect.any(String));
+    const older = await ts.api('GET', `${base()}/users/imports?limit=2&cursor=${all.body.nextCursor}`);
+    expect(older.status).toBe(200);
+    expect(older.body.items[0].createdAt <= all.body.items[1].createdAt).toBe(true);
   });
 
   it('refuses NUL bytes, invalid UTF-8 and duplicate keys per line, on either database', async () => {

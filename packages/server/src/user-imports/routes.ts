@@ -12,8 +12,15 @@ import { can } from '../auth/permissions.js';
 import type { AppContext } from '../context.js';
 import { AppError, errorResponses, forbidden } from '../http/errors.js';
 import { principalOf, requireTenant, tenantOf } from '../http/guard.js';
+import { pageSchema } from '../http/pagination.js';
 import { slugSchema } from '../tenants/service.js';
-import { exportQuerySchema, importIdSchema, importQuerySchema, importSchema } from './service.js';
+import {
+  exportQuerySchema,
+  importIdSchema,
+  importQuerySchema,
+  importSchema,
+  listImportsQuerySchema,
+} from './service.js';
 
 const tags = ['Users'];
 const tenantParams = z.strictObject({ slug: slugSchema });
@@ -36,9 +43,15 @@ async function* chunksOf(req: IncomingMessage): AsyncGenerator<Buffer> {
   };
   arm();
   try {
-    for await (const chunk of req) {
-      arm();
-      yield chunk as Buffer;
+    try {
+      for await (const chunk of req) {
+        arm();
+        yield chunk as Buffer;
+      }
+    } catch (err) {
+      // The sender went away (or went silent): no fault of ours, and nothing to log as one.
+      if (err instanceof AppError) throw err;
+      throw new AppError(400, 'upload_incomplete', 'The upload ended before its last line');
     }
     if (!req.complete) throw new AppError(400, 'upload_incomplete', 'The upload ended before its last line');
   } finally {
@@ -82,6 +95,21 @@ export function userImportRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         reply.header('location', `/api/v1/tenants/${tenantOf(req).slug}/users/imports/${job.id}`);
         return reply.code(202).send(job);
       },
+    );
+
+    app.get(
+      '/tenants/:slug/users/imports',
+      {
+        preHandler: requireTenant(ctx, 'users:read'),
+        schema: {
+          tags,
+          summary: 'The tenant’s user imports, newest first',
+          params: tenantParams,
+          querystring: listImportsQuerySchema,
+          response: { 200: pageSchema(importSchema), ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (req) => ctx.imports.list(tenantOf(req), req.query),
     );
 
     app.get(

@@ -28,6 +28,7 @@ import { BackgroundRounds } from '../background.js';
 import { type Database, isUniqueViolation } from '../db/database.js';
 import type { DB, NewUserRow, UserImportsTable } from '../db/schema.js';
 import { AppError, notFound } from '../http/errors.js';
+import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
 import { idPattern, newId } from '../ids.js';
 import type { Role, RoleService } from '../roles/service.js';
 import type { Tenant } from '../tenants/service.js';
@@ -38,8 +39,9 @@ import { type ImportedUser, type LineFailure, linesOf, readLine } from './lines.
 export const MAX_LINES = 1_000_000;
 /** Failures kept per job (the count goes on). */
 const MAX_FAILURES = 1000;
-/** Lines spooled per transaction while receiving. */
+/** Lines spooled per transaction while receiving, and at most about this many bytes of them. */
 const SPOOL_BATCH = 1000;
+const SPOOL_BYTES = 4 * 1024 * 1024;
 /** Lines applied per transaction (on SQLite, the event loop waits for one: a few milliseconds). */
 const APPLY_BATCH = 250;
 /** Rows per insert statement (users have 12 values each: within both databases' parameter limits). */
@@ -87,6 +89,14 @@ export type ImportView = z.infer<typeof importSchema>;
 export const importQuerySchema = z.strictObject({
   dryRun: z.enum(['true', 'false']).default('false').describe('`true`: check every line, write nothing'),
 });
+
+export const listImportsQuerySchema = z.strictObject({
+  status: z.enum(['receiving', 'queued', 'running', 'done', 'failed']).optional(),
+  limit: limitSchema,
+  cursor: cursorSchema,
+});
+
+const sortFields = { createdAt: { column: 'created_at', type: 'number' } } as const;
 
 export const exportQuerySchema = z.strictObject({
   includeHashes: z
@@ -171,6 +181,7 @@ export class UserImports {
     let failedCount = 0;
     let received = 0;
     let kept = 0;
+    let spooled = 0;
     const flush = async (last: boolean) => {
       const rows = spool;
       const newFailures = failures;
@@ -237,9 +248,12 @@ export class UserImports {
           if (kept < MAX_FAILURES) failures.push(failure);
           kept++;
         } else {
-          spool.push({ import_id: id, line_no: line, data: JSON.stringify(user) });
+          const data = JSON.stringify(user);
+          spooled += data.length;
+          spool.push({ import_id: id, line_no: line, data });
         }
-        if (spool.length + failures.length >= SPOOL_BATCH) {
+        if (spool.length + failures.length >= SPOOL_BATCH || spooled >= SPOOL_BYTES) {
+          spooled = 0;
           await flush(false);
           await new Promise((resolve) => setImmediate(resolve));
         }
@@ -293,6 +307,25 @@ export class UserImports {
     } catch (cause) {
       this.log.warn({ err: cause, importId: id }, 'an import that did not end could not be marked failed');
     }
+  }
+
+  /** The tenant's imports, newest first (a page). */
+  async list(tenant: Tenant, query: z.output<typeof listImportsQuerySchema>) {
+    const sort = parseSort('-createdAt', sortFields, '-createdAt');
+    const cursor = decodeCursor(query.cursor, sort);
+    let q = this.db.selectFrom('user_imports').selectAll().where('tenant_id', '=', tenant.id);
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    const rows = await applyKeyset(q, sort, 'id', cursor)
+      .limit(query.limit + 1)
+      .execute();
+    return toPage(
+      rows,
+      query.limit,
+      sort,
+      (r) => Number(r.created_at),
+      (r) => r.id,
+      importView,
+    );
   }
 
   async get(tenant: Tenant, id: string): Promise<ImportView> {
