@@ -110,6 +110,32 @@ export interface ApiResponse<T> {
   version: number | null;
 }
 
+export interface UploadOptions {
+  /** The body's media type, e.g. `application/x-ndjson`. */
+  contentType: string;
+  query?: Record<string, QueryValue>;
+  signal?: AbortSignal;
+}
+
+export interface DownloadOptions {
+  query?: Record<string, QueryValue>;
+  /** The Accept header; any type by default. */
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+export interface DownloadedFile {
+  blob: Blob;
+  /** From `Content-Disposition: attachment; filename="…"`, or null. */
+  fileName: string | null;
+}
+
+/** The plain `filename="…"` of a Content-Disposition header (no directories), or null. */
+export function fileNameOf(disposition: string | null): string | null {
+  const m = disposition?.match(/filename="([^"\\/]+)"/i) ?? disposition?.match(/filename=([^;\s"\\/]+)/i);
+  return m?.[1] ?? null;
+}
+
 export interface ApiClientOptions {
   /** `{adminApi}` from config.json, e.g. https://id.example.com/api */
   baseUrl: string;
@@ -132,38 +158,65 @@ export class ApiClient {
     return `${this.baseUrl}${path}${query ? buildQuery(query) : ''}`;
   }
 
-  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
-    const send = async (token: string) => {
-      const headers = new Headers({ authorization: `Bearer ${token}` });
-      headers.set('accept', options.responseType === 'text' ? 'text/html, application/json' : 'application/json');
-      if (options.body !== undefined) headers.set('content-type', 'application/json');
-      if (options.ifMatch !== undefined && options.ifMatch !== null) {
-        headers.set('if-match', ifMatchHeader(options.ifMatch));
-      }
+  /**
+   * One request with the bearer token: a 401 is retried once with a fresh token, a network
+   * failure becomes `ApiError` status 0, a non-2xx answer the API's error.
+   */
+  private async send(method: string, url: string, init: { headers: Headers; body?: BodyInit; signal?: AbortSignal }) {
+    const attempt = async (token: string) => {
+      const headers = new Headers(init.headers);
+      headers.set('authorization', `Bearer ${token}`);
       try {
-        return await this.fetchImpl(this.url(path, options.query), {
-          method,
-          headers,
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
-          signal: options.signal,
-        });
+        return await this.fetchImpl(url, { method, headers, body: init.body, signal: init.signal });
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err;
         throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection and retry.');
       }
     };
-    let res = await send(await this.options.getAccessToken());
+    let res = await attempt(await this.options.getAccessToken());
     if (res.status === 401) {
       // The token may have been revoked or expired early: one retry with a fresh one.
-      res = await send(await this.options.getAccessToken({ force: true }));
+      res = await attempt(await this.options.getAccessToken({ force: true }));
     }
     if (!res.ok) throw await ApiError.fromResponse(res);
+    return res;
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const headers = new Headers();
+    headers.set('accept', options.responseType === 'text' ? 'text/html, application/json' : 'application/json');
+    if (options.body !== undefined) headers.set('content-type', 'application/json');
+    if (options.ifMatch !== undefined && options.ifMatch !== null) {
+      headers.set('if-match', ifMatchHeader(options.ifMatch));
+    }
+    const res = await this.send(method, this.url(path, options.query), {
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    });
     const etag = res.headers.get('etag');
     let data: unknown;
     if (res.status !== 204) {
       data = options.responseType === 'text' ? await res.text() : await res.json();
     }
     return { data: data as T, status: res.status, etag, version: versionFromEtag(etag) };
+  }
+
+  /**
+   * POSTs `body` as it is, with its media type, and reads the JSON answer: a File goes as the
+   * browser streams it from disk, never read into a string (the users import's JSON lines).
+   */
+  async upload<T>(path: string, body: Blob, options: UploadOptions): Promise<T> {
+    const headers = new Headers({ accept: 'application/json', 'content-type': options.contentType });
+    const res = await this.send('POST', this.url(path, options.query), { headers, body, signal: options.signal });
+    return (await res.json()) as T;
+  }
+
+  /** A 2xx body as a Blob (an export to save), with the file name its Content-Disposition gives. */
+  async download(path: string, options: DownloadOptions = {}): Promise<DownloadedFile> {
+    const headers = new Headers({ accept: options.accept ?? '*/*' });
+    const res = await this.send('GET', this.url(path, options.query), { headers, signal: options.signal });
+    return { blob: await res.blob(), fileName: fileNameOf(res.headers.get('content-disposition')) };
   }
 
   async get<T>(path: string, options?: Omit<RequestOptions, 'body'>): Promise<T> {

@@ -69,6 +69,39 @@ export interface User {
   version: number;
 }
 
+/** An import job's state: `receiving` while the upload goes on, `failed` when it did not end. */
+export type UserImportStatus = 'receiving' | 'queued' | 'running' | 'done' | 'failed';
+
+/** A refused line of an import (line numbers from 1; 0 for the upload as a whole). */
+export interface UserImportFailure {
+  line: number;
+  code: string;
+  message: string;
+}
+
+/** `POST …/users/import` (202) and `GET …/users/imports/{id}`: a job and its counts (docs/import.md). */
+export interface UserImport {
+  id: string;
+  status: UserImportStatus;
+  /** Checked only: nothing was or will be written. */
+  dryRun: boolean;
+  /** Lines received. */
+  lines: number;
+  /** Lines up to which the file is applied (in a dry run: checked). */
+  processed: number;
+  /** Users created (in a dry run: that would be). */
+  created: number;
+  /** Lines whose email or id exists already: left as they are. */
+  existing: number;
+  /** Lines refused. */
+  failed: number;
+  /** The first 1,000 refused lines, by number. */
+  failures: UserImportFailure[];
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
 export interface Session {
   id: string;
   signedInAt: string | null;

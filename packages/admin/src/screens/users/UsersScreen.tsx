@@ -1,12 +1,12 @@
 import { Anchor, Badge, Button, Group, List, Paper, Select, Text, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconBan, IconCircleCheck, IconTrash } from '@tabler/icons-react';
+import { IconBan, IconCircleCheck, IconDownload, IconFileUpload, IconTrash } from '@tabler/icons-react';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useApi } from '../../api/ApiProvider';
 import { type ApiError, tenantPath } from '../../api/client';
-import { queryKeys, useRolesQuery } from '../../api/queries';
+import { queryKeys, usePermission, useRolesQuery } from '../../api/queries';
 import type { Page, User } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
 import { CreateButton } from '../../components/ActionButtons';
@@ -16,6 +16,8 @@ import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
 import { SearchInput } from '../../components/SearchInput';
 import { CreateUserModal } from './CreateUserModal';
+import { ExportUsersModal } from './ExportUsersModal';
+import { ImportUsersModal } from './ImportUsersModal';
 import { statusBadge } from './status';
 import {
   filterFromSearchParams,
@@ -40,6 +42,9 @@ export default function UsersScreen() {
   const [selection, setSelection] = useState<Set<string>>(new Set());
   const [bulk, setBulk] = useState<BulkAction | null>(null);
   const [creating, setCreating] = useState(false);
+  const [transfer, setTransfer] = useState<'import' | 'export' | null>(null);
+  const canWrite = usePermission(slug, 'users:write');
+  const canExportHashes = usePermission(slug, 'users:export_hashes');
   const roles = useRolesQuery(slug);
 
   const setFilter = (patch: Partial<UsersFilter>) => {
@@ -216,7 +221,27 @@ export default function UsersScreen() {
       <PageHeader
         title="Users"
         description="Search by the start of an email address or name; filters and sorting run on the server."
-        actions={<CreateButton onClick={() => setCreating(true)}>Create user</CreateButton>}
+        actions={
+          <>
+            <Button
+              variant="default"
+              leftSection={<IconDownload size={16} aria-hidden />}
+              onClick={() => setTransfer('export')}
+            >
+              Export users
+            </Button>
+            {canWrite && (
+              <Button
+                variant="default"
+                leftSection={<IconFileUpload size={16} aria-hidden />}
+                onClick={() => setTransfer('import')}
+              >
+                Import users
+              </Button>
+            )}
+            <CreateButton onClick={() => setCreating(true)}>Create user</CreateButton>
+          </>
+        }
       />
       <DataTable
         id="users"
@@ -338,6 +363,12 @@ export default function UsersScreen() {
             : 'They will be able to sign in again.'}
       </ConfirmModal>
       <CreateUserModal opened={creating} onClose={() => setCreating(false)} />
+      {canWrite && <ImportUsersModal opened={transfer === 'import'} onClose={() => setTransfer(null)} />}
+      <ExportUsersModal
+        opened={transfer === 'export'}
+        onClose={() => setTransfer(null)}
+        canExportHashes={canExportHashes}
+      />
     </>
   );
 }
