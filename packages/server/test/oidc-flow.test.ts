@@ -126,6 +126,8 @@ describe.each(dialects)('OpenID Connect flow (%s)', (dialect) => {
     expect(payload.email).toBe(email);
     expect(payload.email_verified).toBe(true);
     expect(payload.name).toBe('Alice');
+    // How the user proved who they are (RFC 8176): a password.
+    expect(payload.amr).toEqual(['pwd']);
     const claims = tokens.claims();
     expect(claims?.sub).toBe(userId);
 

@@ -72,7 +72,8 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
     accountId: string,
     at = Date.now(),
   ) {
-    const login = { accountId, remember: true, ts: Math.floor(at / 1000) };
+    // Every sign-in here proves a password (the verify-email step follows one): RFC 8176's `pwd`.
+    const login = { accountId, remember: true, ts: Math.floor(at / 1000), amr: ['pwd'] };
     const client = await provider.Client.find(String(details.params.client_id ?? ''));
     const meta = client as unknown as Record<string, unknown> | undefined;
     if (!client || !meta?.['urn:latchkey:first_party']) return { login };

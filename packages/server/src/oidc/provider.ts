@@ -294,7 +294,8 @@ export class ProviderPool {
       pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
       scopes: [...oidcScopes],
       claims: {
-        openid: ['sub'],
+        // `amr`: how the user signed in (login/routes.ts sets it on the session), in ID tokens.
+        openid: ['sub', 'amr'],
         email: ['email', 'email_verified'],
         profile: ['name', 'updated_at'],
       },
