@@ -254,6 +254,8 @@ describe('the security header rules of the smoke suite', () => {
     'content-type': 'application/json; charset=utf-8',
     'x-content-type-options': 'nosniff',
     'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'referrer-policy': 'no-referrer',
   };
   const hsts = { 'strict-transport-security': 'max-age=31536000; includeSubDomains' };
   const pageProblems = (headers: Record<string, string>, https = false, html = '') =>
@@ -296,14 +298,18 @@ describe('the security header rules of the smoke suite', () => {
     expect(found).toEqual(['CSP', 'nosniff', 'Referrer-Policy same-origin (meta)', 'X-Frame-Options DENY']);
   });
 
-  it('asks of an API answer JSON, nosniff and no-store (and HSTS over https)', () => {
+  it('asks of an API answer JSON, nosniff, no-store, frame protection and no referrer (and HSTS over https)', () => {
     expect(apiHeaderProblems(new Headers(api), false, [])).toEqual([]);
     expect(apiHeaderProblems(new Headers({ ...api, ...hsts }), true, [])).toEqual([]);
     expect(apiHeaderProblems(new Headers({ 'content-type': 'text/html' }), true, [])).toEqual([
       'Content-Type "text/html", not application/json',
       'no X-Content-Type-Options: nosniff',
       'Cache-Control "" lacks no-store',
+      'no frame protection (CSP frame-ancestors or X-Frame-Options DENY/SAMEORIGIN)',
+      'Referrer-Policy "", not no-referrer',
       'no Strict-Transport-Security (add it where TLS ends)',
     ]);
+    const { 'content-security-policy': _, ...noCsp } = api;
+    expect(apiHeaderProblems(new Headers({ ...noCsp, 'x-frame-options': 'DENY' }), false, [])).toEqual([]);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * The security headers the smoke suite asks of a deployment, by kind of answer. An HTML page
  * (the sign-in page) must carry a Content-Security-Policy, nosniff, a strict referrer policy
- * and frame protection; a JSON answer of the admin API must carry nosniff and no-store
- * (no browser renders or frames it as a document, so CSP, framing and referrer rules have
- * nothing there to protect). Over https both need HSTS: Latchkey serves plain HTTP behind
- * the TLS proxy, which is where HSTS is usually added.
+ * and frame protection; a JSON answer of the admin API must carry nosniff, no-store, frame
+ * protection and a referrer policy that sends nothing on (what Latchkey gives every admin API
+ * answer: should a browser ever be made to open one as a page, it can neither be framed nor
+ * leak its URL). Over https both need HSTS (Latchkey sets it when PUBLIC_URL is https; a
+ * proxy may add it where TLS ends).
  */
 
 /** Referrer policies that never send a path to another origin. */
@@ -31,12 +32,7 @@ export function pageHeaderProblems(headers: Headers, html: string, https: boolea
   else if (!strictReferrerPolicies.has(policy)) problems.push(`Referrer-Policy "${policy}" sends paths to other sites`);
   else found.push(`Referrer-Policy ${policy}${header ? '' : ' (meta)'}`);
 
-  const frameOptions = headers.get('x-frame-options')?.trim().toUpperCase();
-  const ancestors = /(?:^|;)\s*frame-ancestors\s+([^;]*)/i.exec(csp ?? '')?.[1]?.trim();
-  if (ancestors && ancestors !== '*') found.push(`frame-ancestors ${ancestors}`);
-  else if (frameOptions === 'DENY' || frameOptions === 'SAMEORIGIN') found.push(`X-Frame-Options ${frameOptions}`);
-  else problems.push('no frame protection (CSP frame-ancestors or X-Frame-Options DENY/SAMEORIGIN)');
-
+  frames(headers, problems, found);
   if (https) hsts(headers, problems, found);
   return problems;
 }
@@ -50,8 +46,22 @@ export function apiHeaderProblems(headers: Headers, https: boolean, found: strin
   const cache = headers.get('cache-control') ?? '';
   if (!/\bno-store\b/i.test(cache)) problems.push(`Cache-Control "${cache}" lacks no-store`);
   else found.push('no-store');
+  frames(headers, problems, found);
+  const policy = lastToken(headers.get('referrer-policy'));
+  if (policy !== 'no-referrer') problems.push(`Referrer-Policy "${policy}", not no-referrer`);
+  else found.push('Referrer-Policy no-referrer');
   if (https) hsts(headers, problems, found);
   return problems;
+}
+
+/** Frame protection: CSP frame-ancestors (but `*`), or X-Frame-Options DENY or SAMEORIGIN. */
+function frames(headers: Headers, problems: string[], found: string[]): void {
+  const csp = headers.get('content-security-policy') ?? '';
+  const frameOptions = headers.get('x-frame-options')?.trim().toUpperCase();
+  const ancestors = /(?:^|;)\s*frame-ancestors\s+([^;]*)/i.exec(csp)?.[1]?.trim();
+  if (ancestors && ancestors !== '*') found.push(`frame-ancestors ${ancestors}`);
+  else if (frameOptions === 'DENY' || frameOptions === 'SAMEORIGIN') found.push(`X-Frame-Options ${frameOptions}`);
+  else problems.push('no frame protection (CSP frame-ancestors or X-Frame-Options DENY/SAMEORIGIN)');
 }
 
 function nosniff(headers: Headers, problems: string[], found: string[]): void {
