@@ -286,6 +286,25 @@ export class ApiService {
   }
 }
 
+/**
+ * Each row's list without what `keep` refuses; the rows whose list shrank are saved (`save`,
+ * which names the row) one after the other. Returns their names.
+ */
+async function pruneLists<R, T>(
+  rows: readonly R[],
+  listOf: (row: R) => T[],
+  keep: (item: T) => boolean,
+  save: (row: R, kept: T[]) => Promise<string>,
+): Promise<string[]> {
+  const changed: string[] = [];
+  for (const row of rows) {
+    const list = listOf(row);
+    const kept = list.filter(keep);
+    if (kept.length < list.length) changed.push(await save(row, kept));
+  }
+  return changed;
+}
+
 function scopeNames(stored: string): string[] {
   return (JSON.parse(stored) as { name: string }[]).map((s) => s.name);
 }
@@ -307,45 +326,48 @@ async function forgetScopes(
   if (removed.length === 0) return {};
   const gone = new Set(removed);
   const now = Date.now();
-  const rolesChanged: string[] = [];
   const roles = await trx
     .selectFrom('roles')
     .select(['id', 'name', 'api_permissions'])
     .where('tenant_id', '=', tenantId)
     .execute();
-  for (const role of roles) {
-    const list = JSON.parse(role.api_permissions) as { api: string; scope: string }[];
-    const kept = list.filter((p) => p.api !== identifier || !gone.has(p.scope));
-    if (kept.length === list.length) continue;
-    await trx
-      .updateTable('roles')
-      .set((eb) => ({ api_permissions: JSON.stringify(kept), version: eb('version', '+', 1), updated_at: now }))
-      .where('id', '=', role.id)
-      .execute();
-    rolesChanged.push(role.name);
-  }
+  const rolesChanged = await pruneLists(
+    roles,
+    (role) => JSON.parse(role.api_permissions) as { api: string; scope: string }[],
+    (p) => p.api !== identifier || !gone.has(p.scope),
+    async (role, kept) => {
+      await trx
+        .updateTable('roles')
+        .set((eb) => ({ api_permissions: JSON.stringify(kept), version: eb('version', '+', 1), updated_at: now }))
+        .where('id', '=', role.id)
+        .execute();
+      return role.name;
+    },
+  );
   // Names another API of the tenant still defines stay askable.
   const others = await trx.selectFrom('apis').select('scopes').where('tenant_id', '=', tenantId).execute();
   for (const other of others) for (const name of scopeNames(other.scopes)) gone.delete(name);
-  const clientsChanged: string[] = [];
-  if (gone.size > 0) {
-    const clients = await trx
-      .selectFrom('clients')
-      .select(['id', 'client_id', 'scopes'])
-      .where('tenant_id', '=', tenantId)
-      .execute();
-    for (const client of clients) {
-      const list = JSON.parse(client.scopes) as string[];
-      const kept = list.filter((scope) => !gone.has(scope));
-      if (kept.length === list.length) continue;
+  const clients =
+    gone.size === 0
+      ? []
+      : await trx
+          .selectFrom('clients')
+          .select(['id', 'client_id', 'scopes'])
+          .where('tenant_id', '=', tenantId)
+          .execute();
+  const clientsChanged = await pruneLists(
+    clients,
+    (client) => JSON.parse(client.scopes) as string[],
+    (scope) => !gone.has(scope),
+    async (client, kept) => {
       await trx
         .updateTable('clients')
         .set((eb) => ({ scopes: JSON.stringify(kept), version: eb('version', '+', 1), updated_at: now }))
         .where('id', '=', client.id)
         .execute();
-      clientsChanged.push(client.client_id);
-    }
-  }
+      return client.client_id;
+    },
+  );
   return {
     ...(rolesChanged.length > 0 ? { rolesChanged } : {}),
     ...(clientsChanged.length > 0 ? { clientsChanged } : {}),
