@@ -90,6 +90,14 @@ describe.each(dialects)('bad input (%s)', (dialect) => {
       const res = await admin('POST', `/api/v1/tenants/${slug}/users/${userId}/password-reset`);
       expect(res.status, res.text).toBe(202);
     }
+    // Two user imports.
+    for (let i = 0; i < 2; i++) {
+      const res = await admin('POST', `/api/v1/tenants/${slug}/users/import?dryRun=true`, {
+        rawBody: JSON.stringify({ email: `imported${i}@example.test` }),
+        headers: { 'content-type': 'application/x-ndjson' },
+      });
+      expect(res.status, res.text).toBe(202);
+    }
     // Two ticket types, two tickets of one, both expired and in the reissue queue.
     for (const name of ['one', 'two']) {
       const res = await admin('POST', `/api/v1/tenants/${slug}/ticket-types`, { body: { name } });
