@@ -141,6 +141,61 @@ describe.each(dialects)('user import and export (%s)', (dialect) => {
     expect((await ts.api('GET', `${base()}/users?q=dry`)).body.items).toHaveLength(0);
   });
 
+  it("links imported identities to the tenant's providers, refuses unknown or taken ones by line, and exports them", async () => {
+    const idp = await ts.api('POST', `${base()}/identity-providers`, {
+      body: { slug: 'corp', kind: 'oidc', displayName: 'Corp', issuer: 'https://corp.example.test', clientId: 'latchkey' },
+    });
+    expect(idp.status).toBe(201);
+    // The same slug in another tenant is not this tenant's provider.
+    const other = await createTenant(ts.api);
+    expect(
+      (
+        await ts.api('POST', `/api/v1/tenants/${other}/identity-providers`, {
+          body: { slug: 'elsewhere', kind: 'oidc', displayName: 'X', issuer: 'https://x.example.test', clientId: 'x' },
+        })
+      ).status,
+    ).toBe(201);
+    const job = await finished(
+      (
+        await upload(
+          ndjson([
+            { email: 'fed1@example.test', identities: [{ provider: 'corp', subject: 'sub-1', email: 'fed1@corp.test' }] },
+            { email: 'fed2@example.test', identities: [{ provider: 'corp', subject: 'sub-1' }] },
+            { email: 'fed3@example.test', identities: [{ provider: 'elsewhere', subject: 'sub-3' }] },
+            { email: 'fed4@example.test', identities: [{ provider: 'corp', subject: '' }] },
+          ]),
+        )
+      ).body.id,
+    );
+    expect(job).toMatchObject({ created: 1, failed: 3 });
+    expect(job.failures.map((f: { line: number; code: string }) => [f.line, f.code])).toEqual([
+      [2, 'identity_taken'],
+      [3, 'unknown_identity_provider'],
+      [4, 'validation_failed'],
+    ]);
+    const user = (await ts.api('GET', `${base()}/users?q=fed1`)).body.items[0];
+    const identities = await ts.api('GET', `${base()}/users/${user.id}/identities`);
+    expect(identities.status).toBe(200);
+    expect(identities.body.items).toEqual([
+      expect.objectContaining({ providerSlug: 'corp', subject: 'sub-1', email: 'fed1@corp.test' }),
+    ]);
+    const exported = (await ts.api('GET', `${base()}/users/export`)).text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(exported.find((l) => l.email === 'fed1@example.test')?.identities).toEqual([
+      { provider: 'corp', subject: 'sub-1', email: 'fed1@corp.test' },
+    ]);
+    // Re-running changes nothing: the user exists, no second identity appears.
+    expect(
+      await finished(
+        (await upload(ndjson([{ email: 'fed1@example.test', identities: [{ provider: 'corp', subject: 'sub-1' }] }])))
+          .body.id,
+      ),
+    ).toMatchObject({ created: 0, existing: 1, failed: 0 });
+    expect((await ts.api('GET', `${base()}/users/${user.id}/identities`)).body.items).toHaveLength(1);
+  });
+
   it('refuses roles the caller may not grant, before writing anyone, and other media types', async () => {
     const role = await ts.api('POST', `${base()}/roles`, {
       body: { name: 'importer', permissions: ['users:read', 'users:write'] },

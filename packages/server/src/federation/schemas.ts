@@ -37,11 +37,11 @@ export function isAllowedIssuer(value: string): boolean {
 const hostname = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 const claimName = z.string().trim().min(1).max(200);
 
+/** A provider's name in its tenant (sign-in and callback URLs, import lines). */
+export const idpSlugSchema = z.string().regex(/^[a-z0-9-]{1,40}$/, 'must be 1 to 40 of a-z, 0-9 and -');
+
 const fields = {
-  slug: z
-    .string()
-    .regex(/^[a-z0-9-]{1,40}$/, 'must be 1 to 40 of a-z, 0-9 and -')
-    .describe('Unique in the tenant; names the provider in the sign-in and callback URLs'),
+  slug: idpSlugSchema.describe('Unique in the tenant; names the provider in the sign-in and callback URLs'),
   kind: z.enum(idpKinds).describe('`oidc` (any OpenID Connect provider), or a preset: `google`, `microsoft`'),
   displayName: z.string().trim().min(1).max(200),
   buttonText: z

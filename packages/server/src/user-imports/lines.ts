@@ -5,6 +5,7 @@
  * that breaks a rule is reported by number with a stable code, never a crash of the job.
  */
 import { z } from 'zod';
+import { idpSlugSchema } from '../federation/schemas.js';
 import { AppError } from '../http/errors.js';
 import { checkJsonShape, decodeUtf8 } from '../http/json.js';
 import { findUnsafeText } from '../http/text.js';
@@ -15,6 +16,8 @@ import { attributesSchema, displayNameSchema, emailSchema, userIdSchema } from '
 export const MAX_LINE_BYTES = 65_536;
 /** Roles one imported user may hold. */
 const MAX_ROLES = 50;
+/** Identities of other providers one imported user may bring. */
+const MAX_IDENTITIES = 20;
 
 const roleNameSchema = z.string().min(1).max(100);
 
@@ -28,6 +31,17 @@ export const importLineSchema = z
     status: z.enum(['active', 'disabled']).default('active'),
     attributes: attributesSchema.default({}),
     roles: z.array(roleNameSchema).max(MAX_ROLES).default([]),
+    identities: z
+      .array(
+        z.strictObject({
+          provider: idpSlugSchema.describe("The slug of one of the tenant's identity providers"),
+          subject: z.string().min(1).max(255).describe('The upstream subject (`sub`, the SAML NameID, the GitHub id)'),
+          email: emailSchema.optional(),
+        }),
+      )
+      .max(MAX_IDENTITIES)
+      .default([])
+      .describe("Ways to sign in through the tenant's identity providers, linked to the new user"),
     passwordHash: z
       .unknown()
       .optional()
@@ -44,7 +58,16 @@ export interface ImportedUser {
   status: 'active' | 'disabled';
   attributes: Record<string, unknown>;
   roles: string[];
+  /** Absent on lines spooled before identities could be imported. */
+  identities?: ImportedIdentity[];
   passwordHash: string | null;
+}
+
+/** An identity at another provider, by the provider's slug. */
+export interface ImportedIdentity {
+  provider: string;
+  subject: string;
+  email: string | null;
 }
 
 /** Why a line was not imported. */
@@ -74,12 +97,6 @@ export function readLine(bytes: Buffer, line: number): ImportedUser | LineFailur
       `${unsafe} holds a control character or an unpaired surrogate, which text may not hold`,
     );
   }
-  if (value !== null && typeof value === 'object' && Object.hasOwn(value, 'identities')) {
-    return fail(
-      'identities_unsupported',
-      'Identities of other providers cannot be imported yet (no identity providers)',
-    );
-  }
   const parsed = importLineSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -101,6 +118,11 @@ export function readLine(bytes: Buffer, line: number): ImportedUser | LineFailur
     status: data.status,
     attributes: data.attributes as Record<string, unknown>,
     roles: [...new Set(data.roles)],
+    identities: [...new Map(data.identities.map((i) => [`${i.provider}\n${i.subject}`, i])).values()].map((i) => ({
+      provider: i.provider,
+      subject: i.subject,
+      email: i.email ?? null,
+    })),
     passwordHash,
   };
 }

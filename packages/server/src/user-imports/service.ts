@@ -18,7 +18,7 @@
  * them with argon2id.
  */
 import { Readable } from 'node:stream';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { type AuditActor, type AuditService, systemActor } from '../audit/service.js';
@@ -26,7 +26,7 @@ import { assertMayGrant } from '../auth/grants.js';
 import type { Principal } from '../auth/permissions.js';
 import { BackgroundRounds } from '../background.js';
 import { type Database, isUniqueViolation } from '../db/database.js';
-import type { DB, NewUserRow, UserImportsTable } from '../db/schema.js';
+import type { DB, NewUserRow, UserIdentitiesTable, UserImportsTable } from '../db/schema.js';
 import { AppError, notFound } from '../http/errors.js';
 import { applyKeyset, cursorSchema, decodeCursor, limitSchema, parseSort, toPage } from '../http/pagination.js';
 import { idPattern, newId } from '../ids.js';
@@ -130,6 +130,7 @@ function importView(row: JobRow): ImportView {
 interface Decided {
   rows: NewUserRow[];
   grants: { tenant_id: string; user_id: string; role_id: string; created_at: number }[];
+  identities: Insertable<UserIdentitiesTable>[];
   existing: number;
   failures: LineFailure[];
 }
@@ -447,6 +448,12 @@ export class UserImports {
                 .values(decided.grants.slice(i, i + INSERT_CHUNK))
                 .execute();
             }
+            for (let i = 0; i < decided.identities.length; i += INSERT_CHUNK) {
+              await trx
+                .insertInto('user_identities')
+                .values(decided.identities.slice(i, i + INSERT_CHUNK))
+                .execute();
+            }
           }
           const first = users[0]?.[0] ?? 0;
           const last = users[users.length - 1]?.[0] ?? 0;
@@ -520,7 +527,34 @@ export class UserImports {
               .execute()
           ).map((r) => [r.name, r.id] as const),
     );
-    const out: Decided = { rows: [], grants: [], existing: 0, failures: [] };
+    const providerSlugs = [...new Set(users.flatMap(([, u]) => (u.identities ?? []).map((i) => i.provider)))];
+    const providerIds = new Map(
+      providerSlugs.length === 0
+        ? []
+        : (
+            await trx
+              .selectFrom('identity_providers')
+              .select(['id', 'slug'])
+              .where('tenant_id', '=', tenantId)
+              .where('slug', 'in', providerSlugs)
+              .execute()
+          ).map((r) => [r.slug, r.id] as const),
+    );
+    const subjects = [...new Set(users.flatMap(([, u]) => (u.identities ?? []).map((i) => i.subject)))];
+    const identityKey = (providerId: string, subject: string) => `${providerId}\n${subject}`;
+    const takenIdentities = new Set(
+      subjects.length === 0 || providerIds.size === 0
+        ? []
+        : (
+            await trx
+              .selectFrom('user_identities')
+              .select(['provider_id', 'subject'])
+              .where('provider_id', 'in', [...providerIds.values()])
+              .where('subject', 'in', subjects)
+              .execute()
+          ).map((r) => identityKey(r.provider_id, r.subject)),
+    );
+    const out: Decided = { rows: [], grants: [], identities: [], existing: 0, failures: [] };
     const seenEmails = new Set<string>();
     const seenIds = new Set<string>();
     for (const [line, u] of users) {
@@ -542,7 +576,29 @@ export class UserImports {
         });
         continue;
       }
+      const identities = u.identities ?? [];
+      const unknownProviders = identities.filter((i) => !providerIds.has(i.provider)).map((i) => i.provider);
+      if (unknownProviders.length > 0) {
+        out.failures.push({
+          line,
+          code: 'unknown_identity_provider',
+          message: `No identity provider ${[...new Set(unknownProviders)].map((n) => `"${n}"`).join(', ')}`,
+        });
+        continue;
+      }
+      const keys = identities.map((i) => identityKey(providerIds.get(i.provider) as string, i.subject));
+      const takenAt = keys.findIndex((k) => takenIdentities.has(k));
+      if (takenAt !== -1) {
+        const taken = identities[takenAt];
+        out.failures.push({
+          line,
+          code: 'identity_taken',
+          message: `The identity ${JSON.stringify(taken?.subject)} of "${taken?.provider}" belongs to another user`,
+        });
+        continue;
+      }
       seenEmails.add(u.email);
+      for (const k of keys) takenIdentities.add(k);
       const id = u.id ?? newId('user');
       seenIds.add(id);
       out.rows.push({
@@ -561,6 +617,18 @@ export class UserImports {
       });
       for (const r of u.roles) {
         out.grants.push({ tenant_id: tenantId, user_id: id, role_id: roleIds.get(r) as string, created_at: now });
+      }
+      for (const i of identities) {
+        out.identities.push({
+          id: newId('identity'),
+          tenant_id: tenantId,
+          user_id: id,
+          provider_id: providerIds.get(i.provider) as string,
+          subject: i.subject,
+          email: i.email,
+          created_at: now,
+          last_sign_in_at: null,
+        });
       }
     }
     return out;
@@ -587,6 +655,28 @@ export class UserImports {
         .limit(APPLY_BATCH)
         .execute();
       if (rows.length === 0) return;
+      const identities = new Map<string, { provider: string; subject: string; email?: string }[]>();
+      for (const i of await this.db
+        .selectFrom('user_identities')
+        .innerJoin('identity_providers', 'identity_providers.id', 'user_identities.provider_id')
+        .select([
+          'user_identities.user_id',
+          'identity_providers.slug',
+          'user_identities.subject',
+          'user_identities.email',
+        ])
+        .where(
+          'user_identities.user_id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .orderBy('user_identities.user_id')
+        .orderBy('user_identities.created_at')
+        .execute()) {
+        const list = identities.get(i.user_id) ?? [];
+        list.push({ provider: i.slug, subject: i.subject, ...(i.email === null ? {} : { email: i.email }) });
+        identities.set(i.user_id, list);
+      }
       let chunk = '';
       for (const r of rows) {
         const line = {
@@ -597,6 +687,7 @@ export class UserImports {
           status: r.status,
           attributes: JSON.parse(r.attributes) as unknown,
           roles: splitRoleNames(r.role_names),
+          ...(identities.has(r.id) ? { identities: identities.get(r.id) } : {}),
           ...(includeHashes && r.password_hash ? { passwordHash: r.password_hash } : {}),
         };
         chunk += `${JSON.stringify(line)}\n`;
