@@ -12,12 +12,14 @@
  * and "accounts" (issue 11: a forgot-password request's answer time and server CPU beside the
  * sign-in page's, for a known, an unknown and a disabled account's address, and the gap between
  * unknown and known; bench/scenarios/accounts.mjs)
- * and "import" (issue 13: 100,000 users with bcrypt hashes imported as JSON lines, users/s, and
- * the first sign-in of an imported bcrypt user; bench/scenarios/import.mjs).
+ * "import" (issue 13: 100,000 users with bcrypt hashes imported as JSON lines, users/s, and
+ * the first sign-in of an imported bcrypt user; bench/scenarios/import.mjs) and "federation"
+ * (issue 13: complete sign-ins through a stand-in upstream OpenID Connect provider beside
+ * password sign-ins; bench/scenarios/federation.mjs).
  * Each runs on a fresh database per dialect.
  *
  * Environment (all optional):
- *   BENCH_SCENARIOS         core,oidc,console,tickets,accounts,import (default all six)
+ *   BENCH_SCENARIOS         core,oidc,console,tickets,accounts,import,federation (default all seven)
  *   BENCH_IMPORT_USERS      import: users in the file (100000)
  *   BENCH_DIALECTS          sqlite,postgres (default both; PostgreSQL is skipped when unreachable)
  *   BENCH_DATABASE_URL      PostgreSQL server to create the run's database on
@@ -35,8 +37,8 @@
  *                           after the other; the ratio printed is the median of the pairs' (3)
  *   BENCH_SAME_WORK_PEER    oidc: 0 leaves out the same-work peer (the peer issuing Latchkey's JWT access tokens)
  *   BENCH_SERVER_LOG_LEVEL  oidc: the servers' LOG_LEVEL (warn; info logs every request with its ms, to study one)
- *   BENCH_SIGNIN_SECONDS    oidc: measured seconds of complete password sign-ins (15)
- *   BENCH_SIGNIN_FLOWS      oidc: concurrent sign-in flows (8)
+ *   BENCH_SIGNIN_SECONDS    oidc, federation: measured seconds of complete sign-ins (15)
+ *   BENCH_SIGNIN_FLOWS      oidc, federation: concurrent sign-in flows (8)
  *   BENCH_CONSOLE_CHANGES   console: measured filter changes of each kind, search and status (10)
  *   BENCH_TICKET_ROUNDS     tickets: batches of 1,000 timed per dialect; the figures are their medians (3)
  *   BENCH_ACCOUNT_SAMPLES   accounts: timed requests of each kind (sign-in page, forgot password with a
@@ -58,6 +60,7 @@ import { summariseProfile } from './lib/profile.mjs';
 import { killAllChildren } from './lib/server.mjs';
 import * as accountsBench from './scenarios/accounts.mjs';
 import * as consoleBench from './scenarios/console.mjs';
+import * as federationBench from './scenarios/federation.mjs';
 import * as importBench from './scenarios/import.mjs';
 import * as oidc from './scenarios/oidc.mjs';
 import { serviceCore, targets } from './scenarios/service-core.mjs';
@@ -85,7 +88,7 @@ const consoleChanges = Number(env.BENCH_CONSOLE_CHANGES ?? 10);
 const ticketRounds = Number(env.BENCH_TICKET_ROUNDS ?? 3);
 const accountSamples = Number(env.BENCH_ACCOUNT_SAMPLES ?? 200);
 const importUsers = Number(env.BENCH_IMPORT_USERS ?? 100_000);
-const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc,console,tickets,accounts,import')
+const scenarioNames = (env.BENCH_SCENARIOS ?? 'core,oidc,console,tickets,accounts,import,federation')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -204,6 +207,22 @@ const scenarios = {
       `${fmt(importUsers)} users with bcrypt hashes uploaded as JSON lines and applied in the background (users/s to the job's end); then 20 first sign-ins of imported bcrypt users beside the same users' next (argon2id) sign-in`,
     run: (database) => importBench.importScenario({ database, users: importUsers, logDir: runDir, print }),
     summary: () => importBench.summaryRows(withMark),
+  },
+  federation: {
+    title: 'federated sign-in',
+    settings: { seconds: signInSeconds, concurrency: signInFlows },
+    targets: {},
+    intro: () =>
+      `complete sign-ins through a stand-in upstream OpenID Connect provider (bare oidc-provider, argon2id at its form) and password sign-ins of the same people: ${signInFlows} concurrent flows for ${signInSeconds} s each after a 2 s warm-up`,
+    run: (database) =>
+      federationBench.federationScenario({
+        database,
+        seconds: signInSeconds,
+        concurrency: signInFlows,
+        logDir: runDir,
+        print,
+      }),
+    summary: () => federationBench.summaryRows(),
   },
 };
 const unknown = scenarioNames.filter((n) => !scenarios[n]);

@@ -270,3 +270,54 @@ export async function codeFlow(browser, flow) {
   const tokens = await exchangeCode(flow, codeFrom(page.url, state), verifier);
   return { tokens, signedIn };
 }
+
+const quantileOf = (sorted, q) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
+
+/**
+ * `concurrency` loops of `run(browser, person)` (a new browser each time, each loop from a
+ * client address of its own: one address may not hold every core) for `seconds`; the people
+ * in turn. Completed flows/s and their latency.
+ */
+export async function flowDriver({ run, people, concurrency, seconds }) {
+  const durations = [];
+  let failed = 0;
+  let firstError;
+  let next = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  const loop = async (_, i) => {
+    const headers = { 'x-forwarded-for': `198.18.0.${i + 1}` };
+    while (performance.now() < end) {
+      const person = people[next++ % people.length];
+      const started = performance.now();
+      try {
+        await run(new Browser(undefined, headers), person);
+        durations.push(performance.now() - started);
+      } catch (err) {
+        failed++;
+        firstError ??= err instanceof Error ? err.message.slice(0, 300) : String(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  const elapsed = (performance.now() - t0) / 1000;
+  const sorted = durations.sort((a, b) => a - b);
+  return {
+    concurrency,
+    seconds: elapsed,
+    completed: sorted.length,
+    failed,
+    firstError,
+    rps: sorted.length / elapsed,
+    p50: quantileOf(sorted, 0.5),
+    p99: quantileOf(sorted, 0.99),
+    max: sorted.at(-1) ?? 0,
+  };
+}
+
+/** `flowDriver`'s run for complete password sign-ins of `flow`'s client (codeFlow with the person's credentials). */
+export const passwordSignIn = (flow) => async (browser, person) => {
+  const { signedIn } = await codeFlow(browser, { ...flow, credentials: person });
+  if (!signedIn) throw new Error('a new browser got a code without signing in');
+};

@@ -29,6 +29,8 @@ import {
   codeFrom,
   exchangeCode,
   expectSignInPage,
+  flowDriver,
+  passwordSignIn,
 } from '../lib/browser.mjs';
 import { cpuSnapshot, cpuUsage, ticksToMs } from '../lib/cpu.mjs';
 import { failures, mark, measureLoad, printCpu, runLoad, valid } from '../lib/load.mjs';
@@ -611,44 +613,9 @@ class RefreshPool {
   }
 }
 
-/** `concurrency` loops of complete sign-ins (a new browser each) for `seconds`. */
-async function signInDriver({ flow, people, concurrency, seconds }) {
-  const durations = [];
-  let failed = 0;
-  let firstError;
-  let next = 0;
-  const t0 = performance.now();
-  const end = t0 + seconds * 1000;
-  // Each flow from an address of its own, as people are: one address may not hold every core.
-  const loop = async (_, i) => {
-    const headers = { 'x-forwarded-for': `198.18.0.${i + 1}` };
-    while (performance.now() < end) {
-      const person = people[next++ % people.length];
-      const started = performance.now();
-      try {
-        const { signedIn } = await codeFlow(new Browser(undefined, headers), { ...flow, credentials: person });
-        if (!signedIn) throw new Error('a new browser got a code without signing in');
-        durations.push(performance.now() - started);
-      } catch (err) {
-        failed++;
-        firstError ??= err instanceof Error ? err.message.slice(0, 300) : String(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  const elapsed = (performance.now() - t0) / 1000;
-  const sorted = durations.sort((a, b) => a - b);
-  return {
-    concurrency,
-    seconds: elapsed,
-    completed: sorted.length,
-    failed,
-    firstError,
-    rps: sorted.length / elapsed,
-    p50: quantile(sorted, 0.5),
-    p99: quantile(sorted, 0.99),
-    max: sorted.at(-1) ?? 0,
-  };
+/** `concurrency` loops of complete password sign-ins (a new browser each) for `seconds`. */
+function signInDriver({ flow, people, concurrency, seconds }) {
+  return flowDriver({ run: passwordSignIn(flow), people, concurrency, seconds });
 }
 
 /**
