@@ -9,6 +9,7 @@ import type Provider from 'oidc-provider';
 import { deviceOf } from '../accounts/device.js';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
+import { federatedSignIn } from '../federation/sign-in.js';
 import { readCookie, setCookie } from '../http/cookies.js';
 import { AppError } from '../http/errors.js';
 import { type Messages, passwordProblem } from '../i18n/catalog.js';
@@ -28,7 +29,9 @@ const loginError = (m: Messages, code: string) =>
 
 /** `admission`: the sign-in form's place at the hash queue, shared with the app's server (http/app.ts). */
 export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
-  const { csrfFor, csrfOk, page, tooManyRequests, load, finish, loginResult } = interactionHelpers(ctx);
+  const helpers = interactionHelpers(ctx);
+  const { csrfFor, csrfOk, page, tooManyRequests, load, finish, loginResult } = helpers;
+  const federation = federatedSignIn(ctx, helpers);
   /**
    * That this interaction checked the user's password (for the "verify your email first" page,
    * which signs in once the email's code is given): the user and a time, under a key of its own.
@@ -50,6 +53,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
   return async (app: FastifyInstance) => {
     formPages(app, ctx.pages, 64 * 1024);
     app.setErrorHandler(admission.errorHandler);
+    federation.register(app);
 
     /** The email the sign-in form shows again, for ten minutes, on this interaction's pages. */
     function rememberEmail(reply: FastifyReply, base: string, email: string) {
@@ -88,6 +92,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
             registerUrl: tenant.settings.selfRegistration ? `${base}/register` : undefined,
             forgotUrl: `/t/${tenant.slug}/account/forgot?return=${details.uid}${uiLocales}`,
             abortUrl: `${base}/abort`,
+            providers: await federation.buttons(tenant, base, locale),
           }),
         );
       }
@@ -136,6 +141,9 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       }
       if (details.prompt.name !== 'login') return reply.redirect(base, 303);
       const email = String(body.email ?? '').slice(0, 320);
+      // Home-realm discovery: an email whose domain routes to a provider goes there, unchecked here.
+      const realm = await federation.homeRealm(tenant, base, email);
+      if (realm) return reply.redirect(realm, 303);
       const password = String(body.password ?? '').slice(0, 4096);
       const result = await ctx.signIn
         .signIn(tenant, email, password, actorOf(req), admission.of(req), {
