@@ -123,6 +123,11 @@ export const envSchema = z.object({
    * METRICS_PORT, `/metrics` is served on the main port, with this token only.
    */
   METRICS_TOKEN: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  /**
+   * `true`: federated sign-in may reach identity providers whose issuer is plain http on
+   * localhost or 127.0.0.1 (a stand-in provider for local tests). Refused with NODE_ENV=production.
+   */
+  FEDERATION_ALLOW_HTTP_ISSUERS: z.enum(['true', 'false']).default('false'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -209,6 +214,8 @@ export interface Config {
    * set, else on the main port behind `token`; `token`, when set, is required either way.
    */
   metrics: { port: number | undefined; host: string; token: string | undefined } | undefined;
+  /** Federated sign-in: whether http issuers on localhost/127.0.0.1 may be reached (local tests only). */
+  federation: { allowHttpIssuers: boolean };
   /** Problems worth a loud warning at start (insecure defaults). */
   warnings: string[];
 }
@@ -284,6 +291,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     const [weak] = predictable;
     if (weak) throw new ConfigError(`${weak.name}: ${weak.problem}`);
     if (!e.PUBLIC_URL) throw new ConfigError('PUBLIC_URL: required when NODE_ENV=production');
+    if (e.FEDERATION_ALLOW_HTTP_ISSUERS === 'true') {
+      throw new ConfigError('FEDERATION_ALLOW_HTTP_ISSUERS: must not be true when NODE_ENV=production');
+    }
     if (!publicUrl.startsWith('https://')) {
       warnings.push('PUBLIC_URL is not https: tokens and cookies travel in clear text');
     }
@@ -348,6 +358,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       e.METRICS_PORT === undefined && e.METRICS_TOKEN === undefined
         ? undefined
         : { port: e.METRICS_PORT, host: e.METRICS_HOST, token: e.METRICS_TOKEN },
+    federation: { allowHttpIssuers: e.FEDERATION_ALLOW_HTTP_ISSUERS === 'true' },
     warnings,
   };
 }

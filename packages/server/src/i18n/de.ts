@@ -138,6 +138,34 @@ export const de: Messages = {
     fallback: 'Die Anfrage konnte nicht ausgeführt werden.',
     code: 'Fehlercode:',
   },
+  /** Föderierte Anmeldung (federation/). */
+  federation: {
+    signInWith: (provider: string) => `Mit ${provider} anmelden`,
+    or: 'oder',
+    linkTitle: 'Konto verknüpfen',
+    linkBody: (provider: SafeHtml, email: SafeHtml) =>
+      html`Hier gibt es bereits ein Konto mit ${email}. Geben Sie sein Passwort ein, um sich künftig auch mit ${provider} anzumelden.`,
+    linkSubmit: 'Verknüpfen und anmelden',
+    chooseTitle: 'Anmeldung abschließen',
+    chooseBody: (provider: SafeHtml) => html`Sie melden sich zum ersten Mal hier mit ${provider} an.`,
+    create: 'Neues Konto erstellen',
+    linkExisting: 'Vorhandenes Konto verknüpfen',
+    linkExistingBody:
+      'Geben Sie E-Mail-Adresse und Passwort Ihres Kontos hier ein, um sich künftig auch mit diesem Anbieter anzumelden.',
+    wrongPassword: 'E-Mail-Adresse oder Passwort ist falsch.',
+    failed:
+      'Die Anmeldung beim Identitätsanbieter wurde nicht abgeschlossen. Kehren Sie zur Anwendung zurück und versuchen Sie es erneut.',
+    denied: 'Die Anmeldung wurde beim Identitätsanbieter abgebrochen.',
+    expired:
+      'Diese Anmeldung hat zu lange gedauert oder wurde in einem anderen Browser begonnen. Kehren Sie zur Anwendung zurück und beginnen Sie neu.',
+    noAccount: 'Kein Konto hier nutzt diese Identität, und dieser Anbieter kann keines anlegen.',
+    noEmail: 'Der Identitätsanbieter hat Ihre E-Mail-Adresse nicht genannt, daher kann kein Konto angelegt werden.',
+    accountExists:
+      'Hier gibt es bereits ein Konto mit dieser E-Mail-Adresse, das nicht mit diesem Anbieter verknüpft werden kann. Melden Sie sich mit seinem Passwort an.',
+    disabled: 'Dieses Konto kann sich nicht anmelden.',
+    unavailable: 'Der Identitätsanbieter ist gerade nicht erreichbar. Versuchen Sie es gleich noch einmal.',
+    notFound: 'Diesen Identitätsanbieter gibt es hier nicht.',
+  },
   problems: {
     sessionExpired: 'Ihre Sitzung ist abgelaufen. Bitte versuchen Sie es erneut.',
     interactionExpired:

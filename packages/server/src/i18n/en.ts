@@ -147,6 +147,33 @@ export const en = {
     code: 'Error code:',
   },
   /** What the routes say on the error page, or above a form sent again. */
+  /** Federated sign-in (federation/): the provider buttons, linking, the upstream's errors. */
+  federation: {
+    signInWith: (provider: string) => `Sign in with ${provider}`,
+    or: 'or',
+    linkTitle: 'Link your account',
+    linkBody: (provider: SafeHtml, email: SafeHtml) =>
+      html`An account with ${email} exists here. Enter its password to sign in with ${provider} from now on too.`,
+    linkSubmit: 'Link and sign in',
+    chooseTitle: 'Finish signing in',
+    chooseBody: (provider: SafeHtml) => html`This is your first sign-in here with ${provider}.`,
+    create: 'Create a new account',
+    linkExisting: 'Link an account you have',
+    linkExistingBody:
+      'Enter the email and password of your account here to sign in with this provider from now on too.',
+    wrongPassword: 'Invalid email or password.',
+    failed: 'The sign-in with the identity provider did not complete. Go back to the application and try again.',
+    denied: 'The sign-in was cancelled at the identity provider.',
+    expired:
+      'This sign-in took too long or was started in another browser. Go back to the application and start again.',
+    noAccount: 'No account here uses this identity, and this provider cannot create one.',
+    noEmail: 'The identity provider did not say which email address is yours, so no account can be made.',
+    accountExists:
+      'An account with this email exists here, and it cannot be linked to this provider. Sign in with its password.',
+    disabled: 'This account cannot sign in.',
+    unavailable: 'The identity provider cannot be reached right now. Try again in a moment.',
+    notFound: 'There is no such identity provider here.',
+  },
   problems: {
     sessionExpired: 'Your session expired. Please try again.',
     interactionExpired:

@@ -64,6 +64,10 @@ button.secondary { background: #fff; color: #1c1e21; border: 1px solid #c4c7cc; 
 .alt { margin-top: 20px; text-align: center; }
 ul.scopes { padding-left: 20px; }
 a { color: var(--brand); }
+.providers { margin-top: 20px; }
+.providers p { text-align: center; color: #5f6368; margin: 0 0 4px; }
+a.provider { display: flex; align-items: center; justify-content: center; gap: 8px; margin-top: 8px; padding: 10px; font-weight: 600; color: #1c1e21; text-decoration: none; border: 1px solid #c4c7cc; border-radius: 8px; }
+a.provider img { width: 20px; height: 20px; }
 `;
 
 export function layout(tenant: Tenant, locale: Locale, title: string, body: SafeHtml): string {
@@ -100,6 +104,14 @@ export interface LoginView {
   /** The "Forgot password?" form. */
   forgotUrl?: string;
   abortUrl: string;
+  /** A button (a link) per enabled identity provider (federation/). */
+  providers?: ProviderButton[];
+}
+
+export interface ProviderButton {
+  url: string;
+  label: string;
+  iconUrl: string | null;
 }
 
 export interface ForgotView {
@@ -160,6 +172,7 @@ ${v.notice ? html`<p class="message" role="status">${v.notice}</p>` : ''}
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">${m.login.submit}</button>
 </form>
+${v.providers?.length ? providerButtons(locale, v.providers) : ''}
 ${v.forgotUrl ? html`<p class="alt"><a href="${v.forgotUrl}">${m.login.forgot}</a></p>` : ''}
 ${v.registerUrl ? html`<p class="alt">${m.login.noAccount} <a href="${v.registerUrl}">${m.login.createOne}</a></p>` : ''}
 <p class="alt"><a href="${v.abortUrl}">${m.login.cancel}</a></p>`,
@@ -440,6 +453,17 @@ ${forgotUrl ? html`<p class="alt"><a href="${forgotUrl}">${m.linkInvalid.askAgai
 <p class="tenant">${m.error.code} <code>${code}</code></p>`,
     );
   }
+}
+
+/** The identity providers' buttons under the sign-in form: links, so they work without JavaScript. */
+function providerButtons(locale: Locale, providers: ProviderButton[]) {
+  return html`<div class="providers">
+<p>${messagesFor(locale).federation.or}</p>
+${providers.map(
+  (p) =>
+    html`<a class="provider" href="${p.url}">${p.iconUrl ? html`<img src="${p.iconUrl}" alt="">` : ''}${p.label}</a>`,
+)}
+</div>`;
 }
 
 /** What a scope lets the application do, in `locale`; another scope (an API's) by its name. */

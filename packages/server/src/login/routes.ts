@@ -4,33 +4,24 @@
  * interaction and is answered with 303.
  */
 import { createHmac } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type Provider from 'oidc-provider';
 import { deviceOf } from '../accounts/device.js';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
+import { federatedSignIn } from '../federation/sign-in.js';
 import { readCookie, setCookie } from '../http/cookies.js';
 import { AppError } from '../http/errors.js';
-import { type Messages, messagesFor, passwordProblem } from '../i18n/catalog.js';
-import { type Locale, requestLocale } from '../i18n/locales.js';
-import { firstPartyGrant } from '../oidc/provider.js';
-import { tenantNotFound } from '../oidc/routes.js';
+import { type Messages, passwordProblem } from '../i18n/catalog.js';
+import type { Locale } from '../i18n/locales.js';
 import { BusyError } from '../passwords/hash.js';
 import { checkPassword } from '../passwords/policy.js';
 import { sameText } from '../secret.js';
-import { slugSchema, type Tenant } from '../tenants/service.js';
+import type { Tenant } from '../tenants/service.js';
 import { activeUser, normalizeEmail } from '../users/service.js';
 import type { SignInAdmission } from './admission.js';
-import { formPages, pageHeaders } from './pages.js';
-
-type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
-
-/**
- * The language of an interaction's pages: the authorization request's `ui_locales`, the
- * browser's Accept-Language, the tenant's default (i18n/locales.ts).
- */
-const localeOf = (req: FastifyRequest, tenant: Tenant, details?: Interaction): Locale =>
-  requestLocale(tenant, req.headers, details?.params.ui_locales);
+import { type Interaction, interactionHelpers } from './interaction.js';
+import { formPages } from './pages.js';
 
 /** The sign-in form's error, by its `?error=` code. */
 const loginError = (m: Messages, code: string) =>
@@ -38,10 +29,9 @@ const loginError = (m: Messages, code: string) =>
 
 /** `admission`: the sign-in form's place at the hash queue, shared with the app's server (http/app.ts). */
 export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
-  const csrfKey = ctx.secrets.derive('csrf/v1');
-  const csrfFor = (tenant: Tenant, uid: string) =>
-    createHmac('sha256', csrfKey).update(`${tenant.id}:${uid}`).digest('base64url');
-  const csrfOk = (tenant: Tenant, uid: string, given: unknown) => sameText(csrfFor(tenant, uid), given);
+  const helpers = interactionHelpers(ctx);
+  const { csrfFor, csrfOk, page, tooManyRequests, load, finish, loginResult } = helpers;
+  const federation = federatedSignIn(ctx, helpers);
   /**
    * That this interaction checked the user's password (for the "verify your email first" page,
    * which signs in once the email's code is given): the user and a time, under a key of its own.
@@ -60,64 +50,10 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
     return sameText(proofMac(tenant, uid, userId, Number(until)), mac) ? userId : undefined;
   };
 
-  /**
-   * The result of a sign-in. For a first-party client the consent is given in the same step,
-   * so the browser goes straight back to the application (no second interaction round).
-   * `at`: when the user proved who they are (ms), the session's sign-in time.
-   */
-  async function loginResult(
-    provider: Provider,
-    tenant: Tenant,
-    details: Interaction,
-    accountId: string,
-    at = Date.now(),
-  ) {
-    // Every sign-in here proves a password (the verify-email step follows one): RFC 8176's `pwd`.
-    const login = { accountId, remember: true, ts: Math.floor(at / 1000), amr: ['pwd'] };
-    const client = await provider.Client.find(String(details.params.client_id ?? ''));
-    const meta = client as unknown as Record<string, unknown> | undefined;
-    if (!client || !meta?.['urn:latchkey:first_party']) return { login };
-    const grant = await firstPartyGrant(provider, ctx.apis, tenant, {
-      clientId: client.clientId,
-      accountId,
-      params: details.params,
-      grantId: details.grantId,
-      defaultResource: meta['urn:latchkey:default_resource'] as string | undefined,
-    });
-    return { login, consent: { grantId: grant.jti } };
-  }
-
   return async (app: FastifyInstance) => {
     formPages(app, ctx.pages, 64 * 1024);
     app.setErrorHandler(admission.errorHandler);
-
-    /** Resolves tenant, provider and the interaction from the request's cookie. */
-    async function load(req: FastifyRequest, reply: FastifyReply) {
-      const { slug, uid } = req.params as { slug: string; uid: string };
-      const tenant = slugSchema.safeParse(slug).success ? await ctx.tenants.findBySlug(slug) : undefined;
-      if (!tenant) {
-        tenantNotFound(reply, slug);
-        return undefined;
-      }
-      const provider = await ctx.providers.get(tenant);
-      let details: Interaction;
-      try {
-        details = await provider.interactionDetails(req.raw, reply.raw);
-      } catch {
-        const locale = localeOf(req, tenant);
-        const m = messagesFor(locale);
-        page(reply, 400, ctx.pages.error(tenant, locale, 'session_expired', m.problems.interactionExpired));
-        return undefined;
-      }
-      const locale = localeOf(req, tenant, details);
-      const m = messagesFor(locale);
-      if (details.uid !== uid) {
-        page(reply, 400, ctx.pages.error(tenant, locale, 'invalid_request', m.problems.interactionMismatch));
-        return undefined;
-      }
-      const base = `/t/${tenant.slug}/interaction/${uid}`;
-      return { tenant, provider, details, base, locale, m };
-    }
+    federation.register(app);
 
     /** The email the sign-in form shows again, for ten minutes, on this interaction's pages. */
     function rememberEmail(reply: FastifyReply, base: string, email: string) {
@@ -126,38 +62,6 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
         maxAge: 600,
         publicUrl: ctx.config.publicUrl,
       });
-    }
-
-    function page(reply: FastifyReply, status: number, body: string) {
-      return reply.code(status).headers(pageHeaders).send(body);
-    }
-
-    /** 429 with Retry-After: this address tried too often; nothing was done. */
-    function tooManyRequests(reply: FastifyReply, tenant: Tenant, locale: Locale, retryAfterSeconds: number) {
-      reply.header('retry-after', String(retryAfterSeconds));
-      return page(reply, 429, ctx.pages.tooManyRequests(tenant, locale, retryAfterSeconds));
-    }
-
-    /**
-     * Stores the interaction's result and sends the browser back to the provider. What
-     * `provider.interactionResult` does, on the interaction this request already read.
-     */
-    async function finish(
-      reply: FastifyReply,
-      tenant: Tenant,
-      details: Interaction,
-      result: Parameters<Provider['interactionResult']>[2],
-    ) {
-      const ttl = details.exp - Math.floor(Date.now() / 1000);
-      // Expired while this request ran (waiting for a password hash, say): as if not found.
-      if (ttl <= 0) {
-        const locale = localeOf(reply.request, tenant, details);
-        const expired = messagesFor(locale).problems.interactionExpired;
-        return page(reply, 400, ctx.pages.error(tenant, locale, 'session_expired', expired));
-      }
-      details.result = result;
-      await details.save(ttl);
-      return reply.code(303).header('cache-control', 'no-store').redirect(details.returnTo, 303);
     }
 
     async function clientName(provider: Provider, details: Interaction) {
@@ -188,6 +92,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
             registerUrl: tenant.settings.selfRegistration ? `${base}/register` : undefined,
             forgotUrl: `/t/${tenant.slug}/account/forgot?return=${details.uid}${uiLocales}`,
             abortUrl: `${base}/abort`,
+            providers: await federation.buttons(tenant, base, locale),
           }),
         );
       }
@@ -236,6 +141,9 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       }
       if (details.prompt.name !== 'login') return reply.redirect(base, 303);
       const email = String(body.email ?? '').slice(0, 320);
+      // Home-realm discovery: an email whose domain routes to a provider goes there, unchecked here.
+      const realm = await federation.homeRealm(tenant, base, email);
+      if (realm) return reply.redirect(realm, 303);
       const password = String(body.password ?? '').slice(0, 4096);
       const result = await ctx.signIn
         .signIn(tenant, email, password, actorOf(req), admission.of(req), {
@@ -259,7 +167,12 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
         return page(reply, 200, verifyFirstPage(tenant, locale, base, details.uid, result.userId));
       }
       ctx.metrics?.signIn('success');
-      return finish(reply, tenant, details, await loginResult(provider, tenant, details, result.userId, result.at));
+      return finish(
+        reply,
+        tenant,
+        details,
+        await loginResult(provider, tenant, details, result.userId, 'pwd', result.at),
+      );
     });
 
     /** The "verify your email first" page: the message again, or its code (then the sign-in goes on). */
@@ -309,7 +222,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
           verifyFirstPage(tenant, locale, base, details.uid, userId, { error: m.verifyFirst.wrongCode }),
         );
       }
-      return finish(reply, tenant, details, await loginResult(provider, tenant, details, userId));
+      return finish(reply, tenant, details, await loginResult(provider, tenant, details, userId, 'pwd'));
     });
 
     app.get('/t/:slug/interaction/:uid/register', async (req, reply) => {

@@ -16,6 +16,7 @@ import type { Client, ClientService } from '../clients/service.js';
 import type { Config } from '../config.js';
 import type { Dialect } from '../db/database.js';
 import type { DB } from '../db/schema.js';
+import { federatedProvider } from '../federation/claims.js';
 import { requestLocale, supportedLocales } from '../i18n/locales.js';
 import type { KeyService } from '../keys/service.js';
 import { type Pages, pagePolicy } from '../login/pages.js';
@@ -239,6 +240,8 @@ export class ProviderPool {
           if (session?.accountId === sub) signOut(session);
           return undefined;
         }
+        // A federated sign-in (amr `fed`) names its provider in ID tokens (`idp`, docs/federation.md).
+        const amr = (token as { amr?: string[] } | undefined)?.amr ?? (token ? undefined : session?.amr);
         return {
           accountId: user.id,
           // Read with the account, for the access tokens of this request (extraTokenClaims).
@@ -249,6 +252,7 @@ export class ProviderPool {
             email_verified: user.email_verified === 1,
             name: user.display_name ?? undefined,
             updated_at: Math.floor(user.updated_at / 1000),
+            idp: amr?.includes('fed') ? await federatedProvider(db, tenant.id, user.id) : undefined,
           }),
         };
       },
@@ -295,7 +299,7 @@ export class ProviderPool {
       scopes: [...oidcScopes],
       claims: {
         // `amr`: how the user signed in (login/routes.ts sets it on the session), in ID tokens.
-        openid: ['sub', 'amr'],
+        openid: ['sub', 'amr', 'idp'],
         email: ['email', 'email_verified'],
         profile: ['name', 'updated_at'],
       },

@@ -142,12 +142,12 @@ function replay(raw: IncomingMessage, body: Buffer): IncomingMessage {
 }
 
 /** The first segments under /t/{slug} that are Latchkey's pages (Fastify's routes), not the provider's. */
-const pageSegments = new Set(['interaction', 'account', 'tickets']);
+const pageSegments = new Set(['interaction', 'account', 'tickets', 'federation']);
 
 /**
  * The slug of a request for a tenant's provider, or undefined: every path under /t/{slug}
  * but its pages (/t/{slug}/interaction… in login/routes.ts, /t/{slug}/account… in
- * accounts/, /t/{slug}/tickets… in tickets/page.ts).
+ * accounts/, /t/{slug}/tickets… in tickets/page.ts, /t/{slug}/federation… in federation/).
  */
 export function providerSlugOf(url: string): string | undefined {
   if (!url.startsWith('/t/')) return undefined;

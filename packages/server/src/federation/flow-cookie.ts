@@ -1,0 +1,105 @@
+/**
+ * The two short-lived cookies of a federated sign-in, sealed (AES-256-GCM, SecretBox) with the
+ * key `federation/v1` derived from the instance secret, HttpOnly, SameSite=Lax:
+ * - `lk_fed` (path: the provider's callback), set when the browser leaves for the upstream:
+ *   state, nonce, PKCE verifier, the tenant, provider and interaction uid, an expiry ten
+ *   minutes on. The callback clears it before anything else, so it is used once, and only by
+ *   the browser that started (the upstream's answer is bound to it).
+ * - `lk_fed_user` (path: the interaction's pages), set by the callback: whom the upstream
+ *   vouched for, for the interaction that started it (its uid must be the interaction
+ *   cookie's), for the linking pages; cleared when the interaction ends.
+ * A cookie whose seal, tenant, provider, uid or expiry does not match is no cookie.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { readCookie, setCookie } from '../http/cookies.js';
+import { SecretBox } from '../keys/crypto.js';
+import type { InstanceSecrets } from '../secret.js';
+
+/** Seconds a federated sign-in may take, from the button to the end of linking. */
+export const FLOW_SECONDS = 600;
+
+const START = 'lk_fed';
+const USER = 'lk_fed_user';
+
+/** What the start leaves for the callback. */
+export interface FlowStart {
+  tenantId: string;
+  providerId: string;
+  uid: string;
+  state: string;
+  nonce: string;
+  verifier: string;
+}
+
+/** Whom the upstream vouched for, as the callback leaves it for the interaction's pages. */
+export interface FlowUser {
+  tenantId: string;
+  providerId: string;
+  uid: string;
+  subject: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  /** The upstream roles that the provider maps (the others are not kept). */
+  roles: string[] | null;
+}
+
+export const callbackPath = (slug: string, idpSlug: string) => `/t/${slug}/federation/${idpSlug}/callback`;
+
+export class FlowCookies {
+  private readonly box: SecretBox;
+
+  constructor(
+    secrets: InstanceSecrets,
+    private readonly publicUrl: string,
+  ) {
+    // The key is `secrets.derive('federation/v1')`: SecretBox derives it the same way.
+    this.box = new SecretBox(secrets.secret, 'federation/v1');
+  }
+
+  private seal(value: object): string {
+    return this.box.seal(JSON.stringify({ ...value, exp: Math.floor(Date.now() / 1000) + FLOW_SECONDS }));
+  }
+
+  private open<T>(req: FastifyRequest, name: string): (T & { exp: number }) | undefined {
+    const raw = readCookie(req, name);
+    if (!raw) return undefined;
+    try {
+      const value = JSON.parse(this.box.open(raw)) as T & { exp: number };
+      return value.exp > Date.now() / 1000 ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  setStart(reply: FastifyReply, slug: string, idpSlug: string, start: FlowStart): void {
+    setCookie(reply, START, this.seal(start), {
+      path: callbackPath(slug, idpSlug),
+      maxAge: FLOW_SECONDS,
+      publicUrl: this.publicUrl,
+    });
+  }
+
+  /** The start of this browser's sign-in at the provider, cleared as it is read (used once). */
+  takeStart(req: FastifyRequest, reply: FastifyReply, slug: string, idpSlug: string): FlowStart | undefined {
+    const start = this.open<FlowStart>(req, START);
+    if (readCookie(req, START) !== undefined) {
+      setCookie(reply, START, '', { path: callbackPath(slug, idpSlug), maxAge: 0, publicUrl: this.publicUrl });
+    }
+    return start;
+  }
+
+  setUser(reply: FastifyReply, base: string, user: FlowUser): void {
+    setCookie(reply, USER, this.seal(user), { path: base, maxAge: FLOW_SECONDS, publicUrl: this.publicUrl });
+  }
+
+  /** The upstream user of interaction `uid` in tenant `tenantId`, if this browser has one. */
+  user(req: FastifyRequest, tenantId: string, uid: string): FlowUser | undefined {
+    const user = this.open<FlowUser>(req, USER);
+    return user?.tenantId === tenantId && user.uid === uid ? user : undefined;
+  }
+
+  clearUser(reply: FastifyReply, base: string): void {
+    setCookie(reply, USER, '', { path: base, maxAge: 0, publicUrl: this.publicUrl });
+  }
+}
