@@ -84,7 +84,11 @@ export async function federationScenario({ database, seconds, concurrency, logDi
   try {
     await waitReady(server);
     const api = adminApi(server.url, apiKey);
-    await api('POST', '/api/v1/tenants', { slug: TENANT, displayName: 'Federation bench', selfRegistration: true });
+    await api('POST', '/api/v1/tenants', {
+      slug: TENANT,
+      displayName: 'Federation bench',
+      settings: { selfRegistration: true },
+    });
     const web = await api('POST', `/api/v1/tenants/${TENANT}/clients`, {
       kind: 'web',
       name: 'Bench web app',
@@ -106,7 +110,10 @@ export async function federationScenario({ database, seconds, concurrency, logDi
           {
             client_id: 'latchkey',
             client_secret: upstreamSecret,
-            redirect_uris: [`${server.url}/t/${TENANT}/federation/${IDP}/callback`],
+            // Latchkey names its callback by its PUBLIC_URL (http://localhost:{port} here).
+            redirect_uris: [server.url, `http://localhost:${server.port}`].map(
+              (origin) => `${origin}/t/${TENANT}/federation/${IDP}/callback`,
+            ),
             grant_types: ['authorization_code'],
             response_types: ['code'],
           },
