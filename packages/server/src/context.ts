@@ -16,6 +16,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { EmailOutbox } from './email/outbox.js';
 import { smtpTransport } from './email/transport.js';
+import { IdentityProviders, UserIdentities } from './federation/store.js';
 import { SecretBox } from './keys/crypto.js';
 import { KeyService } from './keys/service.js';
 import { AttemptLimit } from './login/attempt-limit.js';
@@ -70,6 +71,9 @@ export interface AppContext {
   /** User imports and exports, and the worker that applies imports (user-imports/). */
   imports: UserImports;
   importWorker: ImportWorker;
+  /** The tenant's upstream identity providers, and users' identities at them (federation/). */
+  identityProviders: IdentityProviders;
+  identities: UserIdentities;
 }
 
 export function createContext(
@@ -128,6 +132,14 @@ export function createContext(
   };
   const imports = new UserImports(database, roles, audit, log);
   const importWorker = new ImportWorker(imports, log);
+  const identityProviders = new IdentityProviders(
+    db,
+    new SecretBox(options.instanceSecret, 'identity-providers/v1'),
+    audit,
+    roles,
+    config.cacheTtlMs,
+  );
+  const identities = new UserIdentities(db, database.dialect, audit);
   const credentials = new CredentialService(apiKeys, { tenants, keys, roles, clients, db, config, adminApi });
   // What a change may have made stale. Any change in a tenant may touch roles, keys or users
   // behind its cached credentials; only some touch what its provider is built from.
@@ -171,5 +183,7 @@ export function createContext(
     tickets,
     imports,
     importWorker,
+    identityProviders,
+    identities,
   };
 }

@@ -15,6 +15,8 @@ export const idPrefixes = {
   ticketType: 'ttp',
   ticket: 'tkt',
   userImport: 'imp',
+  identityProvider: 'idp',
+  identity: 'ident',
 } as const;
 
 const alphabet = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case

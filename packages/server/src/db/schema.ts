@@ -308,6 +308,62 @@ export interface UserImportLinesTable {
   data: string;
 }
 
+/** An upstream identity provider of a tenant (federation/store.ts). */
+export interface IdentityProvidersTable {
+  id: string;
+  tenant_id: string;
+  /** Unique per tenant: `[a-z0-9-]{1,40}`, in the sign-in and callback URLs. */
+  slug: string;
+  kind: 'oidc' | 'google' | 'microsoft';
+  display_name: string;
+  button_text: string | null;
+  icon_url: string | null;
+  enabled: number;
+  issuer: string;
+  client_id: string;
+  /** The client secret, sealed with the instance secret (keys/crypto.ts), or null. */
+  client_secret_sealed: string | null;
+  /** A private JWK (JSON) for private_key_jwt, sealed like the client secret, or null. */
+  private_key_sealed: string | null;
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** JSON array of scopes asked for. */
+  scopes: string;
+  allow_sign_up: number;
+  allow_link: number;
+  allow_unlink: number;
+  trust_emails: number;
+  /** JSON array of lower-case email domains routed to it (also rows of identity_provider_domains). */
+  domains: string;
+  /** JSON: { email, emailVerified, name, roles }, the upstream claims that give them. */
+  claims: string;
+  /** JSON array of { upstream, role }. */
+  role_mappings: string;
+  version: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Home-realm discovery: which provider an email domain routes to, one per domain and tenant. */
+export interface IdentityProviderDomainsTable {
+  tenant_id: string;
+  domain: string;
+  provider_id: string;
+}
+
+/** A user's identity at an upstream provider: (provider, subject), unique. */
+export interface UserIdentitiesTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  provider_id: string;
+  /** The upstream `sub`. */
+  subject: string;
+  /** The email the upstream gave when it was linked. */
+  email: string | null;
+  created_at: number;
+  last_sign_in_at: number | null;
+}
+
 export interface DB {
   tenants: TenantsTable;
   users: UsersTable;
@@ -329,6 +385,9 @@ export interface DB {
   login_failures: LoginFailuresTable;
   user_imports: UserImportsTable;
   user_import_lines: UserImportLinesTable;
+  identity_providers: IdentityProvidersTable;
+  identity_provider_domains: IdentityProviderDomainsTable;
+  user_identities: UserIdentitiesTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;
@@ -345,4 +404,6 @@ export type TicketRow = Selectable<TicketsTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
 export type ApiRow = Selectable<ApisTable>;
 export type ClientRow = Selectable<ClientsTable>;
+export type IdentityProviderRow = Selectable<IdentityProvidersTable>;
+export type UserIdentityRow = Selectable<UserIdentitiesTable>;
 export type { ColumnType };
