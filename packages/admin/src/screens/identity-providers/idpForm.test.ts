@@ -94,7 +94,7 @@ describe('identity provider form', () => {
       tokenEndpointAuthMethod: 'client_secret_basic',
       scopes: ['openid', 'email', 'profile'],
       allowSignUp: false,
-      allowLink: true,
+      allowLink: false,
       allowUnlink: true,
       trustEmails: false,
       domains: ['acme.test'],

@@ -32,14 +32,14 @@ export const KIND_PRESETS: Record<IdpKind, KindPreset> = {
     issuer: 'https://accounts.google.com',
     displayName: 'Google',
     slug: 'google',
-    help: 'Create an OAuth client of type "Web application" in the Google Cloud console (APIs & Services → Credentials) and add the redirect URI below.',
+    help: 'Create an OAuth client of type "Web application" in the Google Cloud console (APIs & Services → Credentials) and add Latchkey’s redirect URI to it.',
   },
   microsoft: {
     label: 'Microsoft',
     issuer: 'https://login.microsoftonline.com/common/v2.0',
     displayName: 'Microsoft',
     slug: 'microsoft',
-    help: 'Register an application in Microsoft Entra ID (App registrations) with the redirect URI below. The issuer’s common accepts any Microsoft account; put your directory (tenant) id, or organizations, in its place to limit who can sign in.',
+    help: 'Register an application in Microsoft Entra ID (App registrations) with Latchkey’s redirect URI (a Web platform). The issuer’s common accepts any Microsoft account; put your directory (tenant) id, or organizations, in its place to limit who can sign in.',
   },
 };
 
@@ -104,7 +104,7 @@ export function emptyIdpForm(kind: IdpKind = 'oidc'): IdpFormValues {
     tokenEndpointAuthMethod: 'client_secret_basic',
     scopes: [...DEFAULT_SCOPES],
     allowSignUp: false,
-    allowLink: true,
+    allowLink: false,
     allowUnlink: true,
     trustEmails: false,
     domains: [],
@@ -161,7 +161,6 @@ export function federationRedirectUri(publicUrl: string, tenantSlug: string, idp
 
 export const SLUG_PATTERN = /^[a-z0-9-]{1,40}$/;
 const DOMAIN_PATTERN = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
-const CLAIM_PATTERN = /^[^\s]{1,100}$/;
 const isLocalHost = (host: string) => host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
 
 /** https (http on localhost, for a provider on the same machine); no fragment, query or credentials. */
@@ -251,7 +250,7 @@ export function validateIdpForm(v: IdpFormValues, ctx: IdpValidationContext): Re
     else if (jwk.value === null && !ctx.privateKeySet) errors.privateKeyJwk = 'Paste the private key (a JWK)';
   } else {
     if (!v.clientSecret && !ctx.clientSecretSet) errors.clientSecret = 'The client secret the provider gave Latchkey';
-    else if (v.clientSecret.length > 2000) errors.clientSecret = 'At most 2,000 characters';
+    else if (v.clientSecret.length > 4096) errors.clientSecret = 'At most 4,096 characters';
   }
 
   if (!v.scopes.includes('openid')) errors.scopes = 'openid is needed: it asks for the ID token';
@@ -263,10 +262,12 @@ export function validateIdpForm(v: IdpFormValues, ctx: IdpValidationContext): Re
   else if (new Set(v.domains).size !== v.domains.length) errors.domains = 'A domain is listed twice';
 
   for (const field of ['email', 'emailVerified', 'name'] as const) {
-    if (!CLAIM_PATTERN.test(v.claims[field].trim())) errors[`claims.${field}`] = 'A claim name, like email';
+    const claim = v.claims[field].trim();
+    if (!claim) errors[`claims.${field}`] = 'A claim name, like email';
+    else if (claim.length > 200) errors[`claims.${field}`] = 'At most 200 characters';
   }
   const rolesClaim = v.claims.roles.trim();
-  if (rolesClaim && !CLAIM_PATTERN.test(rolesClaim)) errors['claims.roles'] = 'A claim name, like groups';
+  if (rolesClaim.length > 200) errors['claims.roles'] = 'At most 200 characters';
   if (v.roleMappings.length > 0 && !rolesClaim) {
     errors['claims.roles'] = 'Role mappings need the claim that carries the upstream groups or roles';
   }
@@ -274,13 +275,13 @@ export function validateIdpForm(v: IdpFormValues, ctx: IdpValidationContext): Re
   v.roleMappings.forEach((m, i) => {
     const upstream = m.upstream.trim();
     if (!upstream) errors[`roleMappings.${i}.upstream`] = 'An upstream group or role, like admins';
-    else if (upstream.length > 200) errors[`roleMappings.${i}.upstream`] = 'At most 200 characters';
+    else if (upstream.length > 500) errors[`roleMappings.${i}.upstream`] = 'At most 500 characters';
     if (!m.role) errors[`roleMappings.${i}.role`] = 'Pick a role';
     const pair = `${upstream}\u0000${m.role}`;
     if (upstream && m.role && seen.has(pair)) errors[`roleMappings.${i}.upstream`] = 'This mapping is listed twice';
     seen.add(pair);
   });
-  if (v.roleMappings.length > 100) errors.roleMappings = 'At most 100 mappings';
+  if (v.roleMappings.length > 200) errors.roleMappings = 'At most 200 mappings';
   return errors;
 }
 

@@ -156,7 +156,6 @@ function Facts({ user }: { user: User }) {
       'Last sign-in',
       user.lastLoginAt ? `${formatRelative(user.lastLoginAt)} (${formatDateTime(user.lastLoginAt)})` : 'Never',
     ],
-    ['Password', user.hasPassword ? 'Set' : 'None'],
     ['Version', String(user.version)],
   ];
   return (
