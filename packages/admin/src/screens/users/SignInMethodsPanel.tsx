@@ -5,7 +5,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { useApi } from '../../api/ApiProvider';
-import { ApiError } from '../../api/client';
+import type { ApiError } from '../../api/client';
 import { queryKeys, usePermission } from '../../api/queries';
 import type { Page, User, UserIdentity } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
@@ -13,21 +13,7 @@ import { ApiErrorAlert } from '../../components/ApiErrorAlert';
 import { ConfirmModal } from '../../components/ConfirmModal';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { identitiesKey, identitiesPath } from '../identity-providers/queries';
-
-/**
- * What the server says when an unlink would leave the user no way to sign in (409
- * `last_sign_in_method`), with what the admin can do about it.
- */
-export function unlinkRefusal(error: unknown): ApiError | null {
-  if (!(error instanceof ApiError) || error.code !== 'last_sign_in_method') return null;
-  return new ApiError(
-    error.status,
-    error.code,
-    `${error.message.replace(/\.?\s*$/, '.')} Set a password for them first, or let them link another way to sign in.`,
-    error.details,
-    error.requestId,
-  );
-}
+import { unlinkRefusal } from './signInMethods';
 
 /**
  * How a user can sign in: their password (set or not) and their identities at the tenant's
