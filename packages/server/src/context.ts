@@ -134,6 +134,7 @@ export function createContext(
   const importWorker = new ImportWorker(imports, log);
   const identityProviders = new IdentityProviders(
     db,
+    database.dialect,
     new SecretBox(options.instanceSecret, 'identity-providers/v1'),
     audit,
     roles,

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   actingForAnyone,
   assertMayGrant,
+  identityProviderGrant,
   NO_REACH,
   principalFrom,
   type Reach,
@@ -160,6 +161,42 @@ describe('assertMayGrant', () => {
     expect(() =>
       assertMayGrant(holding(acme, writer, clerk), acme.id, 'x', { roles: [clerk], reach: reachOfRoles([writer]) }),
     ).not.toThrow();
+  });
+});
+
+describe('identityProviderGrant: what an identity provider hands out', () => {
+  const plain = { trustEmails: false, allowLink: false };
+  const idpAdmin = holding(acme, role('idp-admin', ['identity_providers:write']), clerk);
+  const cases: [string, Principal, Parameters<typeof identityProviderGrant>, boolean][] = [
+    ['a provider that only signs up new users, mapping nothing', idpAdmin, [plain, []], true],
+    ['a mapped role the caller holds', idpAdmin, [plain, [clerk]], true],
+    ['a mapped role the caller lacks', idpAdmin, [plain, [writer]], false],
+    [
+      'trustEmails: it can sign in as any user with a verified email',
+      idpAdmin,
+      [{ ...plain, trustEmails: true }, []],
+      false,
+    ],
+    ['allowLink: it can sign in as the users who link it', idpAdmin, [{ ...plain, allowLink: true }, []], false],
+    [
+      'a role with every permission is still not tenant-wide',
+      holding(acme, everyPermission),
+      [{ ...plain, trustEmails: true }, []],
+      false,
+    ],
+    [
+      'tenant:admin may do all of it',
+      holding(acme, role('tenant:admin')),
+      [{ trustEmails: true, allowLink: true }, [writer]],
+      true,
+    ],
+    ["another tenant's admin may not", holding(system, role('tenant:admin')), [plain, [clerk]], false],
+  ];
+  it.each(cases)('%s', (_what, principal, [settings, roles], allowed) => {
+    const check = () =>
+      assertMayGrant(principal, acme.id, 'Creating this identity provider', identityProviderGrant(settings, roles));
+    if (allowed) expect(check).not.toThrow();
+    else expect(check).toThrow(AppError);
   });
 });
 

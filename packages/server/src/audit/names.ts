@@ -1,6 +1,6 @@
 /**
  * Display names for the actors and targets of a page of audit events: a user's email, an API
- * key's, application's, API's, role's or ticket type's name, a tenant's display name, and the slug of the
+ * key's, application's, API's, role's, ticket type's or identity provider's name, a tenant's display name, and the slug of the
  * tenant each lives in (for links). One query per page (a UNION ALL over the kinds the page
  * names, each a lookup by primary key), not one per row.
  *
@@ -33,6 +33,7 @@ const kinds = {
   api: { table: 'apis', name: 'name' },
   role: { table: 'roles', name: 'name' },
   ticket_type: { table: 'ticket_types', name: 'name' },
+  identity_provider: { table: 'identity_providers', name: 'display_name' },
 } as const;
 
 type Kind = keyof typeof kinds | 'tenant';

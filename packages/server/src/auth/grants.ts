@@ -2,8 +2,9 @@
  * The one rule for handing out rights: a caller may create or change a credential only when
  * everything the credential could yield (its reach) is within what the caller holds. Every
  * route that makes or changes a credential (API keys, client secrets and settings, users'
- * passwords and emails, role grants, a role's permissions) builds the reach and calls
- * `assertMayGrant` before any expensive work. docs/authorization.md states the rule.
+ * passwords and emails, role grants, a role's permissions, identity providers) builds the
+ * reach and calls `assertMayGrant` before any expensive work. docs/authorization.md states
+ * the rule.
  */
 import { forbidden } from '../http/errors.js';
 import {
@@ -143,6 +144,19 @@ export function mayGrant(principal: Principal, tenantId: string, reach: Reach): 
 export interface Grant {
   roles?: readonly RoleGrant[];
   reach?: Reach;
+}
+
+/**
+ * What an upstream identity provider could yield. `trustEmails` (linking to any user whose
+ * email the provider says is verified) and `allowLink` let it sign in as the tenant's users,
+ * so either reaches the whole tenant; each role its `roleMappings` name goes to whoever it
+ * signs in.
+ */
+export function identityProviderGrant(
+  provider: { trustEmails: boolean; allowLink: boolean },
+  mappedRoles: readonly RoleGrant[],
+): Grant {
+  return { roles: mappedRoles, reach: provider.trustEmails || provider.allowLink ? TENANT_WIDE : NO_REACH };
 }
 
 /**

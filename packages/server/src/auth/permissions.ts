@@ -28,6 +28,8 @@ export const tenantPermissions = [
   'emails:read',
   'tickets:read',
   'tickets:write',
+  'identity_providers:read',
+  'identity_providers:write',
 ] as const;
 
 export type Permission = (typeof tenantPermissions)[number];

@@ -157,40 +157,44 @@ export const updateIdentityProviderSchema = z.strictObject({
 export type CreateIdentityProviderInput = z.output<typeof createIdentityProviderSchema>;
 export type UpdateIdentityProviderInput = z.output<typeof updateIdentityProviderSchema>;
 
-export const identityProviderSchema = z.object({
-  id: z.string(),
-  slug: z.string(),
-  kind: z.enum(idpKinds),
-  displayName: z.string(),
-  buttonText: z.string().nullable(),
-  iconUrl: z.string().nullable(),
-  enabled: z.boolean(),
-  issuer: z.string(),
-  clientId: z.string(),
-  tokenEndpointAuthMethod: z.enum(tokenEndpointAuthMethods),
-  scopes: z.array(z.string()),
-  allowSignUp: z.boolean(),
-  allowLink: z.boolean(),
-  allowUnlink: z.boolean(),
-  trustEmails: z.boolean(),
-  domains: z.array(z.string()),
-  claims: z.object({ email: z.string(), emailVerified: z.string(), name: z.string(), roles: z.string().nullable() }),
-  roleMappings: z.array(z.object({ upstream: z.string(), role: z.string() })),
-  clientSecretSet: z.boolean().describe('A client secret is stored (it is never returned)'),
-  privateKeySet: z.boolean().describe('A private JWK is stored (it is never returned)'),
-  version: z.number().int(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
+export const identityProviderSchema = z
+  .object({
+    id: z.string(),
+    slug: z.string(),
+    kind: z.enum(idpKinds),
+    displayName: z.string(),
+    buttonText: z.string().nullable(),
+    iconUrl: z.string().nullable(),
+    enabled: z.boolean(),
+    issuer: z.string(),
+    clientId: z.string(),
+    tokenEndpointAuthMethod: z.enum(tokenEndpointAuthMethods),
+    scopes: z.array(z.string()),
+    allowSignUp: z.boolean(),
+    allowLink: z.boolean(),
+    allowUnlink: z.boolean(),
+    trustEmails: z.boolean(),
+    domains: z.array(z.string()),
+    claims: z.object({ email: z.string(), emailVerified: z.string(), name: z.string(), roles: z.string().nullable() }),
+    roleMappings: z.array(z.object({ upstream: z.string(), role: z.string() })),
+    clientSecretSet: z.boolean().describe('A client secret is stored (it is never returned)'),
+    privateKeySet: z.boolean().describe('A private JWK is stored (it is never returned)'),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'IdentityProvider' });
 
-export const userIdentitySchema = z.object({
-  id: z.string(),
-  userId: z.string(),
-  providerId: z.string(),
-  providerSlug: z.string(),
-  providerName: z.string(),
-  subject: z.string().describe('The upstream `sub`'),
-  email: z.string().nullable().describe('The email the provider gave when it was linked'),
-  createdAt: z.string(),
-  lastSignInAt: z.string().nullable(),
-});
+export const userIdentitySchema = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    providerId: z.string(),
+    providerSlug: z.string(),
+    providerName: z.string(),
+    subject: z.string().describe('The upstream `sub`'),
+    email: z.string().nullable().describe('The email the provider gave when it was linked'),
+    createdAt: z.string(),
+    lastSignInAt: z.string().nullable(),
+  })
+  .meta({ id: 'UserIdentity' });

@@ -12,7 +12,7 @@
 import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import type { AuditActor, AuditService } from '../audit/service.js';
-import { assertMayGrant, NO_REACH, type RoleGrant, TENANT_WIDE } from '../auth/grants.js';
+import { assertMayGrant, identityProviderGrant, type RoleGrant } from '../auth/grants.js';
 import type { Principal } from '../auth/permissions.js';
 import { TtlCache } from '../cache.js';
 import { type Dialect, isUniqueViolation, lockForUpdate } from '../db/database.js';
@@ -99,6 +99,9 @@ export function identityProviderView(r: IdentityProviderRow): IdentityProvider {
   };
 }
 
+/** So that one list answers them all (no pages) and the sign-in page stays a page. */
+export const MAX_PROVIDERS_PER_TENANT = 50;
+
 const providerNotFound = (tenant: Tenant, id: string) =>
   notFound('identity_provider_not_found', `No identity provider ${id} in tenant "${tenant.slug}"`);
 
@@ -111,6 +114,7 @@ export class IdentityProviders {
 
   constructor(
     private readonly db: Kysely<DB>,
+    private readonly dialect: Dialect,
     private readonly box: SecretBox,
     private readonly audit: AuditService,
     private readonly roles: RoleService,
@@ -189,14 +193,26 @@ export class IdentityProviders {
     actor: AuditActor,
   ): Promise<IdentityProvider> {
     const issuer = input.issuer ?? (input.kind === 'oidc' ? undefined : presetIssuers[input.kind]);
-    if (!issuer)
-      throw badRequest('validation_failed', 'An `oidc` identity provider needs an issuer', { field: 'issuer' });
+    if (!issuer) throw invalidField('/issuer', 'An `oidc` identity provider needs an issuer');
     const secrets = {
       client_secret_sealed: input.clientSecret ? this.box.seal(input.clientSecret) : null,
       private_key_sealed: input.privateKeyJwk ? this.box.seal(JSON.stringify(input.privateKeyJwk)) : null,
     };
     assertCredentialFor(input.tokenEndpointAuthMethod, secrets);
     return this.saving(tenant, input.slug, async (trx) => {
+      // One creation at a time per tenant, so that the count holds until the insert.
+      await lockForUpdate(trx, this.dialect, 'tenants', tenant.id);
+      const count = await trx
+        .selectFrom('identity_providers')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('tenant_id', '=', tenant.id)
+        .executeTakeFirstOrThrow();
+      if (Number(count.n) >= MAX_PROVIDERS_PER_TENANT) {
+        throw conflict(
+          'too_many_identity_providers',
+          `A tenant can have at most ${MAX_PROVIDERS_PER_TENANT} identity providers`,
+        );
+      }
       const roles = await this.assertRolesExist(trx, tenant, input.roleMappings);
       this.assertMayConfigure(principal, tenant, 'Creating this identity provider', roles, input);
       await this.assertDomainsFree(trx, tenant, input.domains, undefined);
@@ -362,11 +378,7 @@ export class IdentityProviders {
     return row;
   }
 
-  /**
-   * The grant rule for a provider: signing in as users who never proved the account is theirs
-   * (`trustEmails`, `allowLink`) reaches every user of the tenant, so it needs tenant-wide
-   * reach; each mapped role must be within the caller's. Checked before anything is written.
-   */
+  /** The grant rule (auth/grants.ts) for what `grant` hands out, before anything is written. */
   private assertMayConfigure(
     principal: Principal,
     tenant: Tenant,
@@ -374,11 +386,7 @@ export class IdentityProviders {
     roles: readonly RoleGrant[],
     grant: GrantedBy,
   ): void {
-    const signsInAsUsers = grant.trustEmails || grant.allowLink;
-    assertMayGrant(principal, tenant.id, what, {
-      reach: signsInAsUsers ? TENANT_WIDE : NO_REACH,
-      ...(grant.roleMappings.length > 0 ? { roles } : {}),
-    });
+    assertMayGrant(principal, tenant.id, what, identityProviderGrant(grant, roles));
   }
 
   /** The tenant's roles that `grant` maps to (a mapping to a role deleted since counts for nothing). */
@@ -470,9 +478,14 @@ function assertCredentialFor(
 ): void {
   const needs = method === 'private_key_jwt' ? 'privateKeyJwk' : 'clientSecret';
   const has = method === 'private_key_jwt' ? sealed.private_key_sealed : sealed.client_secret_sealed;
-  if (!has) {
-    throw badRequest('validation_failed', `tokenEndpointAuthMethod ${method} needs ${needs}`, { field: needs });
-  }
+  if (!has) throw invalidField(`/${needs}`, `tokenEndpointAuthMethod ${method} needs ${needs}`);
+}
+
+/** A 400 `validation_failed` of one body field, in the shape schema validation answers. */
+function invalidField(path: string, message: string) {
+  return badRequest('validation_failed', `Invalid body: ${path} ${message}`, [
+    { in: 'body', path, message, code: 'custom' },
+  ]);
 }
 
 function sameMappings(a: GrantedBy['roleMappings'], b: GrantedBy['roleMappings']): boolean {

@@ -25,6 +25,7 @@ import { clientRoutes } from '../clients/routes.js';
 import { consoleRoutes } from '../console/routes.js';
 import type { AppContext } from '../context.js';
 import { emailRoutes } from '../email/routes.js';
+import { federationRoutes } from '../federation/routes.js';
 import { keyRoutes } from '../keys/routes.js';
 import { type Refusal, signInAdmission } from '../login/admission.js';
 import { interactionRoutes } from '../login/routes.js';
@@ -278,7 +279,7 @@ export async function buildApp(ctx: AppContext) {
         title: 'Latchkey admin API',
         // The contract's own semver, not the package's: MAJOR is the /api/vN path, MINOR grows with
         // every addition; released as packages/server/api/v1.json (docs/api.md, "Versioning and the contract").
-        version: '1.1.0',
+        version: '1.2.0',
         description:
           'Tenants, users, roles, API keys and the audit log. Errors are `{"error": {"code", "message", "details"}}` with stable codes.',
       },
@@ -334,6 +335,7 @@ export async function buildApp(ctx: AppContext) {
       await api.register(emailRoutes(ctx));
       await api.register(userImportRoutes(ctx));
       await api.register(ticketRoutes(ctx));
+      await api.register(federationRoutes(ctx));
     },
     { prefix: '/api/v1' },
   );

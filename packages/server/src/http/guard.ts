@@ -94,6 +94,7 @@ const targetKinds: Record<string, string> = {
   apis: 'api',
   roles: 'role',
   'ticket-types': 'ticket_type',
+  'identity-providers': 'identity_provider',
 };
 
 /** A URL parameter worth recording: printable, unspaced, short (not what a garbled request sent). */

@@ -28,7 +28,12 @@ const userParams = z.strictObject({ slug: slugSchema, id: userIdSchema });
  * right the user holds, as granting the user's roles would: else a `users:write` credential
  * could take over an admin, or lock out or delete one.
  */
-async function assertMayActOn(ctx: AppContext, req: FastifyRequest, userId: string, what: string): Promise<void> {
+export async function assertMayActOn(
+  ctx: AppContext,
+  req: FastifyRequest,
+  userId: string,
+  what: string,
+): Promise<void> {
   const principal = principalOf(req);
   const tenant = tenantOf(req);
   const roles = await ctx.roles.grantsOf(ctx.database.db, tenant.id, { userId });

@@ -90,6 +90,13 @@ export const PERMISSION_GROUPS: readonly PermissionGroup[] = [
     read: 'tickets:read',
     write: 'tickets:write',
   },
+  {
+    resource: 'identity_providers',
+    label: 'Identity providers',
+    description: 'Upstream sign-in providers, their secrets and role mappings',
+    read: 'identity_providers:read',
+    write: 'identity_providers:write',
+  },
 ];
 
 export function isPermission(value: string): value is Permission {
