@@ -31,7 +31,7 @@ import {
   patchIdpBody,
   validateIdpForm,
 } from './idpForm';
-import { IDP_WRITE, idpKey, idpPath, idpsKey } from './queries';
+import { idpKey, idpPath, idpsKey } from './queries';
 
 /** One identity provider: the redirect URI to register upstream, its settings (saved with If-Match), deleting it. */
 export default function IdentityProviderScreen() {
@@ -69,7 +69,7 @@ function IdentityProviderView({
   const navigate = useNavigate();
   const config = useConsoleConfig();
   const { slug, path } = useCurrentTenant();
-  const canWrite = usePermission(slug, IDP_WRITE);
+  const canWrite = usePermission(slug, 'identity_providers:write');
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [staleDelete, setStaleDelete] = useState(false);
 

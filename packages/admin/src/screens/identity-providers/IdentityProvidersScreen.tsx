@@ -1,5 +1,5 @@
 import { Anchor, Badge, Group, Stack, Text } from '@mantine/core';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { useApi } from '../../api/ApiProvider';
@@ -8,12 +8,12 @@ import { usePermission } from '../../api/queries';
 import type { IdentityProvider, Page } from '../../api/types';
 import { useCurrentTenant } from '../../app/tenant';
 import { CreateButton } from '../../components/ActionButtons';
-import { DataTable, type DataTableColumn, pagedListProps, useCursorPager } from '../../components/DataTable';
+import { DataTable, type DataTableColumn } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
 import { CreateIdentityProviderModal } from './CreateIdentityProviderModal';
 import { CredentialBadge, IdpKindBadge } from './IdpBadges';
-import { IDP_WRITE, idpPath, idpsListKey } from './queries';
+import { idpPath, idpsListKey } from './queries';
 
 /**
  * The upstream identity providers of a tenant (Google, Microsoft, any OpenID Connect provider):
@@ -22,18 +22,13 @@ import { IDP_WRITE, idpPath, idpsListKey } from './queries';
 export default function IdentityProvidersScreen() {
   const api = useApi();
   const { slug, path } = useCurrentTenant();
-  const canWrite = usePermission(slug, IDP_WRITE);
-  const pager = useCursorPager(slug);
+  const canWrite = usePermission(slug, 'identity_providers:write');
   const [creating, setCreating] = useState(false);
 
+  // One page: a tenant has at most 50 providers, listed by slug.
   const list = useQuery<Page<IdentityProvider>, ApiError>({
-    queryKey: idpsListKey(slug, pager.cursor),
-    queryFn: ({ signal }) =>
-      api.get<Page<IdentityProvider>>(idpPath(slug), {
-        query: { limit: 50, cursor: pager.cursor ?? undefined },
-        signal,
-      }),
-    placeholderData: keepPreviousData,
+    queryKey: idpsListKey(slug),
+    queryFn: ({ signal }) => api.get<Page<IdentityProvider>>(idpPath(slug), { signal }),
   });
 
   const columns = useMemo<DataTableColumn<IdentityProvider>[]>(
@@ -138,7 +133,11 @@ export default function IdentityProvidersScreen() {
         id="identity-providers"
         caption="Identity providers"
         columns={columns}
-        {...pagedListProps(list, pager)}
+        rows={list.data?.items}
+        loading={list.isPending}
+        fetching={list.isFetching && !list.isPending}
+        error={list.error}
+        onRetry={() => void list.refetch()}
         rowKey={(p) => p.id}
         empty={
           canWrite ? 'No identity providers yet: users sign in with their password only.' : 'No identity providers yet.'

@@ -392,6 +392,6 @@ export function idpFormFields(mappingCount: number): string[] {
 export function idpErrorOptions(mappingCount: number): FieldErrorOptions {
   return {
     fields: idpFormFields(mappingCount),
-    codes: { identity_provider_slug_taken: 'slug' },
+    codes: { identity_provider_slug_taken: 'slug', identity_provider_domain_taken: 'domains' },
   };
 }

@@ -1,11 +1,10 @@
 /** Query keys and API paths of a tenant's identity providers, and of a user's identities at them. */
 import { tenantPath } from '../../api/client';
 import { queryKeys } from '../../api/queries';
-import type { Permission } from '../../api/types';
 
 export const idpsKey = (slug: string) => ['tenant', slug, 'identity-providers'] as const;
 export const idpKey = (slug: string, id: string) => [...idpsKey(slug), 'one', id] as const;
-export const idpsListKey = (slug: string, cursor: string | null) => [...idpsKey(slug), 'list', { cursor }] as const;
+export const idpsListKey = (slug: string) => [...idpsKey(slug), 'list'] as const;
 
 export const idpPath = (slug: string, id?: string) =>
   tenantPath(slug, id === undefined ? '/identity-providers' : `/identity-providers/${encodeURIComponent(id)}`);
@@ -17,6 +16,3 @@ export const identitiesPath = (slug: string, userId: string, identityId?: string
     slug,
     `/users/${encodeURIComponent(userId)}/identities${identityId === undefined ? '' : `/${encodeURIComponent(identityId)}`}`,
   );
-
-/** The permission to add, change and delete identity providers. */
-export const IDP_WRITE = 'identity_providers:write' as unknown as Permission;

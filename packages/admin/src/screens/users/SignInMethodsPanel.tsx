@@ -13,7 +13,6 @@ import { ApiErrorAlert } from '../../components/ApiErrorAlert';
 import { ConfirmModal } from '../../components/ConfirmModal';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { identitiesKey, identitiesPath } from '../identity-providers/queries';
-import { unlinkRefusal } from './signInMethods';
 
 /**
  * How a user can sign in: their password (set or not) and their identities at the tenant's
@@ -114,11 +113,8 @@ export function SignInMethodsPanel({ user }: { user: User }) {
         confirmLabel="Unlink"
         onConfirm={async () => {
           if (!unlinking) return;
-          try {
-            await api.delete(identitiesPath(slug, user.id, unlinking.id));
-          } catch (error) {
-            throw unlinkRefusal(error) ?? error;
-          }
+          // A refusal (409 last_sign_in_method: the user's only way in) shows in the dialog, as the server says it.
+          await api.delete(identitiesPath(slug, user.id, unlinking.id));
           void queryClient.invalidateQueries({ queryKey: key });
           void queryClient.invalidateQueries({ queryKey: queryKeys.user(slug, user.id), exact: true });
           notifications.show({ color: 'green', message: `${unlinking.providerName} unlinked from ${user.email}` });
