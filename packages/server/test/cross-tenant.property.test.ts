@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemActor } from '../src/audit/service.js';
 import { dialects } from './helpers/databases.js';
 import {
   type DocumentedRoute,
@@ -29,6 +30,9 @@ interface Member {
   apiKeyIds: string[];
   /** Custom role names, unique across the pool (so that "own slug, their role" finds nothing). */
   roleNames: string[];
+  identityProviderId: string;
+  /** An identity of the first user at that provider. */
+  identityId: string;
 }
 
 /**
@@ -53,6 +57,19 @@ function validBody(route: DocumentedRoute, n: number): unknown {
     'POST /api/v1/tenants/{slug}/api-keys': { name: 'evil', roles: ['tenant:admin'] },
     'POST /api/v1/tenants/{slug}/clients': { kind: 'service', name: 'Evil' },
     'POST /api/v1/tenants/{slug}/apis': { identifier: 'https://api.example.com/evil', name: 'Evil' },
+    'POST /api/v1/tenants/{slug}/identity-providers': {
+      slug: `evil-${n}`,
+      displayName: 'Evil',
+      issuer: 'https://idp.example.com',
+      clientId: 'evil',
+      clientSecret: 'evil',
+      trustEmails: true,
+    },
+    'PATCH /api/v1/tenants/{slug}/identity-providers/{id}': {
+      issuer: 'https://evil.example.com',
+      trustEmails: true,
+      domains: ['evil.example.com'],
+    },
   };
   const key = routeKey(route);
   return Object.hasOwn(known, key) ? known[key] : sampleFromSchema(route.bodySchema);
@@ -112,11 +129,16 @@ const caseArb: fc.Arbitrary<Case> = fc
 async function snapshot(ts: TestServer, slug: string) {
   const tenant = await ts.api('GET', `/api/v1/tenants/${slug}`);
   if (tenant.status !== 200) throw new Error(`tenant ${slug} gone: ${tenant.status}`);
+  const users = await listAll(ts.api, `/api/v1/tenants/${slug}/users`);
   return {
     tenant: tenant.body,
-    users: await listAll(ts.api, `/api/v1/tenants/${slug}/users`),
+    users,
     roles: await listAll(ts.api, `/api/v1/tenants/${slug}/roles`),
     apiKeys: (await listAll(ts.api, `/api/v1/tenants/${slug}/api-keys`)).map(({ lastUsedAt: _used, ...k }) => k),
+    identityProviders: (await ts.api('GET', `/api/v1/tenants/${slug}/identity-providers`)).body,
+    identities: await Promise.all(
+      users.map(async (u) => (await ts.api('GET', `/api/v1/tenants/${slug}/users/${u.id}/identities`)).body),
+    ),
   };
 }
 
@@ -159,6 +181,25 @@ describe.each(dialects)('a tenant admin never touches another tenant (%s)', (dia
         body: { name: 'viewer', roles: [roleNames[1]] },
       });
       expect([admin.status, other.status]).toEqual([201, 201]);
+      const idp = await ts.api('POST', `/api/v1/tenants/${slug}/identity-providers`, {
+        body: {
+          slug: 'corp',
+          displayName: `Corp of ${slug}`,
+          issuer: 'https://idp.example.com',
+          clientId: slug,
+          clientSecret: `secret of ${slug}`,
+          domains: [`${slug}.example.com`],
+          roleMappings: [{ upstream: 'editors', role: roleNames[0] }],
+        },
+      });
+      expect(idp.status, idp.text).toBe(201);
+      const found = await ts.server.ctx.tenants.findBySlug(slug);
+      if (!found || !userIds[0]) throw new Error('tenant or user missing');
+      const identity = await ts.server.ctx.identities.link(
+        found,
+        { userId: userIds[0], providerId: idp.body.id, subject: `sub-${slug}`, email: null },
+        systemActor,
+      );
       pool.push({
         slug,
         adminKeyId: admin.body.id,
@@ -166,6 +207,8 @@ describe.each(dialects)('a tenant admin never touches another tenant (%s)', (dia
         userIds,
         apiKeyIds: [admin.body.id, other.body.id],
         roleNames,
+        identityProviderId: idp.body.id,
+        identityId: identity.id,
       });
     }
     for (const m of pool) {
@@ -194,6 +237,8 @@ describe.each(dialects)('a tenant admin never touches another tenant (%s)', (dia
           ids: {
             users: victim.userIds[c.user] ?? '',
             'api-keys': victim.apiKeyIds[c.key] ?? '',
+            'identity-providers': victim.identityProviderId,
+            identities: victim.identityId,
             // With its own slug, only the victim's custom role names (tenant:admin is everyone's).
             roles: c.slugOf === 'own' || c.role === 0 ? (victim.roleNames[c.role] ?? '') : 'tenant:admin',
           },

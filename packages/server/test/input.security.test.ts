@@ -12,6 +12,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemActor } from '../src/audit/service.js';
 import { Browser, type Page } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
 import { basicAuth, pkce, tokenRequest } from './helpers/oidc.js';
@@ -65,6 +66,8 @@ describe.each(dialects)('bad input (%s)', (dialect) => {
   let userId: string;
   let typeId: string;
   let ticketId: string;
+  let idpId: string;
+  let identityId: string;
 
   beforeAll(async () => {
     ts = await startTestServer(dialect);
@@ -118,13 +121,32 @@ describe.each(dialects)('bad input (%s)', (dialect) => {
     for (const item of issued.body.items as { url: string }[]) {
       if (tenant) await ctx.tickets.requestReissue(tenant, item.url.split('/').at(-1) ?? '');
     }
+    // An identity provider, and an identity of the user at it.
+    const idp = await admin('POST', `/api/v1/tenants/${slug}/identity-providers`, {
+      body: { slug: 'corp', displayName: 'Corp', issuer: 'https://idp.example.com', clientId: 'c', clientSecret: 's' },
+    });
+    expect(idp.status, idp.text).toBe(201);
+    idpId = idp.body.id;
+    if (!tenant) throw new Error('tenant missing');
+    identityId = (
+      await ctx.identities.link(tenant, { userId, providerId: idpId, subject: 'sub', email: null }, systemActor)
+    ).id;
   });
   afterAll(async () => {
     await ts?.close();
   });
 
   const path = (route: DocumentedRoute) =>
-    fillPath(route, { slug, ids: { users: userId, 'ticket-types': typeId, tickets: ticketId } });
+    fillPath(route, {
+      slug,
+      ids: {
+        users: userId,
+        'ticket-types': typeId,
+        tickets: ticketId,
+        'identity-providers': idpId,
+        identities: identityId,
+      },
+    });
 
   describe('a NUL byte on every admin-API route', () => {
     it('in every string path parameter', async () => {
