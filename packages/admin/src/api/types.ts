@@ -203,6 +203,71 @@ export interface ClientWithSecret extends Client {
   clientSecret: string;
 }
 
+/** The kinds of identity provider: any OpenID Connect provider, or a preset of one. */
+export type IdpKind = 'oidc' | 'google' | 'microsoft';
+
+export type IdpAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/** Which upstream claim gives what (`roles`: null maps no roles). */
+export interface IdpClaims {
+  email: string;
+  emailVerified: string;
+  name: string;
+  roles: string | null;
+}
+
+/** An upstream group or role (a value of the `claims.roles` claim) → a role of the tenant. */
+export interface IdpRoleMapping {
+  upstream: string;
+  role: string;
+}
+
+/**
+ * An upstream identity provider of a tenant (`/tenants/{slug}/identity-providers`). Its client
+ * secret and private key are write-only: the answer says only whether they are set.
+ */
+export interface IdentityProvider {
+  id: string;
+  slug: string;
+  kind: IdpKind;
+  displayName: string;
+  buttonText: string | null;
+  iconUrl: string | null;
+  enabled: boolean;
+  issuer: string;
+  clientId: string;
+  tokenEndpointAuthMethod: IdpAuthMethod;
+  scopes: string[];
+  allowSignUp: boolean;
+  allowLink: boolean;
+  allowUnlink: boolean;
+  /** Links to any user with the same email when the provider says it is verified. */
+  trustEmails: boolean;
+  /** Email domains whose users go straight to it (home-realm discovery). */
+  domains: string[];
+  claims: IdpClaims;
+  roleMappings: IdpRoleMapping[];
+  clientSecretSet: boolean;
+  privateKeySet: boolean;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A user's identity at an upstream provider (`GET …/users/{id}/identities`). */
+export interface UserIdentity {
+  id: string;
+  userId: string;
+  providerId: string;
+  providerSlug: string;
+  providerName: string;
+  /** The upstream `sub`. */
+  subject: string;
+  email: string | null;
+  createdAt: string;
+  lastSignInAt: string | null;
+}
+
 export interface ResourceApi {
   id: string;
   /** The audience of its access tokens */

@@ -20,6 +20,7 @@ import {
   IconGauge,
   IconHistory,
   IconKey,
+  IconLogin,
   IconMail,
   IconSettings,
   IconShieldLock,
@@ -59,6 +60,8 @@ const RolesScreen = lazy(() => import('../screens/roles/RolesScreen'));
 const ApplicationsScreen = lazy(() => import('../screens/applications/ApplicationsScreen'));
 const ApplicationScreen = lazy(() => import('../screens/applications/ApplicationScreen'));
 const ApisScreen = lazy(() => import('../screens/apis/ApisScreen'));
+const IdentityProvidersScreen = lazy(() => import('../screens/identity-providers/IdentityProvidersScreen'));
+const IdentityProviderScreen = lazy(() => import('../screens/identity-providers/IdentityProviderScreen'));
 const ApiKeysScreen = lazy(() => import('../screens/api-keys/ApiKeysScreen'));
 const SigningKeysScreen = lazy(() => import('../screens/signing-keys/SigningKeysScreen'));
 const AuditLogScreen = lazy(() => import('../screens/audit/AuditLogScreen'));
@@ -76,6 +79,12 @@ export const tenantScreens: TenantScreenRoute[] = [
   { path: 'applications', screen: ApplicationsScreen, nav: { label: 'Applications', icon: IconApps } },
   { path: 'applications/:clientId', screen: ApplicationScreen },
   { path: 'apis', screen: ApisScreen, nav: { label: 'APIs', icon: IconApi } },
+  {
+    path: 'identity-providers',
+    screen: IdentityProvidersScreen,
+    nav: { label: 'Identity providers', icon: IconLogin },
+  },
+  { path: 'identity-providers/:idpId', screen: IdentityProviderScreen },
   { path: 'tickets', screen: TicketTypesScreen, nav: { label: 'Tickets', icon: IconTicket } },
   { path: 'tickets/:typeId', screen: TicketTypeScreen },
   { path: 'api-keys', screen: ApiKeysScreen, nav: { label: 'API keys', icon: IconKey } },

@@ -32,6 +32,9 @@ describe('audit text', () => {
     expect(refLink(ref({ type: 'ticket_type', id: 'ttp_1', name: 'Partners' }), base)).toBe(
       '/tenants/acme/tickets/ttp_1',
     );
+    expect(refLink(ref({ type: 'identity_provider', id: 'idp_1', name: 'Acme SSO' }), base)).toBe(
+      '/tenants/acme/identity-providers/idp_1',
+    );
     // A system admin acting in a tenant: linked to the system tenant's screens.
     expect(refLink(ref({ tenantSlug: 'system' }), base)).toBe('/tenants/system/users/usr_1');
     // Gone, unknown, or in a tenant this console cannot open: no link.
@@ -67,6 +70,13 @@ describe('audit text', () => {
     expect(summary({ action: 'login.password', outcome: 'failure', details: { reason: 'account_locked' } })).toBe(
       'Refused: account locked after too many failures',
     );
+    expect(
+      summary({
+        action: 'user.identity.unlink',
+        outcome: 'success',
+        details: { identityId: 'ident_1', provider: 'acme' },
+      }),
+    ).toBe('Unlinked the identity at acme');
     expect(summary({ action: 'user.sessions.end', outcome: 'success', details: { sessions: 1 } })).toBe(
       'Ended 1 session',
     );

@@ -14,6 +14,7 @@ const kindNames: Record<string, string> = {
   api: 'API',
   role: 'Role',
   ticket_type: 'Ticket type',
+  identity_provider: 'Identity provider',
   tenant: 'Tenant',
   system: 'Latchkey',
 };
@@ -51,6 +52,8 @@ export function refLink(ref: AuditRef, tenantBase: (slug: string) => string | nu
       return `${base}/apis`;
     case 'ticket_type':
       return `${base}/tickets/${encodeURIComponent(ref.id)}`;
+    case 'identity_provider':
+      return `${base}/identity-providers/${encodeURIComponent(ref.id)}`;
     case 'tenant':
       return base;
     default:
@@ -111,6 +114,8 @@ const keyLabels: Record<string, string> = {
   rehashed: 'Password hash upgraded',
   adminUser: 'Admin user',
   apiKey: 'API key',
+  provider: 'Identity provider',
+  identityId: 'Identity',
 };
 
 /** `camelCase` → `Camel case`, for keys the console does not know yet. */
@@ -179,6 +184,7 @@ export function summary(event: Pick<AuditEvent, 'action' | 'outcome' | 'details'
     case 'user.update':
     case 'client.update':
     case 'ticket_type.update':
+    case 'identity_provider.update':
     case 'api.update':
     case 'tenant.update':
       return Array.isArray(d.fields) ? `Changed ${valueText('fields', d.fields)}` : null;
@@ -186,6 +192,12 @@ export function summary(event: Pick<AuditEvent, 'action' | 'outcome' | 'details'
       return str(d.role) ? `Granted role ${d.role}` : null;
     case 'user.role.revoke':
       return str(d.role) ? `Revoked role ${d.role}` : null;
+    case 'user.identity.link':
+      return str(d.provider) ? `Linked an identity at ${d.provider}` : null;
+    case 'user.identity.unlink':
+      return str(d.provider) ? `Unlinked the identity at ${d.provider}` : null;
+    case 'user.sign_in.federated':
+      return str(d.provider) ? `Signed in through ${d.provider}` : 'Signed in through an identity provider';
     case 'user.sessions.end':
       return typeof d.sessions === 'number' ? `Ended ${d.sessions} session${d.sessions === 1 ? '' : 's'}` : null;
     case 'api_key.create':

@@ -27,6 +27,7 @@ import { formatDateTime, formatRelative } from '../../components/format';
 import { DiscardSaveButtons, SaveProblems } from '../../components/SaveControls';
 import { useVersionedForm } from '../../components/useVersionedForm';
 import { formatAttributes, parseAttributes } from './attributes';
+import { SignInMethodsPanel } from './SignInMethodsPanel';
 import { EMAIL_CODES, PASSWORD_CODES, validateEmail } from './userForms';
 
 interface ProfileValues {
@@ -58,6 +59,7 @@ export function ProfilePanel({ user, onSaved, onReload }: ProfileProps) {
       <Grid.Col span={{ base: 12, md: 4 }}>
         <Stack gap="lg">
           <Facts user={user} />
+          <SignInMethodsPanel user={user} />
           <PasswordForm user={user} onSaved={() => onSaved({ ...user, hasPassword: true })} />
         </Stack>
       </Grid.Col>
@@ -154,7 +156,6 @@ function Facts({ user }: { user: User }) {
       'Last sign-in',
       user.lastLoginAt ? `${formatRelative(user.lastLoginAt)} (${formatDateTime(user.lastLoginAt)})` : 'Never',
     ],
-    ['Password', user.hasPassword ? 'Set' : 'None'],
     ['Version', String(user.version)],
   ];
   return (
