@@ -78,14 +78,18 @@ export class FederatedAccounts {
 
   /**
    * A new user without a password, and its identity, in one transaction. The email counts as
-   * verified only where the provider is trusted for emails and says it is.
+   * verified only where the provider is trusted for emails and says it is. Undefined when the
+   * upstream's email is not one an account can have.
    */
   async signUp(tenant: Tenant, idp: IdentityProvider, user: FlowUser, actor: AuditActor) {
-    const input = createUserSchema.parse({
+    const parsed = createUserSchema.safeParse({
       email: user.email,
       emailVerified: idp.trustEmails && user.emailVerified,
       ...(user.name ? { displayName: user.name.slice(0, 200) } : {}),
     });
+    // An address the users API would refuse (or none): no account from it.
+    if (!parsed.success) return undefined;
+    const input = parsed.data;
     let identityId = '';
     const created = await this.ctx.users.create(tenant, input, { ...actor, type: 'user' }, 'user.register', {
       within: async (trx, row) => {
