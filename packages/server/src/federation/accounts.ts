@@ -173,20 +173,14 @@ export async function applyRoleMappings(
     .where('name', 'in', managed)
     .execute();
   if (roles.length === 0) return none;
-  const held = new Set(
-    (
-      await trx
-        .selectFrom('user_roles')
-        .select('role_id')
-        .where('user_id', '=', userId)
-        .where(
-          'role_id',
-          'in',
-          roles.map((r) => r.id),
-        )
-        .execute()
-    ).map((r) => r.role_id),
-  );
+  const roleIds = roles.map((r) => r.id);
+  const heldRows = await trx
+    .selectFrom('user_roles')
+    .select('role_id')
+    .where('user_id', '=', userId)
+    .where('role_id', 'in', roleIds)
+    .execute();
+  const held = new Set(heldRows.map((r) => r.role_id));
   const add = roles.filter((r) => wanted.has(r.name) && !held.has(r.id));
   const remove = roles.filter((r) => !wanted.has(r.name) && held.has(r.id));
   if (add.length > 0) {
@@ -201,15 +195,8 @@ export async function applyRoleMappings(
     await ctx.roles.assertSystemAdminRemains(trx, tenant.id, { userIds: [userId] });
   }
   if (remove.length > 0) {
-    await trx
-      .deleteFrom('user_roles')
-      .where('user_id', '=', userId)
-      .where(
-        'role_id',
-        'in',
-        remove.map((r) => r.id),
-      )
-      .execute();
+    const removeIds = remove.map((r) => r.id);
+    await trx.deleteFrom('user_roles').where('user_id', '=', userId).where('role_id', 'in', removeIds).execute();
   }
   for (const [action, list] of [
     ['user.role.grant', add],
