@@ -260,7 +260,7 @@ function LinkingSection({ form, disabled }: IdpFieldsProps) {
   return (
     <Section
       title="Sign-up and linking"
-      description="A user has identities beside their password. Linking an identity to an existing account needs proof: the account’s own sign-in in the same flow."
+      description="A user has identities beside their password. Linking an identity to an existing account needs proof: the account’s own sign-in in the same flow. Linking and trusted emails let the provider sign in as the tenant’s users, so turning them on needs tenant:admin."
     >
       <Switch
         label="Allow sign-up"
