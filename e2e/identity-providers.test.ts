@@ -43,7 +43,7 @@ describe.skipIf(!hasChromium)(
   hasChromium
     ? 'identity providers in the admin console (Chromium)'
     : `identity providers in the admin console: ${skipMessage}`,
-  { timeout: 60_000 },
+  { timeout: 90_000 },
   () => {
     let ts: TestServer;
     let browser: Browser;
@@ -220,6 +220,14 @@ describe.skipIf(!hasChromium)(
       await page.getByRole('button', { name: 'Reload' }).click();
       await visible(page.getByLabel('Button text'));
       await expect.poll(() => page.getByLabel('Button text').inputValue()).toBe('Continue with Acme');
+
+      // A new slug would change the redirect URI: the new one shows before saving; Discard drops it.
+      await page.getByLabel('Slug').fill('acme-login');
+      expect(await page.getByLabel('New redirect URI', { exact: true }).textContent()).toBe(redirectUri('acme-login'));
+      await closeToasts();
+      await page.getByRole('button', { name: 'Discard' }).click();
+      expect(await page.getByLabel('New redirect URI', { exact: true }).count()).toBe(0);
+      expect(await page.getByLabel('Slug').inputValue()).toBe('acme');
       await shot('edit');
     });
 
