@@ -400,7 +400,13 @@ describe.each(dialects)('identity providers (%s)', (dialect) => {
       expect(trusted.status, trusted.text).toBe(200);
       // Renaming it, or sending its settings back unchanged, hands out nothing new.
       const renamed = await limited('PATCH', `${base()}/${idp.id}`, {
-        body: { displayName: 'Renamed', trustEmails: true, roleMappings: [{ upstream: 'x', role: 'strong' }] },
+        body: {
+          displayName: 'Renamed',
+          trustEmails: true,
+          roleMappings: [{ upstream: 'x', role: 'strong' }],
+          issuer: trusted.body.issuer,
+          clientId: trusted.body.clientId,
+        },
       });
       expect(renamed.status, renamed.text).toBe(200);
       // Pointing it elsewhere, or taking the strong mapping away, hands it all out anew.
