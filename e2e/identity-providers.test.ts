@@ -7,7 +7,9 @@
  * empty; a change made meanwhile is said, not overwritten. Deleting asks for the slug. On a
  * user's page, the sign-in methods show the password and a seeded identity, which is unlinked;
  * unlinking a passwordless user's only identity is refused with the server's reason. Both screens
- * fit a phone and name every control.
+ * fit a phone and name every control. In the tenant console, an admin who may write providers but
+ * lacks tenant:admin is told why linking is refused (the grant rule) and adds one without it; one
+ * who may only read them sees nothing to add, change or delete.
  *
  * Screenshots go to test-results/screenshots/identity-providers-*.png.
  */
@@ -41,7 +43,7 @@ describe.skipIf(!hasChromium)(
   hasChromium
     ? 'identity providers in the admin console (Chromium)'
     : `identity providers in the admin console: ${skipMessage}`,
-  { timeout: 60_000 },
+  { timeout: 90_000 },
   () => {
     let ts: TestServer;
     let browser: Browser;
@@ -218,6 +220,14 @@ describe.skipIf(!hasChromium)(
       await page.getByRole('button', { name: 'Reload' }).click();
       await visible(page.getByLabel('Button text'));
       await expect.poll(() => page.getByLabel('Button text').inputValue()).toBe('Continue with Acme');
+
+      // A new slug would change the redirect URI: the new one shows before saving; Discard drops it.
+      await page.getByLabel('Slug').fill('acme-login');
+      expect(await page.getByLabel('New redirect URI', { exact: true }).textContent()).toBe(redirectUri('acme-login'));
+      await closeToasts();
+      await page.getByRole('button', { name: 'Discard' }).click();
+      expect(await page.getByLabel('New redirect URI', { exact: true }).count()).toBe(0);
+      expect(await page.getByLabel('Slug').inputValue()).toBe('acme');
       await shot('edit');
     });
 
@@ -317,6 +327,76 @@ describe.skipIf(!hasChromium)(
         '409 DELETE',
         '412 PATCH',
       ]);
+    });
+
+    /** A user of the tenant holding one custom role, signed in to the tenant's own console. */
+    async function signInWith(name: string, permissions: string[]): Promise<{ ctx: BrowserContext; p: Page }> {
+      const role = await ts.api('POST', `/api/v1/tenants/${slug}/roles`, {
+        body: { name: `${name}-${suffix}`, permissions: ['tenant:read', 'roles:read', ...permissions] },
+      });
+      expect(role.status, role.text).toBe(201);
+      const email = `${name}-${suffix}@staff.example`;
+      const password = `${name}-${suffix}-correct-horse`;
+      const user = await ts.api('POST', `/api/v1/tenants/${slug}/users`, {
+        body: { email, password, emailVerified: true },
+      });
+      expect(user.status, user.text).toBe(201);
+      const grant = await ts.api('PUT', `/api/v1/tenants/${slug}/users/${user.body.id}/roles/${name}-${suffix}`);
+      expect(grant.status).toBe(204);
+      const ctx = await browser.newContext({ viewport: desktop, locale: 'en-US' });
+      ctx.setDefaultTimeout(15_000);
+      const p = await ctx.newPage();
+      await p.goto(`${ts.url}/admin/t/${slug}/identity-providers`);
+      await signInOnPage(p, email, password);
+      await settle(p, 'Identity providers');
+      return { ctx, p };
+    }
+
+    it('refuses linking to an admin without tenant-wide reach (the grant rule), and adds the provider without it', async () => {
+      const { ctx, p } = await signInWith('idp-writer', ['identity_providers:read', 'identity_providers:write']);
+      try {
+        await p.getByRole('button', { name: 'Add identity provider' }).click();
+        const d = p.getByRole('dialog', { name: 'Add an identity provider' });
+        await d.getByLabel('Slug').fill('writer');
+        await d.getByLabel('Display name').fill('Writer SSO');
+        await d.getByLabel('Issuer').fill(`${ts.url}/t/${upstream}`);
+        await d.getByLabel('Client ID').fill('writer-client');
+        await d.getByLabel('Client secret').fill('writer-secret');
+        await d.getByRole('switch', { name: 'Allow linking' }).check();
+        await d.getByRole('button', { name: 'Create identity provider' }).click();
+        const alert = d.getByRole('alert').filter({ hasText: 'The identity provider was not created' });
+        await visible(alert.getByText('(tenant:admin), which you do not hold', { exact: false }));
+        await p.screenshot({ path: screenshotPath('identity-providers-refused.png') });
+        expect((await providers()).map((x) => x.slug)).not.toContain('writer');
+
+        await d.getByRole('switch', { name: 'Allow linking' }).uncheck();
+        await d.getByRole('button', { name: 'Create identity provider' }).click();
+        await settle(p, 'Writer SSO');
+        expect(p.url()).toContain(`/admin/t/${slug}/identity-providers/idp_`);
+        expect((await providers()).find((x) => x.slug === 'writer')).toMatchObject({ allowLink: false });
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    it('shows a reader the providers read only: nothing to add, change or delete', async () => {
+      const { ctx, p } = await signInWith('idp-reader', ['identity_providers:read']);
+      try {
+        await visible(p.getByRole('link', { name: 'Writer SSO' }));
+        await p.waitForLoadState('networkidle');
+        expect(await p.getByRole('button', { name: 'Add identity provider' }).count()).toBe(0);
+        await p.getByRole('link', { name: 'Writer SSO' }).click();
+        await settle(p, 'Writer SSO');
+        await p.waitForLoadState('networkidle');
+        expect(await p.getByLabel('Display name').isDisabled()).toBe(true);
+        expect(await p.getByRole('button', { name: 'Save changes' }).count()).toBe(0);
+        expect(await p.getByRole('button', { name: 'Delete' }).count()).toBe(0);
+        await visible(
+          p.getByRole('region', { name: 'Register Latchkey at the provider' }).getByText(redirectUri('writer')),
+        );
+      } finally {
+        await ctx.close();
+      }
     });
   },
 );

@@ -65,7 +65,7 @@ export function IdpFields(props: IdpFieldsProps) {
   );
 }
 
-/** The kind (creating only) and what the sign-in page shows. */
+/** The kind (creating only), the slug, and what the sign-in page shows. */
 function AppearanceSection({ form, creating, disabled }: IdpFieldsProps) {
   const config = useConsoleConfig();
   const { slug: tenantSlug } = useCurrentTenant();
@@ -87,24 +87,33 @@ function AppearanceSection({ form, creating, disabled }: IdpFieldsProps) {
           <Alert variant="light" color="blue" icon={<IconInfoCircle aria-hidden />} p="sm">
             <Text size="sm">{preset.help}</Text>
           </Alert>
-          <TextInput
-            label="Slug"
-            description="Names it in URLs, like its redirect URI; it cannot be changed later. Lowercase letters, digits and dashes."
-            placeholder="acme-sso"
-            required
-            spellCheck={false}
-            autoComplete="off"
-            styles={monospace}
-            {...form.getInputProps('slug')}
-          />
-          {SLUG_PATTERN.test(idpSlug) && (
-            <CopyField
-              label="Redirect URI"
-              value={federationRedirectUri(config.publicUrl, tenantSlug, idpSlug)}
-              description="Register it at the provider as the redirect (callback) URI of Latchkey’s client."
-            />
-          )}
         </>
+      )}
+      <TextInput
+        label="Slug"
+        description={
+          creating
+            ? 'Names it in URLs, like its redirect URI. Lowercase letters, digits and dashes.'
+            : 'Names it in URLs. Changing it changes the redirect URI: register the new one at the provider too.'
+        }
+        placeholder="acme-sso"
+        required
+        spellCheck={false}
+        autoComplete="off"
+        disabled={disabled}
+        styles={monospace}
+        {...form.getInputProps('slug')}
+      />
+      {SLUG_PATTERN.test(idpSlug) && (creating || form.isDirty('slug')) && (
+        <CopyField
+          label={creating ? 'Redirect URI' : 'New redirect URI'}
+          value={federationRedirectUri(config.publicUrl, tenantSlug, idpSlug)}
+          description={
+            creating
+              ? 'Register it at the provider as the redirect (callback) URI of Latchkey’s client.'
+              : 'Once saved, sign-ins come back here: register it at the provider.'
+          }
+        />
       )}
       <SimpleGrid cols={{ base: 1, sm: 2 }}>
         <TextInput
@@ -260,7 +269,7 @@ function LinkingSection({ form, disabled }: IdpFieldsProps) {
   return (
     <Section
       title="Sign-up and linking"
-      description="A user has identities beside their password. Linking an identity to an existing account needs proof: the account’s own sign-in in the same flow."
+      description="A user has identities beside their password. Linking an identity to an existing account needs proof: the account’s own sign-in in the same flow. Linking and trusted emails let the provider sign in as the tenant’s users, so turning them on needs tenant:admin."
     >
       <Switch
         label="Allow sign-up"

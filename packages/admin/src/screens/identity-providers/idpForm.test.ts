@@ -114,6 +114,7 @@ describe('identity provider form', () => {
       patchIdpBody(initial, { ...initial, displayName: 'Acme', trustEmails: true, buttonText: ' ', domains: [] }),
     ).toEqual({ displayName: 'Acme', trustEmails: true, domains: [] });
     expect(patchIdpBody(initial, { ...initial, clientSecret: 'new' })).toEqual({ clientSecret: 'new' });
+    expect(patchIdpBody(initial, { ...initial, slug: ' acme-sso ' })).toEqual({ slug: 'acme-sso' });
     expect(patchIdpBody(initial, { ...initial, claims: { ...initial.claims, roles: '' }, roleMappings: [] })).toEqual({
       claims: { email: 'email', emailVerified: 'email_verified', name: 'name', roles: null },
       roleMappings: [],
@@ -158,8 +159,7 @@ describe('identity provider form', () => {
         'slug',
       ].sort(),
     );
-    // The slug is fixed once created: an edit does not check it.
-    expect(validateIdpForm({ ...idpToForm(acme), slug: 'Not Checked' }, editing)).toEqual({});
+    expect(Object.keys(validateIdpForm({ ...idpToForm(acme), slug: 'Not valid' }, editing))).toEqual(['slug']);
   });
 
   it('takes https issuers, and http only on this machine', () => {

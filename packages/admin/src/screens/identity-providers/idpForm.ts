@@ -229,7 +229,7 @@ export interface IdpValidationContext {
 /** Field path → message, for every problem the form can see before sending. */
 export function validateIdpForm(v: IdpFormValues, ctx: IdpValidationContext): Record<string, string> {
   const errors: Record<string, string> = {};
-  if (ctx.creating && !SLUG_PATTERN.test(v.slug.trim())) {
+  if (!SLUG_PATTERN.test(v.slug.trim())) {
     errors.slug = 'Lowercase letters, digits and dashes, at most 40 (it is part of the redirect URI)';
   }
   const name = v.displayName.trim();
@@ -328,14 +328,15 @@ export function createIdpBody(v: IdpFormValues): Record<string, unknown> {
 }
 
 /**
- * What changed since `initial` (slug and kind never do: the redirect URI registered upstream
- * names the slug). An empty secret or key field sends nothing: the stored one stays.
+ * What changed since `initial` (the kind never does). An empty secret or key field sends
+ * nothing: the stored one stays.
  */
 export function patchIdpBody(initial: IdpFormValues, v: IdpFormValues): Record<string, unknown> {
   const body: Record<string, unknown> = {};
-  const text = (field: 'displayName' | 'issuer' | 'clientId') => {
+  const text = (field: 'slug' | 'displayName' | 'issuer' | 'clientId') => {
     if (v[field].trim() !== initial[field].trim()) body[field] = v[field].trim();
   };
+  text('slug');
   text('displayName');
   text('issuer');
   text('clientId');
