@@ -19,6 +19,7 @@ import type { Principal } from '../auth/permissions.js';
 import { TtlCache } from '../cache.js';
 import { type Dialect, isUniqueViolation, lockForUpdate } from '../db/database.js';
 import type { DB, IdentityProviderRow, UserIdentityRow } from '../db/schema.js';
+import { deleteAtVersion } from '../db/versions.js';
 import { conflict, notFound, preconditionFailed } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { SecretBox } from '../keys/crypto.js';
@@ -145,6 +146,12 @@ export class IdentityProviders {
     private readonly latchkey?: LatchkeyTenantClients,
   ) {
     this.enabledCache = new TtlCache(cacheTtlMs, 10_000);
+  }
+
+  /** Forgets the cached enabled providers of a tenant (a change notice from any node), or of all. */
+  invalidate(tenantId?: string): void {
+    if (tenantId) this.enabledCache.delete(tenantId);
+    else this.enabledCache.clear();
   }
 
   /** Every provider of the tenant, by slug. */
@@ -463,12 +470,8 @@ export class IdentityProviders {
     const deleted = await this.db.transaction().execute(async (trx) => {
       const row = await this.row(trx, tenant, id);
       if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
-      const res = await trx
-        .deleteFrom('identity_providers')
-        .where('id', '=', row.id)
-        .where('version', '=', row.version)
-        .executeTakeFirst();
-      if (res.numDeletedRows === 0n) throw preconditionFailed();
+      // The version read is part of the delete: a change in between wins (412).
+      await deleteAtVersion(trx, 'identity_providers', row.id, row.version);
       await this.audit.record(trx, actor, {
         tenantId: tenant.id,
         action: 'identity_provider.delete',
