@@ -6,14 +6,31 @@
  * and `latchkey` (another tenant of the same server, its client registered by Latchkey).
  * @see issue 13
  */
+
+import type { FastifyReply } from 'fastify';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setCookie } from '../src/http/cookies.js';
 import { Browser } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
 import { type AppUnderTest, appOf, appTokens, createProvider, signInVia } from './helpers/federation.js';
 import { type OAuth2Upstream, startOAuth2Upstream, upstreamEndpoints } from './helpers/oauth2-upstream.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
+
+describe('the flow cookie of a form_post provider (Apple)', () => {
+  it('is SameSite=None (so the cross-site POST brings it) over https only', () => {
+    const sent: string[] = [];
+    const reply = { header: (_name: string, value: string) => sent.push(value) } as unknown as FastifyReply;
+    const options = { path: '/t/a/federation/apple/callback', maxAge: 600, crossSitePost: true };
+    setCookie(reply, 'lk_fed', 'v', { ...options, publicUrl: 'https://id.example.com' });
+    setCookie(reply, 'lk_fed', 'v', { ...options, publicUrl: 'http://127.0.0.1:3000' });
+    setCookie(reply, 'lk_fed', 'v', { ...options, crossSitePost: false, publicUrl: 'https://id.example.com' });
+    expect(sent[0]).toMatch(/; SameSite=None; Secure$/);
+    expect(sent[1]).toMatch(/; SameSite=Lax$/);
+    expect(sent[2]).toMatch(/; SameSite=Lax; Secure$/);
+  });
+});
 
 describe.each(dialects)('identity provider kinds (%s)', (dialect) => {
   let ts: TestServer;
@@ -284,6 +301,16 @@ describe.each(dialects)('identity provider kinds (%s)', (dialect) => {
       const back = await again.submit(second.page, {}, { stopAt: app.atApp });
       expect((await appTokens(app, back, second.request)).claims()?.sub).toBe(created?.id);
       expect(up.appleSecrets.length).toBeGreaterThanOrEqual(2);
+
+      // The key is replaced as a whole: one field alone is refused.
+      const url = `/api/v1/tenants/${slug}/identity-providers/${idp.id}`;
+      expect((await admin('PATCH', url, { body: { appleKeyId: 'KEY0000000' } })).status).toBe(400);
+      expect((await admin('PATCH', url, { body: { clientSecret: 'no' } })).status).toBe(400);
+      const replaced = await admin('PATCH', url, {
+        body: { appleTeamId: teamId, appleKeyId: keyId, applePrivateKey: pem },
+      });
+      expect(replaced.status, replaced.text).toBe(200);
+      expect(replaced.body).toMatchObject({ appleKeySet: true, version: idp.version + 1 });
     });
   });
 
