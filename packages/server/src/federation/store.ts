@@ -348,8 +348,8 @@ export class IdentityProviders {
 
   /**
    * Changes a provider. Turning `trustEmails` or `allowLink` on, keeping them on while the
-   * provider changes where it signs in from, and any role mapping held before or after need
-   * the caller's reach (the grant rule).
+   * provider moves (issuer, client, credentials) or is enabled, and the role mappings before
+   * and after a change of them (or such a move) need the caller's reach (the grant rule).
    */
   async update(
     tenant: Tenant,
@@ -377,16 +377,16 @@ export class IdentityProviders {
       };
       // Where it signs in from (issuer, client, secrets) decides who its identities are, and
       // turning it on makes what it grants live: either hands out its settings anew.
+      // A value sent back unchanged (as a form does) moves nothing; a new secret always counts.
       const rewired =
         (input.enabled === true && row.enabled === 0) ||
-        [
-          input.issuer,
-          input.clientId,
-          input.clientSecret,
-          input.privateKeyJwk,
-          input.endpoints,
-          kindChanges.appleKey,
-        ].some((v) => v !== undefined);
+        (input.issuer !== undefined && input.issuer !== row.issuer) ||
+        (input.clientId !== undefined && input.clientId !== row.client_id) ||
+        input.clientSecret !== undefined ||
+        input.privateKeyJwk !== undefined ||
+        (input.endpoints !== undefined &&
+          JSON.stringify(input.endpoints) !== JSON.stringify(kindSettingsOf(row)?.endpoints ?? null)) ||
+        kindChanges.appleKey !== undefined;
       const changed: GrantedBy = {
         trustEmails: after.trustEmails && (!before.trustEmails || rewired),
         allowLink: after.allowLink && (!before.allowLink || rewired),
