@@ -16,6 +16,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { EmailOutbox } from './email/outbox.js';
 import { smtpTransport } from './email/transport.js';
+import { LatchkeyTenantClients } from './federation/kinds/latchkey.js';
 import { IdentityProviders, UserIdentities } from './federation/store.js';
 import { SecretBox } from './keys/crypto.js';
 import { KeyService } from './keys/service.js';
@@ -139,6 +140,8 @@ export function createContext(
     audit,
     roles,
     config.cacheTtlMs,
+    // Notices are made below; a provider is only ever saved once the context is built.
+    new LatchkeyTenantClients(clients, tenants, config.publicUrl, (change) => notices.changed(change)),
   );
   const identities = new UserIdentities(db, database.dialect, audit);
   const credentials = new CredentialService(apiKeys, { tenants, keys, roles, clients, db, config, adminApi });

@@ -314,7 +314,7 @@ export interface IdentityProvidersTable {
   tenant_id: string;
   /** Unique per tenant: `[a-z0-9-]{1,40}`, in the sign-in and callback URLs. */
   slug: string;
-  kind: 'oidc' | 'google' | 'microsoft';
+  kind: 'oidc' | 'google' | 'microsoft' | 'github' | 'facebook' | 'apple' | 'latchkey';
   display_name: string;
   button_text: string | null;
   icon_url: string | null;
@@ -338,6 +338,10 @@ export interface IdentityProvidersTable {
   claims: string;
   /** JSON array of { upstream, role }. */
   role_mappings: string;
+  /** JSON of the kind's own settings, nothing secret (federation/kinds/settings.ts); null for none. */
+  kind_settings: string | null;
+  /** The kind's own secrets (Apple's key), JSON sealed with the instance secret; null for none. */
+  kind_secrets_sealed: string | null;
   version: Generated<number>;
   created_at: number;
   updated_at: number;

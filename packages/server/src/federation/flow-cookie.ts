@@ -4,7 +4,9 @@
  * - `lk_fed` (path: the provider's callback), set when the browser leaves for the upstream:
  *   state, nonce, PKCE verifier, the tenant, provider and interaction uid, an expiry ten
  *   minutes on. The callback clears it before anything else, so it is used once, and only by
- *   the browser that started (the upstream's answer is bound to it).
+ *   the browser that started (the upstream's answer is bound to it). A provider that answers
+ *   by a cross-site POST (Apple's form_post) gets it SameSite=None (over https), or the
+ *   browser would not send it back.
  * - `lk_fed_user` (path: the interaction's pages), set by the callback: whom the upstream
  *   vouched for, for the interaction that started it (its uid must be the interaction
  *   cookie's), for the linking pages; cleared when the interaction ends.
@@ -72,11 +74,12 @@ export class FlowCookies {
     }
   }
 
-  setStart(reply: FastifyReply, slug: string, idpSlug: string, start: FlowStart): void {
+  setStart(reply: FastifyReply, slug: string, idpSlug: string, start: FlowStart, formPost = false): void {
     setCookie(reply, START, this.seal(start), {
       path: callbackPath(slug, idpSlug),
       maxAge: FLOW_SECONDS,
       publicUrl: this.publicUrl,
+      ...(formPost ? { crossSitePost: true } : {}),
     });
   }
 

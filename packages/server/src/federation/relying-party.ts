@@ -16,10 +16,15 @@
  * anything in it) for its `tid`, and then validated by openid-client against the issuer
  * `{tenantid}` stands for, so the `iss` check stays strict: `iss` must be the template with the
  * token's own (signed) `tid`.
+ *
+ * Apple (kind `apple`) is this path too, with the client secret JWT of kinds/apple-sign-in.ts
+ * and `response_mode=form_post`; so is `latchkey` (another tenant, discovered at PUBLIC_URL).
  */
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import { TtlCache } from '../cache.js';
+import type { AppleKey } from './apple.js';
+import { appleClientAuth } from './kinds/apple-sign-in.js';
 import type { IdentityProvider } from './store.js';
 
 /** Seconds an upstream request (discovery, keys, token, userinfo) may take. */
@@ -55,6 +60,8 @@ export interface UpstreamUser {
 export interface ProviderSecrets {
   clientSecret?: string;
   privateKeyJwk?: JWK;
+  /** apple: the key its client secrets are signed with. */
+  appleKey?: AppleKey;
 }
 
 interface Discovered {
@@ -161,6 +168,8 @@ export class RelyingParties {
       code_challenge_method: 'S256',
       state: p.checks.state,
       nonce: p.checks.nonce,
+      // Apple answers by POST when it is asked for the name or email.
+      ...(idp.kind === 'apple' ? { response_mode: 'form_post' } : {}),
       ...(p.loginHint ? { login_hint: p.loginHint } : {}),
     });
   }
@@ -267,6 +276,10 @@ function tenantOf(body: string): string {
 
 /** openid-client's client authentication for the provider's method. */
 async function clientAuth(idp: IdentityProvider, secrets: ProviderSecrets): Promise<oidc.ClientAuth> {
+  if (idp.kind === 'apple') {
+    if (!secrets.appleKey) throw new UpstreamUnavailable('no Apple key');
+    return appleClientAuth(secrets.appleKey, idp.clientId);
+  }
   switch (idp.tokenEndpointAuthMethod) {
     case 'client_secret_basic':
       return oidc.ClientSecretBasic(secrets.clientSecret ?? '');

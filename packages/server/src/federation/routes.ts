@@ -39,8 +39,9 @@ export function federationRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         preHandler: requireTenant(ctx, 'identity_providers:write'),
         schema: {
           tags,
-          summary: 'Add an upstream identity provider (OpenID Connect, or the google and microsoft presets)',
-          description: `\`clientSecret\` and \`privateKeyJwk\` are write-only: sealed with the instance secret, never returned. ${grantNote}`,
+          summary:
+            'Add an upstream identity provider (OpenID Connect; google, microsoft, apple; github, facebook; another tenant: latchkey)',
+          description: `\`clientSecret\`, \`privateKeyJwk\` and Apple's \`appleTeamId\`, \`appleKeyId\`, \`applePrivateKey\` are write-only: sealed with the instance secret, never returned. ${grantNote} A \`latchkey\` provider registers a first-party client in the tenant it names, which needs tenant-wide reach there (403 otherwise, whether or not it exists); deleting the provider deletes that client.`,
           params: tenantParams,
           body: createIdentityProviderSchema,
           response: { 201: identityProviderSchema, ...errorResponses(400, 401, 403, 404, 409, 413) },

@@ -2,21 +2,24 @@
  * The admin API's shapes for identity providers and users' identities (issue 13): request
  * bodies (strict: an unknown field is a 400), the response shapes, and the presets that
  * `google` and `microsoft` fill in. The client secret and the private JWK are write-only:
- * requests may carry them, responses only say whether one is set.
+ * requests may carry them, responses only say whether one is set. The fields of the kinds
+ * `github`, `facebook`, `apple` and `latchkey`, and which kind takes which, are in
+ * kinds/settings.ts.
  */
 import { z } from 'zod';
 import { isAllowedRedirectUri } from '../clients/service.js';
 import { idPattern } from '../ids.js';
 import { roleNameSchema } from '../roles/service.js';
+import { kindFields, kindResponseFields } from './kinds/settings.js';
 
-export const idpKinds = ['oidc', 'google', 'microsoft'] as const;
+export const idpKinds = ['oidc', 'google', 'microsoft', 'github', 'facebook', 'apple', 'latchkey'] as const;
 export type IdpKind = (typeof idpKinds)[number];
 
 export const tokenEndpointAuthMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 export type TokenEndpointAuthMethod = (typeof tokenEndpointAuthMethods)[number];
 
 /** The issuer a preset signs in with unless the admin names another (Entra: a tenant id or `organizations` for `common`). */
-export const presetIssuers: Record<Exclude<IdpKind, 'oidc'>, string> = {
+export const presetIssuers: Record<'google' | 'microsoft', string> = {
   google: 'https://accounts.google.com',
   microsoft: 'https://login.microsoftonline.com/common/v2.0',
 };
@@ -42,7 +45,11 @@ export const idpSlugSchema = z.string().regex(/^[a-z0-9-]{1,40}$/, 'must be 1 to
 
 const fields = {
   slug: idpSlugSchema.describe('Unique in the tenant; names the provider in the sign-in and callback URLs'),
-  kind: z.enum(idpKinds).describe('`oidc` (any OpenID Connect provider), or a preset: `google`, `microsoft`'),
+  kind: z
+    .enum(idpKinds)
+    .describe(
+      '`oidc` (any OpenID Connect provider), a preset (`google`, `microsoft`, `apple`), OAuth 2 with a profile API (`github`, `facebook`), or `latchkey` (another tenant of this Latchkey)',
+    ),
   displayName: z.string().trim().min(1).max(200),
   buttonText: z
     .string()
@@ -82,8 +89,8 @@ const fields = {
     .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, 'must be a scope token'))
     .min(1)
     .max(50)
-    .refine((s) => s.includes('openid'), { message: 'must include openid' })
-    .transform((s) => [...new Set(s)]),
+    .transform((s) => [...new Set(s)])
+    .describe('OpenID Connect kinds need `openid`; the default is the kind’s (github, facebook: their own scopes)'),
   allowSignUp: z
     .boolean()
     .describe("Create a user on a first sign-in (also subject to the tenant's self-registration)"),
@@ -118,12 +125,16 @@ export const createIdentityProviderSchema = z.strictObject({
   buttonText: fields.buttonText.default(null),
   iconUrl: fields.iconUrl.default(null),
   enabled: fields.enabled.default(true),
-  issuer: fields.issuer.optional().describe('Required for `oidc`; presets default it'),
-  clientId: fields.clientId,
+  issuer: fields.issuer
+    .optional()
+    .describe('Required for `oidc`; presets default it; none for github, facebook, latchkey'),
+  clientId: fields.clientId.optional().describe('Required, except for `latchkey` (Latchkey registers its own client)'),
   clientSecret: fields.clientSecret.optional(),
   privateKeyJwk: fields.privateKeyJwk.optional(),
-  tokenEndpointAuthMethod: fields.tokenEndpointAuthMethod.default('client_secret_basic'),
-  scopes: fields.scopes.default(defaultScopes),
+  tokenEndpointAuthMethod: fields.tokenEndpointAuthMethod
+    .optional()
+    .describe('Default client_secret_basic (github, facebook, apple: client_secret_post)'),
+  scopes: fields.scopes.optional().describe('Default: openid, email, profile; or the kind’s own'),
   allowSignUp: fields.allowSignUp.default(false),
   allowLink: fields.allowLink.default(false),
   allowUnlink: fields.allowUnlink.default(true),
@@ -131,6 +142,7 @@ export const createIdentityProviderSchema = z.strictObject({
   domains: fields.domains.default([]),
   claims: fields.claims.prefault({}),
   roleMappings: fields.roleMappings.default([]),
+  ...kindFields.create,
 });
 
 export const updateIdentityProviderSchema = z.strictObject({
@@ -152,6 +164,7 @@ export const updateIdentityProviderSchema = z.strictObject({
   domains: fields.domains.optional().describe('Replaces the list'),
   claims: fields.claims.optional().describe('Replaces the mapping (omitted members take their defaults)'),
   roleMappings: fields.roleMappings.optional().describe('Replaces the list'),
+  ...kindFields.update,
 });
 
 export type CreateIdentityProviderInput = z.output<typeof createIdentityProviderSchema>;
@@ -179,6 +192,7 @@ export const identityProviderSchema = z
     roleMappings: z.array(z.object({ upstream: z.string(), role: z.string() })),
     clientSecretSet: z.boolean().describe('A client secret is stored (it is never returned)'),
     privateKeySet: z.boolean().describe('A private JWK is stored (it is never returned)'),
+    ...kindResponseFields,
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),

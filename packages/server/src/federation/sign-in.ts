@@ -9,6 +9,8 @@
  * - `GET /t/{slug}/interaction/{uid}/federation`: signs in, or offers linking or a new account
  *   (federation/accounts.ts has the rules); `POST …/federation/link` and `…/federation/create`.
  * Every failure of the upstream's (denied, wrong state, expired, a bad token) is a 400 page.
+ * `github` and `facebook` providers go through kinds/oauth2-sign-in.ts (OAuth 2 and a profile
+ * API), every other kind through relying-party.ts (OpenID Connect).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
@@ -25,6 +27,9 @@ import { tenantNotFound } from '../oidc/routes.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
 import { FederatedAccounts } from './accounts.js';
 import { callbackPath, FlowCookies, type FlowUser } from './flow-cookie.js';
+import { withAppleName } from './kinds/apple-sign-in.js';
+import { OAuth2RelyingParties } from './kinds/oauth2-sign-in.js';
+import { isOAuth2Kind } from './kinds/settings.js';
 import { choosePage, linkPage } from './pages.js';
 import { RelyingParties, UpstreamUnavailable } from './relying-party.js';
 import type { IdentityProvider } from './store.js';
@@ -35,6 +40,8 @@ export type FederatedSignIn = ReturnType<typeof federatedSignIn>;
 
 export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
   const rp = new RelyingParties(ctx.config.federation.allowHttpIssuers);
+  const oauth2 = new OAuth2RelyingParties(ctx.config.federation.allowHttpIssuers);
+  const upstreamOf = (idp: IdentityProvider) => (isOAuth2Kind(idp.kind) ? oauth2 : rp);
   const cookies = new FlowCookies(ctx.secrets, ctx.config.publicUrl);
   const accounts = new FederatedAccounts(ctx);
 
@@ -144,8 +151,8 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
       };
       let url: URL;
       try {
-        const config = await rp.configuration(idp, secretsOf(tenant, idp));
-        url = await rp.authorizationUrl(config, idp, {
+        const config = await upstreamOf(idp).configuration(idp, secretsOf(tenant, idp));
+        url = await upstreamOf(idp).authorizationUrl(config, idp, {
           redirectUri: `${ctx.config.publicUrl}${callbackPath(tenant.slug, idp.slug)}`,
           checks,
           loginHint: typeof loginHint === 'string' ? loginHint.slice(0, 320) : undefined,
@@ -154,14 +161,20 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
         req.log.warn({ err, provider: idp.slug }, 'identity provider unavailable');
         return problem(reply, tenant, locale, 'unavailable');
       }
-      cookies.setStart(reply, tenant.slug, idp.slug, {
-        tenantId: tenant.id,
-        providerId: idp.id,
-        uid: details.uid,
-        state: checks.state,
-        nonce: checks.nonce,
-        verifier: checks.pkceCodeVerifier,
-      });
+      cookies.setStart(
+        reply,
+        tenant.slug,
+        idp.slug,
+        {
+          tenantId: tenant.id,
+          providerId: idp.id,
+          uid: details.uid,
+          state: checks.state,
+          nonce: checks.nonce,
+          verifier: checks.pkceCodeVerifier,
+        },
+        idp.kind === 'apple',
+      );
       return reply.code(303).header('cache-control', 'no-store').redirect(url.href, 303);
     });
 
@@ -189,8 +202,8 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
           : here;
       let upstream: Awaited<ReturnType<RelyingParties['redeem']>>;
       try {
-        const config = await rp.configuration(idp, secretsOf(tenant, idp));
-        upstream = await rp.redeem(idp, config, secretsOf(tenant, idp), answer, {
+        const config = await upstreamOf(idp).configuration(idp, secretsOf(tenant, idp));
+        upstream = await upstreamOf(idp).redeem(idp, config, secretsOf(tenant, idp), answer, {
           state: start.state,
           nonce: start.nonce,
           pkceCodeVerifier: start.verifier,
@@ -207,7 +220,8 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
         return problem(reply, tenant, locale, code);
       }
       const base = `/t/${tenant.slug}/interaction/${start.uid}`;
-      cookies.setUser(reply, base, flowUser(tenant, idp, start.uid, upstream.subject, upstream.claims));
+      const claims = withAppleName(idp, upstream.claims, req.method === 'POST' ? req.body : undefined);
+      cookies.setUser(reply, base, flowUser(tenant, idp, start.uid, upstream.subject, claims));
       return reply.code(303).header('cache-control', 'no-store').redirect(`${base}/federation`, 303);
     };
     app.get('/t/:slug/federation/:idp/callback', callback);

@@ -8,6 +8,8 @@
  * users, and its role mappings hand out roles at each sign-in. So creating or changing one
  * goes through the one grant rule (auth/grants.ts) before anything is written. Its client
  * secret and private key are sealed with the instance secret and only `secrets()` opens them.
+ * What each kind takes beyond that (GitHub's endpoints, Apple's key, the tenant of a
+ * `latchkey` provider and the client registered there) is in kinds/.
  */
 import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
@@ -18,11 +20,24 @@ import { TtlCache } from '../cache.js';
 import { type Dialect, isUniqueViolation, lockForUpdate } from '../db/database.js';
 import type { DB, IdentityProviderRow, UserIdentityRow } from '../db/schema.js';
 import { deleteAtVersion } from '../db/versions.js';
-import { badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
+import { conflict, notFound, preconditionFailed } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { SecretBox } from '../keys/crypto.js';
 import type { RoleService } from '../roles/service.js';
 import type { Tenant } from '../tenants/service.js';
+import type { AppleKey } from './apple.js';
+import type { LatchkeyTenantClients, RegisteredClient } from './kinds/latchkey.js';
+import {
+  invalidField,
+  isOAuth2Kind,
+  kindChangesForUpdate,
+  kindColumnsForCreate,
+  kindSettingsOf,
+  kindView,
+  oauth2IssuerOf,
+  openKindSecrets,
+  sealKindSecrets,
+} from './kinds/settings.js';
 import {
   type CreateIdentityProviderInput,
   type IdpKind,
@@ -55,6 +70,12 @@ export interface IdentityProvider {
   roleMappings: { upstream: string; role: string }[];
   clientSecretSet: boolean;
   privateKeySet: boolean;
+  /** github, facebook: their endpoints when not the public services. */
+  endpoints: { authorizationEndpoint: string; tokenEndpoint: string; apiBase: string } | null;
+  /** latchkey: the tenant it signs in through. */
+  tenant: string | null;
+  /** apple: whether its key is stored. */
+  appleKeySet: boolean;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -94,6 +115,7 @@ export function identityProviderView(r: IdentityProviderRow): IdentityProvider {
     roleMappings: JSON.parse(r.role_mappings) as IdentityProvider['roleMappings'],
     clientSecretSet: r.client_secret_sealed !== null,
     privateKeySet: r.private_key_sealed !== null,
+    ...kindView(r),
     version: r.version,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
@@ -120,6 +142,8 @@ export class IdentityProviders {
     private readonly audit: AuditService,
     private readonly roles: RoleService,
     cacheTtlMs: number,
+    /** Registers the clients of `latchkey` providers in their tenants. */
+    private readonly latchkey?: LatchkeyTenantClients,
   ) {
     this.enabledCache = new TtlCache(cacheTtlMs, 10_000);
   }
@@ -183,9 +207,13 @@ export class IdentityProviders {
   }
 
   /** The provider's client secret and private JWK, opened from their seals (for the sign-in flow only). */
-  async secrets(tenant: Tenant, id: string): Promise<{ clientSecret?: string; privateKeyJwk?: JWK }> {
+  async secrets(
+    tenant: Tenant,
+    id: string,
+  ): Promise<{ clientSecret?: string; privateKeyJwk?: JWK; appleKey?: AppleKey }> {
     const row = await this.row(this.db, tenant, id);
     return {
+      ...openKindSecrets(this.box, row.kind_secrets_sealed),
       ...(row.client_secret_sealed === null ? {} : { clientSecret: this.box.open(row.client_secret_sealed) }),
       ...(row.private_key_sealed === null
         ? {}
@@ -199,13 +227,67 @@ export class IdentityProviders {
     principal: Principal,
     actor: AuditActor,
   ): Promise<IdentityProvider> {
-    const issuer = input.issuer ?? (input.kind === 'oidc' ? undefined : presetIssuers[input.kind]);
-    if (!issuer) throw invalidField('/issuer', 'An `oidc` identity provider needs an issuer');
+    const columns = await kindColumnsForCreate(input);
+    const preset = input.kind === 'google' || input.kind === 'microsoft' ? presetIssuers[input.kind] : undefined;
+    let issuer = columns.issuer ?? preset;
+    if (!issuer && input.kind !== 'latchkey')
+      throw invalidField('/issuer', 'An `oidc` identity provider needs an issuer');
     const secrets = {
       client_secret_sealed: input.clientSecret ? this.box.seal(input.clientSecret) : null,
       private_key_sealed: input.privateKeyJwk ? this.box.seal(JSON.stringify(input.privateKeyJwk)) : null,
+      kind_secrets_sealed: columns.appleKey ? sealKindSecrets(this.box, { appleKey: columns.appleKey }) : null,
     };
-    assertCredentialFor(input.tokenEndpointAuthMethod, secrets);
+    if (input.kind !== 'apple' && input.kind !== 'latchkey')
+      assertCredentialFor(columns.tokenEndpointAuthMethod, secrets);
+    let registered: RegisteredClient | undefined;
+    const upstreamTenant = columns.settings?.tenant;
+    if (input.kind === 'latchkey' && upstreamTenant) {
+      if (!this.latchkey) throw new Error('latchkey providers need the clients service');
+      // The provider's own grant first: nothing is registered upstream for a caller it refuses.
+      const roles = await this.assertRolesExist(this.db, tenant, input.roleMappings);
+      this.assertMayConfigure(principal, tenant, 'Creating this identity provider', roles, input);
+      registered = await this.latchkey.register(principal, actor, tenant, input.slug, upstreamTenant);
+      issuer = registered.issuer;
+      secrets.client_secret_sealed = this.box.seal(registered.clientSecret);
+    }
+    const clientId = registered?.clientId ?? input.clientId ?? '';
+    try {
+      return await this.inserting(tenant, input, principal, actor, {
+        issuer: issuer ?? '',
+        clientId,
+        secrets,
+        tokenEndpointAuthMethod: columns.tokenEndpointAuthMethod,
+        scopes: columns.scopes,
+        kindSettings: columns.settings,
+      });
+    } catch (err) {
+      // The provider was not saved: neither is its client upstream.
+      if (registered && upstreamTenant) {
+        await this.latchkey?.remove(actor, upstreamTenant, registered.clientId).catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  private inserting(
+    tenant: Tenant,
+    input: CreateIdentityProviderInput,
+    principal: Principal,
+    actor: AuditActor,
+    resolved: {
+      issuer: string;
+      clientId: string;
+      secrets: {
+        client_secret_sealed: string | null;
+        private_key_sealed: string | null;
+        kind_secrets_sealed: string | null;
+      };
+      tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+      scopes: string[];
+      kindSettings: object | null;
+    },
+  ): Promise<IdentityProvider> {
+    const { issuer, secrets } = resolved;
     return this.saving(tenant, input.slug, async (trx) => {
       // One creation at a time per tenant, so that the count holds until the insert.
       await lockForUpdate(trx, this.dialect, 'tenants', tenant.id);
@@ -236,10 +318,10 @@ export class IdentityProviders {
           icon_url: input.iconUrl,
           enabled: input.enabled ? 1 : 0,
           issuer,
-          client_id: input.clientId,
+          client_id: resolved.clientId,
           ...secrets,
-          token_endpoint_auth_method: input.tokenEndpointAuthMethod,
-          scopes: JSON.stringify(input.scopes),
+          token_endpoint_auth_method: resolved.tokenEndpointAuthMethod,
+          scopes: JSON.stringify(resolved.scopes),
           allow_sign_up: input.allowSignUp ? 1 : 0,
           allow_link: input.allowLink ? 1 : 0,
           allow_unlink: input.allowUnlink ? 1 : 0,
@@ -247,6 +329,7 @@ export class IdentityProviders {
           domains: JSON.stringify(input.domains),
           claims: JSON.stringify(input.claims),
           role_mappings: JSON.stringify(input.roleMappings),
+          kind_settings: resolved.kindSettings ? JSON.stringify(resolved.kindSettings) : null,
           created_at: now,
           updated_at: now,
         })
@@ -280,6 +363,13 @@ export class IdentityProviders {
       const row = await this.row(trx, tenant, id);
       if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
       const before = identityProviderView(row);
+      if (row.kind === 'latchkey' && input.slug !== undefined && input.slug !== row.slug) {
+        throw invalidField(
+          '/slug',
+          'a latchkey provider keeps its slug (its callback is registered upstream): delete and create it anew',
+        );
+      }
+      const kindChanges = await kindChangesForUpdate(row.kind, kindSettingsOf(row), input);
       const after: GrantedBy = {
         trustEmails: input.trustEmails ?? before.trustEmails,
         allowLink: input.allowLink ?? before.allowLink,
@@ -293,7 +383,10 @@ export class IdentityProviders {
         (input.issuer !== undefined && input.issuer !== row.issuer) ||
         (input.clientId !== undefined && input.clientId !== row.client_id) ||
         input.clientSecret !== undefined ||
-        input.privateKeyJwk !== undefined;
+        input.privateKeyJwk !== undefined ||
+        (input.endpoints !== undefined &&
+          JSON.stringify(input.endpoints) !== JSON.stringify(kindSettingsOf(row)?.endpoints ?? null)) ||
+        kindChanges.appleKey !== undefined;
       const changed: GrantedBy = {
         trustEmails: after.trustEmails && (!before.trustEmails || rewired),
         allowLink: after.allowLink && (!before.allowLink || rewired),
@@ -316,12 +409,21 @@ export class IdentityProviders {
               private_key_sealed:
                 input.privateKeyJwk === null ? null : this.box.seal(JSON.stringify(input.privateKeyJwk)),
             }),
+        ...(kindChanges.appleKey
+          ? { kind_secrets_sealed: sealKindSecrets(this.box, { appleKey: kindChanges.appleKey }) }
+          : {}),
       };
-      assertCredentialFor(input.tokenEndpointAuthMethod ?? row.token_endpoint_auth_method, {
-        client_secret_sealed: row.client_secret_sealed,
-        private_key_sealed: row.private_key_sealed,
-        ...secrets,
-      });
+      if (row.kind !== 'apple' && row.kind !== 'latchkey') {
+        assertCredentialFor(input.tokenEndpointAuthMethod ?? row.token_endpoint_auth_method, {
+          client_secret_sealed: row.client_secret_sealed,
+          private_key_sealed: row.private_key_sealed,
+          ...secrets,
+        });
+      }
+      const oauth2Issuer =
+        isOAuth2Kind(row.kind) && kindChanges.settings !== undefined
+          ? oauth2IssuerOf(row.kind, kindChanges.settings)
+          : undefined;
       const flag = (v: boolean | undefined) => (v === undefined ? undefined : v ? 1 : 0);
       const json = (v: unknown) => (v === undefined ? undefined : JSON.stringify(v));
       const set = definedOnly({
@@ -330,7 +432,7 @@ export class IdentityProviders {
         button_text: input.buttonText,
         icon_url: input.iconUrl,
         enabled: flag(input.enabled),
-        issuer: input.issuer,
+        issuer: input.issuer ?? oauth2Issuer,
         client_id: input.clientId,
         token_endpoint_auth_method: input.tokenEndpointAuthMethod,
         scopes: json(input.scopes),
@@ -341,6 +443,8 @@ export class IdentityProviders {
         domains: json(input.domains),
         claims: json(input.claims),
         role_mappings: json(input.roleMappings),
+        kind_settings:
+          kindChanges.settings === undefined ? undefined : kindChanges.settings && JSON.stringify(kindChanges.settings),
       });
       const updated = await trx
         .updateTable('identity_providers')
@@ -363,7 +467,7 @@ export class IdentityProviders {
 
   /** Deletes a provider, its domains and (the database cascades) every identity at it. */
   async delete(tenant: Tenant, id: string, ifMatch: number[] | undefined, actor: AuditActor): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    const deleted = await this.db.transaction().execute(async (trx) => {
       const row = await this.row(trx, tenant, id);
       if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
       // The version read is part of the delete: a change in between wins (412).
@@ -374,8 +478,12 @@ export class IdentityProviders {
         target: { type: 'identity_provider', id: row.id },
         details: { slug: row.slug },
       });
+      return row;
     });
     this.enabledCache.delete(tenant.id);
+    // A latchkey provider's client in its tenant goes with it.
+    const upstream = kindSettingsOf(deleted)?.tenant;
+    if (deleted.kind === 'latchkey' && upstream) await this.latchkey?.remove(actor, upstream, deleted.client_id);
   }
 
   /** The tenant's provider row `id` (looked up by its key, the tenant checked here), or 404. */
@@ -486,13 +594,6 @@ function assertCredentialFor(
   const needs = method === 'private_key_jwt' ? 'privateKeyJwk' : 'clientSecret';
   const has = method === 'private_key_jwt' ? sealed.private_key_sealed : sealed.client_secret_sealed;
   if (!has) throw invalidField(`/${needs}`, `tokenEndpointAuthMethod ${method} needs ${needs}`);
-}
-
-/** A 400 `validation_failed` of one body field, in the shape schema validation answers. */
-function invalidField(path: string, message: string) {
-  return badRequest('validation_failed', `Invalid body: ${path} ${message}`, [
-    { in: 'body', path, message, code: 'custom' },
-  ]);
 }
 
 function sameMappings(a: GrantedBy['roleMappings'], b: GrantedBy['roleMappings']): boolean {

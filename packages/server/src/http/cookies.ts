@@ -28,13 +28,17 @@ export interface CookieOptions {
   maxAge: number;
   /** PUBLIC_URL, whose scheme decides `Secure`. */
   publicUrl: string;
+  /** Sent back on a cross-site POST too (SameSite=None; only with Secure, so over https). */
+  crossSitePost?: boolean;
 }
 
 /** Adds an HttpOnly, SameSite=Lax cookie to the reply (`value` must be cookie-safe, such as base64url). */
 export function setCookie(reply: FastifyReply, name: string, value: string, options: CookieOptions): void {
-  const secure = options.publicUrl.startsWith('https://') ? '; Secure' : '';
+  const https = options.publicUrl.startsWith('https://');
+  const secure = https ? '; Secure' : '';
+  const sameSite = options.crossSitePost && https ? 'None' : 'Lax';
   reply.header(
     'set-cookie',
-    `${name}=${value}; Path=${options.path}; Max-Age=${options.maxAge}; HttpOnly; SameSite=Lax${secure}`,
+    `${name}=${value}; Path=${options.path}; Max-Age=${options.maxAge}; HttpOnly; SameSite=${sameSite}${secure}`,
   );
 }

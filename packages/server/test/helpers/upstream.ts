@@ -10,10 +10,14 @@
  * `multiTenant` makes it look like Microsoft Entra's `common` endpoint: the provider's issuer
  * is `{origin}/{tid}/v2.0`, and `{origin}/common/v2.0` serves its discovery document with the
  * issuer `{origin}/{tenantid}/v2.0`, the template Entra publishes.
+ *
+ * A client added with `apple` authenticates as Sign in with Apple's do: its client secret is
+ * an ES256 JWT (iss the team id, sub the client id, aud https://appleid.apple.com, kid the key
+ * id), checked here with the key's public part instead of compared.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider';
 
 export interface UpstreamUser {
@@ -36,8 +40,17 @@ export interface Upstream {
   tamper: { key: 'own' | 'other'; claims: (payload: Record<string, unknown>) => Record<string, unknown> } | undefined;
   /** Every authorization request's query, in order. */
   authorizations: URLSearchParams[];
-  addClient(metadata: Record<string, unknown>): void;
+  /** The payloads of the Apple-like client secrets that passed. */
+  appleSecrets: JWTPayload[];
+  addClient(metadata: Record<string, unknown>, options?: { apple?: AppleClientKey }): void;
   close(): Promise<void>;
+}
+
+/** How an Apple-like client's secret JWTs are checked. */
+export interface AppleClientKey {
+  teamId: string;
+  keyId: string;
+  publicKey: Awaited<ReturnType<typeof generateKeyPair>>['publicKey'];
 }
 
 /** The in-memory store (oidc-provider's own is for development only and warns). */
@@ -94,6 +107,7 @@ export async function startUpstream(options: { multiTenant?: boolean } = {}): Pr
   const other = await generateKeyPair('RS256');
   const clients = new Map<string, Record<string, unknown>>();
   const users = new Map<string, UpstreamUser>();
+  const appleKeys = new Map<string, AppleClientKey>();
 
   const rows = new Map<string, AdapterPayload>();
   class Store extends MemoryAdapter {
@@ -139,7 +153,9 @@ export async function startUpstream(options: { multiTenant?: boolean } = {}): Pr
     signInAs: null,
     tamper: undefined,
     authorizations: [],
-    addClient(metadata) {
+    appleSecrets: [],
+    addClient(metadata, options = {}) {
+      if (options.apple) appleKeys.set(String(metadata.client_id), options.apple);
       clients.set(String(metadata.client_id), {
         grant_types: ['authorization_code'],
         response_types: ['code'],
@@ -148,6 +164,27 @@ export async function startUpstream(options: { multiTenant?: boolean } = {}): Pr
       });
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+
+  type Compare = (this: { clientId: string }, actual: string) => Promise<boolean> | boolean;
+  const clientPrototype = provider.Client.prototype as unknown as { compareClientSecret: Compare };
+  const compare = clientPrototype.compareClientSecret;
+  clientPrototype.compareClientSecret = async function appleSecret(actual) {
+    const apple = appleKeys.get(this.clientId);
+    if (!apple) return compare.call(this, actual);
+    try {
+      const { payload, protectedHeader } = await jwtVerify(actual, apple.publicKey, {
+        issuer: apple.teamId,
+        subject: this.clientId,
+        audience: 'https://appleid.apple.com',
+        algorithms: ['ES256'],
+      });
+      if (protectedHeader.kid !== apple.keyId) return false;
+      upstream.appleSecrets.push(payload);
+      return true;
+    } catch {
+      return false;
+    }
   };
 
   provider.use(async function standIn(koa, next) {
