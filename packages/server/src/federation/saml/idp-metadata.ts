@@ -8,7 +8,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { samlError } from './errors.js';
-import { elements, ns, parseStrictXml } from './safe-xml.js';
+import { elements, ns, parseStrictXml, type XmlElement } from './safe-xml.js';
 
 export interface IdpMetadata {
   entityId: string;
@@ -61,7 +61,7 @@ function pemOf(base64: string): string {
   return pem;
 }
 
-function ssoLocation(descriptor: Element, binding: string): string | null {
+function ssoLocation(descriptor: XmlElement, binding: string): string | null {
   for (const sso of elements('md:SingleSignOnService', descriptor)) {
     if (sso.getAttribute('Binding') !== binding) continue;
     const location = sso.getAttribute('Location')?.trim() ?? '';
@@ -74,8 +74,7 @@ function ssoLocation(descriptor: Element, binding: string): string | null {
 /** Parses IdP metadata XML (an `EntityDescriptor` root). */
 export function parseIdpMetadata(xml: string): IdpMetadata {
   if (typeof xml !== 'string' || xml.trim() === '') throw invalid('it is empty');
-  const doc = parseStrictXml(xml, maxMetadataBytes, invalid);
-  const root = doc.documentElement;
+  const root = parseStrictXml(xml, maxMetadataBytes, invalid);
   if (root.localName !== 'EntityDescriptor' || root.namespaceURI !== ns.md) {
     throw invalid(
       root.localName === 'EntitiesDescriptor'

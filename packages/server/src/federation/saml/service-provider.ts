@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { type CacheProvider, SAML, type SamlConfig, SamlStatusError, ValidateInResponseTo } from '@node-saml/node-saml';
 import { SamlError, type SamlErrorCode, samlError } from './errors.js';
-import { element, elements, ns, parseStrictXml } from './safe-xml.js';
+import { element, elements, ns, parseStrictXml, type XmlElement } from './safe-xml.js';
 
 export interface ServiceProviderOptions {
   /** This SP's entity id (also the Audience the IdP must name). */
@@ -145,8 +145,9 @@ export class SamlServiceProvider {
     }
     const xml = Buffer.from(encoded, 'base64').toString('utf8');
     // Before node-saml parses it: no DTD (node-saml's parsers would otherwise see one), a Response root, our Destination.
-    const doc = parseStrictXml(xml, maxResponseChars, (reason) => invalid(`the SAMLResponse is not usable: ${reason}`));
-    const root = doc.documentElement;
+    const root = parseStrictXml(xml, maxResponseChars, (reason) =>
+      invalid(`the SAMLResponse is not usable: ${reason}`),
+    );
     if (root.localName !== 'Response' || root.namespaceURI !== ns.samlp)
       throw invalid('the message is not a SAML Response');
     if (root.getAttribute('Destination') !== this.options.acsUrl) {
@@ -166,7 +167,9 @@ export class SamlServiceProvider {
       if (err instanceof SamlError) throw err;
       const code = codeForNodeSamlError(err);
       const status = err instanceof SamlStatusError ? { status: err.xmlStatus } : undefined;
-      throw samlError(code, messages[code], status);
+      const refused = samlError(code, messages[code], status);
+      refused.cause = err; // node-saml's own words, for the logs; the page shows the stable message
+      throw refused;
     }
     const assertionXml = profile?.getAssertionXml?.();
     if (!profile || !assertionXml) throw invalid('the Response carries no assertion');
@@ -175,7 +178,7 @@ export class SamlServiceProvider {
 
   /** The checks node-saml leaves to its caller, on the signed assertion it verified. */
   private checkAssertion(assertionXml: string, sessionIndex: string | null, requestId: string): SamlAssertion {
-    const assertion = parseStrictXml(assertionXml, maxResponseChars, invalid).documentElement;
+    const assertion = parseStrictXml(assertionXml, maxResponseChars, invalid);
     const issuer = element('saml:Issuer', assertion)?.textContent?.trim() ?? '';
     if (issuer !== this.options.idp.entityId) throw invalid('the assertion comes from another issuer than this IdP');
 
@@ -186,7 +189,7 @@ export class SamlServiceProvider {
     const confirmations = elements('saml:Subject/saml:SubjectConfirmation', assertion)
       .filter((c) => c.getAttribute('Method') === bearer)
       .map((c) => element('saml:SubjectConfirmationData', c))
-      .filter((d): d is Element => d !== undefined);
+      .filter((d): d is XmlElement => d !== undefined);
     if (!confirmations.some((d) => d.getAttribute('Recipient') === this.options.acsUrl)) {
       throw invalid('the assertion has no bearer SubjectConfirmation for this ACS URL');
     }

@@ -40,7 +40,7 @@ export async function generateSpCredentials(commonName: string): Promise<SpCrede
   if (!cn || cn.length > 64) throw new RangeError('commonName must be 1 to 64 characters');
   await import('reflect-metadata');
   const x509 = await import('@peculiar/x509');
-  const crypto = webcrypto as unknown as Crypto;
+  const crypto = webcrypto;
   const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(notBefore);
