@@ -285,6 +285,14 @@ describe('responses that are refused', () => {
     );
   });
 
+  it('a bearer subject confirmation that expired while the conditions still hold', async () => {
+    const requestId = await startFlow();
+    const SAMLResponse = response(requestId, { subjectNotOnOrAfter: new Date(Date.now() - 120_000) });
+    expect(await refusal(sp.validatePostResponse({ SAMLResponse }, { expectedRequestId: requestId }))).toBe(
+      'saml_expired',
+    );
+  });
+
   it('an assertion whose NotBefore is in the future (past the skew)', async () => {
     const requestId = await startFlow();
     const SAMLResponse = response(requestId, { notBefore: new Date(Date.now() + 180_000) });
@@ -371,6 +379,36 @@ describe('responses that are refused', () => {
 });
 
 describe('service provider options', () => {
+  it("keeps the query of an IdP's SSO URL (Google's idpid) outside the signed part", async () => {
+    const withQuery = new SamlServiceProvider(
+      spOptions({ idp: { ...spOptions().idp, ssoUrl: `${idp.ssoUrl}?idpid=C0abc` } }),
+    );
+    const { url } = await withQuery.authorizeUrl();
+    const params = new URL(url).searchParams;
+    expect(params.get('idpid')).toBe('C0abc');
+    const raw = new Map(
+      new URL(url).search
+        .slice(1)
+        .split('&')
+        .map((pair) => pair.split('=') as [string, string]),
+    );
+    const signedPart = ['SAMLRequest', 'SigAlg'].map((k) => `${k}=${raw.get(k)}`).join('&');
+    const signature = Buffer.from(params.get('Signature') ?? '', 'base64');
+    expect(createVerify('RSA-SHA256').update(signedPart).verify(spCredentials.certPem, signature)).toBe(true);
+  });
+
+  it("refuses an SP key that is not its certificate's, an IdP certificate that is none, an http SSO URL", () => {
+    expect(() => new SamlServiceProvider(spOptions({ spPrivateKeyPem: stranger.privateKeyPem }))).toThrow(TypeError);
+    expect(() => new SamlServiceProvider(spOptions({ spPrivateKeyPem: 'nope' }))).toThrow(TypeError);
+    expect(() => new SamlServiceProvider(spOptions({ idp: { ...spOptions().idp, certs: ['nope'] } }))).toThrow(
+      TypeError,
+    );
+    expect(() => new SamlServiceProvider(spOptions({ idp: { ...spOptions().idp, certs: [] } }))).toThrow(TypeError);
+    expect(
+      () => new SamlServiceProvider(spOptions({ idp: { ...spOptions().idp, ssoUrl: 'http://idp.example/sso' } })),
+    ).toThrow(TypeError);
+  });
+
   it('refuses a clock skew of -1 (node-saml would skip every time check) and a RelayState it cannot sign', async () => {
     expect(() => new SamlServiceProvider(spOptions({ clockSkewMs: -1 }))).toThrow(RangeError);
     await expect(sp.authorizeUrl({ relayState: 'has space' })).rejects.toThrow(RangeError);
@@ -535,5 +573,11 @@ describe('attribute mapping', () => {
       groups: ['t1'],
     });
     expect(mapSamlAttributes(assertion({ email: ['not an email'] }))).toMatchObject({ email: null });
+    // Names that are also Object.prototype members are only names.
+    expect(mapSamlAttributes(a, { email: 'constructor', name: '__proto__', groups: ['toString'] })).toMatchObject({
+      email: null,
+      name: null,
+      groups: [],
+    });
   });
 });

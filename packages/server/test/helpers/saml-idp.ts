@@ -34,6 +34,8 @@ export interface ResponseOptions {
   /** Conditions window; default: a minute ago to five minutes on. */
   notBefore?: Date;
   notOnOrAfter?: Date;
+  /** The bearer SubjectConfirmationData's NotOnOrAfter; default the Conditions'. */
+  subjectNotOnOrAfter?: Date;
   attributes?: Record<string, string[]>;
   /** Which parts carry a signature; default the assertion. */
   sign?: 'assertion' | 'response' | 'both' | 'none';
@@ -162,6 +164,7 @@ export class SamlIdp {
     const instant = new Date(now).toISOString();
     const notBefore = (options.notBefore ?? new Date(now - 60_000)).toISOString();
     const notOnOrAfter = (options.notOnOrAfter ?? new Date(now + 300_000)).toISOString();
+    const subjectNotOnOrAfter = options.subjectNotOnOrAfter?.toISOString() ?? notOnOrAfter;
     const issuer = xmlText(options.issuer ?? this.entityId);
     const inResponseTo = (id: string | null | undefined) => (id ? ` InResponseTo="${xmlText(id)}"` : '');
     const destination = options.destination === undefined ? options.acsUrl : options.destination;
@@ -181,7 +184,7 @@ export class SamlIdp {
         ? `<saml:Assertion xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ID="${assertionId}" Version="2.0" IssueInstant="${instant}">` +
           `<saml:Issuer>${issuer}</saml:Issuer>` +
           `<saml:Subject><saml:NameID Format="${xmlText(options.nameIdFormat ?? nameIdFormats.persistent)}">${xmlText(options.nameId ?? 'u-1001')}</saml:NameID>` +
-          `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="${notOnOrAfter}" Recipient="${xmlText(options.recipient ?? options.acsUrl)}"${inResponseTo(options.inResponseTo)}/></saml:SubjectConfirmation></saml:Subject>` +
+          `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="${subjectNotOnOrAfter}" Recipient="${xmlText(options.recipient ?? options.acsUrl)}"${inResponseTo(options.inResponseTo)}/></saml:SubjectConfirmation></saml:Subject>` +
           `<saml:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${xmlText(options.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
           `<saml:AuthnStatement AuthnInstant="${instant}" SessionIndex="${xmlText(options.sessionIndex ?? '_session-1')}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
           (attributes ? `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` : '') +

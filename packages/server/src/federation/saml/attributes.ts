@@ -70,9 +70,13 @@ const emailShape = /^[^\s@]+@[^\s@]+$/;
 const list = (names: string | readonly string[] | undefined, fallback: readonly string[]): readonly string[] =>
   names === undefined ? fallback : typeof names === 'string' ? [names] : names;
 
+/** The values of attribute `name`; own properties only, so a configured `constructor` is just a name. */
+const valuesOf = (attributes: Record<string, string[]>, name: string): string[] =>
+  Object.hasOwn(attributes, name) ? (attributes[name] ?? []) : [];
+
 function first(attributes: Record<string, string[]>, names: readonly string[]): string | null {
   for (const name of names) {
-    for (const value of attributes[name] ?? []) {
+    for (const value of valuesOf(attributes, name)) {
       const trimmed = value.trim();
       if (trimmed) return trimmed;
     }
@@ -101,7 +105,7 @@ export function mapSamlAttributes(
 
   const groups: string[] = [];
   for (const attribute of list(settings.groups, defaultAttributeNames.groups)) {
-    for (const value of attributes[attribute] ?? []) {
+    for (const value of valuesOf(attributes, attribute)) {
       const trimmed = value.trim();
       if (trimmed && !groups.includes(trimmed)) groups.push(trimmed);
     }

@@ -16,9 +16,10 @@
  * signed assertion it hands back: Issuer, a bearer SubjectConfirmation whose Recipient is the
  * ACS URL and whose InResponseTo is the request's ID.
  */
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
 import { type CacheProvider, SAML, type SamlConfig, SamlStatusError, ValidateInResponseTo } from '@node-saml/node-saml';
 import { SamlError, type SamlErrorCode, samlError } from './errors.js';
+import { isAllowedIdpUrl } from './idp-metadata.js';
 import { element, elements, ns, parseStrictXml, type XmlElement } from './safe-xml.js';
 
 export interface ServiceProviderOptions {
@@ -79,6 +80,14 @@ function oneRequest(requestId: string): CacheProvider {
   };
 }
 
+function certificate(name: string, pem: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    throw new TypeError(`${name} must hold PEM X.509 certificates`);
+  }
+}
+
 function assertUrl(name: string, value: string) {
   try {
     new URL(value);
@@ -89,6 +98,7 @@ function assertUrl(name: string, value: string) {
 
 export class SamlServiceProvider {
   private readonly config: SamlConfig;
+  private readonly skewMs: number;
 
   constructor(private readonly options: ServiceProviderOptions) {
     const skew = options.clockSkewMs ?? defaultClockSkewMs;
@@ -98,7 +108,18 @@ export class SamlServiceProvider {
     if (!options.idp.entityId) throw new TypeError('idp.entityId is required');
     if (options.idp.certs.length === 0) throw new TypeError('idp.certs needs at least one certificate');
     assertUrl('acsUrl', options.acsUrl);
-    assertUrl('idp.ssoUrl', options.idp.ssoUrl);
+    if (!isAllowedIdpUrl(options.idp.ssoUrl)) throw new TypeError('idp.ssoUrl must be an https URL');
+    for (const cert of options.idp.certs) certificate('idp.certs', cert);
+    let spKey: KeyObject;
+    try {
+      spKey = createPrivateKey(options.spPrivateKeyPem);
+    } catch {
+      throw new TypeError('spPrivateKeyPem is not a private key');
+    }
+    if (!certificate('spCertPem', options.spCertPem).checkPrivateKey(spKey)) {
+      throw new TypeError('spCertPem is not the certificate of spPrivateKeyPem');
+    }
+    this.skewMs = skew;
     this.config = {
       issuer: options.spEntityId,
       audience: options.spEntityId,
@@ -186,20 +207,26 @@ export class SamlServiceProvider {
     const nameId = nameIdElement?.textContent?.trim() ?? '';
     if (!nameIdElement || !nameId) throw invalid('the assertion has no NameID');
 
+    // The bearer confirmation for this ACS URL (Web Browser SSO profile §4.1.4.2): its
+    // InResponseTo is the request's ID, it has a NotOnOrAfter and it still holds.
     const confirmations = elements('saml:Subject/saml:SubjectConfirmation', assertion)
       .filter((c) => c.getAttribute('Method') === bearer)
       .map((c) => element('saml:SubjectConfirmationData', c))
-      .filter((d): d is XmlElement => d !== undefined);
-    if (!confirmations.some((d) => d.getAttribute('Recipient') === this.options.acsUrl)) {
-      throw invalid('the assertion has no bearer SubjectConfirmation for this ACS URL');
-    }
-    if (
-      !confirmations.some(
-        (d) => d.getAttribute('Recipient') === this.options.acsUrl && d.getAttribute('InResponseTo') === requestId,
-      )
-    ) {
-      throw samlError('saml_in_response_to_mismatch', messages.saml_in_response_to_mismatch);
-    }
+      .filter((d): d is XmlElement => d !== undefined && d.getAttribute('Recipient') === this.options.acsUrl);
+    if (confirmations.length === 0) throw invalid('the assertion has no bearer SubjectConfirmation for this ACS URL');
+    const answering = confirmations.filter((d) => d.getAttribute('InResponseTo') === requestId);
+    if (answering.length === 0) throw samlError('saml_in_response_to_mismatch', messages.saml_in_response_to_mismatch);
+    const now = Date.now();
+    const current = answering.some((d) => {
+      const notOnOrAfter = Date.parse(d.getAttribute('NotOnOrAfter') ?? '');
+      const notBefore = Date.parse(d.getAttribute('NotBefore') ?? '');
+      return (
+        Number.isFinite(notOnOrAfter) &&
+        now - this.skewMs < notOnOrAfter &&
+        (!Number.isFinite(notBefore) || now + this.skewMs >= notBefore)
+      );
+    });
+    if (!current) throw samlError('saml_expired', messages.saml_expired);
 
     const attributes: Record<string, string[]> = Object.create(null);
     for (const attribute of elements('saml:AttributeStatement/saml:Attribute', assertion)) {
