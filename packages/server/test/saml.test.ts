@@ -14,7 +14,7 @@ import { fetchIdpMetadata, type IdpMetadata, parseIdpMetadata } from '../src/fed
 import { element, parseStrictXml, type XmlElement } from '../src/federation/saml/safe-xml.js';
 import { SamlServiceProvider, type ServiceProviderOptions } from '../src/federation/saml/service-provider.js';
 import { generateSpCredentials, type SpCredentials } from '../src/federation/saml/sp-keys.js';
-import { nameIdFormats, type ResponseOptions, SamlIdp } from './helpers/saml-idp.js';
+import { nameIdFormats, type ResponseOptions, SamlIdp, signXml } from './helpers/saml-idp.js';
 
 const base = 'https://latchkey.test/t/acme/federation/corp/saml';
 const spEntityId = `${base}/metadata`;
@@ -339,6 +339,35 @@ describe('responses that are refused', () => {
         'saml_response_invalid',
       );
     }
+  });
+
+  it('an error status from the IdP, with its codes, even when an assertion comes along', async () => {
+    const requestId = await startFlow();
+    const denied = idp
+      .responseXml({ inResponseTo: requestId, audience: spEntityId, acsUrl, sign: 'none' })
+      .replace(
+        '<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/>',
+        '<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:RequestDenied"/></samlp:StatusCode>',
+      );
+    const err = await sp
+      .validatePostResponse({ SAMLResponse: b64(denied) }, { expectedRequestId: requestId })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(SamlError);
+    expect(err).toMatchObject({
+      code: 'saml_response_invalid',
+      details: {
+        status: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
+        subStatus: 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
+      },
+    });
+    // A signed assertion in a Response whose status says no: node-saml alone would take the assertion.
+    const unsigned = idp
+      .responseXml({ inResponseTo: requestId, audience: spEntityId, acsUrl, sign: 'none' })
+      .replace(':status:Success"', ':status:Requester"');
+    const withAssertion = signXml(unsigned, 'Assertion', idp.key);
+    expect(
+      await refusal(sp.validatePostResponse({ SAMLResponse: b64(withAssertion) }, { expectedRequestId: requestId })),
+    ).toBe('saml_response_invalid');
   });
 
   it('an error status from the IdP, something not XML, a DTD, no SAMLResponse, another root', async () => {

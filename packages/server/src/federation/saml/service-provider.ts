@@ -50,6 +50,7 @@ export const defaultClockSkewMs = 60_000;
 export const maxResponseChars = 1024 * 1024;
 const unspecifiedFormat = 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
 const bearer = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
+const success = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 /** The RelayState alphabet: base64url, at most 80 bytes (SAML bindings §3.4.3). */
 const relayStatePattern = /^[A-Za-z0-9_-]{0,80}$/;
 
@@ -174,6 +175,13 @@ export class SamlServiceProvider {
     if (root.getAttribute('Destination') !== this.options.acsUrl) {
       throw invalid('the Response is addressed to another Destination than this ACS URL');
     }
+    // node-saml reads an assertion without looking at the status: a refusal must not carry one.
+    const statusCode = element('samlp:Status/samlp:StatusCode', root);
+    if (statusCode?.getAttribute('Value') !== success) {
+      const status = statusCode?.getAttribute('Value') ?? null;
+      const subStatus = statusCode ? (element('samlp:StatusCode', statusCode)?.getAttribute('Value') ?? null) : null;
+      throw samlError('saml_response_invalid', 'The identity provider did not sign the user in', { status, subStatus });
+    }
     const responseIssuer = element('saml:Issuer', root)?.textContent?.trim();
     if (responseIssuer !== undefined && responseIssuer !== this.options.idp.entityId) {
       throw invalid('the Response comes from another issuer than this IdP');
@@ -187,8 +195,7 @@ export class SamlServiceProvider {
     } catch (err) {
       if (err instanceof SamlError) throw err;
       const code = codeForNodeSamlError(err);
-      const status = err instanceof SamlStatusError ? { status: err.xmlStatus } : undefined;
-      const refused = samlError(code, messages[code], status);
+      const refused = samlError(code, messages[code]);
       refused.cause = err; // node-saml's own words, for the logs; the page shows the stable message
       throw refused;
     }
