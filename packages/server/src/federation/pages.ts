@@ -31,7 +31,8 @@ ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 <p>${m.federation.linkBody(html`<strong>${v.provider}</strong>`, html`<strong>${v.email}</strong>`)}</p>
 <form method="post" action="${v.action}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
-<input type="email" name="email" value="${v.email}" autocomplete="username" hidden>
+<input type="hidden" name="email" value="${v.email}">
+<input type="email" name="username" value="${v.email}" autocomplete="username" hidden>
 <label for="password">${m.fields.password}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">${m.federation.linkSubmit}</button>

@@ -2,7 +2,8 @@
  * Latchkey as a relying party of a tenant's upstream OpenID Connect provider, through
  * openid-client 6 (certified; no protocol code of our own): discovery, the authorization URL
  * (code flow, PKCE S256, state, nonce) and the code exchange, which checks the ID token's
- * signature, issuer, audience, expiry and nonce, the state and the PKCE verifier.
+ * signature (`enableNonRepudiationChecks`: openid-client would otherwise take the TLS
+ * connection's word for it), issuer, audience, expiry and nonce, the state and the PKCE verifier.
  *
  * Discovery documents are kept per issuer (a bounded cache, an hour), and the client
  * configuration built from one per provider version, so that the upstream's keys are fetched
@@ -140,6 +141,8 @@ export class RelyingParties {
     const config = new oidc.Configuration(metadata, idp.clientId, undefined, auth);
     config.timeout = UPSTREAM_TIMEOUT_SECONDS;
     if (this.insecure(idp.issuer)) oidc.allowInsecureRequests(config);
+    // The ID token's signature too, against the issuer's published keys: not only TLS's word.
+    oidc.enableNonRepudiationChecks(config);
     if (fetchFn) config[oidc.customFetch] = fetchFn;
     return config;
   }

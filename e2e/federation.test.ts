@@ -1,0 +1,109 @@
+/**
+ * Federated sign-in in headless Chromium against a real server (SQLite) and a stand-in
+ * upstream provider (packages/server/test/helpers/upstream.ts): the sign-in page shows the
+ * provider's button; clicking it goes upstream, which signs the user in, and back; a first
+ * sign-in creates the account on the "finish signing in" page; the application gets a code
+ * whose ID token says `amr: ["fed"]` and names the provider. A second round trip signs the
+ * same user in with no page of ours on the way.
+ *
+ * Screenshots: test-results/screenshots/federation-*.png.
+ */
+import * as oidc from 'openid-client';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CallbackServer,
+  hasChromium,
+  launchChromium,
+  screenshotPath,
+  skipMessage,
+  startCallbackServer,
+} from '../packages/server/test/helpers/chromium.js';
+import { authorizationRequest } from '../packages/server/test/helpers/oidc.js';
+import { startTestServer, type TestServer, tenantWithAdmin } from '../packages/server/test/helpers/server.js';
+import { startUpstream, type Upstream } from '../packages/server/test/helpers/upstream.js';
+
+if (!hasChromium) console.warn(skipMessage);
+
+describe.skipIf(!hasChromium)(
+  hasChromium ? 'federated sign-in (Chromium)' : `federated sign-in: ${skipMessage}`,
+  { timeout: 60_000 },
+  () => {
+    let ts: TestServer;
+    let up: Upstream;
+    let app: CallbackServer;
+    let browser: Browser;
+    let config: oidc.Configuration;
+    let redirectUri: string;
+
+    beforeAll(async () => {
+      [ts, up, app, browser] = await Promise.all([
+        startTestServer('sqlite', { FEDERATION_ALLOW_HTTP_ISSUERS: 'true' }),
+        startUpstream(),
+        startCallbackServer(),
+        launchChromium(),
+      ]);
+      redirectUri = `${app.url}/callback`;
+      const t = await tenantWithAdmin(ts);
+      await t.api('PATCH', `/api/v1/tenants/${t.slug}`, { body: { settings: { selfRegistration: true } } });
+      const client = await t.api('POST', `/api/v1/tenants/${t.slug}/clients`, {
+        body: { kind: 'spa', name: 'Browser app', redirectUris: [redirectUri], firstParty: true },
+      });
+      expect(client.status, client.text).toBe(201);
+      const secret = 'e2e-upstream-secret-0123456789abcdef';
+      up.addClient({
+        client_id: 'latchkey-e2e',
+        client_secret: secret,
+        redirect_uris: [`${ts.url}/t/${t.slug}/federation/acme/callback`],
+      });
+      const idp = await t.api('POST', `/api/v1/tenants/${t.slug}/identity-providers`, {
+        body: {
+          slug: 'acme',
+          displayName: 'Acme SSO',
+          issuer: up.issuer,
+          clientId: 'latchkey-e2e',
+          clientSecret: secret,
+          allowSignUp: true,
+        },
+      });
+      expect(idp.status, idp.text).toBe(201);
+      config = await oidc.discovery(new URL(`${ts.url}/t/${t.slug}`), client.body.clientId, undefined, oidc.None(), {
+        execute: [oidc.allowInsecureRequests],
+      });
+      up.signInAs = { sub: 'e2e-1', email: 'chromium-fed@upstream.test', email_verified: true, name: 'Fed Chrome' };
+    }, 240_000);
+    afterAll(async () => {
+      await browser?.close();
+      await Promise.all([ts?.close(), up?.close(), app?.close()]);
+    });
+
+    it('clicks the provider button, signs in upstream and comes back signed in', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      for (const round of [1, 2]) {
+        const request = await authorizationRequest(config, redirectUri, { scope: 'openid email profile' });
+        await page.goto(request.url.href);
+        if (round === 1) {
+          await page.screenshot({ path: screenshotPath('federation-sign-in.png') });
+          await page.getByRole('link', { name: 'Sign in with Acme SSO' }).click();
+          await page.getByRole('button', { name: 'Create a new account' }).waitFor();
+          await page.screenshot({ path: screenshotPath('federation-finish.png') });
+          await page.getByRole('button', { name: 'Create a new account' }).click();
+        } else {
+          // Signed in at Latchkey already (its session): straight back to the application.
+          await page.waitForURL((u) => u.href.startsWith(redirectUri));
+        }
+        await page.waitForURL((u) => u.href.startsWith(redirectUri));
+        const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), {
+          pkceCodeVerifier: request.verifier,
+          expectedState: request.state,
+          expectedNonce: request.nonce,
+        });
+        expect(tokens.claims()?.amr).toEqual(['fed']);
+        expect(tokens.claims()?.idp).toBe('acme');
+        expect(tokens.claims()?.email).toBe('chromium-fed@upstream.test');
+      }
+      await context.close();
+    });
+  },
+);
