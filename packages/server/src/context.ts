@@ -139,6 +139,7 @@ export function createContext(
     audit,
     roles,
     config.cacheTtlMs,
+    config.publicUrl,
   );
   const identities = new UserIdentities(db, database.dialect, audit);
   const credentials = new CredentialService(apiKeys, { tenants, keys, roles, clients, db, config, adminApi });

@@ -13,6 +13,7 @@ import * as m0011 from './migrations/0011_link_codes.js';
 import * as m0012 from './migrations/0012_account_page.js';
 import * as m0013 from './migrations/0013_user_imports.js';
 import * as m0014 from './migrations/0014_federation.js';
+import * as m0015 from './migrations/0015_saml.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -39,6 +40,7 @@ const migrations: Record<string, MigrationModule> = {
   '0012_account_page': m0012,
   '0013_user_imports': m0013,
   '0014_federation': m0014,
+  '0015_saml': m0015,
 };
 
 class InCodeMigrations implements MigrationProvider {

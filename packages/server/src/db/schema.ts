@@ -314,7 +314,7 @@ export interface IdentityProvidersTable {
   tenant_id: string;
   /** Unique per tenant: `[a-z0-9-]{1,40}`, in the sign-in and callback URLs. */
   slug: string;
-  kind: 'oidc' | 'google' | 'microsoft';
+  kind: 'oidc' | 'google' | 'microsoft' | 'saml';
   display_name: string;
   button_text: string | null;
   icon_url: string | null;
@@ -338,6 +338,12 @@ export interface IdentityProvidersTable {
   claims: string;
   /** JSON array of { upstream, role }. */
   role_mappings: string;
+  /** Kind `saml` (0015): JSON of the IdP from its metadata (federation/saml/config.ts `SamlIdp`), else null. */
+  saml_idp: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Kind `saml`: 1 when the IdP's emails count as verified (SAML has no such flag), else 0; null for other kinds. */
+  saml_email_verified: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Kind `saml`: JSON { privateKeyPem, certPem } of the SP's credentials, sealed with the instance secret. */
+  sp_credentials_sealed: ColumnType<string | null, string | null | undefined, string | null>;
   version: Generated<number>;
   created_at: number;
   updated_at: number;
@@ -364,6 +370,18 @@ export interface UserIdentitiesTable {
   last_sign_in_at: number | null;
 }
 
+/** An AuthnRequest sent to a SAML IdP, waiting for the one Response that may answer it (0015). */
+export interface SamlRequestsTable {
+  /** The AuthnRequest's ID (the Response's InResponseTo). */
+  id: string;
+  tenant_id: string;
+  provider_id: string;
+  /** The interaction it was sent for. */
+  uid: string;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
 export interface DB {
   tenants: TenantsTable;
   users: UsersTable;
@@ -388,6 +406,7 @@ export interface DB {
   identity_providers: IdentityProvidersTable;
   identity_provider_domains: IdentityProviderDomainsTable;
   user_identities: UserIdentitiesTable;
+  saml_requests: SamlRequestsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

@@ -8,15 +8,16 @@ import { z } from 'zod';
 import { isAllowedRedirectUri } from '../clients/service.js';
 import { idPattern } from '../ids.js';
 import { roleNameSchema } from '../roles/service.js';
+import { isAllowedIdpUrl, maxMetadataBytes } from './saml/idp-metadata.js';
 
-export const idpKinds = ['oidc', 'google', 'microsoft'] as const;
+export const idpKinds = ['oidc', 'google', 'microsoft', 'saml'] as const;
 export type IdpKind = (typeof idpKinds)[number];
 
 export const tokenEndpointAuthMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 export type TokenEndpointAuthMethod = (typeof tokenEndpointAuthMethods)[number];
 
 /** The issuer a preset signs in with unless the admin names another (Entra: a tenant id or `organizations` for `common`). */
-export const presetIssuers: Record<Exclude<IdpKind, 'oidc'>, string> = {
+export const presetIssuers: Record<Exclude<IdpKind, 'oidc' | 'saml'>, string> = {
   google: 'https://accounts.google.com',
   microsoft: 'https://login.microsoftonline.com/common/v2.0',
 };
@@ -42,7 +43,9 @@ export const idpSlugSchema = z.string().regex(/^[a-z0-9-]{1,40}$/, 'must be 1 to
 
 const fields = {
   slug: idpSlugSchema.describe('Unique in the tenant; names the provider in the sign-in and callback URLs'),
-  kind: z.enum(idpKinds).describe('`oidc` (any OpenID Connect provider), or a preset: `google`, `microsoft`'),
+  kind: z
+    .enum(idpKinds)
+    .describe('`oidc` (any OpenID Connect provider), a preset (`google`, `microsoft`), or `saml` (a SAML 2.0 IdP)'),
   displayName: z.string().trim().min(1).max(200),
   buttonText: z
     .string()
@@ -109,6 +112,21 @@ const fields = {
     .array(z.strictObject({ upstream: z.string().min(1).max(500), role: roleNameSchema }))
     .max(200)
     .describe('Upstream roles (from claims.roles) and the tenant role each gives, applied at each sign-in'),
+  samlMetadataUrl: z
+    .string()
+    .max(2048)
+    .refine(isAllowedIdpUrl, { message: 'must be https (http only on localhost/127.0.0.1)' })
+    .describe('Kind `saml`: where the IdP publishes its metadata, read at each save (or give samlMetadataXml)'),
+  samlMetadataXml: z
+    .string()
+    .min(1)
+    .max(maxMetadataBytes)
+    .describe('Kind `saml`: the IdP metadata (an md:EntityDescriptor) as XML (or give samlMetadataUrl)'),
+  samlEmailVerified: z
+    .boolean()
+    .describe(
+      'Kind `saml`: whether this IdP’s emails count as verified (SAML has no such flag; with trustEmails they link)',
+    ),
 };
 
 export const createIdentityProviderSchema = z.strictObject({
@@ -119,7 +137,7 @@ export const createIdentityProviderSchema = z.strictObject({
   iconUrl: fields.iconUrl.default(null),
   enabled: fields.enabled.default(true),
   issuer: fields.issuer.optional().describe('Required for `oidc`; presets default it'),
-  clientId: fields.clientId,
+  clientId: fields.clientId.optional().describe("Latchkey's client id at the provider; required except for `saml`"),
   clientSecret: fields.clientSecret.optional(),
   privateKeyJwk: fields.privateKeyJwk.optional(),
   tokenEndpointAuthMethod: fields.tokenEndpointAuthMethod.default('client_secret_basic'),
@@ -131,6 +149,9 @@ export const createIdentityProviderSchema = z.strictObject({
   domains: fields.domains.default([]),
   claims: fields.claims.prefault({}),
   roleMappings: fields.roleMappings.default([]),
+  samlMetadataUrl: fields.samlMetadataUrl.optional(),
+  samlMetadataXml: fields.samlMetadataXml.optional(),
+  samlEmailVerified: fields.samlEmailVerified.optional().describe('Kind `saml` only; false when not given'),
 });
 
 export const updateIdentityProviderSchema = z.strictObject({
@@ -152,10 +173,26 @@ export const updateIdentityProviderSchema = z.strictObject({
   domains: fields.domains.optional().describe('Replaces the list'),
   claims: fields.claims.optional().describe('Replaces the mapping (omitted members take their defaults)'),
   roleMappings: fields.roleMappings.optional().describe('Replaces the list'),
+  samlMetadataUrl: fields.samlMetadataUrl.optional().describe('Kind `saml`: reads the IdP’s metadata anew from here'),
+  samlMetadataXml: fields.samlMetadataXml.optional().describe('Kind `saml`: the IdP’s metadata anew'),
+  samlEmailVerified: fields.samlEmailVerified.optional(),
 });
 
 export type CreateIdentityProviderInput = z.output<typeof createIdentityProviderSchema>;
 export type UpdateIdentityProviderInput = z.output<typeof updateIdentityProviderSchema>;
+
+/** The `saml` member of a provider: the IdP as its metadata says, and the service provider's URLs. */
+export const samlProviderSchema = z
+  .object({
+    idpEntityId: z.string(),
+    idpSsoUrl: z.string().describe('The IdP’s HTTP-Redirect SingleSignOnService URL'),
+    idpMetadataUrl: z.string().nullable().describe('Where the metadata was read from (null: pasted as XML)'),
+    emailVerified: z.boolean(),
+    spEntityId: z.string().describe('Latchkey’s entity id as the service provider (also the Audience)'),
+    acsUrl: z.string().describe('The AssertionConsumerService URL (HTTP-POST)'),
+    spMetadataUrl: z.string().describe('Latchkey’s SP metadata, for the IdP to import'),
+  })
+  .meta({ id: 'SamlIdentityProvider' });
 
 export const identityProviderSchema = z
   .object({
@@ -179,6 +216,9 @@ export const identityProviderSchema = z
     roleMappings: z.array(z.object({ upstream: z.string(), role: z.string() })),
     clientSecretSet: z.boolean().describe('A client secret is stored (it is never returned)'),
     privateKeySet: z.boolean().describe('A private JWK is stored (it is never returned)'),
+    saml: samlProviderSchema
+      .optional()
+      .describe('Kind `saml` only: the IdP from its metadata, and what to register at the IdP'),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -9,6 +9,8 @@
  * - `GET /t/{slug}/interaction/{uid}/federation`: signs in, or offers linking or a new account
  *   (federation/accounts.ts has the rules); `POST …/federation/link` and `…/federation/create`.
  * Every failure of the upstream's (denied, wrong state, expired, a bad token) is a 400 page.
+ * A `saml` provider's start and its ACS URL are in saml/routes.ts; its Response ends on the
+ * same interaction pages.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
@@ -26,6 +28,7 @@ import { FederatedAccounts } from './accounts.js';
 import { callbackPath, FlowCookies, type FlowUser } from './flow-cookie.js';
 import { choosePage, linkPage } from './pages.js';
 import { RelyingParties, UpstreamUnavailable } from './relying-party.js';
+import { samlSignIn } from './saml/routes.js';
 import type { IdentityProvider } from './store.js';
 
 type Problem = keyof Messages['federation'];
@@ -36,6 +39,7 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
   const rp = new RelyingParties(ctx.config.federation.allowHttpIssuers);
   const cookies = new FlowCookies(ctx.secrets, ctx.config.publicUrl);
   const accounts = new FederatedAccounts(ctx);
+  const saml = samlSignIn(ctx, h, cookies);
 
   const problem = (reply: FastifyReply, tenant: Tenant | undefined, locale: Locale, code: Problem, status = 400) => {
     const text = messagesFor(locale).federation[code];
@@ -127,6 +131,7 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
   }
 
   function register(app: FastifyInstance) {
+    saml.register(app);
     app.get('/t/:slug/interaction/:uid/federated/:idp', async (req, reply) => {
       const loaded = await h.load(req, reply);
       if (!loaded) return reply;
@@ -135,6 +140,7 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
       if (details.prompt.name !== 'login') return reply.redirect(loaded.base, 303);
       const idp = await enabledBySlug(tenant, idpSlug);
       if (!idp) return problem(reply, tenant, locale, 'notFound', 404);
+      if (idp.kind === 'saml') return saml.start(req, reply, loaded, idp);
       const loginHint = (req.query as { login_hint?: unknown }).login_hint;
       const checks = {
         state: oidc.randomState(),

@@ -23,6 +23,17 @@ import type { SecretBox } from '../keys/crypto.js';
 import type { RoleService } from '../roles/service.js';
 import type { Tenant } from '../tenants/service.js';
 import {
+  namesMetadata,
+  openSpCredentials,
+  readIdpMetadata,
+  type SamlIdp,
+  type SamlProviderView,
+  samlView,
+  sealedSpCredentials,
+  spUrls,
+} from './saml/config.js';
+import type { SpCredentials } from './saml/sp-keys.js';
+import {
   type CreateIdentityProviderInput,
   type IdpKind,
   presetIssuers,
@@ -54,6 +65,8 @@ export interface IdentityProvider {
   roleMappings: { upstream: string; role: string }[];
   clientSecretSet: boolean;
   privateKeySet: boolean;
+  /** Kind `saml` only (saml/config.ts). */
+  saml?: SamlProviderView;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -71,7 +84,12 @@ export interface UserIdentity {
   lastSignInAt: string | null;
 }
 
-export function identityProviderView(r: IdentityProviderRow): IdentityProvider {
+/** `at`: PUBLIC_URL and the tenant's slug, for a `saml` provider's SP URLs. */
+export function identityProviderView(
+  r: IdentityProviderRow,
+  at: { publicUrl: string; tenantSlug: string } = { publicUrl: '', tenantSlug: '' },
+): IdentityProvider {
+  const saml = samlView(r, spUrls(at.publicUrl, at.tenantSlug, r.slug));
   return {
     id: r.id,
     slug: r.slug,
@@ -93,6 +111,7 @@ export function identityProviderView(r: IdentityProviderRow): IdentityProvider {
     roleMappings: JSON.parse(r.role_mappings) as IdentityProvider['roleMappings'],
     clientSecretSet: r.client_secret_sealed !== null,
     privateKeySet: r.private_key_sealed !== null,
+    ...(saml ? { saml } : {}),
     version: r.version,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
@@ -119,8 +138,14 @@ export class IdentityProviders {
     private readonly audit: AuditService,
     private readonly roles: RoleService,
     cacheTtlMs: number,
+    /** PUBLIC_URL, for the SP URLs of `saml` providers. */
+    private readonly publicUrl = '',
   ) {
     this.enabledCache = new TtlCache(cacheTtlMs, 10_000);
+  }
+
+  private view(row: IdentityProviderRow, tenant: Tenant): IdentityProvider {
+    return identityProviderView(row, { publicUrl: this.publicUrl, tenantSlug: tenant.slug });
   }
 
   /** Every provider of the tenant, by slug. */
@@ -131,7 +156,7 @@ export class IdentityProviders {
       .where('tenant_id', '=', tenant.id)
       .orderBy('slug')
       .execute();
-    return rows.map(identityProviderView);
+    return rows.map((r) => this.view(r, tenant));
   }
 
   /** The enabled providers, by slug, from a cache of a few seconds (changes on this node clear it). */
@@ -145,7 +170,7 @@ export class IdentityProviders {
 
   /** The tenant's provider `id`, or 404 `identity_provider_not_found`. */
   async get(tenant: Tenant, id: string, executor: Kysely<DB> = this.db): Promise<IdentityProvider> {
-    return identityProviderView(await this.row(executor, tenant, id));
+    return this.view(await this.row(executor, tenant, id), tenant);
   }
 
   async findBySlug(tenant: Tenant, slug: string): Promise<IdentityProvider | undefined> {
@@ -155,7 +180,7 @@ export class IdentityProviders {
       .where('tenant_id', '=', tenant.id)
       .where('slug', '=', slug)
       .executeTakeFirst();
-    return row ? identityProviderView(row) : undefined;
+    return row ? this.view(row, tenant) : undefined;
   }
 
   /** The enabled provider an email domain routes to (home-realm discovery), if any. */
@@ -172,13 +197,19 @@ export class IdentityProviders {
       .selectAll()
       .where('id', '=', route.provider_id)
       .executeTakeFirst();
-    return row?.tenant_id === tenant.id && row.enabled === 1 ? identityProviderView(row) : undefined;
+    return row?.tenant_id === tenant.id && row.enabled === 1 ? this.view(row, tenant) : undefined;
   }
 
   /** The provider's client secret and private JWK, opened from their seals (for the sign-in flow only). */
-  async secrets(tenant: Tenant, id: string): Promise<{ clientSecret?: string; privateKeyJwk?: JWK }> {
+  async secrets(
+    tenant: Tenant,
+    id: string,
+  ): Promise<{ clientSecret?: string; privateKeyJwk?: JWK; spCredentials?: SpCredentials }> {
     const row = await this.row(this.db, tenant, id);
     return {
+      ...(row.sp_credentials_sealed === null
+        ? {}
+        : { spCredentials: openSpCredentials(this.box, row.sp_credentials_sealed) }),
       ...(row.client_secret_sealed === null ? {} : { clientSecret: this.box.open(row.client_secret_sealed) }),
       ...(row.private_key_sealed === null
         ? {}
@@ -192,13 +223,20 @@ export class IdentityProviders {
     principal: Principal,
     actor: AuditActor,
   ): Promise<IdentityProvider> {
-    const issuer = input.issuer ?? (input.kind === 'oidc' ? undefined : presetIssuers[input.kind]);
+    assertFieldsOfKind(input.kind, input);
+    // A SAML IdP's metadata is read (maybe fetched) and the SP's key made only for a caller the grant rule lets through.
+    const saml = input.kind === 'saml' ? await this.samlColumns(tenant, input, principal) : undefined;
+    const issuer =
+      saml?.issuer ??
+      input.issuer ??
+      (input.kind === 'oidc' || input.kind === 'saml' ? undefined : presetIssuers[input.kind]);
     if (!issuer) throw invalidField('/issuer', 'An `oidc` identity provider needs an issuer');
+    if (input.clientId === undefined && !saml) throw invalidField('/clientId', 'is required');
     const secrets = {
       client_secret_sealed: input.clientSecret ? this.box.seal(input.clientSecret) : null,
       private_key_sealed: input.privateKeyJwk ? this.box.seal(JSON.stringify(input.privateKeyJwk)) : null,
     };
-    assertCredentialFor(input.tokenEndpointAuthMethod, secrets);
+    if (!saml) assertCredentialFor(input.tokenEndpointAuthMethod, secrets);
     return this.saving(tenant, input.slug, async (trx) => {
       // One creation at a time per tenant, so that the count holds until the insert.
       await lockForUpdate(trx, this.dialect, 'tenants', tenant.id);
@@ -229,8 +267,10 @@ export class IdentityProviders {
           icon_url: input.iconUrl,
           enabled: input.enabled ? 1 : 0,
           issuer,
-          client_id: input.clientId,
+          client_id: input.clientId ?? '',
           ...secrets,
+          ...(saml ? { saml_idp: saml.saml_idp, saml_email_verified: saml.saml_email_verified } : {}),
+          sp_credentials_sealed: saml?.sp_credentials_sealed ?? null,
           token_endpoint_auth_method: input.tokenEndpointAuthMethod,
           scopes: JSON.stringify(input.scopes),
           allow_sign_up: input.allowSignUp ? 1 : 0,
@@ -252,7 +292,7 @@ export class IdentityProviders {
         target: { type: 'identity_provider', id: row.id },
         details: { slug: row.slug, kind: row.kind, issuer: row.issuer },
       });
-      return identityProviderView(row);
+      return this.view(row, tenant);
     });
   }
 
@@ -269,10 +309,13 @@ export class IdentityProviders {
     principal: Principal,
     actor: AuditActor,
   ): Promise<IdentityProvider> {
+    // New SAML metadata is read before the transaction, and only for a caller who may re-point the provider.
+    const samlIdp = namesMetadata(input) ? await this.samlMetadataFor(tenant, id, input, principal) : undefined;
     return this.saving(tenant, input.slug, async (trx) => {
       const row = await this.row(trx, tenant, id);
       if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
-      const before = identityProviderView(row);
+      assertFieldsOfKind(row.kind, input);
+      const before = this.view(row, tenant);
       const after: GrantedBy = {
         trustEmails: input.trustEmails ?? before.trustEmails,
         allowLink: input.allowLink ?? before.allowLink,
@@ -280,9 +323,18 @@ export class IdentityProviders {
       };
       // Where it signs in from (issuer, client, secrets) decides who its identities are, and
       // turning it on makes what it grants live: either hands out its settings anew.
+      // (For SAML: the IdP's metadata, or its emails counting as verified from now on.)
       const rewired =
         (input.enabled === true && row.enabled === 0) ||
-        [input.issuer, input.clientId, input.clientSecret, input.privateKeyJwk].some((v) => v !== undefined);
+        (input.samlEmailVerified === true && row.saml_email_verified !== 1) ||
+        [
+          input.issuer,
+          input.clientId,
+          input.clientSecret,
+          input.privateKeyJwk,
+          input.samlMetadataUrl,
+          input.samlMetadataXml,
+        ].some((v) => v !== undefined);
       const changed: GrantedBy = {
         trustEmails: after.trustEmails && (!before.trustEmails || rewired),
         allowLink: after.allowLink && (!before.allowLink || rewired),
@@ -306,11 +358,13 @@ export class IdentityProviders {
                 input.privateKeyJwk === null ? null : this.box.seal(JSON.stringify(input.privateKeyJwk)),
             }),
       };
-      assertCredentialFor(input.tokenEndpointAuthMethod ?? row.token_endpoint_auth_method, {
-        client_secret_sealed: row.client_secret_sealed,
-        private_key_sealed: row.private_key_sealed,
-        ...secrets,
-      });
+      if (row.kind !== 'saml') {
+        assertCredentialFor(input.tokenEndpointAuthMethod ?? row.token_endpoint_auth_method, {
+          client_secret_sealed: row.client_secret_sealed,
+          private_key_sealed: row.private_key_sealed,
+          ...secrets,
+        });
+      }
       const flag = (v: boolean | undefined) => (v === undefined ? undefined : v ? 1 : 0);
       const json = (v: unknown) => (v === undefined ? undefined : JSON.stringify(v));
       const set = definedOnly({
@@ -330,6 +384,8 @@ export class IdentityProviders {
         domains: json(input.domains),
         claims: json(input.claims),
         role_mappings: json(input.roleMappings),
+        ...(samlIdp ? { issuer: samlIdp.entityId, saml_idp: JSON.stringify(samlIdp) } : {}),
+        saml_email_verified: flag(input.samlEmailVerified),
       });
       const updated = await trx
         .updateTable('identity_providers')
@@ -346,7 +402,7 @@ export class IdentityProviders {
         target: { type: 'identity_provider', id: row.id },
         details: { fields: Object.keys(input).sort() },
       });
-      return identityProviderView(updated);
+      return this.view(updated, tenant);
     });
   }
 
@@ -369,6 +425,47 @@ export class IdentityProviders {
       });
     });
     this.enabledCache.delete(tenant.id);
+  }
+
+  /**
+   * A new `saml` provider's columns: its IdP from the metadata the body names, and new SP
+   * credentials, sealed. The grant rule first (the transaction checks it again), so a caller
+   * it refuses makes no fetch and no key.
+   */
+  private async samlColumns(tenant: Tenant, input: CreateIdentityProviderInput, principal: Principal) {
+    const roles = await this.assertRolesExist(this.db, tenant, input.roleMappings);
+    this.assertMayConfigure(principal, tenant, 'Creating this identity provider', roles, input);
+    const idp: SamlIdp = await readIdpMetadata(input);
+    return {
+      issuer: idp.entityId,
+      saml_idp: JSON.stringify(idp),
+      saml_email_verified: input.samlEmailVerified ? 1 : 0,
+      sp_credentials_sealed: await sealedSpCredentials(this.box, tenant.slug, input.slug),
+    };
+  }
+
+  /**
+   * The IdP from the metadata a change names, read after the grant rule for re-pointing the
+   * provider as it will be (new metadata is a new IdP: everything it grants is handed out anew).
+   */
+  private async samlMetadataFor(
+    tenant: Tenant,
+    id: string,
+    input: UpdateIdentityProviderInput,
+    principal: Principal,
+  ): Promise<SamlIdp> {
+    const row = await this.row(this.db, tenant, id);
+    assertFieldsOfKind(row.kind, input);
+    const before = this.view(row, tenant);
+    const after: GrantedBy = {
+      trustEmails: input.trustEmails ?? before.trustEmails,
+      allowLink: input.allowLink ?? before.allowLink,
+      roleMappings: [...before.roleMappings, ...(input.roleMappings ?? [])],
+    };
+    if (input.roleMappings) await this.assertRolesExist(this.db, tenant, input.roleMappings);
+    const roles = await this.mappedRoles(this.db, tenant, after);
+    this.assertMayConfigure(principal, tenant, 'Changing this identity provider', roles, after);
+    return readIdpMetadata(input);
   }
 
   /** The tenant's provider row `id` (looked up by its key, the tenant checked here), or 404. */
@@ -479,6 +576,36 @@ function assertCredentialFor(
   const needs = method === 'private_key_jwt' ? 'privateKeyJwk' : 'clientSecret';
   const has = method === 'private_key_jwt' ? sealed.private_key_sealed : sealed.client_secret_sealed;
   if (!has) throw invalidField(`/${needs}`, `tokenEndpointAuthMethod ${method} needs ${needs}`);
+}
+
+/** The fields that only one side has: OpenID Connect's client and issuer, SAML's metadata (400 otherwise). */
+function assertFieldsOfKind(
+  kind: IdpKind,
+  input: Partial<
+    Record<
+      | 'issuer'
+      | 'clientId'
+      | 'clientSecret'
+      | 'privateKeyJwk'
+      | 'samlMetadataUrl'
+      | 'samlMetadataXml'
+      | 'samlEmailVerified',
+      unknown
+    >
+  >,
+): void {
+  const foreign =
+    kind === 'saml'
+      ? (['issuer', 'clientId', 'clientSecret', 'privateKeyJwk'] as const)
+      : (['samlMetadataUrl', 'samlMetadataXml', 'samlEmailVerified'] as const);
+  for (const field of foreign) {
+    if (input[field] !== undefined) {
+      throw invalidField(
+        `/${field}`,
+        kind === 'saml' ? 'is not a setting of a saml provider' : 'is for kind saml only',
+      );
+    }
+  }
 }
 
 /** A 400 `validation_failed` of one body field, in the shape schema validation answers. */

@@ -28,13 +28,21 @@ export interface CookieOptions {
   maxAge: number;
   /** PUBLIC_URL, whose scheme decides `Secure`. */
   publicUrl: string;
+  /**
+   * `None` for a cookie a cross-site POST must carry (a SAML Response posted by the IdP's
+   * page); it takes effect under https only, as browsers drop `SameSite=None` without `Secure`:
+   * over http (development) the cookie stays `Lax`. Default `Lax`.
+   */
+  sameSite?: 'Lax' | 'None';
 }
 
-/** Adds an HttpOnly, SameSite=Lax cookie to the reply (`value` must be cookie-safe, such as base64url). */
+/** Adds an HttpOnly, SameSite=Lax (or None, see `CookieOptions`) cookie to the reply (`value` must be cookie-safe, such as base64url). */
 export function setCookie(reply: FastifyReply, name: string, value: string, options: CookieOptions): void {
-  const secure = options.publicUrl.startsWith('https://') ? '; Secure' : '';
+  const https = options.publicUrl.startsWith('https://');
+  const secure = https ? '; Secure' : '';
+  const sameSite = options.sameSite === 'None' && https ? 'None' : 'Lax';
   reply.header(
     'set-cookie',
-    `${name}=${value}; Path=${options.path}; Max-Age=${options.maxAge}; HttpOnly; SameSite=Lax${secure}`,
+    `${name}=${value}; Path=${options.path}; Max-Age=${options.maxAge}; HttpOnly; SameSite=${sameSite}${secure}`,
   );
 }
