@@ -375,8 +375,10 @@ describe('the SAML flow cookie', () => {
     setCookie(reply as never, 'lk_fed_saml', 'v', { path: '/acs', maxAge: 60, publicUrl, sameSite: 'None' });
     return value;
   };
-  it('is SameSite=None; Secure under https (the IdP posts cross-site), Lax over http where None would be dropped', () => {
+  it('is SameSite=None; Secure under https and on loopback (the IdP posts cross-site), Lax over other http', () => {
     expect(cookieOf('https://id.example')).toMatch(/; HttpOnly; SameSite=None; Secure$/);
-    expect(cookieOf('http://127.0.0.1:3000')).toMatch(/; HttpOnly; SameSite=Lax$/);
+    expect(cookieOf('http://127.0.0.1:3000')).toMatch(/; HttpOnly; SameSite=None; Secure$/);
+    expect(cookieOf('http://localhost:3000')).toMatch(/; HttpOnly; SameSite=None; Secure$/);
+    expect(cookieOf('http://latchkey.internal:3000')).toMatch(/; HttpOnly; SameSite=Lax$/);
   });
 });

@@ -10,8 +10,8 @@
  *   cookie's), for the linking pages; cleared when the interaction ends.
  * - `lk_fed_saml` (path: a SAML provider's ACS URL), the SAML start: the AuthnRequest's ID
  *   instead of state, nonce and verifier, used once like `lk_fed`. The IdP's page posts the
- *   Response cross-site, which a Lax cookie does not go with: under https this one is
- *   `SameSite=None; Secure` (http/cookies.ts), so only its path keeps it to the ACS.
+ *   Response cross-site, which a Lax cookie does not go with: under https (and on loopback)
+ *   this one is `SameSite=None; Secure` (http/cookies.ts), so only its path keeps it to the ACS.
  * A cookie whose seal, tenant, provider, uid or expiry does not match is no cookie.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';

@@ -4,11 +4,15 @@
  * on 127.0.0.1 (a random port), and Responses whose assertion and/or whole message are signed
  * with `xml-crypto` (the signer node-saml itself uses), with every field a test may want to
  * get wrong. A few extra routes serve what the metadata fetch must survive: a huge body, a
- * slow answer, an error status, a redirect.
+ * slow answer, an error status, a redirect. For a browser, `/saml/sso` answers an
+ * AuthnRequest as a real IdP's page does: a form that posts the Response (for `signInAs`) to
+ * the request's ACS URL, from this IdP's own origin (`host` `localhost`: another site than
+ * a Latchkey on 127.0.0.1).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inflateRawSync } from 'node:zlib';
 import { SignedXml } from 'xml-crypto';
 import { generateSpCredentials, type SpCredentials } from '../../src/federation/saml/sp-keys.js';
 
@@ -72,6 +76,8 @@ export class SamlIdp {
   readonly entityId: string;
   readonly ssoUrl: string;
   readonly metadataUrl: string;
+  /** Whom `/saml/sso` signs in (null: no one, a 403 page). */
+  signInAs: { nameId: string; attributes: Record<string, string[]> } | null = null;
 
   private constructor(
     private readonly server: Server,
@@ -85,7 +91,7 @@ export class SamlIdp {
     this.metadataUrl = `${baseUrl}/saml/metadata`;
   }
 
-  static async start(): Promise<SamlIdp> {
+  static async start({ host = '127.0.0.1' }: { host?: '127.0.0.1' | 'localhost' } = {}): Promise<SamlIdp> {
     const [key, nextKey] = await Promise.all([
       generateSpCredentials('Test IdP'),
       generateSpCredentials('Test IdP next'),
@@ -110,6 +116,9 @@ export class SamlIdp {
           res.end();
         };
         more();
+      } else if (path === '/saml/sso' && idp) {
+        const page = idp.ssoPage(new URL(req.url ?? '/', idp.baseUrl));
+        res.writeHead(page.status, { 'content-type': 'text/html; charset=utf-8' }).end(page.html);
       } else if (path === '/saml/slow') {
         setTimeout(() => res.writeHead(200).end(idp?.metadata()), 3_000).unref();
       } else {
@@ -118,13 +127,38 @@ export class SamlIdp {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    idp = new SamlIdp(server, `http://127.0.0.1:${port}`, key, nextKey);
+    idp = new SamlIdp(server, `http://${host}:${port}`, key, nextKey);
     return idp;
   }
 
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The SSO page for an HTTP-Redirect AuthnRequest: a form posting the Response to its ACS URL. */
+  private ssoPage(url: URL): { status: number; html: string } {
+    const encoded = url.searchParams.get('SAMLRequest');
+    if (!encoded || !this.signInAs) return { status: 403, html: '<p>No one signs in here.</p>' };
+    const request = inflateRawSync(Buffer.from(encoded, 'base64')).toString('utf8');
+    const attribute = (name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(request)?.[1] ?? '';
+    const acsUrl = attribute('AssertionConsumerServiceURL');
+    const audience = /<saml:Issuer[^>]*>([^<]*)<\/saml:Issuer>/.exec(request)?.[1] ?? '';
+    const response = this.response({
+      inResponseTo: attribute('ID'),
+      audience,
+      acsUrl,
+      nameId: this.signInAs.nameId,
+      attributes: this.signInAs.attributes,
+    });
+    const relayState = url.searchParams.get('RelayState');
+    return {
+      status: 200,
+      html: `<!doctype html><title>Test IdP</title><form method="post" action="${xmlText(acsUrl)}">
+<input type="hidden" name="SAMLResponse" value="${response}">${
+        relayState ? `<input type="hidden" name="RelayState" value="${xmlText(relayState)}">` : ''
+      }<button type="submit">Continue to the service</button></form>`,
+    };
   }
 
   /** IdP metadata shaped like the ones Okta, Keycloak or Shibboleth publish. */

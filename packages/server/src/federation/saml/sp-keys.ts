@@ -60,7 +60,8 @@ export async function generateSpCredentials(commonName: string): Promise<SpCrede
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       ],
     },
-    crypto,
+    // Node's webcrypto is the one @peculiar/x509 wants; under the DOM library (the e2e tests') its type is named apart.
+    crypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1],
   );
   const pkcs8 = await crypto.subtle.exportKey('pkcs8', keys.privateKey);
   return { privateKeyPem: pem('PRIVATE KEY', pkcs8), certPem: cert.toString('pem').trim().concat('\n') };
