@@ -140,6 +140,7 @@ export function createContext(
     audit,
     roles,
     config.cacheTtlMs,
+    config.publicUrl,
     // Notices are made below; a provider is only ever saved once the context is built.
     new LatchkeyTenantClients(clients, tenants, config.publicUrl, (change) => notices.changed(change)),
   );

@@ -19,16 +19,18 @@ import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } fro
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 
 describe('the flow cookie of a form_post provider (Apple)', () => {
-  it('is SameSite=None (so the cross-site POST brings it) over https only', () => {
+  it('is SameSite=None (so the cross-site POST brings it) over https and loopback only', () => {
     const sent: string[] = [];
     const reply = { header: (_name: string, value: string) => sent.push(value) } as unknown as FastifyReply;
-    const options = { path: '/t/a/federation/apple/callback', maxAge: 600, crossSitePost: true };
+    const options = { path: '/t/a/federation/apple/callback', maxAge: 600, sameSite: 'None' } as const;
     setCookie(reply, 'lk_fed', 'v', { ...options, publicUrl: 'https://id.example.com' });
     setCookie(reply, 'lk_fed', 'v', { ...options, publicUrl: 'http://127.0.0.1:3000' });
-    setCookie(reply, 'lk_fed', 'v', { ...options, crossSitePost: false, publicUrl: 'https://id.example.com' });
+    setCookie(reply, 'lk_fed', 'v', { ...options, publicUrl: 'http://latchkey.internal:3000' });
+    setCookie(reply, 'lk_fed', 'v', { ...options, sameSite: 'Lax', publicUrl: 'https://id.example.com' });
     expect(sent[0]).toMatch(/; SameSite=None; Secure$/);
-    expect(sent[1]).toMatch(/; SameSite=Lax$/);
-    expect(sent[2]).toMatch(/; SameSite=Lax; Secure$/);
+    expect(sent[1]).toMatch(/; SameSite=None; Secure$/);
+    expect(sent[2]).toMatch(/; SameSite=Lax$/);
+    expect(sent[3]).toMatch(/; SameSite=Lax; Secure$/);
   });
 });
 

@@ -14,6 +14,7 @@ import * as m0012 from './migrations/0012_account_page.js';
 import * as m0013 from './migrations/0013_user_imports.js';
 import * as m0014 from './migrations/0014_federation.js';
 import * as m0015 from './migrations/0015_federation_kinds.js';
+import * as m0016 from './migrations/0016_saml.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -41,6 +42,7 @@ const migrations: Record<string, MigrationModule> = {
   '0013_user_imports': m0013,
   '0014_federation': m0014,
   '0015_federation_kinds': m0015,
+  '0016_saml': m0016,
 };
 
 class InCodeMigrations implements MigrationProvider {

@@ -314,7 +314,7 @@ export interface IdentityProvidersTable {
   tenant_id: string;
   /** Unique per tenant: `[a-z0-9-]{1,40}`, in the sign-in and callback URLs. */
   slug: string;
-  kind: 'oidc' | 'google' | 'microsoft' | 'github' | 'facebook' | 'apple' | 'latchkey';
+  kind: 'oidc' | 'google' | 'microsoft' | 'github' | 'facebook' | 'apple' | 'latchkey' | 'saml';
   display_name: string;
   button_text: string | null;
   icon_url: string | null;
@@ -338,10 +338,16 @@ export interface IdentityProvidersTable {
   claims: string;
   /** JSON array of { upstream, role }. */
   role_mappings: string;
-  /** JSON of the kind's own settings, nothing secret (federation/kinds/settings.ts); null for none. */
+  /** Kinds github, facebook, latchkey (0015): JSON of the kind's own settings, nothing secret (federation/kinds/settings.ts); null for none. */
   kind_settings: string | null;
   /** The kind's own secrets (Apple's key), JSON sealed with the instance secret; null for none. */
   kind_secrets_sealed: string | null;
+  /** Kind `saml` (0016): JSON of the IdP from its metadata (federation/saml/config.ts `SamlIdp`), else null. */
+  saml_idp: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Kind `saml`: 1 when the IdP's emails count as verified (SAML has no such flag), else 0; null for other kinds. */
+  saml_email_verified: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Kind `saml`: JSON { privateKeyPem, certPem } of the SP's credentials, sealed with the instance secret. */
+  sp_credentials_sealed: ColumnType<string | null, string | null | undefined, string | null>;
   version: Generated<number>;
   created_at: number;
   updated_at: number;
@@ -368,6 +374,18 @@ export interface UserIdentitiesTable {
   last_sign_in_at: number | null;
 }
 
+/** An AuthnRequest sent to a SAML IdP, waiting for the one Response that may answer it (0016). */
+export interface SamlRequestsTable {
+  /** The AuthnRequest's ID (the Response's InResponseTo). */
+  id: string;
+  tenant_id: string;
+  provider_id: string;
+  /** The interaction it was sent for. */
+  uid: string;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
 export interface DB {
   tenants: TenantsTable;
   users: UsersTable;
@@ -392,6 +410,7 @@ export interface DB {
   identity_providers: IdentityProvidersTable;
   identity_provider_domains: IdentityProviderDomainsTable;
   user_identities: UserIdentitiesTable;
+  saml_requests: SamlRequestsTable;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

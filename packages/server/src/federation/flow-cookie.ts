@@ -5,11 +5,15 @@
  *   state, nonce, PKCE verifier, the tenant, provider and interaction uid, an expiry ten
  *   minutes on. The callback clears it before anything else, so it is used once, and only by
  *   the browser that started (the upstream's answer is bound to it). A provider that answers
- *   by a cross-site POST (Apple's form_post) gets it SameSite=None (over https), or the
- *   browser would not send it back.
+ *   by a cross-site POST (Apple's form_post) gets it `SameSite=None; Secure` (over https and
+ *   on loopback, http/cookies.ts), or the browser would not send it back.
  * - `lk_fed_user` (path: the interaction's pages), set by the callback: whom the upstream
  *   vouched for, for the interaction that started it (its uid must be the interaction
  *   cookie's), for the linking pages; cleared when the interaction ends.
+ * - `lk_fed_saml` (path: a SAML provider's ACS URL), the SAML start: the AuthnRequest's ID
+ *   instead of state, nonce and verifier, used once like `lk_fed`. The IdP's page posts the
+ *   Response cross-site, which a Lax cookie does not go with: under https (and on loopback)
+ *   this one is `SameSite=None; Secure` (http/cookies.ts), so only its path keeps it to the ACS.
  * A cookie whose seal, tenant, provider, uid or expiry does not match is no cookie.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -22,6 +26,16 @@ export const FLOW_SECONDS = 600;
 
 const START = 'lk_fed';
 const USER = 'lk_fed_user';
+const SAML_START = 'lk_fed_saml';
+
+/** What the start of a SAML sign-in leaves for the ACS URL. */
+export interface SamlFlowStart {
+  tenantId: string;
+  providerId: string;
+  uid: string;
+  /** The AuthnRequest's ID, which the Response must answer. */
+  requestId: string;
+}
 
 /** What the start leaves for the callback. */
 export interface FlowStart {
@@ -79,7 +93,7 @@ export class FlowCookies {
       path: callbackPath(slug, idpSlug),
       maxAge: FLOW_SECONDS,
       publicUrl: this.publicUrl,
-      ...(formPost ? { crossSitePost: true } : {}),
+      ...(formPost ? { sameSite: 'None' as const } : {}),
     });
   }
 
@@ -88,6 +102,25 @@ export class FlowCookies {
     const start = this.open<FlowStart>(req, START);
     if (readCookie(req, START) !== undefined) {
       setCookie(reply, START, '', { path: callbackPath(slug, idpSlug), maxAge: 0, publicUrl: this.publicUrl });
+    }
+    return start;
+  }
+
+  /** The SAML start, for the ACS URL at `acsPath` (a cross-site POST carries it: SameSite=None under https). */
+  setSamlStart(reply: FastifyReply, acsPath: string, start: SamlFlowStart): void {
+    setCookie(reply, SAML_START, this.seal(start), {
+      path: acsPath,
+      maxAge: FLOW_SECONDS,
+      publicUrl: this.publicUrl,
+      sameSite: 'None',
+    });
+  }
+
+  /** The SAML start of this browser, cleared as it is read (used once). */
+  takeSamlStart(req: FastifyRequest, reply: FastifyReply, acsPath: string): SamlFlowStart | undefined {
+    const start = this.open<SamlFlowStart>(req, SAML_START);
+    if (readCookie(req, SAML_START) !== undefined) {
+      setCookie(reply, SAML_START, '', { path: acsPath, maxAge: 0, publicUrl: this.publicUrl, sameSite: 'None' });
     }
     return start;
   }

@@ -4,15 +4,16 @@
  * `google` and `microsoft` fill in. The client secret and the private JWK are write-only:
  * requests may carry them, responses only say whether one is set. The fields of the kinds
  * `github`, `facebook`, `apple` and `latchkey`, and which kind takes which, are in
- * kinds/settings.ts.
+ * kinds/settings.ts; kind `saml` takes the `saml…` fields (saml/config.ts).
  */
 import { z } from 'zod';
 import { isAllowedRedirectUri } from '../clients/service.js';
 import { idPattern } from '../ids.js';
 import { roleNameSchema } from '../roles/service.js';
 import { kindFields, kindResponseFields } from './kinds/settings.js';
+import { isAllowedIdpUrl, maxMetadataBytes } from './saml/idp-metadata.js';
 
-export const idpKinds = ['oidc', 'google', 'microsoft', 'github', 'facebook', 'apple', 'latchkey'] as const;
+export const idpKinds = ['oidc', 'google', 'microsoft', 'github', 'facebook', 'apple', 'latchkey', 'saml'] as const;
 export type IdpKind = (typeof idpKinds)[number];
 
 export const tokenEndpointAuthMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
@@ -48,7 +49,7 @@ const fields = {
   kind: z
     .enum(idpKinds)
     .describe(
-      '`oidc` (any OpenID Connect provider), a preset (`google`, `microsoft`, `apple`), OAuth 2 with a profile API (`github`, `facebook`), or `latchkey` (another tenant of this Latchkey)',
+      '`oidc` (any OpenID Connect provider), a preset (`google`, `microsoft`, `apple`), OAuth 2 with a profile API (`github`, `facebook`), `latchkey` (another tenant of this Latchkey), or `saml` (a SAML 2.0 IdP)',
     ),
   displayName: z.string().trim().min(1).max(200),
   buttonText: z
@@ -116,6 +117,21 @@ const fields = {
     .array(z.strictObject({ upstream: z.string().min(1).max(500), role: roleNameSchema }))
     .max(200)
     .describe('Upstream roles (from claims.roles) and the tenant role each gives, applied at each sign-in'),
+  samlMetadataUrl: z
+    .string()
+    .max(2048)
+    .refine(isAllowedIdpUrl, { message: 'must be https (http only on localhost/127.0.0.1)' })
+    .describe('Kind `saml`: where the IdP publishes its metadata, read at each save (or give samlMetadataXml)'),
+  samlMetadataXml: z
+    .string()
+    .min(1)
+    .max(maxMetadataBytes)
+    .describe('Kind `saml`: the IdP metadata (an md:EntityDescriptor) as XML (or give samlMetadataUrl)'),
+  samlEmailVerified: z
+    .boolean()
+    .describe(
+      'Kind `saml`: whether this IdP’s emails count as verified (SAML has no such flag; with trustEmails they link)',
+    ),
 };
 
 export const createIdentityProviderSchema = z.strictObject({
@@ -127,8 +143,10 @@ export const createIdentityProviderSchema = z.strictObject({
   enabled: fields.enabled.default(true),
   issuer: fields.issuer
     .optional()
-    .describe('Required for `oidc`; presets default it; none for github, facebook, latchkey'),
-  clientId: fields.clientId.optional().describe('Required, except for `latchkey` (Latchkey registers its own client)'),
+    .describe('Required for `oidc`; presets default it; none for github, facebook, latchkey, saml'),
+  clientId: fields.clientId
+    .optional()
+    .describe('Required, except for `latchkey` (Latchkey registers its own client) and `saml`'),
   clientSecret: fields.clientSecret.optional(),
   privateKeyJwk: fields.privateKeyJwk.optional(),
   tokenEndpointAuthMethod: fields.tokenEndpointAuthMethod
@@ -143,6 +161,9 @@ export const createIdentityProviderSchema = z.strictObject({
   claims: fields.claims.prefault({}),
   roleMappings: fields.roleMappings.default([]),
   ...kindFields.create,
+  samlMetadataUrl: fields.samlMetadataUrl.optional(),
+  samlMetadataXml: fields.samlMetadataXml.optional(),
+  samlEmailVerified: fields.samlEmailVerified.optional().describe('Kind `saml` only; false when not given'),
 });
 
 export const updateIdentityProviderSchema = z.strictObject({
@@ -165,10 +186,26 @@ export const updateIdentityProviderSchema = z.strictObject({
   claims: fields.claims.optional().describe('Replaces the mapping (omitted members take their defaults)'),
   roleMappings: fields.roleMappings.optional().describe('Replaces the list'),
   ...kindFields.update,
+  samlMetadataUrl: fields.samlMetadataUrl.optional().describe('Kind `saml`: reads the IdP’s metadata anew from here'),
+  samlMetadataXml: fields.samlMetadataXml.optional().describe('Kind `saml`: the IdP’s metadata anew'),
+  samlEmailVerified: fields.samlEmailVerified.optional(),
 });
 
 export type CreateIdentityProviderInput = z.output<typeof createIdentityProviderSchema>;
 export type UpdateIdentityProviderInput = z.output<typeof updateIdentityProviderSchema>;
+
+/** The `saml` member of a provider: the IdP as its metadata says, and the service provider's URLs. */
+export const samlProviderSchema = z
+  .object({
+    idpEntityId: z.string(),
+    idpSsoUrl: z.string().describe('The IdP’s HTTP-Redirect SingleSignOnService URL'),
+    idpMetadataUrl: z.string().nullable().describe('Where the metadata was read from (null: pasted as XML)'),
+    emailVerified: z.boolean(),
+    spEntityId: z.string().describe('Latchkey’s entity id as the service provider (also the Audience)'),
+    acsUrl: z.string().describe('The AssertionConsumerService URL (HTTP-POST)'),
+    spMetadataUrl: z.string().describe('Latchkey’s SP metadata, for the IdP to import'),
+  })
+  .meta({ id: 'SamlIdentityProvider' });
 
 export const identityProviderSchema = z
   .object({
@@ -193,6 +230,9 @@ export const identityProviderSchema = z
     clientSecretSet: z.boolean().describe('A client secret is stored (it is never returned)'),
     privateKeySet: z.boolean().describe('A private JWK is stored (it is never returned)'),
     ...kindResponseFields,
+    saml: samlProviderSchema
+      .optional()
+      .describe('Kind `saml` only: the IdP from its metadata, and what to register at the IdP'),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),

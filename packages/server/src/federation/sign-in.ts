@@ -10,7 +10,9 @@
  *   (federation/accounts.ts has the rules); `POST …/federation/link` and `…/federation/create`.
  * Every failure of the upstream's (denied, wrong state, expired, a bad token) is a 400 page.
  * `github` and `facebook` providers go through kinds/oauth2-sign-in.ts (OAuth 2 and a profile
- * API), every other kind through relying-party.ts (OpenID Connect).
+ * API), every other kind but `saml` through relying-party.ts (OpenID Connect). A `saml`
+ * provider's start and its ACS URL are in saml/routes.ts; its Response ends on the same
+ * interaction pages.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
@@ -32,6 +34,7 @@ import { OAuth2RelyingParties } from './kinds/oauth2-sign-in.js';
 import { isOAuth2Kind } from './kinds/settings.js';
 import { choosePage, linkPage } from './pages.js';
 import { RelyingParties, UpstreamUnavailable } from './relying-party.js';
+import { samlSignIn } from './saml/routes.js';
 import type { IdentityProvider } from './store.js';
 
 type Problem = keyof Messages['federation'];
@@ -44,6 +47,7 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
   const upstreamOf = (idp: IdentityProvider) => (isOAuth2Kind(idp.kind) ? oauth2 : rp);
   const cookies = new FlowCookies(ctx.secrets, ctx.config.publicUrl);
   const accounts = new FederatedAccounts(ctx);
+  const saml = samlSignIn(ctx, h, cookies);
 
   const problem = (reply: FastifyReply, tenant: Tenant | undefined, locale: Locale, code: Problem, status = 400) => {
     const text = messagesFor(locale).federation[code];
@@ -135,6 +139,7 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
   }
 
   function register(app: FastifyInstance) {
+    saml.register(app);
     app.get('/t/:slug/interaction/:uid/federated/:idp', async (req, reply) => {
       const loaded = await h.load(req, reply);
       if (!loaded) return reply;
@@ -143,6 +148,7 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
       if (details.prompt.name !== 'login') return reply.redirect(loaded.base, 303);
       const idp = await enabledBySlug(tenant, idpSlug);
       if (!idp) return problem(reply, tenant, locale, 'notFound', 404);
+      if (idp.kind === 'saml') return saml.start(req, reply, loaded, idp);
       const loginHint = (req.query as { login_hint?: unknown }).login_hint;
       const checks = {
         state: oidc.randomState(),

@@ -9,7 +9,8 @@
  * goes through the one grant rule (auth/grants.ts) before anything is written. Its client
  * secret and private key are sealed with the instance secret and only `secrets()` opens them.
  * What each kind takes beyond that (GitHub's endpoints, Apple's key, the tenant of a
- * `latchkey` provider and the client registered there) is in kinds/.
+ * `latchkey` provider and the client registered there) is in kinds/; a `saml` provider's IdP
+ * (read from its metadata) and its SP credentials are in saml/config.ts.
  */
 import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
@@ -38,6 +39,17 @@ import {
   openKindSecrets,
   sealKindSecrets,
 } from './kinds/settings.js';
+import {
+  namesMetadata,
+  openSpCredentials,
+  readIdpMetadata,
+  type SamlIdp,
+  type SamlProviderView,
+  samlView,
+  sealedSpCredentials,
+  spUrls,
+} from './saml/config.js';
+import type { SpCredentials } from './saml/sp-keys.js';
 import {
   type CreateIdentityProviderInput,
   type IdpKind,
@@ -76,6 +88,8 @@ export interface IdentityProvider {
   tenant: string | null;
   /** apple: whether its key is stored. */
   appleKeySet: boolean;
+  /** Kind `saml` only (saml/config.ts). */
+  saml?: SamlProviderView;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -93,7 +107,12 @@ export interface UserIdentity {
   lastSignInAt: string | null;
 }
 
-export function identityProviderView(r: IdentityProviderRow): IdentityProvider {
+/** `at`: PUBLIC_URL and the tenant's slug, for a `saml` provider's SP URLs. */
+export function identityProviderView(
+  r: IdentityProviderRow,
+  at: { publicUrl: string; tenantSlug: string } = { publicUrl: '', tenantSlug: '' },
+): IdentityProvider {
+  const saml = samlView(r, spUrls(at.publicUrl, at.tenantSlug, r.slug));
   return {
     id: r.id,
     slug: r.slug,
@@ -116,10 +135,19 @@ export function identityProviderView(r: IdentityProviderRow): IdentityProvider {
     clientSecretSet: r.client_secret_sealed !== null,
     privateKeySet: r.private_key_sealed !== null,
     ...kindView(r),
+    ...(saml ? { saml } : {}),
     version: r.version,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
   };
+}
+
+/** A new `saml` provider's own columns (its IdP, and the SP's sealed credentials). */
+interface SamlColumns {
+  issuer: string;
+  saml_idp: string;
+  saml_email_verified: number;
+  sp_credentials_sealed: string;
 }
 
 /** So that one list answers them all (no pages) and the sign-in page stays a page. */
@@ -142,6 +170,8 @@ export class IdentityProviders {
     private readonly audit: AuditService,
     private readonly roles: RoleService,
     cacheTtlMs: number,
+    /** PUBLIC_URL, for the SP URLs of `saml` providers. */
+    private readonly publicUrl = '',
     /** Registers the clients of `latchkey` providers in their tenants. */
     private readonly latchkey?: LatchkeyTenantClients,
   ) {
@@ -154,6 +184,10 @@ export class IdentityProviders {
     else this.enabledCache.clear();
   }
 
+  private view(row: IdentityProviderRow, tenant: Tenant): IdentityProvider {
+    return identityProviderView(row, { publicUrl: this.publicUrl, tenantSlug: tenant.slug });
+  }
+
   /** Every provider of the tenant, by slug. */
   async list(tenant: Tenant): Promise<IdentityProvider[]> {
     const rows = await this.db
@@ -162,7 +196,7 @@ export class IdentityProviders {
       .where('tenant_id', '=', tenant.id)
       .orderBy('slug')
       .execute();
-    return rows.map(identityProviderView);
+    return rows.map((r) => this.view(r, tenant));
   }
 
   /** The enabled providers, by slug, from a cache of a few seconds (changes on this node clear it). */
@@ -176,7 +210,7 @@ export class IdentityProviders {
 
   /** The tenant's provider `id`, or 404 `identity_provider_not_found`. */
   async get(tenant: Tenant, id: string, executor: Kysely<DB> = this.db): Promise<IdentityProvider> {
-    return identityProviderView(await this.row(executor, tenant, id));
+    return this.view(await this.row(executor, tenant, id), tenant);
   }
 
   async findBySlug(tenant: Tenant, slug: string): Promise<IdentityProvider | undefined> {
@@ -186,7 +220,7 @@ export class IdentityProviders {
       .where('tenant_id', '=', tenant.id)
       .where('slug', '=', slug)
       .executeTakeFirst();
-    return row ? identityProviderView(row) : undefined;
+    return row ? this.view(row, tenant) : undefined;
   }
 
   /** The enabled provider an email domain routes to (home-realm discovery), if any. */
@@ -203,17 +237,20 @@ export class IdentityProviders {
       .selectAll()
       .where('id', '=', route.provider_id)
       .executeTakeFirst();
-    return row?.tenant_id === tenant.id && row.enabled === 1 ? identityProviderView(row) : undefined;
+    return row?.tenant_id === tenant.id && row.enabled === 1 ? this.view(row, tenant) : undefined;
   }
 
   /** The provider's client secret and private JWK, opened from their seals (for the sign-in flow only). */
   async secrets(
     tenant: Tenant,
     id: string,
-  ): Promise<{ clientSecret?: string; privateKeyJwk?: JWK; appleKey?: AppleKey }> {
+  ): Promise<{ clientSecret?: string; privateKeyJwk?: JWK; appleKey?: AppleKey; spCredentials?: SpCredentials }> {
     const row = await this.row(this.db, tenant, id);
     return {
       ...openKindSecrets(this.box, row.kind_secrets_sealed),
+      ...(row.sp_credentials_sealed === null
+        ? {}
+        : { spCredentials: openSpCredentials(this.box, row.sp_credentials_sealed) }),
       ...(row.client_secret_sealed === null ? {} : { clientSecret: this.box.open(row.client_secret_sealed) }),
       ...(row.private_key_sealed === null
         ? {}
@@ -227,25 +264,28 @@ export class IdentityProviders {
     principal: Principal,
     actor: AuditActor,
   ): Promise<IdentityProvider> {
+    assertFieldsOfKind(input.kind, input);
     const columns = await kindColumnsForCreate(input);
     const preset = input.kind === 'google' || input.kind === 'microsoft' ? presetIssuers[input.kind] : undefined;
     let issuer = columns.issuer ?? preset;
-    if (!issuer && input.kind !== 'latchkey')
+    if (!issuer && input.kind !== 'latchkey' && input.kind !== 'saml')
       throw invalidField('/issuer', 'An `oidc` identity provider needs an issuer');
     const secrets = {
       client_secret_sealed: input.clientSecret ? this.box.seal(input.clientSecret) : null,
       private_key_sealed: input.privateKeyJwk ? this.box.seal(JSON.stringify(input.privateKeyJwk)) : null,
       kind_secrets_sealed: columns.appleKey ? sealKindSecrets(this.box, { appleKey: columns.appleKey }) : null,
     };
-    if (input.kind !== 'apple' && input.kind !== 'latchkey')
-      assertCredentialFor(columns.tokenEndpointAuthMethod, secrets);
+    if (takesClientCredential(input.kind)) assertCredentialFor(columns.tokenEndpointAuthMethod, secrets);
+    // What reaches outside the tenant (a SAML IdP's metadata read, a client registered in
+    // another tenant) only for a caller the grant rule lets through (the transaction checks
+    // it again).
+    const saml = input.kind === 'saml' ? await this.samlColumns(tenant, input, principal) : undefined;
+    if (saml) issuer = saml.issuer;
     let registered: RegisteredClient | undefined;
     const upstreamTenant = columns.settings?.tenant;
     if (input.kind === 'latchkey' && upstreamTenant) {
       if (!this.latchkey) throw new Error('latchkey providers need the clients service');
-      // The provider's own grant first: nothing is registered upstream for a caller it refuses.
-      const roles = await this.assertRolesExist(this.db, tenant, input.roleMappings);
-      this.assertMayConfigure(principal, tenant, 'Creating this identity provider', roles, input);
+      await this.assertMayCreate(tenant, input, principal);
       registered = await this.latchkey.register(principal, actor, tenant, input.slug, upstreamTenant);
       issuer = registered.issuer;
       secrets.client_secret_sealed = this.box.seal(registered.clientSecret);
@@ -259,6 +299,7 @@ export class IdentityProviders {
         tokenEndpointAuthMethod: columns.tokenEndpointAuthMethod,
         scopes: columns.scopes,
         kindSettings: columns.settings,
+        saml,
       });
     } catch (err) {
       // The provider was not saved: neither is its client upstream.
@@ -285,9 +326,10 @@ export class IdentityProviders {
       tokenEndpointAuthMethod: TokenEndpointAuthMethod;
       scopes: string[];
       kindSettings: object | null;
+      saml: SamlColumns | undefined;
     },
   ): Promise<IdentityProvider> {
-    const { issuer, secrets } = resolved;
+    const { issuer, secrets, saml } = resolved;
     return this.saving(tenant, input.slug, async (trx) => {
       // One creation at a time per tenant, so that the count holds until the insert.
       await lockForUpdate(trx, this.dialect, 'tenants', tenant.id);
@@ -320,6 +362,8 @@ export class IdentityProviders {
           issuer,
           client_id: resolved.clientId,
           ...secrets,
+          ...(saml ? { saml_idp: saml.saml_idp, saml_email_verified: saml.saml_email_verified } : {}),
+          sp_credentials_sealed: saml?.sp_credentials_sealed ?? null,
           token_endpoint_auth_method: resolved.tokenEndpointAuthMethod,
           scopes: JSON.stringify(resolved.scopes),
           allow_sign_up: input.allowSignUp ? 1 : 0,
@@ -342,7 +386,7 @@ export class IdentityProviders {
         target: { type: 'identity_provider', id: row.id },
         details: { slug: row.slug, kind: row.kind, issuer: row.issuer },
       });
-      return identityProviderView(row);
+      return this.view(row, tenant);
     });
   }
 
@@ -359,10 +403,13 @@ export class IdentityProviders {
     principal: Principal,
     actor: AuditActor,
   ): Promise<IdentityProvider> {
+    // New SAML metadata is read before the transaction, and only for a caller who may re-point the provider.
+    const samlIdp = namesMetadata(input) ? await this.samlMetadataFor(tenant, id, input, principal) : undefined;
     return this.saving(tenant, input.slug, async (trx) => {
       const row = await this.row(trx, tenant, id);
       if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
-      const before = identityProviderView(row);
+      assertFieldsOfKind(row.kind, input);
+      const before = this.view(row, tenant);
       if (row.kind === 'latchkey' && input.slug !== undefined && input.slug !== row.slug) {
         throw invalidField(
           '/slug',
@@ -378,6 +425,7 @@ export class IdentityProviders {
       // Where it signs in from (issuer, client, secrets) decides who its identities are, and
       // turning it on makes what it grants live: either hands out its settings anew.
       // A value sent back unchanged (as a form does) moves nothing; a new secret always counts.
+      // (For SAML: new metadata is a new IdP, and its emails counting as verified from now on.)
       const rewired =
         (input.enabled === true && row.enabled === 0) ||
         (input.issuer !== undefined && input.issuer !== row.issuer) ||
@@ -386,7 +434,9 @@ export class IdentityProviders {
         input.privateKeyJwk !== undefined ||
         (input.endpoints !== undefined &&
           JSON.stringify(input.endpoints) !== JSON.stringify(kindSettingsOf(row)?.endpoints ?? null)) ||
-        kindChanges.appleKey !== undefined;
+        kindChanges.appleKey !== undefined ||
+        samlIdp !== undefined ||
+        (input.samlEmailVerified === true && row.saml_email_verified !== 1);
       const changed: GrantedBy = {
         trustEmails: after.trustEmails && (!before.trustEmails || rewired),
         allowLink: after.allowLink && (!before.allowLink || rewired),
@@ -413,7 +463,7 @@ export class IdentityProviders {
           ? { kind_secrets_sealed: sealKindSecrets(this.box, { appleKey: kindChanges.appleKey }) }
           : {}),
       };
-      if (row.kind !== 'apple' && row.kind !== 'latchkey') {
+      if (takesClientCredential(row.kind)) {
         assertCredentialFor(input.tokenEndpointAuthMethod ?? row.token_endpoint_auth_method, {
           client_secret_sealed: row.client_secret_sealed,
           private_key_sealed: row.private_key_sealed,
@@ -445,6 +495,8 @@ export class IdentityProviders {
         role_mappings: json(input.roleMappings),
         kind_settings:
           kindChanges.settings === undefined ? undefined : kindChanges.settings && JSON.stringify(kindChanges.settings),
+        ...(samlIdp ? { issuer: samlIdp.entityId, saml_idp: JSON.stringify(samlIdp) } : {}),
+        saml_email_verified: flag(input.samlEmailVerified),
       });
       const updated = await trx
         .updateTable('identity_providers')
@@ -461,7 +513,7 @@ export class IdentityProviders {
         target: { type: 'identity_provider', id: row.id },
         details: { fields: Object.keys(input).sort() },
       });
-      return identityProviderView(updated);
+      return this.view(updated, tenant);
     });
   }
 
@@ -484,6 +536,56 @@ export class IdentityProviders {
     // A latchkey provider's client in its tenant goes with it.
     const upstream = kindSettingsOf(deleted)?.tenant;
     if (deleted.kind === 'latchkey' && upstream) await this.latchkey?.remove(actor, upstream, deleted.client_id);
+  }
+
+  /**
+   * A new `saml` provider's columns: its IdP from the metadata the body names, and new SP
+   * credentials, sealed. The grant rule first (the transaction checks it again), so a caller
+   * it refuses makes no fetch and no key.
+   */
+  private async samlColumns(
+    tenant: Tenant,
+    input: CreateIdentityProviderInput,
+    principal: Principal,
+  ): Promise<SamlColumns> {
+    await this.assertMayCreate(tenant, input, principal);
+    const idp: SamlIdp = await readIdpMetadata(input);
+    return {
+      issuer: idp.entityId,
+      saml_idp: JSON.stringify(idp),
+      saml_email_verified: input.samlEmailVerified ? 1 : 0,
+      sp_credentials_sealed: await sealedSpCredentials(this.box, tenant.slug, input.slug),
+    };
+  }
+
+  /**
+   * The IdP from the metadata a change names, read after the grant rule for re-pointing the
+   * provider as it will be (new metadata is a new IdP: everything it grants is handed out anew).
+   */
+  private async samlMetadataFor(
+    tenant: Tenant,
+    id: string,
+    input: UpdateIdentityProviderInput,
+    principal: Principal,
+  ): Promise<SamlIdp> {
+    const row = await this.row(this.db, tenant, id);
+    assertFieldsOfKind(row.kind, input);
+    const before = this.view(row, tenant);
+    const after: GrantedBy = {
+      trustEmails: input.trustEmails ?? before.trustEmails,
+      allowLink: input.allowLink ?? before.allowLink,
+      roleMappings: [...before.roleMappings, ...(input.roleMappings ?? [])],
+    };
+    if (input.roleMappings) await this.assertRolesExist(this.db, tenant, input.roleMappings);
+    const roles = await this.mappedRoles(this.db, tenant, after);
+    this.assertMayConfigure(principal, tenant, 'Changing this identity provider', roles, after);
+    return readIdpMetadata(input);
+  }
+
+  /** The grant rule for a new provider, ahead of the work a refused caller must not cause. */
+  private async assertMayCreate(tenant: Tenant, input: CreateIdentityProviderInput, principal: Principal) {
+    const roles = await this.assertRolesExist(this.db, tenant, input.roleMappings);
+    this.assertMayConfigure(principal, tenant, 'Creating this identity provider', roles, input);
   }
 
   /** The tenant's provider row `id` (looked up by its key, the tenant checked here), or 404. */
@@ -594,6 +696,44 @@ function assertCredentialFor(
   const needs = method === 'private_key_jwt' ? 'privateKeyJwk' : 'clientSecret';
   const has = method === 'private_key_jwt' ? sealed.private_key_sealed : sealed.client_secret_sealed;
   if (!has) throw invalidField(`/${needs}`, `tokenEndpointAuthMethod ${method} needs ${needs}`);
+}
+
+/** Kinds whose token requests carry a client secret or private JWK the admin gives (not Apple's signed one, not latchkey's own, not SAML). */
+function takesClientCredential(kind: IdpKind): boolean {
+  return kind !== 'apple' && kind !== 'latchkey' && kind !== 'saml';
+}
+
+/** Fields of the OpenID Connect and OAuth 2 kinds that a saml provider does not take. */
+const notForSaml = [
+  'issuer',
+  'clientId',
+  'clientSecret',
+  'privateKeyJwk',
+  'endpoints',
+  'appleTeamId',
+  'appleKeyId',
+  'applePrivateKey',
+  'tenant',
+] as const;
+const samlOnly = ['samlMetadataUrl', 'samlMetadataXml', 'samlEmailVerified'] as const;
+
+/**
+ * The fields that only one side has (400 otherwise): SAML's metadata, and the other kinds'
+ * issuer, client and kind settings (kinds/settings.ts sorts those among the other kinds).
+ */
+function assertFieldsOfKind(
+  kind: IdpKind,
+  input: Partial<Record<(typeof notForSaml)[number] | (typeof samlOnly)[number], unknown>>,
+): void {
+  const foreign = kind === 'saml' ? notForSaml : samlOnly;
+  for (const field of foreign) {
+    if (input[field] !== undefined) {
+      throw invalidField(
+        `/${field}`,
+        kind === 'saml' ? 'is not a setting of a saml provider' : 'is for kind saml only',
+      );
+    }
+  }
 }
 
 function sameMappings(a: GrantedBy['roleMappings'], b: GrantedBy['roleMappings']): boolean {

@@ -28,15 +28,23 @@ export interface CookieOptions {
   maxAge: number;
   /** PUBLIC_URL, whose scheme decides `Secure`. */
   publicUrl: string;
-  /** Sent back on a cross-site POST too (SameSite=None; only with Secure, so over https). */
-  crossSitePost?: boolean;
+  /**
+   * `None` for a cookie a cross-site POST must carry (a SAML Response posted by the IdP's
+   * page). Browsers drop `SameSite=None` without `Secure`, and `Secure` needs a secure origin:
+   * https, or loopback (`localhost`, `127.0.0.1`, `[::1]`), which browsers count as one. Over
+   * plain http elsewhere the cookie stays `Lax`. Default `Lax`.
+   */
+  sameSite?: 'Lax' | 'None';
 }
 
-/** Adds an HttpOnly, SameSite=Lax cookie to the reply (`value` must be cookie-safe, such as base64url). */
+const loopbackHosts = ['localhost', '127.0.0.1', '[::1]'];
+
+/** Adds an HttpOnly, SameSite=Lax (or None, see `CookieOptions`) cookie to the reply (`value` must be cookie-safe, such as base64url). */
 export function setCookie(reply: FastifyReply, name: string, value: string, options: CookieOptions): void {
   const https = options.publicUrl.startsWith('https://');
-  const secure = https ? '; Secure' : '';
-  const sameSite = options.crossSitePost && https ? 'None' : 'Lax';
+  const loopback = URL.canParse(options.publicUrl) && loopbackHosts.includes(new URL(options.publicUrl).hostname);
+  const sameSite = options.sameSite === 'None' && (https || loopback) ? 'None' : 'Lax';
+  const secure = https || sameSite === 'None' ? '; Secure' : '';
   reply.header(
     'set-cookie',
     `${name}=${value}; Path=${options.path}; Max-Age=${options.maxAge}; HttpOnly; SameSite=${sameSite}${secure}`,

@@ -12,6 +12,8 @@
  *   sealed; `appleKeySet` says one is stored), sent as client_secret_post.
  * - `latchkey`: another tenant of this Latchkey, by `tenant`; its client there is registered
  *   by Latchkey itself (kinds/latchkey.ts), so no issuer, client id or secret is given.
+ * - `saml`: none of these; its metadata fields and columns are saml/config.ts's (store.ts
+ *   keeps the OpenID Connect and kind fields off it).
  * Kind settings live in `kind_settings` (JSON), kind secrets in `kind_secrets_sealed`.
  */
 import { z } from 'zod';
@@ -199,7 +201,9 @@ export async function kindColumnsForCreate(input: CreateKindInput): Promise<Kind
   if (kind !== 'latchkey') refuseFields(kind, raw, ['tenant'], 'only latchkey signs in through a tenant');
   checkScopes(kind, input.scopes);
   checkNoRoles(kind, input);
-  if (kind !== 'latchkey' && input.clientId === undefined) throw invalidField('/clientId', 'is required');
+  if (kind !== 'latchkey' && kind !== 'saml' && input.clientId === undefined) {
+    throw invalidField('/clientId', 'is required');
+  }
   switch (kind) {
     case 'github':
     case 'facebook': {
