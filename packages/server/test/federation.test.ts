@@ -11,8 +11,8 @@ import type * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, type Page } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
-import { createProvider } from './helpers/federation.js';
-import { authorizationRequest, discover, redeem } from './helpers/oidc.js';
+import { appTokens, createProvider, signInVia } from './helpers/federation.js';
+import { authorizationRequest, discover } from './helpers/oidc.js';
 import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
 import { startUpstream, type Upstream, type UpstreamUser } from './helpers/upstream.js';
 
@@ -75,20 +75,12 @@ describe.each(dialects)('federated sign-in (%s)', (dialect) => {
   ) {
     const upstream = options.upstream ?? up;
     upstream.signInAs = who;
-    const request = await authorizationRequest(config, redirectUri, { scope: 'openid email profile' });
-    const signInPage = await browser.go(request.url, { stopAt: atApp });
-    expect(signInPage.status, signInPage.html.slice(0, 300)).toBe(200);
-    const href = new RegExp(`href="([^"]*/federated/${idp})"`).exec(signInPage.html)?.[1];
-    expect(href, `no button for ${idp}`).toBeTruthy();
-    const stopAt = (u: URL) => atApp(u) || (options.stopAt?.(u) ?? false);
-    const page = await browser.go(new URL(String(href), signInPage.url), { stopAt });
-    return { page, request, signInPage };
+    return signInVia({ config, redirectUri, atApp }, browser, idp, options);
   }
 
   /** The application's tokens for the code the browser came back with. */
   async function tokensOf(page: Page, request: Awaited<ReturnType<typeof authorizationRequest>>) {
-    expect(atApp(page.url), `${page.url} ${page.status} ${page.html.slice(0, 400)}`).toBe(true);
-    return redeem(config, { callback: page.url, ...request });
+    return appTokens({ config, redirectUri, atApp }, page, request);
   }
 
   const usersNamed = async (email: string) =>
