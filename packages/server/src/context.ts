@@ -148,6 +148,7 @@ export function createContext(
   const notices = new ChangeNotices(
     (change) => {
       credentials.invalidate(change.tenantId);
+      identityProviders.invalidate(change.tenantId);
       if (!change.oidc) return;
       clients.invalidate();
       if (change.slug) tenants.invalidate(change.slug);

@@ -395,4 +395,14 @@ describe.each(dialects)('federated sign-in (%s)', (dialect) => {
       await entra.close();
     }
   });
+  it('takes the callback as a form POST too (response_mode=form_post), and speaks German', async () => {
+    const atCallback = (u: URL) => u.pathname.endsWith('/federation/acme/callback');
+    const browser = new Browser({ 'accept-language': 'de' });
+    const { page, signInPage } = await viaButton(browser, 'acme', someone(), { stopAt: atCallback });
+    expect(signInPage.html).toContain('Mit IdP acme anmelden');
+    const form = Object.fromEntries(page.url.searchParams);
+    const posted = await browser.go(page.url.href.split('?')[0] ?? '', { method: 'POST', form, stopAt: atApp });
+    expect(posted.status, posted.html.slice(0, 300)).toBe(200);
+    expect(posted.html).toContain('Neues Konto erstellen');
+  });
 });

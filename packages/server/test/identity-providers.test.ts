@@ -8,9 +8,6 @@
  * way to sign in cannot be unlinked. Identities are seeded through the store (the sign-in flow
  * makes them for real, tested with it).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../src/audit/service.js';
 import type { Tenant } from '../src/tenants/service.js';
@@ -23,6 +20,7 @@ import {
   type TestServer,
   tenantWithAdmin,
 } from './helpers/server.js';
+import { everythingStored } from './helpers/stored.js';
 
 const CLIENT_SECRET = 'upstream-client-secret-Zq8vW3pL0xN5';
 const PRIVATE_D = 'private-part-of-the-key-Jr7mT2kQ9sB4';
@@ -305,31 +303,19 @@ describe.each(dialects)('identity providers (%s)', (dialect) => {
       expect(opened.clientSecret).toBe(`${CLIENT_SECRET}-2`);
       expect(opened.privateKeyJwk).toEqual(privateJwk);
 
-      // Nothing in any table holds them in clear.
-      const db = ts.server.ctx.database.db;
-      const row = await db.selectFrom('identity_providers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      // Nothing in any table, nor in the SQLite files, holds them in clear.
+      const row = await ts.server.ctx.database.db
+        .selectFrom('identity_providers')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       expect(row.client_secret_sealed).toMatch(/^v1\./);
       expect(row.private_key_sealed).toMatch(/^v1\./);
-      const tables =
-        dialect === 'sqlite'
-          ? await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db)
-          : await sql<{
-              name: string;
-            }>`select table_name as name from information_schema.tables where table_schema = 'public'`.execute(db);
-      let everything = '';
-      for (const { name } of tables.rows) {
-        const rows = await sql`select * from ${sql.table(name)}`.execute(db);
-        everything += JSON.stringify(rows.rows);
-      }
-      expect(everything).toContain(id);
-      expect(everything).not.toContain(CLIENT_SECRET);
-      expect(everything).not.toContain(PRIVATE_D);
-      if (dialect === 'sqlite') {
-        const dir = ts.database.dataDir;
-        const files = readdirSync(dir).filter((f) => f.startsWith('latchkey.db'));
-        const raw = files.map((f) => readFileSync(join(dir, f)).toString('latin1')).join('');
-        expect(raw).not.toContain(CLIENT_SECRET);
-        expect(raw).not.toContain(PRIVATE_D);
+      const stored = await everythingStored(ts);
+      expect(stored.rows).toContain(id);
+      for (const secret of [CLIENT_SECRET, PRIVATE_D]) {
+        expect(stored.rows).not.toContain(secret);
+        expect(stored.files).not.toContain(secret);
       }
     });
 
@@ -400,7 +386,13 @@ describe.each(dialects)('identity providers (%s)', (dialect) => {
       expect(trusted.status, trusted.text).toBe(200);
       // Renaming it, or sending its settings back unchanged, hands out nothing new.
       const renamed = await limited('PATCH', `${base()}/${idp.id}`, {
-        body: { displayName: 'Renamed', trustEmails: true, roleMappings: [{ upstream: 'x', role: 'strong' }] },
+        body: {
+          displayName: 'Renamed',
+          trustEmails: true,
+          roleMappings: [{ upstream: 'x', role: 'strong' }],
+          issuer: trusted.body.issuer,
+          clientId: trusted.body.clientId,
+        },
       });
       expect(renamed.status, renamed.text).toBe(200);
       // Pointing it elsewhere, or taking the strong mapping away, hands it all out anew.

@@ -9,9 +9,6 @@
  * another tenant's type is not there.
  */
 import { hash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEmail } from '../src/email/messages.js';
 import type { Tenant } from '../src/tenants/service.js';
@@ -26,6 +23,7 @@ import {
   tenantWithAdmin,
 } from './helpers/server.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp.js';
+import { everythingStored } from './helpers/stored.js';
 
 interface Issued {
   foreignKey: string;
@@ -298,28 +296,12 @@ describe.each(dialects)('invitation tickets (%s)', (dialect) => {
     const typeId = await makeType();
     const { items } = await issue(typeId, ['hashed@example.test', 'hashed-ext']);
     const secrets = items.map((i) => secretOf(i.url as string));
-    const db = ts.server.ctx.database.db;
-    const tables =
-      dialect === 'sqlite'
-        ? await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db)
-        : await sql<{
-            name: string;
-          }>`select table_name as name from information_schema.tables where table_schema = 'public'`.execute(db);
-    let everything = '';
-    for (const { name } of tables.rows) {
-      const rows = await sql`select * from ${sql.table(name)}`.execute(db);
-      everything += JSON.stringify(rows.rows);
-    }
-    expect(everything).toContain('hashed-ext');
+    const stored = await everythingStored(ts);
+    expect(stored.rows).toContain('hashed-ext');
     for (const secret of secrets) {
-      expect(everything).not.toContain(secret);
-      expect(everything).toContain(hash('sha256', secret, 'hex'));
-    }
-    if (dialect === 'sqlite') {
-      const dir = ts.database.dataDir;
-      const files = readdirSync(dir).filter((f) => f.startsWith('latchkey.db'));
-      const raw = files.map((f) => readFileSync(join(dir, f)).toString('latin1')).join('');
-      for (const secret of secrets) expect(raw).not.toContain(secret);
+      expect(stored.rows).not.toContain(secret);
+      expect(stored.rows).toContain(hash('sha256', secret, 'hex'));
+      expect(stored.files).not.toContain(secret);
     }
     const listed = await admin('GET', `${base()}/ticket-types/${typeId}/tickets`);
     for (const secret of secrets) expect(listed.text).not.toContain(secret);

@@ -9,7 +9,7 @@ import type { DB } from './schema.js';
 /** Deletes the row if it still has `version`; else throws 412 (it changed, or went, meanwhile). */
 export async function deleteAtVersion(
   trx: Kysely<DB>,
-  table: 'users' | 'clients' | 'apis' | 'ticket_types',
+  table: 'users' | 'clients' | 'apis' | 'ticket_types' | 'identity_providers',
   id: string,
   version: number,
 ): Promise<void> {

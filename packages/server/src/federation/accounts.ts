@@ -78,14 +78,18 @@ export class FederatedAccounts {
 
   /**
    * A new user without a password, and its identity, in one transaction. The email counts as
-   * verified only where the provider is trusted for emails and says it is.
+   * verified only where the provider is trusted for emails and says it is. Undefined when the
+   * upstream's email is not one an account can have.
    */
   async signUp(tenant: Tenant, idp: IdentityProvider, user: FlowUser, actor: AuditActor) {
-    const input = createUserSchema.parse({
+    const parsed = createUserSchema.safeParse({
       email: user.email,
       emailVerified: idp.trustEmails && user.emailVerified,
       ...(user.name ? { displayName: user.name.slice(0, 200) } : {}),
     });
+    // An address the users API would refuse (or none): no account from it.
+    if (!parsed.success) return undefined;
+    const input = parsed.data;
     let identityId = '';
     const created = await this.ctx.users.create(tenant, input, { ...actor, type: 'user' }, 'user.register', {
       within: async (trx, row) => {
@@ -169,20 +173,14 @@ export async function applyRoleMappings(
     .where('name', 'in', managed)
     .execute();
   if (roles.length === 0) return none;
-  const held = new Set(
-    (
-      await trx
-        .selectFrom('user_roles')
-        .select('role_id')
-        .where('user_id', '=', userId)
-        .where(
-          'role_id',
-          'in',
-          roles.map((r) => r.id),
-        )
-        .execute()
-    ).map((r) => r.role_id),
-  );
+  const roleIds = roles.map((r) => r.id);
+  const heldRows = await trx
+    .selectFrom('user_roles')
+    .select('role_id')
+    .where('user_id', '=', userId)
+    .where('role_id', 'in', roleIds)
+    .execute();
+  const held = new Set(heldRows.map((r) => r.role_id));
   const add = roles.filter((r) => wanted.has(r.name) && !held.has(r.id));
   const remove = roles.filter((r) => !wanted.has(r.name) && held.has(r.id));
   if (add.length > 0) {
@@ -197,15 +195,8 @@ export async function applyRoleMappings(
     await ctx.roles.assertSystemAdminRemains(trx, tenant.id, { userIds: [userId] });
   }
   if (remove.length > 0) {
-    await trx
-      .deleteFrom('user_roles')
-      .where('user_id', '=', userId)
-      .where(
-        'role_id',
-        'in',
-        remove.map((r) => r.id),
-      )
-      .execute();
+    const removeIds = remove.map((r) => r.id);
+    await trx.deleteFrom('user_roles').where('user_id', '=', userId).where('role_id', 'in', removeIds).execute();
   }
   for (const [action, list] of [
     ['user.role.grant', add],

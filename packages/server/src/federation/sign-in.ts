@@ -17,6 +17,7 @@ import * as oidc from 'openid-client';
 import { deviceOf } from '../accounts/device.js';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
+import { AppError } from '../http/errors.js';
 import type { Messages } from '../i18n/catalog.js';
 import { messagesFor } from '../i18n/catalog.js';
 import type { Locale } from '../i18n/locales.js';
@@ -269,7 +270,14 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
       }
       const existing = await ctx.identities.find(tenant, flow.idp.id, flow.user.subject);
       if (existing && existing.userId !== proved.userId) return problem(reply, tenant, locale, 'accountExists');
-      const identity = existing ?? (await accounts.link(tenant, flow.idp, flow.user, proved.userId, actorOf(req)));
+      const identity =
+        existing ??
+        (await accounts.link(tenant, flow.idp, flow.user, proved.userId, actorOf(req)).catch((err: unknown) => {
+          // Linked meanwhile, by another request.
+          if (err instanceof AppError && err.status === 409) return undefined;
+          throw err;
+        }));
+      if (!identity) return problem(reply, tenant, locale, 'accountExists');
       return signInAs(req, reply, loaded, flow, { userId: proved.userId, identityId: identity.id, linked: 'password' });
     });
 
@@ -289,7 +297,13 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
       }
       const limit = await ctx.registrations.take(tenant.id, actorOf(req).ip);
       if (!limit.allowed) return h.tooManyRequests(reply, tenant, locale, limit.retryAfterSeconds);
-      const created = await accounts.signUp(tenant, flow.idp, flow.user, actorOf(req));
+      const created = await accounts.signUp(tenant, flow.idp, flow.user, actorOf(req)).catch((err: unknown) => {
+        // Made meanwhile, by another request: as if it had been there.
+        if (err instanceof AppError && err.status === 409) return 'taken' as const;
+        throw err;
+      });
+      if (created === 'taken') return problem(reply, tenant, locale, 'accountExists');
+      if (!created) return problem(reply, tenant, locale, 'noEmail');
       return signInAs(req, reply, loaded, flow, { ...created, linked: 'sign_up' });
     });
   }

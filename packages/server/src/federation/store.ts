@@ -17,6 +17,7 @@ import type { Principal } from '../auth/permissions.js';
 import { TtlCache } from '../cache.js';
 import { type Dialect, isUniqueViolation, lockForUpdate } from '../db/database.js';
 import type { DB, IdentityProviderRow, UserIdentityRow } from '../db/schema.js';
+import { deleteAtVersion } from '../db/versions.js';
 import { badRequest, conflict, notFound, preconditionFailed } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { SecretBox } from '../keys/crypto.js';
@@ -146,6 +147,12 @@ export class IdentityProviders {
 
   private view(row: IdentityProviderRow, tenant: Tenant): IdentityProvider {
     return identityProviderView(row, { publicUrl: this.publicUrl, tenantSlug: tenant.slug });
+  }
+
+  /** Forgets the cached enabled providers of a tenant (a change notice from any node), or of all. */
+  invalidate(tenantId?: string): void {
+    if (tenantId) this.enabledCache.delete(tenantId);
+    else this.enabledCache.clear();
   }
 
   /** Every provider of the tenant, by slug. */
@@ -298,8 +305,8 @@ export class IdentityProviders {
 
   /**
    * Changes a provider. Turning `trustEmails` or `allowLink` on, keeping them on while the
-   * provider changes where it signs in from, and any role mapping held before or after need
-   * the caller's reach (the grant rule).
+   * provider moves (issuer, client, credentials) or is enabled, and the role mappings before
+   * and after a change of them (or such a move) need the caller's reach (the grant rule).
    */
   async update(
     tenant: Tenant,
@@ -323,18 +330,17 @@ export class IdentityProviders {
       };
       // Where it signs in from (issuer, client, secrets) decides who its identities are, and
       // turning it on makes what it grants live: either hands out its settings anew.
-      // (For SAML: the IdP's metadata, or its emails counting as verified from now on.)
+      // A value sent back unchanged (as a form does) moves nothing; a new secret always counts.
+      // (For SAML: new metadata always counts, as does its emails counting as verified from now on.)
       const rewired =
         (input.enabled === true && row.enabled === 0) ||
         (input.samlEmailVerified === true && row.saml_email_verified !== 1) ||
-        [
-          input.issuer,
-          input.clientId,
-          input.clientSecret,
-          input.privateKeyJwk,
-          input.samlMetadataUrl,
-          input.samlMetadataXml,
-        ].some((v) => v !== undefined);
+        (input.issuer !== undefined && input.issuer !== row.issuer) ||
+        (input.clientId !== undefined && input.clientId !== row.client_id) ||
+        input.clientSecret !== undefined ||
+        input.privateKeyJwk !== undefined ||
+        input.samlMetadataUrl !== undefined ||
+        input.samlMetadataXml !== undefined;
       const changed: GrantedBy = {
         trustEmails: after.trustEmails && (!before.trustEmails || rewired),
         allowLink: after.allowLink && (!before.allowLink || rewired),
@@ -411,12 +417,8 @@ export class IdentityProviders {
     await this.db.transaction().execute(async (trx) => {
       const row = await this.row(trx, tenant, id);
       if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
-      const res = await trx
-        .deleteFrom('identity_providers')
-        .where('id', '=', row.id)
-        .where('version', '=', row.version)
-        .executeTakeFirst();
-      if (res.numDeletedRows === 0n) throw preconditionFailed();
+      // The version read is part of the delete: a change in between wins (412).
+      await deleteAtVersion(trx, 'identity_providers', row.id, row.version);
       await this.audit.record(trx, actor, {
         tenantId: tenant.id,
         action: 'identity_provider.delete',

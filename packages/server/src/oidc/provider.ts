@@ -298,7 +298,8 @@ export class ProviderPool {
       pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
       scopes: [...oidcScopes],
       claims: {
-        // `amr`: how the user signed in (login/routes.ts sets it on the session), in ID tokens.
+        // `amr`: how the user signed in (login/interaction.ts sets it on the session), and `idp` for a
+        // federated sign-in (docs/federation.md), in ID tokens.
         openid: ['sub', 'amr', 'idp'],
         email: ['email', 'email_verified'],
         profile: ['name', 'updated_at'],
