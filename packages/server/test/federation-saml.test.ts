@@ -17,7 +17,14 @@ import { Browser, type Page } from './helpers/browser.js';
 import { dialects } from './helpers/databases.js';
 import { authorizationRequest, discover, redeem } from './helpers/oidc.js';
 import { type ResponseOptions, SamlIdp } from './helpers/saml-idp.js';
-import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
+import {
+  type ApiClient,
+  apiClient,
+  createApiKey,
+  startTestServer,
+  type TestServer,
+  tenantWithAdmin,
+} from './helpers/server.js';
 
 const mail = 'urn:oid:0.9.2342.19200300.100.1.3';
 const displayName = 'urn:oid:2.16.840.1.113730.3.1.241';
@@ -227,6 +234,37 @@ describe.each(dialects)('SAML sign-in (%s)', (dialect) => {
     });
     expect(badPatch.status).toBe(400);
     expect(badPatch.body.error.code).toBe('saml_metadata_invalid');
+  });
+
+  it('applies the grant rule before reading any metadata: trustEmails needs tenant-wide reach (403, no fetch)', async () => {
+    const role = await admin('POST', `/api/v1/tenants/${slug}/roles`, {
+      body: { name: 'idp-editor', permissions: ['identity_providers:read', 'identity_providers:write'] },
+    });
+    expect(role.status, role.text).toBe(201);
+    const key = await createApiKey(admin, slug, ['idp-editor']);
+    const editor = apiClient(ts.url, key);
+    const started = Date.now();
+    // The slow metadata URL answers after 3 s: a refusal before the fetch comes sooner.
+    const refused = await editor('POST', `/api/v1/tenants/${slug}/identity-providers`, {
+      body: {
+        kind: 'saml',
+        slug: 'sneaky',
+        displayName: 'Sneaky',
+        samlMetadataUrl: `${idp.baseUrl}/saml/slow`,
+        trustEmails: true,
+      },
+    });
+    expect(refused.status, refused.text).toBe(403);
+    expect(Date.now() - started).toBeLessThan(2_500);
+    // Without what it cannot hand out, the same caller may.
+    const allowed = await editor('POST', `/api/v1/tenants/${slug}/identity-providers`, {
+      body: { kind: 'saml', slug: 'plain', displayName: 'Plain', samlMetadataUrl: idp.metadataUrl },
+    });
+    expect(allowed.status, allowed.text).toBe(201);
+    const repoint = await editor('PATCH', `/api/v1/tenants/${slug}/identity-providers/${allowed.body.id}`, {
+      body: { samlMetadataUrl: `${idp.baseUrl}/saml/slow`, allowLink: true },
+    });
+    expect(repoint.status, repoint.text).toBe(403);
   });
 
   it('serves the SP metadata: entity id, the ACS URL, the signing certificate', async () => {
