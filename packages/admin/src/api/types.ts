@@ -203,8 +203,31 @@ export interface ClientWithSecret extends Client {
   clientSecret: string;
 }
 
-/** The kinds of identity provider: any OpenID Connect provider, or a preset of one. */
-export type IdpKind = 'oidc' | 'google' | 'microsoft';
+/**
+ * The kinds of identity provider: any OpenID Connect provider or a preset of one (google,
+ * microsoft, apple), OAuth 2 with a profile API (github, facebook), another tenant of this
+ * Latchkey (latchkey), or a SAML 2.0 IdP (saml). Servers built before a kind existed refuse it.
+ */
+export type IdpKind = 'oidc' | 'google' | 'microsoft' | 'apple' | 'github' | 'facebook' | 'latchkey' | 'saml';
+
+/** github, facebook: where their authorization, token and profile API are (GitHub Enterprise Server). */
+export interface IdpEndpoints {
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  apiBase: string;
+}
+
+/** The `saml` member of a saml provider: the IdP as its metadata says, and what to register at the IdP. */
+export interface IdpSaml {
+  idpEntityId: string;
+  idpSsoUrl: string;
+  /** Where the metadata was read from (null: pasted as XML). */
+  idpMetadataUrl: string | null;
+  emailVerified: boolean;
+  spEntityId: string;
+  acsUrl: string;
+  spMetadataUrl: string;
+}
 
 export type IdpAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
@@ -249,6 +272,14 @@ export interface IdentityProvider {
   roleMappings: IdpRoleMapping[];
   clientSecretSet: boolean;
   privateKeySet: boolean;
+  /** github, facebook (servers with those kinds): the endpoints given (null: the public services). */
+  endpoints?: IdpEndpoints | null;
+  /** latchkey: the tenant it signs in through. */
+  tenant?: string | null;
+  /** apple: a key is stored (it is never returned). */
+  appleKeySet?: boolean;
+  /** saml only (servers with that kind). */
+  saml?: IdpSaml;
   version: number;
   createdAt: string;
   updatedAt: string;

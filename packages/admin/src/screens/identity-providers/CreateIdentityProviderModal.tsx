@@ -40,7 +40,7 @@ export function CreateIdentityProviderModal({ opened, onClose }: { opened: boole
       void navigate(path('identity-providers', idp.id));
     },
     onError: (error) => {
-      setOther(applyApiErrors(form, error, idpErrorOptions(form.values.roleMappings.length)));
+      setOther(applyApiErrors(form, error, idpErrorOptions(form.values.roleMappings.length, form.values.samlSource)));
       focusFirstError();
     },
   });

@@ -33,6 +33,80 @@ import {
 } from './idpForm';
 import { idpKey, idpPath, idpsKey } from './queries';
 
+/** What to register at the provider: the redirect URI, or a SAML IdP's SP values; another tenant needs nothing. */
+function RegisterPanel({ idp, redirectUri }: { idp: IdentityProvider; redirectUri: string }) {
+  const help = KIND_PRESETS[idp.kind]?.help;
+  if (idp.kind === 'latchkey') {
+    return (
+      <Paper withBorder p="lg" radius="md" component="section" aria-label="Another tenant">
+        <Title order={2} size="h4" mb="sm">
+          Another tenant
+        </Title>
+        <Stack gap="sm">
+          {idp.tenant && <CopyField label="Tenant" value={idp.tenant} />}
+          <Text size="sm" c="dimmed">
+            {help}
+          </Text>
+        </Stack>
+      </Paper>
+    );
+  }
+  if (idp.kind === 'saml') {
+    return (
+      <Paper withBorder p="lg" radius="md" component="section" aria-label="Register Latchkey at the IdP">
+        <Title order={2} size="h4" mb="sm">
+          Register Latchkey at the IdP
+        </Title>
+        {idp.saml ? (
+          <Stack gap="sm">
+            <CopyField
+              label="SP entity ID"
+              value={idp.saml.spEntityId}
+              description="Latchkey’s entity id as the service provider (the Audience of the assertions)."
+            />
+            <CopyField
+              label="ACS URL"
+              value={idp.saml.acsUrl}
+              description="The Assertion Consumer Service URL (HTTP-POST) the IdP posts its response to."
+            />
+            <CopyField
+              label="SP metadata URL"
+              value={idp.saml.spMetadataUrl}
+              description="Or let the IdP import all of it from Latchkey’s metadata."
+            />
+            <CopyField label="IdP entity ID" value={idp.saml.idpEntityId} description="Read from the IdP’s metadata." />
+            <CopyField label="IdP sign-in URL" value={idp.saml.idpSsoUrl} />
+          </Stack>
+        ) : (
+          <Text size="sm" c="dimmed">
+            The server did not send the SAML values of this provider.
+          </Text>
+        )}
+      </Paper>
+    );
+  }
+  return (
+    <Paper withBorder p="lg" radius="md" component="section" aria-label="Register Latchkey at the provider">
+      <Title order={2} size="h4" mb="sm">
+        Register Latchkey at the provider
+      </Title>
+      <Stack gap="sm">
+        <CopyField
+          label="Redirect URI"
+          value={redirectUri}
+          description="The redirect (callback) URI of Latchkey’s client at the provider; it must match exactly."
+        />
+        {idp.kind !== 'github' && idp.kind !== 'facebook' && <CopyField label="Issuer" value={idp.issuer} />}
+        {help && (
+          <Text size="sm" c="dimmed">
+            {help}
+          </Text>
+        )}
+      </Stack>
+    </Paper>
+  );
+}
+
 /** One identity provider: the redirect URI to register upstream, its settings (saved with If-Match), deleting it. */
 export default function IdentityProviderScreen() {
   const { idpId = '' } = useParams();
@@ -80,6 +154,8 @@ function IdentityProviderView({
         creating: false,
         clientSecretSet: idp.clientSecretSet,
         privateKeySet: idp.privateKeySet,
+        appleKeySet: idp.appleKeySet ?? false,
+        samlFromXml: idp.saml !== undefined && idp.saml.idpMetadataUrl === null,
       }),
   });
   const editor = useVersionedForm(form, idp, idpToForm, async () => {
@@ -100,7 +176,8 @@ function IdentityProviderView({
       notifications.show({ color: 'green', message: `Identity provider ${updated.displayName} saved` });
     },
     onError: (error) => {
-      if (!editor.failed(error, idpErrorOptions(form.values.roleMappings.length))) focusFirstError();
+      if (!editor.failed(error, idpErrorOptions(form.values.roleMappings.length, form.values.samlSource)))
+        focusFirstError();
     },
   });
 
@@ -152,6 +229,7 @@ function IdentityProviderView({
                 creating={false}
                 clientSecretSet={idp.clientSecretSet}
                 privateKeySet={idp.privateKeySet}
+                appleKeySet={idp.appleKeySet ?? false}
                 disabled={!canWrite}
               />
               {canWrite && (
@@ -186,22 +264,7 @@ function IdentityProviderView({
         </Grid.Col>
 
         <Grid.Col span={{ base: 12, lg: 4 }} order={{ base: 1, lg: 2 }}>
-          <Paper withBorder p="lg" radius="md" component="section" aria-label="Register Latchkey at the provider">
-            <Title order={2} size="h4" mb="sm">
-              Register Latchkey at the provider
-            </Title>
-            <Stack gap="sm">
-              <CopyField
-                label="Redirect URI"
-                value={redirectUri}
-                description="The redirect (callback) URI of Latchkey’s client at the provider; it must match exactly."
-              />
-              <CopyField label="Issuer" value={idp.issuer} />
-              <Text size="sm" c="dimmed">
-                {KIND_PRESETS[idp.kind].help}
-              </Text>
-            </Stack>
-          </Paper>
+          <RegisterPanel idp={idp} redirectUri={redirectUri} />
         </Grid.Col>
       </Grid>
 

@@ -4,6 +4,8 @@ import {
   createIdpBody,
   emptyIdpForm,
   federationRedirectUri,
+  IDP_KINDS,
+  idpErrorOptions,
   idpToForm,
   issuerProblem,
   parsePrivateJwk,
@@ -178,5 +180,225 @@ describe('identity provider form', () => {
       error: expect.stringMatching(/public/),
     });
     expect(parsePrivateJwk('nope')).toMatchObject({ ok: false });
+  });
+});
+
+describe('the kinds of fed-kinds and fed-saml-wire', () => {
+  const ctx = { creating: true, clientSecretSet: false, privateKeySet: false };
+  const pem =
+    '-----BEGIN PRIVATE KEY-----\nMIGTAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBHkwdwIBAQQg\n-----END PRIVATE KEY-----';
+
+  it('offers every kind', () => {
+    expect(IDP_KINDS).toEqual(['oidc', 'google', 'microsoft', 'apple', 'github', 'facebook', 'latchkey', 'saml']);
+  });
+
+  it('github: client id and secret, no issuer, claims or roles; its own scopes; endpoints only when asked for', () => {
+    const v = { ...emptyIdpForm('github'), clientId: 'Iv1.abc', clientSecret: 's3cret' };
+    expect(v.scopes).toEqual(['read:user', 'user:email']);
+    expect(v.tokenEndpointAuthMethod).toBe('client_secret_post');
+    expect(validateIdpForm(v, ctx)).toEqual({});
+    const body = createIdpBody(v);
+    expect(body).toMatchObject({ kind: 'github', slug: 'github', clientId: 'Iv1.abc', clientSecret: 's3cret' });
+    for (const field of ['issuer', 'claims', 'roleMappings', 'endpoints', 'tenant', 'appleTeamId', 'samlMetadataUrl']) {
+      expect(body).not.toHaveProperty(field);
+    }
+    const enterprise = {
+      ...v,
+      customEndpoints: true,
+      endpoints: { authorizationEndpoint: 'nope', tokenEndpoint: '', apiBase: '' },
+    };
+    expect(Object.keys(validateIdpForm(enterprise, ctx)).sort()).toEqual([
+      'endpoints.apiBase',
+      'endpoints.authorizationEndpoint',
+      'endpoints.tokenEndpoint',
+    ]);
+    const endpoints = {
+      authorizationEndpoint: 'https://github.acme.test/login/oauth/authorize',
+      tokenEndpoint: 'https://github.acme.test/login/oauth/access_token',
+      apiBase: 'https://github.acme.test/api/v3',
+    };
+    expect(createIdpBody({ ...enterprise, endpoints }).endpoints).toEqual(endpoints);
+  });
+
+  it('github: PATCH sends endpoints only when changed, null to go back to github.com, never an issuer', () => {
+    const endpoints = {
+      authorizationEndpoint: 'https://github.acme.test/login/oauth/authorize',
+      tokenEndpoint: 'https://github.acme.test/login/oauth/access_token',
+      apiBase: 'https://github.acme.test/api/v3',
+    };
+    const gh: IdentityProvider = {
+      ...acme,
+      kind: 'github',
+      issuer: 'https://github.acme.test',
+      scopes: ['read:user', 'user:email'],
+      tokenEndpointAuthMethod: 'client_secret_post',
+      claims: { email: 'email', emailVerified: 'email_verified', name: 'name', roles: null },
+      roleMappings: [],
+      endpoints,
+      tenant: null,
+      appleKeySet: false,
+    };
+    const initial = idpToForm(gh);
+    expect(initial.customEndpoints).toBe(true);
+    expect(patchIdpBody(initial, { ...initial, issuer: 'https://x.test' })).toEqual({});
+    expect(patchIdpBody(initial, { ...initial, customEndpoints: false })).toEqual({ endpoints: null });
+    expect(
+      patchIdpBody(initial, { ...initial, endpoints: { ...endpoints, apiBase: 'https://github.acme.test/api/v4' } }),
+    ).toEqual({ endpoints: { ...endpoints, apiBase: 'https://github.acme.test/api/v4' } });
+  });
+
+  it('facebook: no openid needed, private_key_jwt never picked', () => {
+    const v = withKind({ ...emptyIdpForm('oidc'), tokenEndpointAuthMethod: 'private_key_jwt' }, 'facebook');
+    expect(v.tokenEndpointAuthMethod).toBe('client_secret_post');
+    expect(v.scopes).toEqual(['email', 'public_profile']);
+    expect(validateIdpForm({ ...v, clientId: '123', clientSecret: 'x' }, ctx)).toEqual({});
+  });
+
+  it('apple: Services ID, team id, key id and .p8 key, no client secret; all three or none', () => {
+    const v = withKind(emptyIdpForm(), 'apple');
+    expect(v.issuer).toBe('https://appleid.apple.com');
+    expect(v.scopes).toEqual(['openid', 'email', 'name']);
+    expect(Object.keys(validateIdpForm(v, ctx)).sort()).toEqual([
+      'appleKeyId',
+      'applePrivateKey',
+      'appleTeamId',
+      'clientId',
+    ]);
+    const full = {
+      ...v,
+      clientId: 'com.acme.signin',
+      appleTeamId: 'A1B2C3D4E5',
+      appleKeyId: 'ABC123DEFG',
+      applePrivateKey: pem,
+    };
+    expect(validateIdpForm(full, ctx)).toEqual({});
+    expect(validateIdpForm({ ...full, appleTeamId: 'short' }, ctx)).toHaveProperty('appleTeamId');
+    expect(validateIdpForm({ ...full, applePrivateKey: 'not a pem' }, ctx)).toHaveProperty('applePrivateKey');
+    const body = createIdpBody({ ...full, clientSecret: 'typed before switching' });
+    expect(body).toMatchObject({
+      kind: 'apple',
+      clientId: 'com.acme.signin',
+      appleTeamId: 'A1B2C3D4E5',
+      appleKeyId: 'ABC123DEFG',
+    });
+    expect(body.applePrivateKey).toBe(pem);
+    expect(body).not.toHaveProperty('clientSecret');
+    expect(body).not.toHaveProperty('tokenEndpointAuthMethod');
+
+    const apple: IdentityProvider = {
+      ...acme,
+      kind: 'apple',
+      issuer: 'https://appleid.apple.com',
+      clientSecretSet: false,
+      appleKeySet: true,
+    };
+    const initial = idpToForm(apple);
+    expect(initial.applePrivateKey).toBe('');
+    const keySet = { creating: false, clientSecretSet: false, privateKeySet: false, appleKeySet: true };
+    expect(validateIdpForm(initial, keySet)).toEqual({});
+    expect(patchIdpBody(initial, initial)).toEqual({});
+    expect(Object.keys(validateIdpForm({ ...initial, appleKeyId: 'ABC123DEFG' }, keySet)).sort()).toEqual([
+      'applePrivateKey',
+      'appleTeamId',
+    ]);
+    expect(
+      patchIdpBody(initial, { ...initial, appleTeamId: 'A1B2C3D4E5', appleKeyId: 'ABC123DEFG', applePrivateKey: pem }),
+    ).toEqual({
+      appleTeamId: 'A1B2C3D4E5',
+      appleKeyId: 'ABC123DEFG',
+      applePrivateKey: pem,
+    });
+  });
+
+  it('latchkey: the other tenant only, no issuer, client id or secret', () => {
+    const v = withKind(emptyIdpForm(), 'latchkey');
+    expect(validateIdpForm({ ...v, slug: 'staff', displayName: 'Staff' }, ctx)).toEqual({
+      tenant: 'Pick the tenant to sign in through',
+    });
+    const body = createIdpBody({
+      ...v,
+      slug: 'staff',
+      displayName: 'Staff',
+      tenant: 'staff-tenant',
+      clientId: 'x',
+      clientSecret: 'y',
+    });
+    expect(body).toMatchObject({ kind: 'latchkey', tenant: 'staff-tenant', scopes: ['openid', 'email', 'profile'] });
+    for (const field of ['issuer', 'clientId', 'clientSecret', 'privateKeyJwk', 'tokenEndpointAuthMethod']) {
+      expect(body).not.toHaveProperty(field);
+    }
+    const lk: IdentityProvider = { ...acme, kind: 'latchkey', tenant: 'staff-tenant', clientSecretSet: false };
+    const initial = idpToForm(lk);
+    expect(initial.tenant).toBe('staff-tenant');
+    expect(validateIdpForm(initial, { creating: false, clientSecretSet: false, privateKeySet: false })).toEqual({});
+    expect(patchIdpBody(initial, { ...initial, clientId: 'changed', tenant: 'other' })).toEqual({});
+  });
+
+  it('saml: the metadata by URL or pasted XML, emails verified or not; no client nor scopes', () => {
+    const v = { ...withKind(emptyIdpForm(), 'saml'), slug: 'adfs', displayName: 'ADFS' };
+    expect(validateIdpForm(v, ctx)).toHaveProperty('samlMetadataUrl');
+    expect(validateIdpForm({ ...v, samlMetadataUrl: 'http://idp.acme.test/md' }, ctx)).toHaveProperty(
+      'samlMetadataUrl',
+    );
+    const byUrl = { ...v, samlMetadataUrl: 'https://idp.acme.test/md', samlEmailVerified: true };
+    expect(validateIdpForm(byUrl, ctx)).toEqual({});
+    const body = createIdpBody(byUrl);
+    expect(body).toMatchObject({ kind: 'saml', samlMetadataUrl: 'https://idp.acme.test/md', samlEmailVerified: true });
+    for (const field of [
+      'issuer',
+      'clientId',
+      'clientSecret',
+      'tokenEndpointAuthMethod',
+      'scopes',
+      'samlMetadataXml',
+    ]) {
+      expect(body).not.toHaveProperty(field);
+    }
+    expect(body).toHaveProperty('claims');
+    const byXml = { ...v, samlSource: 'xml' as const, samlMetadataXml: '<html/>' };
+    expect(validateIdpForm(byXml, ctx)).toHaveProperty('samlMetadataXml');
+    const xml = '<md:EntityDescriptor entityID="https://idp.acme.test"/>';
+    expect(createIdpBody({ ...byXml, samlMetadataXml: xml })).toMatchObject({ samlMetadataXml: xml });
+  });
+
+  it('saml: the page keeps the metadata unless it is given anew; errors about it land on its field', () => {
+    const saml: IdentityProvider = {
+      ...acme,
+      kind: 'saml',
+      clientSecretSet: false,
+      saml: {
+        idpEntityId: 'https://idp.acme.test',
+        idpSsoUrl: 'https://idp.acme.test/sso',
+        idpMetadataUrl: null,
+        emailVerified: false,
+        spEntityId: 'https://lk.test/t/acme/federation/adfs/saml/metadata',
+        acsUrl: 'https://lk.test/t/acme/federation/adfs/saml/acs',
+        spMetadataUrl: 'https://lk.test/t/acme/federation/adfs/saml/metadata',
+      },
+    };
+    const initial = idpToForm(saml);
+    expect(initial.samlSource).toBe('xml');
+    const page = { creating: false, clientSecretSet: false, privateKeySet: false, samlFromXml: true };
+    expect(validateIdpForm(initial, page)).toEqual({});
+    expect(patchIdpBody(initial, { ...initial, clientId: 'x', issuer: 'https://x.test' })).toEqual({});
+    expect(patchIdpBody(initial, { ...initial, samlEmailVerified: true })).toEqual({ samlEmailVerified: true });
+    expect(
+      patchIdpBody(initial, { ...initial, samlSource: 'url', samlMetadataUrl: 'https://idp.acme.test/md' }),
+    ).toEqual({
+      samlMetadataUrl: 'https://idp.acme.test/md',
+    });
+    expect(idpErrorOptions(0, 'xml').codes).toMatchObject({ saml_metadata_invalid: 'samlMetadataXml' });
+    expect(idpErrorOptions(0).codes).toMatchObject({ saml_metadata_unreachable: 'samlMetadataUrl' });
+  });
+
+  it('an oidc provider from a server without the new kinds still round-trips', () => {
+    const initial = idpToForm(acme);
+    expect(initial.customEndpoints).toBe(false);
+    expect(initial.tenant).toBe('');
+    expect(patchIdpBody(initial, initial)).toEqual({});
+    const body = createIdpBody({ ...initial, clientSecret: 'x' });
+    for (const field of ['endpoints', 'tenant', 'appleTeamId', 'samlMetadataUrl', 'samlEmailVerified']) {
+      expect(body).not.toHaveProperty(field);
+    }
   });
 });

@@ -3,10 +3,96 @@
  * private key start empty, which means "unchanged"), the presets of each kind, the checks the API
  * makes said before sending, and the bodies of a create and of a PATCH that sends only what changed.
  */
-import type { IdentityProvider, IdpAuthMethod, IdpClaims, IdpKind, IdpRoleMapping } from '../../api/types';
+import type {
+  IdentityProvider,
+  IdpAuthMethod,
+  IdpClaims,
+  IdpEndpoints,
+  IdpKind,
+  IdpRoleMapping,
+} from '../../api/types';
 import type { FieldErrorOptions } from '../../components/fieldErrors';
 
-export const IDP_KINDS: readonly IdpKind[] = ['oidc', 'google', 'microsoft'];
+export const IDP_KINDS: readonly IdpKind[] = [
+  'oidc',
+  'google',
+  'microsoft',
+  'apple',
+  'github',
+  'facebook',
+  'latchkey',
+  'saml',
+];
+
+/**
+ * Which fields a kind takes (the server refuses the others by name):
+ * - oidc, google, microsoft: issuer, client id and secret or private JWK, scopes with openid, claims, roles;
+ * - apple: issuer preset, the Services ID as client id, Apple's team id, key id and .p8 key (no secret);
+ * - github, facebook: OAuth 2 with a profile API: client id and secret, optional endpoints, no issuer, no claims or roles;
+ * - latchkey: another tenant, nothing of a client (Latchkey registers it there);
+ * - saml: the IdP's metadata (URL or XML), attribute names through claims, roles; no client.
+ */
+export interface KindShape {
+  issuer: boolean;
+  clientId: boolean;
+  /** Client secret or private JWK, with the auth method select. */
+  clientCredential: boolean;
+  /** Scopes asked for, and whether openid must be among them. */
+  scopes: boolean;
+  openidScope: boolean;
+  claims: boolean;
+  roles: boolean;
+  endpoints: boolean;
+  apple: boolean;
+  tenant: boolean;
+  saml: boolean;
+}
+
+const oidcShape: KindShape = {
+  issuer: true,
+  clientId: true,
+  clientCredential: true,
+  scopes: true,
+  openidScope: true,
+  claims: true,
+  roles: true,
+  endpoints: false,
+  apple: false,
+  tenant: false,
+  saml: false,
+};
+const oauth2Shape: KindShape = {
+  ...oidcShape,
+  issuer: false,
+  openidScope: false,
+  claims: false,
+  roles: false,
+  endpoints: true,
+};
+
+export function kindShape(kind: IdpKind): KindShape {
+  switch (kind) {
+    case 'github':
+    case 'facebook':
+      return oauth2Shape;
+    case 'apple':
+      return { ...oidcShape, clientCredential: false, apple: true };
+    case 'latchkey':
+      return { ...oidcShape, issuer: false, clientId: false, clientCredential: false, tenant: true };
+    case 'saml':
+      return {
+        ...oidcShape,
+        issuer: false,
+        clientId: false,
+        clientCredential: false,
+        scopes: false,
+        openidScope: false,
+        saml: true,
+      };
+    default:
+      return oidcShape;
+  }
+}
 
 export interface KindPreset {
   label: string;
@@ -33,6 +119,41 @@ export const KIND_PRESETS: Record<IdpKind, KindPreset> = {
     displayName: 'Google',
     slug: 'google',
     help: 'Create an OAuth client of type "Web application" in the Google Cloud console (APIs & Services → Credentials) and add Latchkey’s redirect URI to it.',
+  },
+  apple: {
+    label: 'Apple',
+    issuer: 'https://appleid.apple.com',
+    displayName: 'Apple',
+    slug: 'apple',
+    help: 'In Apple Developer (Certificates, Identifiers & Profiles) create a Services ID with Sign in with Apple, Latchkey’s domain and its redirect URI, and a key for Sign in with Apple: its .p8 file, key id and your team id go here. Latchkey signs its client secret from that key.',
+  },
+  github: {
+    label: 'GitHub',
+    issuer: '',
+    displayName: 'GitHub',
+    slug: 'github',
+    help: 'Register an OAuth App in GitHub (Settings → Developer settings → OAuth Apps) with Latchkey’s redirect URI as its callback URL. For GitHub Enterprise Server, give its endpoints below.',
+  },
+  facebook: {
+    label: 'Facebook',
+    issuer: '',
+    displayName: 'Facebook',
+    slug: 'facebook',
+    help: 'Create an app in Meta for Developers with Facebook Login, and add Latchkey’s redirect URI to its valid OAuth redirect URIs.',
+  },
+  latchkey: {
+    label: 'Another tenant',
+    issuer: '',
+    displayName: '',
+    slug: '',
+    help: 'Sign in through another tenant of this Latchkey: Latchkey registers its own client there, so there is nothing to copy. You need tenant-wide reach in that tenant.',
+  },
+  saml: {
+    label: 'SAML 2.0',
+    issuer: '',
+    displayName: '',
+    slug: '',
+    help: 'A SAML 2.0 identity provider (ADFS, Okta, Entra ID…): give its metadata URL or paste its metadata XML; once saved, register Latchkey’s entity id and ACS URL (or its metadata URL) at the IdP.',
   },
   microsoft: {
     label: 'Microsoft',
@@ -80,7 +201,23 @@ export interface IdpFormValues {
   /** `roles` '' maps no roles (null in the API). */
   claims: { email: string; emailVerified: string; name: string; roles: string };
   roleMappings: RoleMappingRow[];
+  /** github, facebook: endpoints of their own (GitHub Enterprise Server) instead of the public service. */
+  customEndpoints: boolean;
+  endpoints: IdpEndpoints;
+  /** apple, write-only: all three empty keep the stored key; any typed replaces the key as a whole. */
+  appleTeamId: string;
+  appleKeyId: string;
+  applePrivateKey: string;
+  /** latchkey: the tenant signed in through (fixed once created). */
+  tenant: string;
+  /** saml: where the metadata comes from; the URL or XML is read again at each save that sends it. */
+  samlSource: 'url' | 'xml';
+  samlMetadataUrl: string;
+  samlMetadataXml: string;
+  samlEmailVerified: boolean;
 }
+
+const noEndpoints: IdpEndpoints = { authorizationEndpoint: '', tokenEndpoint: '', apiBase: '' };
 
 let nextKey = 0;
 export function roleMappingRow(upstream = '', role = ''): RoleMappingRow {
@@ -101,8 +238,9 @@ export function emptyIdpForm(kind: IdpKind = 'oidc'): IdpFormValues {
     clientId: '',
     clientSecret: '',
     privateKeyJwk: '',
-    tokenEndpointAuthMethod: 'client_secret_basic',
-    scopes: [...DEFAULT_SCOPES],
+    tokenEndpointAuthMethod:
+      kind === 'apple' || kindShape(kind).endpoints ? 'client_secret_post' : 'client_secret_basic',
+    scopes: defaultScopesOf(kind),
     allowSignUp: false,
     allowLink: false,
     allowUnlink: true,
@@ -110,6 +248,16 @@ export function emptyIdpForm(kind: IdpKind = 'oidc'): IdpFormValues {
     domains: [],
     claims: { ...DEFAULT_CLAIMS, roles: '' },
     roleMappings: [],
+    customEndpoints: false,
+    endpoints: { ...noEndpoints },
+    appleTeamId: '',
+    appleKeyId: '',
+    applePrivateKey: '',
+    tenant: '',
+    samlSource: 'url',
+    samlMetadataUrl: '',
+    samlMetadataXml: '',
+    samlEmailVerified: false,
   };
 }
 
@@ -134,6 +282,16 @@ export function idpToForm(idp: IdentityProvider): IdpFormValues {
     domains: [...idp.domains],
     claims: { ...idp.claims, roles: idp.claims.roles ?? '' },
     roleMappings: idp.roleMappings.map((m) => roleMappingRow(m.upstream, m.role)),
+    customEndpoints: Boolean(idp.endpoints),
+    endpoints: idp.endpoints ? { ...idp.endpoints } : { ...noEndpoints },
+    appleTeamId: '',
+    appleKeyId: '',
+    applePrivateKey: '',
+    tenant: idp.tenant ?? '',
+    samlSource: idp.saml && idp.saml.idpMetadataUrl === null ? 'xml' : 'url',
+    samlMetadataUrl: idp.saml?.idpMetadataUrl ?? '',
+    samlMetadataXml: '',
+    samlEmailVerified: idp.saml?.emailVerified ?? false,
   };
 }
 
@@ -145,13 +303,29 @@ export function withKind(values: IdpFormValues, kind: IdpKind): IdpFormValues {
   const before = KIND_PRESETS[values.kind];
   const after = KIND_PRESETS[kind];
   const untouched = (value: string, preset: string) => value.trim() === '' || value === preset;
+  const shape = kindShape(kind);
   return {
     ...values,
     kind,
+    tokenEndpointAuthMethod:
+      kind === 'apple' || (shape.endpoints && values.tokenEndpointAuthMethod === 'private_key_jwt')
+        ? 'client_secret_post'
+        : values.tokenEndpointAuthMethod,
+    scopes: sameList(values.scopes, defaultScopesOf(values.kind)) ? defaultScopesOf(kind) : values.scopes,
     issuer: untouched(values.issuer, before.issuer) ? after.issuer : values.issuer,
     displayName: untouched(values.displayName, before.displayName) ? after.displayName : values.displayName,
     slug: untouched(values.slug, before.slug) ? after.slug : values.slug,
   };
+}
+
+const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** The scopes a new provider of the kind starts with (the server's defaults). */
+export function defaultScopesOf(kind: IdpKind): string[] {
+  if (kind === 'github') return ['read:user', 'user:email'];
+  if (kind === 'facebook') return ['email', 'public_profile'];
+  if (kind === 'apple') return ['openid', 'email', 'name'];
+  return [...DEFAULT_SCOPES];
 }
 
 /** The redirect URI to register at the upstream provider: `{PUBLIC_URL}/t/{slug}/federation/{idpSlug}/callback`. */
@@ -224,6 +398,28 @@ export interface IdpValidationContext {
   /** What the provider has stored (false while creating). */
   clientSecretSet: boolean;
   privateKeySet: boolean;
+  /** apple: a key is stored (then the three key fields may stay empty). */
+  appleKeySet?: boolean;
+  /** saml: the stored metadata was pasted (then an empty XML field keeps it). */
+  samlFromXml?: boolean;
+}
+
+/** Apple's key: all three or none (none keeps the stored key); the ids are 10 of A-Z and 0-9. */
+function appleKeyProblems(v: IdpFormValues, keySet: boolean): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const team = v.appleTeamId.trim();
+  const key = v.appleKeyId.trim();
+  const pem = v.applePrivateKey.trim();
+  if (!team && !key && !pem && keySet) return errors;
+  const tenChars = /^[A-Z0-9]{10}$/;
+  if (!tenChars.test(team))
+    errors.appleTeamId = 'The 10-character team id, like A1B2C3D4E5 (top right in Apple Developer)';
+  if (!tenChars.test(key)) errors.appleKeyId = 'The 10-character key id of the Sign in with Apple key';
+  if (!pem) errors.applePrivateKey = 'Paste the .p8 file, -----BEGIN PRIVATE KEY----- and all';
+  else if (!/-----BEGIN PRIVATE KEY-----[\s\S]+-----END PRIVATE KEY-----/.test(pem)) {
+    errors.applePrivateKey = 'The .p8 file as it is: -----BEGIN PRIVATE KEY----- … -----END PRIVATE KEY-----';
+  } else if (pem.length > 8192) errors.applePrivateKey = 'At most 8,192 characters';
+  return errors;
 }
 
 /** Field path → message, for every problem the form can see before sending. */
@@ -238,28 +434,70 @@ export function validateIdpForm(v: IdpFormValues, ctx: IdpValidationContext): Re
   if (v.buttonText.trim().length > 100) errors.buttonText = 'At most 100 characters';
   const icon = iconUrlProblem(v.iconUrl);
   if (icon) errors.iconUrl = icon;
-  const issuer = issuerProblem(v.issuer);
-  if (issuer) errors.issuer = issuer;
-  const clientId = v.clientId.trim();
-  if (!clientId) errors.clientId = 'The client id the provider gave Latchkey';
-  else if (clientId.length > 500) errors.clientId = 'At most 500 characters';
+  const shape = kindShape(v.kind);
+  if (shape.issuer) {
+    const issuer = issuerProblem(v.issuer);
+    if (issuer) errors.issuer = issuer;
+  }
+  if (shape.clientId) {
+    const clientId = v.clientId.trim();
+    if (!clientId) {
+      errors.clientId =
+        v.kind === 'apple' ? 'The Services ID, like com.acme.signin' : 'The client id the provider gave Latchkey';
+    } else if (clientId.length > 500) errors.clientId = 'At most 500 characters';
+  }
 
-  if (v.tokenEndpointAuthMethod === 'private_key_jwt') {
+  if (shape.clientCredential && v.tokenEndpointAuthMethod === 'private_key_jwt') {
     const jwk = parsePrivateJwk(v.privateKeyJwk);
     if (!jwk.ok) errors.privateKeyJwk = jwk.error;
     else if (jwk.value === null && !ctx.privateKeySet) errors.privateKeyJwk = 'Paste the private key (a JWK)';
-  } else {
+  } else if (shape.clientCredential) {
     if (!v.clientSecret && !ctx.clientSecretSet) errors.clientSecret = 'The client secret the provider gave Latchkey';
     else if (v.clientSecret.length > 4096) errors.clientSecret = 'At most 4,096 characters';
   }
 
-  if (!v.scopes.includes('openid')) errors.scopes = 'openid is needed: it asks for the ID token';
-  else if (v.scopes.length > 50) errors.scopes = 'At most 50 scopes';
-  else if (v.scopes.some((s) => /[\s"\\]/.test(s))) errors.scopes = 'No spaces, quotes or backslashes in a scope';
+  if (shape.endpoints && v.customEndpoints) {
+    for (const field of ['authorizationEndpoint', 'tokenEndpoint', 'apiBase'] as const) {
+      const problem = issuerProblem(v.endpoints[field]);
+      if (problem)
+        errors[`endpoints.${field}`] = v.endpoints[field].trim()
+          ? problem
+          : 'A full URL, like https://github.acme.com/login/oauth/authorize';
+    }
+  }
+
+  if (shape.apple) Object.assign(errors, appleKeyProblems(v, ctx.appleKeySet ?? false));
+
+  if (shape.tenant && !SLUG_PATTERN.test(v.tenant.trim())) errors.tenant = 'Pick the tenant to sign in through';
+
+  if (shape.saml) {
+    if (v.samlSource === 'url') {
+      const url = v.samlMetadataUrl.trim();
+      const problem = iconUrlProblem(url);
+      if (!url) {
+        if (ctx.creating || !ctx.samlFromXml)
+          errors.samlMetadataUrl = 'The IdP’s metadata URL, like https://idp.acme.com/saml/metadata';
+      } else if (problem)
+        errors.samlMetadataUrl = problem.replace('cdn.example.com/logo.svg', 'idp.acme.com/saml/metadata');
+    } else if (!v.samlMetadataXml.trim()) {
+      if (ctx.creating || !ctx.samlFromXml)
+        errors.samlMetadataXml = 'Paste the IdP’s metadata (an md:EntityDescriptor)';
+    } else if (!v.samlMetadataXml.includes('EntityDescriptor')) {
+      errors.samlMetadataXml = 'Not SAML metadata: it has an md:EntityDescriptor';
+    } else if (new Blob([v.samlMetadataXml]).size > 512 * 1024) errors.samlMetadataXml = 'At most 512 KiB';
+  }
+
+  if (shape.scopes) {
+    if (shape.openidScope && !v.scopes.includes('openid')) errors.scopes = 'openid is needed: it asks for the ID token';
+    else if (v.scopes.length === 0) errors.scopes = 'At least one scope';
+    else if (v.scopes.length > 50) errors.scopes = 'At most 50 scopes';
+    else if (v.scopes.some((s) => /[\s"\\]/.test(s))) errors.scopes = 'No spaces, quotes or backslashes in a scope';
+  }
 
   const badDomain = v.domains.find((d) => !DOMAIN_PATTERN.test(d));
   if (badDomain !== undefined) errors.domains = `${badDomain} is not a domain name like acme.com (lowercase, no @)`;
   else if (new Set(v.domains).size !== v.domains.length) errors.domains = 'A domain is listed twice';
+  if (!shape.claims) return errors;
 
   for (const field of ['email', 'emailVerified', 'name'] as const) {
     const claim = v.claims[field].trim();
@@ -304,27 +542,60 @@ function credentialBody(v: IdpFormValues): Record<string, unknown> {
   return v.clientSecret ? { clientSecret: v.clientSecret } : {};
 }
 
-export function createIdpBody(v: IdpFormValues): Record<string, unknown> {
+const endpointsBody = (e: IdpEndpoints): IdpEndpoints => ({
+  authorizationEndpoint: e.authorizationEndpoint.trim(),
+  tokenEndpoint: e.tokenEndpoint.trim(),
+  apiBase: e.apiBase.trim(),
+});
+
+/** Apple's key when any of its fields was typed (the server takes the three together). */
+function appleKeyBody(v: IdpFormValues): Record<string, unknown> {
+  if (!v.appleTeamId.trim() && !v.appleKeyId.trim() && !v.applePrivateKey.trim()) return {};
   return {
+    appleTeamId: v.appleTeamId.trim(),
+    appleKeyId: v.appleKeyId.trim(),
+    applePrivateKey: v.applePrivateKey.trim(),
+  };
+}
+
+/** The metadata of the chosen source, when given (read by the server at the save). */
+function samlMetadataBody(v: IdpFormValues): Record<string, unknown> {
+  if (v.samlSource === 'url') return v.samlMetadataUrl.trim() ? { samlMetadataUrl: v.samlMetadataUrl.trim() } : {};
+  return v.samlMetadataXml.trim() ? { samlMetadataXml: v.samlMetadataXml.trim() } : {};
+}
+
+/** A create's body: the common fields and only those of its kind (the server refuses the others). */
+export function createIdpBody(v: IdpFormValues): Record<string, unknown> {
+  const shape = kindShape(v.kind);
+  const body: Record<string, unknown> = {
     slug: v.slug.trim(),
     kind: v.kind,
     displayName: v.displayName.trim(),
     buttonText: trimmedOrNull(v.buttonText),
     iconUrl: trimmedOrNull(v.iconUrl),
     enabled: v.enabled,
-    issuer: v.issuer.trim(),
-    clientId: v.clientId.trim(),
-    ...credentialBody(v),
-    tokenEndpointAuthMethod: v.tokenEndpointAuthMethod,
-    scopes: v.scopes,
+  };
+  if (shape.issuer) body.issuer = v.issuer.trim();
+  if (shape.clientId) body.clientId = v.clientId.trim();
+  if (shape.clientCredential) {
+    Object.assign(body, credentialBody(v));
+    body.tokenEndpointAuthMethod = v.tokenEndpointAuthMethod;
+  }
+  if (shape.scopes) body.scopes = v.scopes;
+  Object.assign(body, {
     allowSignUp: v.allowSignUp,
     allowLink: v.allowLink,
     allowUnlink: v.allowUnlink,
     trustEmails: v.trustEmails,
     domains: v.domains,
-    claims: claimsBody(v.claims),
-    roleMappings: mappingsBody(v.roleMappings),
-  };
+  });
+  if (shape.claims) body.claims = claimsBody(v.claims);
+  if (shape.roles) body.roleMappings = mappingsBody(v.roleMappings);
+  if (shape.endpoints && v.customEndpoints) body.endpoints = endpointsBody(v.endpoints);
+  if (shape.apple) Object.assign(body, appleKeyBody(v));
+  if (shape.tenant) body.tenant = v.tenant.trim();
+  if (shape.saml) Object.assign(body, samlMetadataBody(v), { samlEmailVerified: v.samlEmailVerified });
+  return body;
 }
 
 /**
@@ -333,29 +604,48 @@ export function createIdpBody(v: IdpFormValues): Record<string, unknown> {
  */
 export function patchIdpBody(initial: IdpFormValues, v: IdpFormValues): Record<string, unknown> {
   const body: Record<string, unknown> = {};
+  const shape = kindShape(initial.kind);
   const text = (field: 'slug' | 'displayName' | 'issuer' | 'clientId') => {
     if (v[field].trim() !== initial[field].trim()) body[field] = v[field].trim();
   };
   text('slug');
   text('displayName');
-  text('issuer');
-  text('clientId');
+  if (shape.issuer) text('issuer');
+  if (shape.clientId) text('clientId');
   for (const field of ['buttonText', 'iconUrl'] as const) {
     if (trimmedOrNull(v[field]) !== trimmedOrNull(initial[field])) body[field] = trimmedOrNull(v[field]);
   }
   for (const field of ['enabled', 'allowSignUp', 'allowLink', 'allowUnlink', 'trustEmails'] as const) {
     if (v[field] !== initial[field]) body[field] = v[field];
   }
-  if (v.tokenEndpointAuthMethod !== initial.tokenEndpointAuthMethod) {
-    body.tokenEndpointAuthMethod = v.tokenEndpointAuthMethod;
+  if (shape.clientCredential) {
+    if (v.tokenEndpointAuthMethod !== initial.tokenEndpointAuthMethod) {
+      body.tokenEndpointAuthMethod = v.tokenEndpointAuthMethod;
+    }
+    Object.assign(body, credentialBody(v));
   }
-  Object.assign(body, credentialBody(v));
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  if (!same(v.scopes, initial.scopes)) body.scopes = v.scopes;
+  if (shape.scopes && !same(v.scopes, initial.scopes)) body.scopes = v.scopes;
   if (!same(v.domains, initial.domains)) body.domains = v.domains;
-  if (!same(claimsBody(v.claims), claimsBody(initial.claims))) body.claims = claimsBody(v.claims);
-  if (!same(mappingsBody(v.roleMappings), mappingsBody(initial.roleMappings))) {
+  if (shape.claims && !same(claimsBody(v.claims), claimsBody(initial.claims))) body.claims = claimsBody(v.claims);
+  if (shape.roles && !same(mappingsBody(v.roleMappings), mappingsBody(initial.roleMappings))) {
     body.roleMappings = mappingsBody(v.roleMappings);
+  }
+  if (shape.endpoints) {
+    const now = v.customEndpoints ? endpointsBody(v.endpoints) : null;
+    const before = initial.customEndpoints ? endpointsBody(initial.endpoints) : null;
+    if (!same(now, before)) body.endpoints = now;
+  }
+  if (shape.apple) Object.assign(body, appleKeyBody(v));
+  if (shape.saml) {
+    const metadata = samlMetadataBody(v);
+    const changed =
+      v.samlSource !== initial.samlSource ||
+      (v.samlSource === 'url'
+        ? v.samlMetadataUrl.trim() !== initial.samlMetadataUrl.trim()
+        : 'samlMetadataXml' in metadata);
+    if (changed) Object.assign(body, metadata);
+    if (v.samlEmailVerified !== initial.samlEmailVerified) body.samlEmailVerified = v.samlEmailVerified;
   }
   return body;
 }
@@ -385,14 +675,30 @@ export function idpFormFields(mappingCount: number): string[] {
     'claims.name',
     'claims.roles',
     'roleMappings',
+    'endpoints.authorizationEndpoint',
+    'endpoints.tokenEndpoint',
+    'endpoints.apiBase',
+    'appleTeamId',
+    'appleKeyId',
+    'applePrivateKey',
+    'tenant',
+    'samlMetadataUrl',
+    'samlMetadataXml',
+    'samlEmailVerified',
   ];
   for (let i = 0; i < mappingCount; i++) fields.push(`roleMappings.${i}.upstream`, `roleMappings.${i}.role`);
   return fields;
 }
 
-export function idpErrorOptions(mappingCount: number): FieldErrorOptions {
+export function idpErrorOptions(mappingCount: number, samlSource: 'url' | 'xml' = 'url'): FieldErrorOptions {
+  const metadata = samlSource === 'url' ? 'samlMetadataUrl' : 'samlMetadataXml';
   return {
     fields: idpFormFields(mappingCount),
-    codes: { identity_provider_slug_taken: 'slug', identity_provider_domain_taken: 'domains' },
+    codes: {
+      identity_provider_slug_taken: 'slug',
+      identity_provider_domain_taken: 'domains',
+      saml_metadata_invalid: metadata,
+      saml_metadata_unreachable: metadata,
+    },
   };
 }
