@@ -215,6 +215,19 @@ describe.each(dialects)('user import and export (%s)', (dialect) => {
       ),
     ).toMatchObject({ created: 0, existing: 1, failed: 0 });
     expect((await ts.api('GET', `${base()}/users/${user.id}/identities`)).body.items).toHaveLength(1);
+    // A file naming an existing account with a new identity attaches no way in to it.
+    expect(
+      await finished(
+        (
+          await upload(
+            ndjson([{ email: 'FED1@example.test', identities: [{ provider: 'corp', subject: 'attacker' }] }]),
+          )
+        ).body.id,
+      ),
+    ).toMatchObject({ created: 0, existing: 1, failed: 0 });
+    expect((await ts.api('GET', `${base()}/users/${user.id}/identities`)).body.items).toEqual([
+      expect.objectContaining({ subject: 'sub-1' }),
+    ]);
   });
 
   it('refuses roles the caller may not grant, before writing anyone, and other media types', async () => {
