@@ -85,6 +85,8 @@ async function main() {
   // All three at once on the empty database: one bootstraps, the others find it done.
   for (const node of nodes) node.start();
   await Promise.all(nodes.map((n) => n.ready()));
+  // The proxy checks /readyz on its own clock: until its next check it still routes to none.
+  await proxy.routingToAll();
   step(
     `ready: proxy ${proxyUrl}, nodes ${nodes.map((n) => n.port).join(', ')}, PostgreSQL ${postgres.port}, Redis ${redis.port}`,
   );
@@ -289,6 +291,16 @@ async function startProxyProcess(port, nodePorts) {
   });
   return {
     port,
+    /** Resolves once the proxy's own health checks have found every node ready (10 s at most). */
+    async routingToAll(timeoutMs = 10_000) {
+      const deadline = now() + timeoutMs;
+      for (;;) {
+        const stats = await fetch(`http://127.0.0.1:${port}/__proxy/stats`).then((r) => r.json());
+        if (stats.nodes.every((n) => n.healthy)) return;
+        if (now() > deadline) throw new Error(`the proxy had not found every node ready within ${timeoutMs / 1000} s`);
+        await sleep(100);
+      }
+    },
     stop: () => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
