@@ -32,6 +32,7 @@ import { ApiErrorAlert } from '../../components/ApiErrorAlert';
 import { PageButtons, PHONE_QUERY, useCursorPager } from '../../components/DataTable';
 import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
+import { currentSearchParams } from '../../components/useSearchParam';
 import { AuditRefText, EventSummary, OutcomeBadge } from './AuditCells';
 import { AuditEventDetails } from './AuditEventDetails';
 import {
@@ -65,7 +66,8 @@ export default function AuditLogScreen() {
   const [params, setParams] = useSearchParams();
   const filter = auditFilterFromParams(params);
   const setFilter = (patch: Partial<AuditFilter>) => {
-    setParams(auditFilterToParams({ ...auditFilterFromParams(params), ...patch }, params), { replace: true });
+    const latest = currentSearchParams();
+    setParams(auditFilterToParams({ ...auditFilterFromParams(latest), ...patch }, latest), { replace: true });
   };
 
   // Typed filters reach the URL (and the server) once typing pauses; filters set elsewhere (a

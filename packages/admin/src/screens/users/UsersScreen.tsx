@@ -15,6 +15,7 @@ import { DataTable, type DataTableColumn, pagedListProps, useCursorPager } from 
 import { formatDateTime, formatRelative } from '../../components/format';
 import { PageHeader } from '../../components/PageHeader';
 import { SearchInput } from '../../components/SearchInput';
+import { currentSearchParams } from '../../components/useSearchParam';
 import { CreateUserModal } from './CreateUserModal';
 import { ExportUsersModal } from './ExportUsersModal';
 import { ImportUsersModal } from './ImportUsersModal';
@@ -48,7 +49,8 @@ export default function UsersScreen() {
   const roles = useRolesQuery(slug);
 
   const setFilter = (patch: Partial<UsersFilter>) => {
-    setParams(filterToSearchParams({ ...filterFromSearchParams(params), ...patch }, params), { replace: true });
+    const latest = currentSearchParams();
+    setParams(filterToSearchParams({ ...filterFromSearchParams(latest), ...patch }, latest), { replace: true });
   };
   const key = filterKey(filter);
   const pager = useCursorPager(`${slug}|${key}`);
