@@ -4,7 +4,8 @@
  * provider's button; clicking it goes upstream, which signs the user in, and back; a first
  * sign-in creates the account on the "finish signing in" page; the application gets a code
  * whose ID token says `amr: ["fed"]` and names the provider. A second round trip signs the
- * same user in with no page of ours on the way.
+ * same user in with no page of ours on the way. On the account page, a user with a password
+ * links the provider ("Link another way to sign in") and unlinks it.
  *
  * Screenshots: test-results/screenshots/federation-*.png.
  */
@@ -35,6 +36,7 @@ describe.skipIf(!hasChromium)(
     let browser: Browser;
     let config: oidc.Configuration;
     let redirectUri: string;
+    let tenant: Awaited<ReturnType<typeof tenantWithAdmin>>;
 
     beforeAll(async () => {
       [ts, up, app, browser] = await Promise.all([
@@ -45,6 +47,7 @@ describe.skipIf(!hasChromium)(
       ]);
       redirectUri = `${app.url}/callback`;
       const t = await tenantWithAdmin(ts);
+      tenant = t;
       await t.api('PATCH', `/api/v1/tenants/${t.slug}`, { body: { settings: { selfRegistration: true } } });
       const client = await t.api('POST', `/api/v1/tenants/${t.slug}/clients`, {
         body: { kind: 'spa', name: 'Browser app', redirectUris: [redirectUri], firstParty: true },
@@ -64,6 +67,8 @@ describe.skipIf(!hasChromium)(
           clientId: 'latchkey-e2e',
           clientSecret: secret,
           allowSignUp: true,
+          allowLink: true,
+          allowUnlink: true,
         },
       });
       expect(idp.status, idp.text).toBe(201);
@@ -103,6 +108,38 @@ describe.skipIf(!hasChromium)(
         expect(tokens.claims()?.idp).toBe('acme');
         expect(tokens.claims()?.email).toBe('chromium-fed@upstream.test');
       }
+      await context.close();
+    });
+
+    it('links the provider on the account page, and unlinks it', async () => {
+      const email = 'chromium-linker@example.test';
+      const password = 'e2e account linking password';
+      const made = await tenant.api('POST', `/api/v1/tenants/${tenant.slug}/users`, {
+        body: { email, password, emailVerified: true },
+      });
+      expect(made.status, made.text).toBe(201);
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${ts.url}/t/${tenant.slug}/account`);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password', { exact: true }).fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Ways to sign in' }).waitFor();
+      up.signInAs = { sub: 'e2e-linked', email: 'someone-else@upstream.test', email_verified: true };
+      await page.getByRole('button', { name: 'Link Acme SSO' }).click();
+      await page.getByRole('status').filter({ hasText: 'The new way to sign in is linked.' }).waitFor();
+      const methods = page.getByRole('list', { name: 'Ways to sign in' });
+      expect(await methods.getByText('Acme SSO').count()).toBe(1);
+      expect(await methods.getByText('someone-else@upstream.test', { exact: false }).count()).toBe(1);
+      await page.screenshot({ path: screenshotPath('federation-account-linked.png'), fullPage: true });
+      const identities = await tenant.api('GET', `/api/v1/tenants/${tenant.slug}/users/${made.body.id}/identities`);
+      expect(identities.body.items.map((i: { subject: string }) => i.subject)).toEqual(['e2e-linked']);
+
+      await page.getByRole('button', { name: 'Unlink Acme SSO' }).click();
+      await page.getByRole('status').filter({ hasText: 'That way to sign in is unlinked.' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Link Acme SSO' }).count()).toBe(1);
+      const after = await tenant.api('GET', `/api/v1/tenants/${tenant.slug}/users/${made.body.id}/identities`);
+      expect(after.body.items).toEqual([]);
       await context.close();
     });
   },

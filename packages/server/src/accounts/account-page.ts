@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
+import { signInMethods } from '../federation/account-links.js';
 import { AppError } from '../http/errors.js';
 import { type Messages, messagesFor, passwordProblem } from '../i18n/catalog.js';
 import type { Locale } from '../i18n/locales.js';
@@ -51,7 +52,11 @@ export function accountPageRoutes(ctx: AppContext) {
       status: number,
       message: { notice?: string; error?: string } = {},
     ) {
-      const [list, activity] = await Promise.all([self.sessions(tenant, visit), self.activity(tenant, visit.user)]);
+      const [list, activity, methods] = await Promise.all([
+        self.sessions(tenant, visit),
+        self.activity(tenant, visit.user),
+        signInMethods(ctx, tenant, visit.user),
+      ]);
       const { locale, ui } = forms.language(req, tenant);
       return page(
         reply,
@@ -66,6 +71,7 @@ export function accountPageRoutes(ctx: AppContext) {
           displayName: visit.user.display_name,
           minLength: tenant.settings.passwordMinLength,
           sessions: list,
+          methods,
           activity,
           selfDeletion: tenant.settings.selfDeletion,
           ...message,
@@ -77,16 +83,19 @@ export function accountPageRoutes(ctx: AppContext) {
       const tenant = await tenantOf(req, reply);
       if (!tenant) return;
       const visit = await sessions.current(req, tenant);
-      const query = req.query as { done?: unknown; ui_locales?: unknown };
+      const query = req.query as { done?: unknown; problem?: unknown; ui_locales?: unknown };
       const { ui, t } = languageOf(req, tenant);
       if (!visit) {
         const uiLocales = typeof query.ui_locales === 'string' ? query.ui_locales : undefined;
         return sessions.signIn(reply, tenant, withQuery(base(tenant), { ui_locales: ui }), { uiLocales });
       }
       const notices: Record<string, string> = t.account.notices;
-      const notice =
-        typeof query.done === 'string' && Object.hasOwn(notices, query.done) ? notices[query.done] : undefined;
-      return render(req, reply, tenant, visit, 200, notice ? { notice } : {});
+      const problems: Record<string, string> = t.account.problems;
+      const said = (texts: Record<string, string>, key: unknown) =>
+        typeof key === 'string' && Object.hasOwn(texts, key) ? texts[key] : undefined;
+      const notice = said(notices, query.done);
+      const error = said(problems, query.problem);
+      return render(req, reply, tenant, visit, 200, { ...(notice ? { notice } : {}), ...(error ? { error } : {}) });
     });
 
     app.get('/t/:slug/account/callback', async (req, reply) => {
@@ -199,6 +208,25 @@ export function accountPageRoutes(ctx: AppContext) {
       const changed = await self.changePassword(tenant, visit, current, next, actorOf(req), lang.locale);
       if (!changed) return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
       return done(reply, tenant, 'password', lang);
+    });
+
+    action('identities/unlink', async (tenant, visit, body, req, reply, lang) => {
+      const m = lang.t.account.problems;
+      try {
+        await ctx.identities.unlink(tenant, visit.user.id, text(body.identity, 100), actorOf(req));
+      } catch (err) {
+        const code = err instanceof AppError ? err.code : '';
+        const error =
+          code === 'last_sign_in_method'
+            ? m.lastMethod
+            : code === 'unlink_not_allowed'
+              ? m.unlinkNotAllowed
+              : undefined;
+        // Not the user's identity (or gone already): as if unlinked, the page shows what is left.
+        if (code !== 'identity_not_found' && !error) throw err;
+        if (error) return render(req, reply, tenant, visit, 409, { error });
+      }
+      return done(reply, tenant, 'identityUnlinked', lang);
     });
 
     action('sessions', async (tenant, visit, _body, req, reply, lang) => {

@@ -31,6 +31,8 @@ export interface AccountVisit {
   user: UserRow;
   /** The uid of the sign-in session it belongs to. */
   sessionUid: string;
+  /** When that session signed in (seconds since the epoch). */
+  signedInAt: number;
 }
 
 export function accountSessions(ctx: AppContext) {
@@ -130,7 +132,8 @@ export function accountSessions(ctx: AppContext) {
       const user = await activeUser(ctx.database.db, tenant.id, userId);
       if (!user) return undefined;
       // Sessions ended since (save the one kept) count for nothing, as in findAccount.
-      return signInEnded(user, session.loginTs ?? 0, sessionUid) ? undefined : { user, sessionUid };
+      const signedInAt = session.loginTs ?? 0;
+      return signInEnded(user, signedInAt, sessionUid) ? undefined : { user, sessionUid, signedInAt };
     },
 
     /** Forgets the page's cookie (signing out goes on at the tenant's end-session endpoint). */

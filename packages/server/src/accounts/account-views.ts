@@ -3,6 +3,8 @@
  * that posts to its own path with the CSRF token, working without JavaScript and on a phone.
  * Its words are the catalog's of `locale` (i18n/); its forms carry the page's `ui_locales` on.
  */
+
+import type { SignInMethods } from '../federation/account-links.js';
 import { messagesFor } from '../i18n/catalog.js';
 import type { Locale } from '../i18n/locales.js';
 import { html, type SafeHtml } from '../login/html.js';
@@ -22,6 +24,8 @@ export interface AccountView {
   displayName: string | null;
   minLength: number;
   sessions: SessionView[];
+  /** The password and the identities at the tenant's providers; what may be linked. */
+  methods: SignInMethods;
   activity: { at: string; action: string; outcome: string; ip: string | null; reason: string | null }[];
   selfDeletion: boolean;
   notice?: string;
@@ -32,6 +36,7 @@ const sectionStyles = html`<style>
 main { max-width: 560px; }
 section { border-top: 1px solid #e3e5e8; margin-top: 28px; padding-top: 8px; }
 h2 { font-size: 1.1rem; margin: 12px 0 4px; }
+h3 { font-size: 1rem; margin: 16px 0 4px; }
 ul.plain { list-style: none; padding: 0; margin: 8px 0 0; }
 ul.plain li { padding: 8px 0; border-bottom: 1px solid #f0f1f3; }
 .muted { color: #5f6368; font-size: .9rem; }
@@ -112,6 +117,8 @@ ${form(
 )}
 </section>
 
+${methodsSection(v, form)}
+
 <section aria-labelledby="sessions-h">
 <h2 id="sessions-h">${m.sessionsTitle}</h2>
 <ul class="plain">${v.sessions.map(
@@ -162,6 +169,43 @@ ${form(
 ${form('signout', html`<button type="submit" class="secondary">${m.signOut}</button>`)}
 </section>`,
   );
+}
+
+/** "Ways to sign in": the password and each identity (Unlink where allowed), then what may be linked. */
+function methodsSection(v: AccountView, form: (path: string, body: SafeHtml) => SafeHtml): SafeHtml | string {
+  const m = messagesFor(v.locale).account;
+  const { methods } = v;
+  if (methods.identities.length === 0 && methods.linkable.length === 0) return '';
+  return html`<section aria-labelledby="methods-h">
+<h2 id="methods-h">${m.methodsTitle}</h2>
+<ul class="plain" aria-labelledby="methods-h">${methods.password ? html`<li><strong>${m.passwordMethod}</strong></li>` : ''}${methods.identities.map(
+    (
+      i,
+    ) => html`<li><strong>${i.provider}</strong><br><span class="muted">${m.linkedIdentity(i.email, when(m.intlLocale, i.linkedAt))}</span>
+${
+  i.canUnlink
+    ? form(
+        'identities/unlink',
+        html`<input type="hidden" name="identity" value="${i.id}">
+<button type="submit" class="secondary" aria-label="${m.unlinkLabel(i.provider)}">${m.unlink}</button>`,
+      )
+    : ''
+}</li>`,
+  )}</ul>
+${
+  methods.linkable.length > 0
+    ? html`<h3>${m.linkTitle}</h3>
+<p class="muted">${m.linkIntro}</p>
+${methods.linkable.map((p) =>
+  form(
+    'identities/link',
+    html`<input type="hidden" name="provider" value="${p.slug}">
+<button type="submit" class="secondary">${m.linkWith(p.name)}</button>`,
+  ),
+)}`
+    : ''
+}
+</section>`;
 }
 
 /** After the account was deleted. */

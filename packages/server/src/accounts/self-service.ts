@@ -33,6 +33,9 @@ export const securityActions = [
   'user.sessions.end',
   'user.disable',
   'user.enable',
+  'user.sign_in.federated',
+  'user.identity.link',
+  'user.identity.unlink',
 ] as const;
 
 export interface SessionView {

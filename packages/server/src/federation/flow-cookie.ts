@@ -9,7 +9,9 @@
  *   on loopback, http/cookies.ts), or the browser would not send it back.
  * - `lk_fed_user` (path: the interaction's pages), set by the callback: whom the upstream
  *   vouched for, for the interaction that started it (its uid must be the interaction
- *   cookie's), for the linking pages; cleared when the interaction ends.
+ *   cookie's), for the linking pages; cleared when the interaction ends. A flow started on the
+ *   account page ("link another way to sign in") has the uid `account:{userId}` and this cookie
+ *   on the account page's path, for that user only (account-links.ts).
  * - `lk_fed_saml` (path: a SAML provider's ACS URL), the SAML start: the AuthnRequest's ID
  *   instead of state, nonce and verifier, used once like `lk_fed`. The IdP's page posts the
  *   Response cross-site, which a Lax cookie does not go with: under https (and on loopback)
@@ -61,6 +63,26 @@ export interface FlowUser {
 }
 
 export const callbackPath = (slug: string, idpSlug: string) => `/t/${slug}/federation/${idpSlug}/callback`;
+
+/**
+ * The `uid` of a flow that links a provider to a signed-in user from the account page, instead
+ * of an interaction's: `account:` and the user's id (an interaction's uid never has a colon).
+ */
+export const accountFlowUid = (userId: string) => `account:${userId}`;
+
+/**
+ * Where the upstream's answer goes once checked: the pages of the interaction `uid` (its
+ * `…/federation` page), or, for an account-page flow, the account page's `…/identities/finish`.
+ * `base` is the path the upstream user's cookie is set on.
+ */
+export function flowReturn(slug: string, uid: string): { base: string; next: string } {
+  if (uid.startsWith('account:')) {
+    const base = `/t/${slug}/account`;
+    return { base, next: `${base}/identities/finish` };
+  }
+  const base = `/t/${slug}/interaction/${uid}`;
+  return { base, next: `${base}/federation` };
+}
 
 export class FlowCookies {
   private readonly box: SecretBox;

@@ -8,6 +8,7 @@
  *   interaction's pages, whose cookie binds it to the interaction.
  * - `GET /t/{slug}/interaction/{uid}/federation`: signs in, or offers linking or a new account
  *   (federation/accounts.ts has the rules); `POST …/federation/link` and `…/federation/create`.
+ * - The account page's "link another way to sign in" starts and ends here too (account-links.ts).
  * Every failure of the upstream's (denied, wrong state, expired, a bad token) is a 400 page.
  * `github` and `facebook` providers go through kinds/oauth2-sign-in.ts (OAuth 2 and a profile
  * API), every other kind but `saml` through relying-party.ts (OpenID Connect). A `saml`
@@ -27,8 +28,9 @@ import { type InteractionHelpers, type LoadedInteraction, localeOf } from '../lo
 import type { ProviderButton } from '../login/pages.js';
 import { tenantNotFound } from '../oidc/routes.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
+import { accountLinks } from './account-links.js';
 import { FederatedAccounts } from './accounts.js';
-import { callbackPath, FlowCookies, type FlowUser } from './flow-cookie.js';
+import { callbackPath, FlowCookies, type FlowUser, flowReturn } from './flow-cookie.js';
 import { withAppleName } from './kinds/apple-sign-in.js';
 import { OAuth2RelyingParties } from './kinds/oauth2-sign-in.js';
 import { isOAuth2Kind } from './kinds/settings.js';
@@ -138,8 +140,58 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
     };
   }
 
+  /**
+   * The browser leaves for the provider: 303 to its authorization endpoint (or a saml
+   * provider's SSO URL) with the flow's sealed cookie; `uid` says where its answer goes
+   * (flowReturn).
+   */
+  async function startAt(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    tenant: Tenant,
+    locale: Locale,
+    idp: IdentityProvider,
+    uid: string,
+    loginHint?: string,
+  ) {
+    if (idp.kind === 'saml') return saml.start(req, reply, tenant, locale, idp, uid);
+    const checks = {
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+      pkceCodeVerifier: oidc.randomPKCECodeVerifier(),
+    };
+    let url: URL;
+    try {
+      const config = await upstreamOf(idp).configuration(idp, secretsOf(tenant, idp));
+      url = await upstreamOf(idp).authorizationUrl(config, idp, {
+        redirectUri: `${ctx.config.publicUrl}${callbackPath(tenant.slug, idp.slug)}`,
+        checks,
+        loginHint: loginHint?.slice(0, 320),
+      });
+    } catch (err) {
+      req.log.warn({ err, provider: idp.slug }, 'identity provider unavailable');
+      return problem(reply, tenant, locale, 'unavailable');
+    }
+    cookies.setStart(
+      reply,
+      tenant.slug,
+      idp.slug,
+      {
+        tenantId: tenant.id,
+        providerId: idp.id,
+        uid,
+        state: checks.state,
+        nonce: checks.nonce,
+        verifier: checks.pkceCodeVerifier,
+      },
+      idp.kind === 'apple',
+    );
+    return reply.code(303).header('cache-control', 'no-store').redirect(url.href, 303);
+  }
+
   function register(app: FastifyInstance) {
     saml.register(app);
+    accountLinks(ctx, { cookies, accounts, startAt }).register(app);
     app.get('/t/:slug/interaction/:uid/federated/:idp', async (req, reply) => {
       const loaded = await h.load(req, reply);
       if (!loaded) return reply;
@@ -148,40 +200,16 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
       if (details.prompt.name !== 'login') return reply.redirect(loaded.base, 303);
       const idp = await enabledBySlug(tenant, idpSlug);
       if (!idp) return problem(reply, tenant, locale, 'notFound', 404);
-      if (idp.kind === 'saml') return saml.start(req, reply, loaded, idp);
       const loginHint = (req.query as { login_hint?: unknown }).login_hint;
-      const checks = {
-        state: oidc.randomState(),
-        nonce: oidc.randomNonce(),
-        pkceCodeVerifier: oidc.randomPKCECodeVerifier(),
-      };
-      let url: URL;
-      try {
-        const config = await upstreamOf(idp).configuration(idp, secretsOf(tenant, idp));
-        url = await upstreamOf(idp).authorizationUrl(config, idp, {
-          redirectUri: `${ctx.config.publicUrl}${callbackPath(tenant.slug, idp.slug)}`,
-          checks,
-          loginHint: typeof loginHint === 'string' ? loginHint.slice(0, 320) : undefined,
-        });
-      } catch (err) {
-        req.log.warn({ err, provider: idp.slug }, 'identity provider unavailable');
-        return problem(reply, tenant, locale, 'unavailable');
-      }
-      cookies.setStart(
+      return startAt(
+        req,
         reply,
-        tenant.slug,
-        idp.slug,
-        {
-          tenantId: tenant.id,
-          providerId: idp.id,
-          uid: details.uid,
-          state: checks.state,
-          nonce: checks.nonce,
-          verifier: checks.pkceCodeVerifier,
-        },
-        idp.kind === 'apple',
+        tenant,
+        locale,
+        idp,
+        details.uid,
+        typeof loginHint === 'string' ? loginHint : undefined,
       );
-      return reply.code(303).header('cache-control', 'no-store').redirect(url.href, 303);
     });
 
     const callback = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -225,10 +253,10 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
         });
         return problem(reply, tenant, locale, code);
       }
-      const base = `/t/${tenant.slug}/interaction/${start.uid}`;
+      const { base, next } = flowReturn(tenant.slug, start.uid);
       const claims = withAppleName(idp, upstream.claims, req.method === 'POST' ? req.body : undefined);
       cookies.setUser(reply, base, flowUser(tenant, idp, start.uid, upstream.subject, claims));
-      return reply.code(303).header('cache-control', 'no-store').redirect(`${base}/federation`, 303);
+      return reply.code(303).header('cache-control', 'no-store').redirect(next, 303);
     };
     app.get('/t/:slug/federation/:idp/callback', callback);
     app.post('/t/:slug/federation/:idp/callback', callback);

@@ -16,10 +16,10 @@ import { actorOf } from '../../audit/service.js';
 import type { AppContext } from '../../context.js';
 import { messagesFor } from '../../i18n/catalog.js';
 import type { Locale } from '../../i18n/locales.js';
-import { type InteractionHelpers, type LoadedInteraction, localeOf } from '../../login/interaction.js';
+import { type InteractionHelpers, localeOf } from '../../login/interaction.js';
 import { tenantNotFound } from '../../oidc/routes.js';
 import { slugSchema, type Tenant } from '../../tenants/service.js';
-import { FLOW_SECONDS, type FlowCookies, type FlowUser } from '../flow-cookie.js';
+import { FLOW_SECONDS, type FlowCookies, type FlowUser, flowReturn } from '../flow-cookie.js';
 import { defaultClaims } from '../schemas.js';
 import type { IdentityProvider } from '../store.js';
 import { mapSamlAttributes, type SamlAttributeSettings } from './attributes.js';
@@ -125,9 +125,15 @@ export function samlSignIn(ctx: AppContext, h: InteractionHelpers, cookies: Flow
   }
 
   return {
-    /** The start of a sign-in at a saml provider: 303 to its SSO URL with a signed AuthnRequest. */
-    async start(req: FastifyRequest, reply: FastifyReply, loaded: LoadedInteraction, idp: IdentityProvider) {
-      const { tenant, details, locale } = loaded;
+    /** The start of a sign-in at a saml provider: 303 to its SSO URL with a signed AuthnRequest; `uid` as in flowReturn. */
+    async start(
+      req: FastifyRequest,
+      reply: FastifyReply,
+      tenant: Tenant,
+      locale: Locale,
+      idp: IdentityProvider,
+      uid: string,
+    ) {
       let url: string;
       let requestId: string;
       try {
@@ -145,7 +151,7 @@ export function samlSignIn(ctx: AppContext, h: InteractionHelpers, cookies: Flow
           id: requestId,
           tenant_id: tenant.id,
           provider_id: idp.id,
-          uid: details.uid,
+          uid,
           expires_at: now + FLOW_SECONDS * 1000,
           consumed_at: null,
         })
@@ -153,7 +159,7 @@ export function samlSignIn(ctx: AppContext, h: InteractionHelpers, cookies: Flow
       cookies.setSamlStart(reply, samlPaths(tenant.slug, idp.slug).acs, {
         tenantId: tenant.id,
         providerId: idp.id,
-        uid: details.uid,
+        uid,
         requestId,
       });
       return reply.code(303).header('cache-control', 'no-store').redirect(url, 303);
@@ -213,9 +219,9 @@ export function samlSignIn(ctx: AppContext, h: InteractionHelpers, cookies: Flow
             await auditRefusal(req, tenant, idp, 'saml_request_used');
             return refused(reply, tenant, locale, 'saml_request_used');
           }
-          const base = `/t/${tenant.slug}/interaction/${start.uid}`;
+          const { base, next } = flowReturn(tenant.slug, start.uid);
           cookies.setUser(reply, base, flowUser(tenant, idp, start.uid, assertion));
-          return reply.code(303).header('cache-control', 'no-store').redirect(`${base}/federation`, 303);
+          return reply.code(303).header('cache-control', 'no-store').redirect(next, 303);
         },
       );
     },

@@ -1,0 +1,312 @@
+/**
+ * The account page's ways to sign in (federation/account-links.ts) on each database: linking a
+ * provider from the page through a stand-in upstream oidc-provider, then signing in with it;
+ * unlinking. Tries to break it: a link without the page's CSRF token, to a provider that does
+ * not allow links, from a session signed in long ago (it must sign in again first), an identity
+ * that is another account's, a flow started by one user and finished by another in the same
+ * browser, unlinking where the provider does not allow it, and the last way to sign in.
+ */
+import type * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser, type Page } from './helpers/browser.js';
+import { dialects } from './helpers/databases.js';
+import { appTokens, createProvider, signInVia } from './helpers/federation.js';
+import { discover } from './helpers/oidc.js';
+import { type ApiClient, startTestServer, type TestServer, tenantWithAdmin } from './helpers/server.js';
+import { startUpstream, type Upstream, type UpstreamUser } from './helpers/upstream.js';
+
+const secret = 'upstream-client-secret-0123456789abcdef';
+const PASSWORD = 'account identities password 1';
+
+describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) => {
+  let ts: TestServer;
+  let up: Upstream;
+  let admin: ApiClient;
+  let slug: string;
+  let config: oidc.Configuration;
+  const redirectUri = 'http://127.0.0.1:9/callback';
+  const atApp = (u: URL) => u.href.startsWith(redirectUri);
+  const atUpstream = (u: URL) => u.origin === new URL(up.issuer).origin;
+  let n = 0;
+  const someone = (): UpstreamUser => {
+    n += 1;
+    return { sub: `linked-${dialect}-${n}`, email: `elsewhere${n}@upstream.test`, email_verified: true };
+  };
+  const accountUrl = () => `${ts.url}/t/${slug}/account`;
+  const isAccountPage = (p: Page) => p.status === 200 && p.html.includes('<h1>Your account</h1>');
+
+  async function provider(s: string, body: Record<string, unknown>) {
+    const clientId = `latchkey-${slug}-${s}`;
+    up.addClient({
+      client_id: clientId,
+      client_secret: secret,
+      redirect_uris: [`${ts.url}/t/${slug}/federation/${s}/callback`],
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    return createProvider(admin, slug, {
+      kind: 'oidc',
+      slug: s,
+      issuer: up.issuer,
+      clientId,
+      clientSecret: secret,
+      displayName: `IdP ${s}`,
+      ...body,
+    });
+  }
+  async function user() {
+    const email = `owner-${dialect}-${++n}@example.test`;
+    const res = await admin('POST', `/api/v1/tenants/${slug}/users`, {
+      body: { email, password: PASSWORD, emailVerified: true },
+    });
+    expect(res.status, res.text).toBe(201);
+    return { id: res.body.id as string, email };
+  }
+  /** The account page in a new browser, signed in with the password. */
+  async function signedIn(email: string, browser = new Browser()) {
+    const form = await browser.go(accountUrl());
+    const page = await browser.submit(form, { email, password: PASSWORD });
+    expect(isAccountPage(page), page.html.slice(0, 300)).toBe(true);
+    return { browser, page };
+  }
+  const identitiesOf = async (userId: string) => {
+    const res = await admin('GET', `/api/v1/tenants/${slug}/users/${userId}/identities`);
+    expect(res.status, res.text).toBe(200);
+    return res.body.items as { id: string; providerSlug: string; subject: string }[];
+  };
+  /** Submits the page's link form for `idp` as `who` at the upstream, up to where the browser stops. */
+  async function link(
+    browser: Browser,
+    page: Page,
+    idp: string,
+    who: UpstreamUser | null,
+    stopAt?: (u: URL) => boolean,
+  ) {
+    up.signInAs = who;
+    const form = [...page.html.matchAll(/<form[^>]*identities\/link[^>]*>[\s\S]*?<\/form>/g)].find((f) =>
+      f[0].includes(`name="provider" value="${idp}"`),
+    );
+    expect(form, `no link form for ${idp}`).toBeTruthy();
+    return browser.submit({ ...page, html: String(form?.[0]) }, {}, { stopAt });
+  }
+  const errorOf = (p: Page) => /<p class="error" role="alert">([^<]*)<\/p>/.exec(p.html)?.[1];
+  const noticeOf = (p: Page) => /<p class="message" role="status">([^<]*)<\/p>/.exec(p.html)?.[1];
+
+  beforeAll(async () => {
+    [ts, up] = await Promise.all([
+      startTestServer(dialect, { FEDERATION_ALLOW_HTTP_ISSUERS: 'true' }),
+      startUpstream(),
+    ]);
+    ({ slug, api: admin } = await tenantWithAdmin(ts));
+    expect(
+      (await admin('PATCH', `/api/v1/tenants/${slug}`, { body: { settings: { selfRegistration: true } } })).status,
+    ).toBe(200);
+    const client = await admin('POST', `/api/v1/tenants/${slug}/clients`, {
+      body: { kind: 'web', name: 'App', redirectUris: [redirectUri], firstParty: true },
+    });
+    expect(client.status, client.text).toBe(201);
+    config = await discover(ts, slug, client.body);
+    await provider('acme', { allowLink: true, allowUnlink: true, allowSignUp: true });
+    await provider('strict', { allowLink: true, allowUnlink: false });
+    await provider('closed', { allowLink: false, allowSignUp: true });
+  });
+  afterAll(async () => {
+    await Promise.all([ts?.close(), up?.close()]);
+  });
+
+  it('links a provider from the account page, signs in with it, and unlinks it', async () => {
+    const u = await user();
+    const { browser, page } = await signedIn(u.email);
+    expect(page.html).toContain('Ways to sign in');
+    expect(page.html).toContain('Link IdP acme');
+    expect(page.html).toContain('Link IdP strict');
+    expect(page.html).not.toContain('Link IdP closed');
+
+    // Another email upstream than here: the user proved both, the link needs no match.
+    const who = someone();
+    const linked = await link(browser, page, 'acme', who);
+    expect(linked.url.pathname).toBe(`/t/${slug}/account`);
+    expect(noticeOf(linked), linked.html.slice(0, 400)).toBe('The new way to sign in is linked.');
+    expect(linked.html).toContain(who.email);
+    expect(linked.html).not.toContain('Link IdP acme');
+    expect(linked.html).toContain('Way to sign in linked'); // the activity list
+    const [identity] = await identitiesOf(u.id);
+    expect(identity).toMatchObject({ providerSlug: 'acme', subject: who.sub });
+
+    // The application's sign-in with the acme button now signs this user in.
+    up.signInAs = who;
+    const back = await signInVia({ config, redirectUri, atApp }, new Browser(), 'acme');
+    const tokens = await appTokens({ config, redirectUri, atApp }, back.page, back.request);
+    expect(tokens.claims()?.sub).toBe(u.id);
+
+    // Unlinked (the password is left), it signs in no one.
+    const unlinked = await browser.submit(linked, {}, { action: '/identities/unlink' });
+    expect(noticeOf(unlinked)).toBe('That way to sign in is unlinked.');
+    expect(await identitiesOf(u.id)).toEqual([]);
+    expect(unlinked.html).toContain('Link IdP acme');
+    const audit = await admin('GET', `/api/v1/tenants/${slug}/audit-events?target=${u.id}&limit=20`);
+    const actions = (audit.body.items as { action: string; outcome: string }[]).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['user.identity.link', 'user.identity.unlink']));
+  });
+
+  it('refuses a link without the page’s token, to a provider that allows none, and one linked already', async () => {
+    const u = await user();
+    const { browser, page } = await signedIn(u.email);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)?.[1] ?? '';
+    const before = up.authorizations.length;
+    const post = (form: Record<string, string>) =>
+      browser.go(`${accountUrl()}/identities/link`, { method: 'POST', form, stopAt: atUpstream });
+    // Never on to the upstream: each lands on the page with what is wrong.
+    const noToken = await post({ provider: 'acme' });
+    expect(noToken.status).toBe(200);
+    expect(errorOf(noToken)).toBe('This page was open too long. Try again.');
+    const closed = await post({ csrf, provider: 'closed' });
+    expect(errorOf(closed)).toBe('That way to sign in cannot be linked to your account.');
+    const unknown = await post({ csrf, provider: 'no-such-idp' });
+    expect(errorOf(unknown)).toBe('That way to sign in cannot be linked to your account.');
+    // A control character is refused where text enters (on both databases), as every form's.
+    const odd = await post({ csrf, provider: 'acme\u0000' });
+    expect(odd.status).toBe(400);
+    expect(odd.html).toContain('characters that are not allowed');
+    const path = await post({ csrf, provider: '../acme' });
+    expect(errorOf(path)).toBe('That way to sign in cannot be linked to your account.');
+    expect(up.authorizations.length).toBe(before);
+    // Linked already: a second identity at the same provider is not offered, nor taken.
+    const linked = await link(browser, page, 'acme', someone());
+    expect(noticeOf(linked)).toBe('The new way to sign in is linked.');
+    expect(up.authorizations.length).toBe(before + 1);
+    const again = await post({ csrf, provider: 'acme' });
+    expect(errorOf(again)).toBe('That way to sign in cannot be linked to your account.');
+    expect(up.authorizations.length).toBe(before + 1);
+    expect(await identitiesOf(u.id)).toHaveLength(1);
+  });
+
+  it('makes a session signed in long ago sign in again before it links anything', async () => {
+    const u = await user();
+    const { browser, page } = await signedIn(u.email);
+    // The session's sign-in ten minutes back, as stored.
+    const db = ts.server.ctx.database.db;
+    const rows = await db
+      .selectFrom('oidc_payloads')
+      .select(['id', 'payload'])
+      .where('model', '=', 'Session')
+      .execute();
+    for (const r of rows) {
+      const p = JSON.parse(r.payload) as { accountId?: string; loginTs?: number };
+      if (p.accountId !== u.id) continue;
+      p.loginTs = Math.floor(Date.now() / 1000) - 600;
+      await db
+        .updateTable('oidc_payloads')
+        .set({ payload: JSON.stringify(p) })
+        .where('model', '=', 'Session')
+        .where('id', '=', r.id)
+        .execute();
+    }
+    const before = up.authorizations.length;
+    const asked = await link(browser, page, 'acme', someone());
+    // The tenant's sign-in page (prompt=login), not the upstream.
+    expect(asked.url.pathname, asked.html.slice(0, 300)).toContain('/interaction/');
+    expect(asked.html).toContain('autocomplete="current-password"');
+    expect(up.authorizations.length).toBe(before);
+    const back = await browser.submit(asked, { email: u.email, password: PASSWORD });
+    expect(isAccountPage(back)).toBe(true);
+    expect(noticeOf(back)).toBe('You signed in again. Choose the way to sign in to link now.');
+    expect(await identitiesOf(u.id)).toEqual([]);
+    // Now recent: the link goes through.
+    const who = someone();
+    const linked = await link(browser, back, 'acme', who);
+    expect(noticeOf(linked)).toBe('The new way to sign in is linked.');
+    expect((await identitiesOf(u.id)).map((i) => i.subject)).toEqual([who.sub]);
+  });
+
+  it('never links an identity that is another account’s, nor one whose flow another user started', async () => {
+    const owner = await user();
+    const who = someone();
+    const first = await signedIn(owner.email);
+    expect(noticeOf(await link(first.browser, first.page, 'acme', who))).toBe('The new way to sign in is linked.');
+
+    const other = await user();
+    const second = await signedIn(other.email);
+    const taken = await link(second.browser, second.page, 'acme', who);
+    expect(errorOf(taken)).toContain('linked to another account already');
+    expect(await identitiesOf(other.id)).toEqual([]);
+    expect((await identitiesOf(owner.id)).map((i) => i.subject)).toEqual([who.sub]);
+    const audit = await admin('GET', `/api/v1/tenants/${slug}/audit-events?target=${other.id}&limit=20`);
+    expect(audit.body.items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'user.identity.link', outcome: 'failure' })]),
+    );
+
+    // One browser: A starts a link; B signs in there before the upstream's answer reaches the
+    // account page; the answer links no one (its cookie names A's flow).
+    const a = await user();
+    const b = await user();
+    const sa = await signedIn(a.email);
+    const sb = await signedIn(b.email);
+    const atFinish = (url: URL) => url.pathname.endsWith('/account/identities/finish');
+    const caught = await link(sa.browser, sa.page, 'acme', someone(), atFinish);
+    expect(caught.status).toBe(0);
+    const flowCookie = sa.browser.jar
+      .header(caught.url)
+      .split('; ')
+      .find((c) => c.startsWith('lk_fed_user='));
+    expect(flowCookie).toBeTruthy();
+    const asB = await fetch(caught.url, {
+      headers: { cookie: `${sb.browser.jar.header(caught.url)}; ${flowCookie}` },
+      redirect: 'manual',
+    });
+    expect(asB.status).toBe(303);
+    expect(asB.headers.get('location')).toContain('problem=linkExpired');
+    expect(await identitiesOf(b.id)).toEqual([]);
+    // A, in that browser, still finishes it: the cookie was good, only not B's.
+    const asA = await sa.browser.go(caught.url);
+    expect(noticeOf(asA)).toBe('The new way to sign in is linked.');
+    expect(await identitiesOf(a.id)).toHaveLength(1);
+  });
+
+  it('unlinks only where the provider allows it, and never the last way to sign in', async () => {
+    const u = await user();
+    const { browser, page } = await signedIn(u.email);
+    const linked = await link(browser, page, 'strict', someone());
+    expect(noticeOf(linked)).toBe('The new way to sign in is linked.');
+    // No Unlink button for it; a forged form is refused, the identity stays.
+    expect(linked.html).not.toContain('Unlink IdP strict');
+    const [identity] = await identitiesOf(u.id);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(linked.html)?.[1] ?? '';
+    const forged = await browser.go(`${accountUrl()}/identities/unlink`, {
+      method: 'POST',
+      form: { csrf, identity: String(identity?.id) },
+    });
+    expect(forged.status).toBe(409);
+    expect(errorOf(forged)).toBe('This way to sign in cannot be unlinked here.');
+    expect(await identitiesOf(u.id)).toHaveLength(1);
+
+    // A user made by the provider has no password: its one identity is its only way in.
+    const who = someone();
+    up.signInAs = who;
+    const fresh = new Browser();
+    const signUp = await signInVia({ config, redirectUri, atApp }, fresh, 'acme');
+    const done = await fresh.submit(signUp.page, {}, { action: '/federation/create', stopAt: atApp });
+    const tokens = await appTokens({ config, redirectUri, atApp }, done, signUp.request);
+    const newId = String(tokens.claims()?.sub);
+    const [only] = await identitiesOf(newId);
+    const account = await fresh.go(accountUrl());
+    expect(isAccountPage(account), account.html.slice(0, 300)).toBe(true);
+    expect(account.html).toContain('IdP acme');
+    expect(account.html).not.toContain('Unlink IdP acme');
+    expect(account.html).not.toContain('<strong>Password</strong>');
+    const token = /name="csrf" value="([^"]+)"/.exec(account.html)?.[1] ?? '';
+    const last = await fresh.go(`${accountUrl()}/identities/unlink`, {
+      method: 'POST',
+      form: { csrf: token, identity: String(only?.id) },
+    });
+    expect(last.status).toBe(409);
+    expect(errorOf(last)).toBe('This is your only way to sign in. Link another way first.');
+    expect(await identitiesOf(newId)).toHaveLength(1);
+    // Another user's identity id: nothing happens to it.
+    const theirs = await fresh.go(`${accountUrl()}/identities/unlink`, {
+      method: 'POST',
+      form: { csrf: token, identity: String(identity?.id) },
+    });
+    expect(theirs.status).toBe(200);
+    expect(await identitiesOf(u.id)).toHaveLength(1);
+  });
+});
