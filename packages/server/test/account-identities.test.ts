@@ -17,6 +17,7 @@ import { startUpstream, type Upstream, type UpstreamUser } from './helpers/upstr
 
 const secret = 'upstream-client-secret-0123456789abcdef';
 const PASSWORD = 'account identities password 1';
+const METRICS_TOKEN = 'account-identities-metrics-token-0123456789';
 
 describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) => {
   let ts: TestServer;
@@ -93,7 +94,7 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
 
   beforeAll(async () => {
     [ts, up] = await Promise.all([
-      startTestServer(dialect, { FEDERATION_ALLOW_HTTP_ISSUERS: 'true' }),
+      startTestServer(dialect, { FEDERATION_ALLOW_HTTP_ISSUERS: 'true', METRICS_TOKEN }),
       startUpstream(),
     ]);
     ({ slug, api: admin } = await tenantWithAdmin(ts));
@@ -132,11 +133,17 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
     const [identity] = await identitiesOf(u.id);
     expect(identity).toMatchObject({ providerSlug: 'acme', subject: who.sub });
 
-    // The application's sign-in with the acme button now signs this user in.
+    // The application's sign-in with the acme button now signs this user in (and is counted).
+    const counted = async () => {
+      const text = (await ts.api('GET', '/metrics', { token: METRICS_TOKEN })).text;
+      return Number(/^latchkey_federated_sign_ins_total\{kind="oidc",outcome="success"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await counted();
     up.signInAs = who;
     const back = await signInVia({ config, redirectUri, atApp }, new Browser(), 'acme');
     const tokens = await appTokens({ config, redirectUri, atApp }, back.page, back.request);
     expect(tokens.claims()?.sub).toBe(u.id);
+    expect(await counted()).toBe(before + 1);
 
     // Unlinked (the password is left), it signs in no one.
     const unlinked = await browser.submit(linked, {}, { action: '/identities/unlink' });

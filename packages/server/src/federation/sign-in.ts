@@ -26,6 +26,7 @@ import { messagesFor } from '../i18n/catalog.js';
 import type { Locale } from '../i18n/locales.js';
 import { type InteractionHelpers, type LoadedInteraction, localeOf } from '../login/interaction.js';
 import type { ProviderButton } from '../login/pages.js';
+import type { FederatedSignInOutcome } from '../metrics/labels.js';
 import { tenantNotFound } from '../oidc/routes.js';
 import { slugSchema, type Tenant } from '../tenants/service.js';
 import { accountLinks } from './account-links.js';
@@ -118,6 +119,7 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
   ) {
     const { tenant, provider, details, base, locale } = loaded;
     const ok = await accounts.complete(tenant, flow.idp, flow.user, signIn, actorOf(req));
+    ctx.metrics?.federatedSignIn(flow.idp.kind, ok ? 'success' : 'refused');
     if (!ok) return problem(reply, tenant, locale, 'disabled');
     cookies.clearUser(reply, base);
     return h.finish(reply, tenant, details, await h.loginResult(provider, tenant, details, signIn.userId, 'fed'));
@@ -221,8 +223,10 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
       if (!idp) return problem(reply, tenant, locale, 'notFound', 404);
       // Read once: a second callback in this browser finds no cookie (and the code is used).
       const start = cookies.takeStart(req, reply, tenant.slug, idp.slug);
-      if (start?.tenantId !== tenant.id || start.providerId !== idp.id)
+      if (start?.tenantId !== tenant.id || start.providerId !== idp.id) {
+        ctx.metrics?.federatedSignIn(idp.kind, 'expired');
         return problem(reply, tenant, locale, 'expired');
+      }
       const here = new URL(`${ctx.config.publicUrl}${callbackPath(tenant.slug, idp.slug)}`);
       const query = req.url.indexOf('?');
       if (query >= 0) here.search = req.url.slice(query);
@@ -244,6 +248,7 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
         });
       } catch (err) {
         const code = refusal(err);
+        ctx.metrics?.federatedSignIn(idp.kind, code);
         req.log.info({ err, provider: idp.slug }, 'federated sign-in refused');
         await ctx.audit.record(ctx.database.db, actorOf(req), {
           tenantId: tenant.id,
@@ -384,7 +389,7 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
 }
 
 /** Which page a refused callback gets: the user said no upstream, the upstream is down, or the answer failed a check. */
-function refusal(err: unknown): Problem {
+function refusal(err: unknown): Problem & FederatedSignInOutcome {
   if (err instanceof oidc.AuthorizationResponseError && err.error === 'access_denied') return 'denied';
   if (err instanceof UpstreamUnavailable) return 'unavailable';
   const name = (err as { name?: unknown; cause?: { name?: unknown } }).name;

@@ -92,6 +92,16 @@ export function grantOutcomeOf(error: unknown): string {
  */
 export type SignInOutcome = 'success' | 'failed' | 'locked' | 'busy' | 'unverified' | 'rejected';
 
+/**
+ * A federated sign-in's outcomes, by the provider's kind (oidc, google… saml: a bounded set,
+ * never a tenant's slug): `success` signed in; `denied` the user said no upstream; `failed` the
+ * upstream's answer failed a check (state, PKCE, an ID token's or a SAML Response's signature,
+ * audience, time, a replay); `expired` no flow of this browser's (too late, or another
+ * browser's answer); `unavailable` the upstream could not be reached; `refused` the account
+ * may not sign in (disabled).
+ */
+export type FederatedSignInOutcome = 'success' | 'denied' | 'failed' | 'expired' | 'unavailable' | 'refused';
+
 /** What a lockout locked: an account (or an email without one), or a client address. */
 export type LockoutSubject = 'account' | 'address';
 

@@ -10,6 +10,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import {
   type DbOperation,
+  type FederatedSignInOutcome,
   grantOutcomeOf,
   grantTypeOf,
   type HttpMethod,
@@ -38,6 +39,7 @@ export class Metrics {
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   private readonly grants: Counter<'grant_type' | 'outcome'>;
   private readonly signIns: Counter<'outcome'>;
+  private readonly federatedSignIns: Counter<'kind' | 'outcome'>;
   private readonly lockouts: Counter<'subject'>;
   private readonly poolHits: Counter;
   private readonly poolMisses: Counter;
@@ -67,6 +69,12 @@ export class Metrics {
       name: 'latchkey_sign_ins_total',
       help: 'Password sign-ins on the sign-in form by outcome',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.federatedSignIns = new Counter({
+      name: 'latchkey_federated_sign_ins_total',
+      help: 'Sign-ins through an identity provider by its kind and outcome',
+      labelNames: ['kind', 'outcome'],
       registers,
     });
     this.lockouts = new Counter({
@@ -127,6 +135,11 @@ export class Metrics {
 
   signIn(outcome: SignInOutcome): void {
     this.signIns.inc({ outcome });
+  }
+
+  /** `kind`: the provider's kind (a bounded set). */
+  federatedSignIn(kind: string, outcome: FederatedSignInOutcome): void {
+    this.federatedSignIns.inc({ kind, outcome });
   }
 
   lockout(subject: LockoutSubject): void {

@@ -116,6 +116,7 @@ export function samlSignIn(ctx: AppContext, h: InteractionHelpers, cookies: Flow
   }
 
   async function auditRefusal(req: FastifyRequest, tenant: Tenant, idp: IdentityProvider, reason: Refusal) {
+    ctx.metrics?.federatedSignIn('saml', reason === 'saml_flow_expired' ? 'expired' : 'failed');
     await ctx.audit.record(db, actorOf(req), {
       tenantId: tenant.id,
       action: 'user.sign_in.federated',
