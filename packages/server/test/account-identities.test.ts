@@ -89,6 +89,39 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
     expect(form, `no link form for ${idp}`).toBeTruthy();
     return browser.submit({ ...page, html: String(form?.[0]) }, {}, { stopAt });
   }
+  /** The user's sessions signed in ten minutes back, as stored. */
+  async function ageSessions(userId: string) {
+    const db = ts.server.ctx.database.db;
+    const rows = await db
+      .selectFrom('oidc_payloads')
+      .select(['id', 'payload'])
+      .where('model', '=', 'Session')
+      .execute();
+    let aged = 0;
+    for (const r of rows) {
+      const p = JSON.parse(r.payload) as { accountId?: string; loginTs?: number };
+      if (p.accountId !== userId) continue;
+      p.loginTs = Math.floor(Date.now() / 1000) - 600;
+      await db
+        .updateTable('oidc_payloads')
+        .set({ payload: JSON.stringify(p) })
+        .where('model', '=', 'Session')
+        .where('id', '=', r.id)
+        .execute();
+      aged++;
+    }
+    expect(aged).toBeGreaterThan(0);
+  }
+  /** A new user made through the acme button, and the browser signed in there. */
+  async function federatedUser() {
+    const who = someone();
+    up.signInAs = who;
+    const browser = new Browser();
+    const signUp = await signInVia({ config, redirectUri, atApp }, browser, 'acme');
+    const done = await browser.submit(signUp.page, {}, { action: '/federation/create', stopAt: atApp });
+    const tokens = await appTokens({ config, redirectUri, atApp }, done, signUp.request);
+    return { id: String(tokens.claims()?.sub), who, browser };
+  }
   const errorOf = (p: Page) => /<p class="error" role="alert">([^<]*)<\/p>/.exec(p.html)?.[1];
   const noticeOf = (p: Page) => /<p class="message" role="status">([^<]*)<\/p>/.exec(p.html)?.[1];
 
@@ -190,24 +223,7 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
   it('makes a session signed in long ago sign in again before it links anything', async () => {
     const u = await user();
     const { browser, page } = await signedIn(u.email);
-    // The session's sign-in ten minutes back, as stored.
-    const db = ts.server.ctx.database.db;
-    const rows = await db
-      .selectFrom('oidc_payloads')
-      .select(['id', 'payload'])
-      .where('model', '=', 'Session')
-      .execute();
-    for (const r of rows) {
-      const p = JSON.parse(r.payload) as { accountId?: string; loginTs?: number };
-      if (p.accountId !== u.id) continue;
-      p.loginTs = Math.floor(Date.now() / 1000) - 600;
-      await db
-        .updateTable('oidc_payloads')
-        .set({ payload: JSON.stringify(p) })
-        .where('model', '=', 'Session')
-        .where('id', '=', r.id)
-        .execute();
-    }
+    await ageSessions(u.id);
     const before = up.authorizations.length;
     const asked = await link(browser, page, 'acme', someone());
     // The tenant's sign-in page (prompt=login), not the upstream.
@@ -216,7 +232,7 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
     expect(up.authorizations.length).toBe(before);
     const back = await browser.submit(asked, { email: u.email, password: PASSWORD });
     expect(isAccountPage(back)).toBe(true);
-    expect(noticeOf(back)).toBe('You signed in again. Choose the way to sign in to link now.');
+    expect(noticeOf(back)).toBe('You signed in again. You can make the change now.');
     expect(await identitiesOf(u.id)).toEqual([]);
     // Now recent: the link goes through.
     const who = someone();
@@ -315,5 +331,48 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
     });
     expect(theirs.status).toBe(200);
     expect(await identitiesOf(u.id)).toHaveLength(1);
+  });
+
+  it('an account made through a provider sets a first password and changes its email after a recent sign-in only', async () => {
+    const { id, who, browser } = await federatedUser();
+    const page = await browser.go(accountUrl());
+    expect(isAccountPage(page), page.html.slice(0, 300)).toBe(true);
+    expect(page.html).toContain('You have no password here');
+    expect(page.html).not.toContain('name="current"');
+    expect(page.html).not.toContain('id="email-password"');
+    const password = 'a first password of my own';
+    const set = await browser.submit(page, { password, confirm: password }, { action: '/account/password' });
+    expect(noticeOf(set), set.html.slice(0, 300)).toBe('Your password is changed, and every other session signed out.');
+    expect((await admin('GET', `/api/v1/tenants/${slug}/users/${id}`)).body.hasPassword).toBe(true);
+    expect(set.html).toContain('<strong>Password</strong>');
+    // Now a current password is asked, and the new one signs in.
+    expect(set.html).toContain('name="current"');
+    const elsewhere = new Browser();
+    const form = await elsewhere.go(accountUrl());
+    expect(isAccountPage(await elsewhere.submit(form, { email: String(who.email), password }))).toBe(true);
+
+    // Another such account whose sign-in is ten minutes old: each change signs in again first.
+    const stale = await federatedUser();
+    const open = await stale.browser.go(accountUrl());
+    expect(isAccountPage(open)).toBe(true);
+    await ageSessions(stale.id);
+    const atSignIn = (p: Page) => p.url.pathname.includes('/interaction/') && p.html.includes('Sign in with IdP acme');
+    const tried = await stale.browser.submit(open, { password, confirm: password }, { action: '/account/password' });
+    expect(atSignIn(tried), tried.url.href).toBe(true);
+    const email = await stale.browser.submit(open, { email: 'new-address@example.test' }, { action: '/account/email' });
+    expect(atSignIn(email), email.url.href).toBe(true);
+    expect((await admin('GET', `/api/v1/tenants/${slug}/users/${stale.id}`)).body).toMatchObject({
+      hasPassword: false,
+      email: stale.who.email,
+    });
+    // Signed in again through the provider: back on the page, and the change goes through.
+    up.signInAs = stale.who;
+    const again = await stale.browser.go(
+      new URL(String(/href="([^"]*\/federated\/acme)"/.exec(email.html)?.[1]).replace(/&amp;/g, '&'), email.url),
+    );
+    expect(isAccountPage(again), again.html.slice(0, 300)).toBe(true);
+    expect(noticeOf(again)).toBe('You signed in again. You can make the change now.');
+    const changed = await stale.browser.submit(again, { password, confirm: password }, { action: '/account/password' });
+    expect(noticeOf(changed)).toBe('Your password is changed, and every other session signed out.');
   });
 });

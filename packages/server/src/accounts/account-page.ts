@@ -68,6 +68,7 @@ export function accountPageRoutes(ctx: AppContext) {
           csrf: csrfFor(req, reply, tenant),
           email: visit.user.email,
           emailVerified: visit.user.email_verified === 1,
+          hasPassword: visit.user.password_hash !== null,
           displayName: visit.user.display_name,
           minLength: tenant.settings.passwordMinLength,
           sessions: list,
@@ -169,6 +170,13 @@ export function accountPageRoutes(ctx: AppContext) {
     const text = (value: unknown, max: number) => (typeof value === 'string' ? value.slice(0, max) : '');
     const done = (reply: FastifyReply, tenant: Tenant, what: Notice, lang: Language) =>
       seeOther(reply, withQuery(base(tenant), { done: what, ui_locales: lang.ui }));
+    /** An account without a password whose sign-in is not recent: the sign-in again, then the page. */
+    const signInAgain = (reply: FastifyReply, tenant: Tenant, visit: AccountVisit, lang: Language) =>
+      sessions.signIn(reply, tenant, withQuery(base(tenant), { done: 'signedInAgain', ui_locales: lang.ui }), {
+        uiLocales: lang.ui,
+        prompt: 'login',
+        loginHint: visit.user.email,
+      });
 
     action('profile', async (tenant, visit, body, req, reply, lang) => {
       const saved = await self.setDisplayName(tenant, visit.user, text(body.name, 1000), actorOf(req));
@@ -193,9 +201,9 @@ export function accountPageRoutes(ctx: AppContext) {
       // The new address's limit first: refused, it costs no password check.
       const limit = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${normalizeEmail(email)}`);
       if (!limit.allowed) return render(req, reply, tenant, visit, 429, { error: m.tooManyMessages });
-      if (!(await self.passwordIsRight(tenant, visit.user, text(body.password, 4096), actor))) {
-        return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
-      }
+      const proved = await self.proof(tenant, visit, text(body.password, 4096), actor);
+      if (proved === 'stale') return signInAgain(reply, tenant, visit, lang);
+      if (proved === 'wrong') return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
       await ctx.verifications.requestChange(tenant, visit.user, email, actor, lang.locale);
       return done(reply, tenant, 'email', lang);
     });
@@ -206,7 +214,8 @@ export function accountPageRoutes(ctx: AppContext) {
       if (next !== body.confirm) return render(req, reply, tenant, visit, 400, { error: m.passwordsDiffer });
       const current = text(body.current, 4096);
       const changed = await self.changePassword(tenant, visit, current, next, actorOf(req), lang.locale);
-      if (!changed) return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
+      if (changed === 'stale') return signInAgain(reply, tenant, visit, lang);
+      if (changed !== 'ok') return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
       return done(reply, tenant, 'password', lang);
     });
 
@@ -238,7 +247,8 @@ export function accountPageRoutes(ctx: AppContext) {
       const m = lang.t.account;
       if (!tenant.settings.selfDeletion) return reply.code(404).headers({ 'cache-control': 'no-store' }).send();
       if (body.confirm !== 'yes') return render(req, reply, tenant, visit, 400, { error: m.tickToDelete });
-      const outcome = await self.deleteAccount(tenant, visit.user, text(body.password, 4096), actorOf(req));
+      const outcome = await self.deleteAccount(tenant, visit, text(body.password, 4096), actorOf(req));
+      if (outcome === 'stale') return signInAgain(reply, tenant, visit, lang);
       if (outcome === 'wrong_password') return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
       if (outcome === 'not_allowed') return render(req, reply, tenant, visit, 409, { error: m.lastAdmin });
       sessions.forget(reply, tenant);

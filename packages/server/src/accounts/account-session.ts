@@ -27,6 +27,16 @@ const START_COOKIE = 'lk_account_start';
 const SESSION_SECONDS = 12 * 3600;
 const START_SECONDS = 600;
 
+/**
+ * How recent the sign-in of a page's session must be where the page asks for no password: to
+ * link a provider, and, for an account without a password, to change the email, set a password
+ * or delete the account. An older one signs in again first (prompt=login).
+ */
+export const RECENT_SIGN_IN_SECONDS = 300;
+
+/** Whether the visit's session signed in within RECENT_SIGN_IN_SECONDS. */
+export const signedInRecently = (visit: AccountVisit) => Date.now() / 1000 - visit.signedInAt <= RECENT_SIGN_IN_SECONDS;
+
 export interface AccountVisit {
   user: UserRow;
   /** The uid of the sign-in session it belongs to. */

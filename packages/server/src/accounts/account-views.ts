@@ -21,6 +21,8 @@ export interface AccountView {
   csrf: string;
   email: string;
   emailVerified: boolean;
+  /** Without one (an account made by a provider): no password fields; a recent sign-in instead. */
+  hasPassword: boolean;
   displayName: string | null;
   minLength: number;
   sessions: SessionView[];
@@ -94,26 +96,34 @@ ${form(
   html`<input type="email" name="username" value="${v.email}" autocomplete="username" hidden>
 <label for="new-email">${m.newEmail}</label>
 <input id="new-email" name="email" type="email" autocomplete="email" required>
-<label for="email-password">${m.yourPassword}</label>
-<input id="email-password" name="password" type="password" autocomplete="current-password" required>
+${
+  v.hasPassword
+    ? html`<label for="email-password">${m.yourPassword}</label>
+<input id="email-password" name="password" type="password" autocomplete="current-password" required>`
+    : ''
+}
 <button type="submit">${m.changeEmail}</button>`,
 )}
 </section>
 
 <section aria-labelledby="password-h">
 <h2 id="password-h">${m.passwordTitle}</h2>
-<p class="muted">${m.passwordIntro}</p>
+<p class="muted">${v.hasPassword ? m.passwordIntro : m.noPasswordIntro}</p>
 ${form(
   'password',
   html`<input type="email" name="username" value="${v.email}" autocomplete="username" hidden>
-<label for="current">${m.currentPassword}</label>
-<input id="current" name="current" type="password" autocomplete="current-password" required>
+${
+  v.hasPassword
+    ? html`<label for="current">${m.currentPassword}</label>
+<input id="current" name="current" type="password" autocomplete="current-password" required>`
+    : ''
+}
 <label for="password">${t.reset.newPassword}</label>
 <input id="password" name="password" type="password" autocomplete="new-password" required minlength="${v.minLength}" aria-describedby="pw-hint">
 <p id="pw-hint" class="muted">${t.register.passwordHint(v.minLength)}</p>
 <label for="confirm">${t.reset.newPasswordAgain}</label>
 <input id="confirm" name="confirm" type="password" autocomplete="new-password" required>
-<button type="submit">${t.reset.submit}</button>`,
+<button type="submit">${v.hasPassword ? t.reset.submit : m.setPassword}</button>`,
 )}
 </section>
 
@@ -156,8 +166,12 @@ ${
 ${form(
   'delete',
   html`<input type="email" name="username" value="${v.email}" autocomplete="username" hidden>
-<label for="delete-password">${m.yourPassword}</label>
-<input id="delete-password" name="password" type="password" autocomplete="current-password" required>
+${
+  v.hasPassword
+    ? html`<label for="delete-password">${m.yourPassword}</label>
+<input id="delete-password" name="password" type="password" autocomplete="current-password" required>`
+    : ''
+}
 <label><input type="checkbox" name="confirm" value="yes" required> ${m.deleteConfirm}</label>
 <button type="submit" class="danger">${m.deleteSubmit}</button>`,
 )}

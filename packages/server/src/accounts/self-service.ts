@@ -19,7 +19,7 @@ import { endUserSessions, listSessions } from '../sessions/service.js';
 import type { Tenant } from '../tenants/service.js';
 import { replacePassword } from '../users/password.js';
 import { displayNameSchema, nameSort } from '../users/service.js';
-import type { AccountVisit } from './account-session.js';
+import { type AccountVisit, signedInRecently } from './account-session.js';
 
 /** The audit actions the account page lists as the user's security activity. */
 export const securityActions = [
@@ -60,8 +60,18 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
     return result.ok && result.userId === user.id;
   }
 
+  /**
+   * That whoever is at the page holds the account now: its current password, or, for an account
+   * without one (made through an identity provider), a sign-in within RECENT_SIGN_IN_SECONDS
+   * (`stale`: sign in again first).
+   */
+  async function proof(tenant: Tenant, visit: AccountVisit, password: string, actor: AuditActor) {
+    if (visit.user.password_hash === null) return signedInRecently(visit) ? ('ok' as const) : ('stale' as const);
+    return (await passwordIsRight(tenant, visit.user, password, actor)) ? ('ok' as const) : ('wrong' as const);
+  }
+
   return {
-    passwordIsRight,
+    proof,
 
     async setDisplayName(tenant: Tenant, user: UserRow, name: string, actor: AuditActor) {
       // Empty: no display name; else the rules an admin's change follows.
@@ -93,7 +103,9 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
     /**
      * A new password, after the current one: under the tenant's policy (its errors name the
      * rule), set only if the password is still the one checked; every other session of the
-     * user ended, this one kept; the address told. False when the current password is wrong.
+     * user ended, this one kept; the address told. An account without a password sets its
+     * first one this way, after a recent sign-in instead (proof). `wrong` or `stale` as proof
+     * says; `changed_meanwhile` when a reset or an admin set another password first.
      */
     async changePassword(
       tenant: Tenant,
@@ -106,7 +118,8 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
     ) {
       const { user } = visit;
       const valid = checkPassword(next, { minLength: tenant.settings.passwordMinLength, email: user.email });
-      if (!(await passwordIsRight(tenant, user, current, actor))) return false;
+      const proved = await proof(tenant, visit, current, actor);
+      if (proved !== 'ok') return proved;
       const passwordHash = await hasher.hash(valid, requesterOf(tenant.id, actor.ip));
       // Only over the password (and the sessions) as they were when this request began: a reset
       // or an admin's new password while it was checked and hashed wins over it.
@@ -121,14 +134,14 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
           tenantId: tenant.id,
           action: 'user.password.change',
           target: { type: 'user', id: user.id },
-          details: { sessionsEnded: ended },
+          details: { sessionsEnded: ended, ...(checked.password_hash === null ? { first: true } : {}) },
         });
         const message = renderEmail(tenant, 'password_changed', user.email, locale ? { locale } : {});
         await ctx.emails.queue(trx, tenant.id, message);
         return true;
       });
       if (done) ctx.emails.wake();
-      return done;
+      return done ? ('ok' as const) : ('changed_meanwhile' as const);
     },
 
     /** Ends every session of the user but this one, and what they issued. Returns how many. */
@@ -219,9 +232,11 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
      * sessions and what they issued. 'wrong_password', 'not_allowed' (the setting is off, or it
      * is the system tenant's last administrator), or 'deleted'.
      */
-    async deleteAccount(tenant: Tenant, user: UserRow, password: string, actor: AuditActor) {
+    async deleteAccount(tenant: Tenant, visit: AccountVisit, password: string, actor: AuditActor) {
+      const { user } = visit;
       if (!tenant.settings.selfDeletion) return 'not_allowed' as const;
-      if (!(await passwordIsRight(tenant, user, password, actor))) return 'wrong_password' as const;
+      const proved = await proof(tenant, visit, password, actor);
+      if (proved !== 'ok') return proved === 'stale' ? ('stale' as const) : ('wrong_password' as const);
       return db.transaction().execute(async (trx) => {
         const row = await trx
           .selectFrom('users')

@@ -3,7 +3,8 @@
  * the user's identities at the tenant's providers, "link another way to sign in", "unlink".
  * - `POST /t/{slug}/account/identities/link` (the page's CSRF token; `provider`, a slug): a
  *   provider that is enabled, allows linking and has no identity of this user yet. A session
- *   signed in more than RECENT_SIGN_IN_SECONDS ago signs in again first (prompt=login): a
+ *   signed in more than RECENT_SIGN_IN_SECONDS ago (account-session.ts) signs in again first
+ *   (prompt=login): a
  *   borrowed browser must not add a way in that outlives the session. Then the browser leaves
  *   for the provider as a sign-in does, the flow's uid `account:{userId}` (flow-cookie.ts).
  * - `GET /t/{slug}/account/identities/finish`: where the provider's checked answer lands (its
@@ -13,7 +14,7 @@
  * Unlinking is the account page's own form (account-page.ts, UserIdentities.unlink's rules).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { accountSessions } from '../accounts/account-session.js';
+import { accountSessions, signedInRecently } from '../accounts/account-session.js';
 import { tenantForms, withQuery } from '../accounts/forms.js';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
@@ -25,9 +26,6 @@ import type { Tenant } from '../tenants/service.js';
 import type { FederatedAccounts } from './accounts.js';
 import { accountFlowUid, type FlowCookies } from './flow-cookie.js';
 import type { IdentityProvider } from './store.js';
-
-/** How recent a sign-in must be to link a provider without signing in again. */
-export const RECENT_SIGN_IN_SECONDS = 300;
 
 /** Why the account page says a link did not happen (`?problem=`): a key of `account.problems`. */
 export type LinkProblem = keyof Messages['account']['problems'];
@@ -108,7 +106,7 @@ export function accountLinks(
         if (!forms.csrfOk(req, tenant, body.csrf)) return back(reply, tenant, ui, { problem: 'sessionExpired' });
         const idp = await linkable(tenant, visit.user, typeof body.provider === 'string' ? body.provider : '');
         if (!idp) return back(reply, tenant, ui, { problem: 'linkNotAllowed' });
-        if (Date.now() / 1000 - visit.signedInAt > RECENT_SIGN_IN_SECONDS) {
+        if (!signedInRecently(visit)) {
           return sessions.signIn(reply, tenant, withQuery(base(tenant), { done: 'signedInAgain', ui_locales: ui }), {
             uiLocales: ui,
             prompt: 'login',

@@ -190,6 +190,9 @@ export const de: Messages = {
     changeEmail: 'E-Mail-Adresse ändern',
     passwordTitle: 'Passwort',
     passwordIntro: 'Wenn Sie es ändern, werden Sie überall sonst abgemeldet.',
+    noPasswordIntro:
+      'Sie haben hier kein Passwort: Sie melden sich über einen Anbieter an. Legen Sie eines fest, um sich auch damit anzumelden. Ohne Passwort verlangen Änderungen hier eine erneute Anmeldung, wenn Ihre Anmeldung länger als fünf Minuten zurückliegt.',
+    setPassword: 'Passwort festlegen',
     currentPassword: 'Aktuelles Passwort',
     sessionsTitle: 'Wo Sie angemeldet sind',
     unknownDevice: 'Unbekanntes Gerät',
@@ -251,7 +254,7 @@ export const de: Messages = {
       ticket: 'Die Einladung ist angenommen.',
       identityLinked: 'Der neue Anmeldeweg ist verknüpft.',
       identityUnlinked: 'Dieser Anmeldeweg ist getrennt.',
-      signedInAgain: 'Sie haben sich erneut angemeldet. Wählen Sie jetzt den Anmeldeweg, den Sie verknüpfen möchten.',
+      signedInAgain: 'Sie haben sich erneut angemeldet. Sie können die Änderung jetzt vornehmen.',
     },
     problems: {
       sessionExpired: 'Diese Seite war zu lange geöffnet. Versuchen Sie es erneut.',

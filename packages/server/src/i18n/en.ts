@@ -199,6 +199,9 @@ export const en = {
     changeEmail: 'Change the email address',
     passwordTitle: 'Password',
     passwordIntro: 'Changing it signs you out everywhere else.',
+    noPasswordIntro:
+      'You have no password here: you sign in through a provider. Set one to sign in with it too. Without a password, changes here ask you to sign in again if you signed in more than five minutes ago.',
+    setPassword: 'Set the password',
     currentPassword: 'Current password',
     sessionsTitle: 'Where you are signed in',
     unknownDevice: 'Unknown device',
@@ -252,7 +255,7 @@ export const en = {
       ticket: 'The invitation is accepted.',
       identityLinked: 'The new way to sign in is linked.',
       identityUnlinked: 'That way to sign in is unlinked.',
-      signedInAgain: 'You signed in again. Choose the way to sign in to link now.',
+      signedInAgain: 'You signed in again. You can make the change now.',
     },
     /** Why a way to sign in was not linked or unlinked (`?problem=` and the unlink form). */
     problems: {
