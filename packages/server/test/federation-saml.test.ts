@@ -400,6 +400,35 @@ describe.each(dialects)('SAML sign-in (%s)', (dialect) => {
     expect(none.status).toBe(400);
   });
 
+  it('links a saml provider from the account page: the AuthnRequest, the Response at the ACS URL, back to the page', async () => {
+    await samlProvider({ slug: 'linkable', allowLink: true });
+    const email = `saml-linker-${dialect}@example.test`;
+    const password = 'the saml linker password';
+    const made = await admin('POST', `/api/v1/tenants/${slug}/users`, { body: { email, password } });
+    expect(made.status, made.text).toBe(201);
+    const browser = new Browser();
+    const signIn = await browser.go(`${ts.url}/t/${slug}/account`);
+    const page = await browser.submit(signIn, { email, password });
+    expect(page.html).toContain('Link SAML linkable');
+    const form = [...page.html.matchAll(/<form[^>]*identities\/link[^>]*>[\s\S]*?<\/form>/g)].find((f) =>
+      f[0].includes('value="linkable"'),
+    );
+    const atSso = await browser.submit({ ...page, html: String(form?.[0]) }, {}, { stopAt: atIdp });
+    expect(atSso.url.pathname).toBe('/saml/sso');
+    const xml = inflateRawSync(Buffer.from(atSso.url.searchParams.get('SAMLRequest') ?? '', 'base64')).toString();
+    const requestId = String(parseStrictXml(xml, 100_000, (r) => new Error(r)).getAttribute('ID'));
+    const who = person();
+    const back = await post(browser, 'linkable', answer(requestId, 'linkable', who));
+    expect(back.url.pathname).toBe(`/t/${slug}/account`);
+    expect(back.html, back.html.slice(0, 400)).toContain('The new way to sign in is linked.');
+    const identities = await admin('GET', `/api/v1/tenants/${slug}/users/${made.body.id}/identities`);
+    expect((identities.body.items as { subject: string }[]).map((i) => i.subject)).toEqual([who.nameId]);
+    // The same Response again: the request is used, nothing more is linked.
+    const replay = await post(browser, 'linkable', answer(requestId, 'linkable', person()));
+    expect(replay.status).toBe(400);
+    expect((await admin('GET', `/api/v1/tenants/${slug}/users/${made.body.id}/identities`)).body.items).toHaveLength(1);
+  });
+
   it('keeps a tenant’s saml provider to its own URLs (404 through another tenant’s)', async () => {
     const other = await tenantWithAdmin(ts);
     expect((await fetch(samlUrl(other.slug, 'corp', 'metadata'))).status).toBe(404);
