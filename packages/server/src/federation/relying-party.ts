@@ -155,18 +155,8 @@ export class RelyingParties {
   }
 
   /** Where the browser goes upstream: code flow, PKCE S256, state and nonce. */
-  async authorizationUrl(
-    config: oidc.Configuration,
-    idp: IdentityProvider,
-    p: { redirectUri: string; checks: FlowChecks; loginHint?: string | undefined },
-  ): Promise<URL> {
-    return oidc.buildAuthorizationUrl(config, {
-      redirect_uri: p.redirectUri,
-      scope: idp.scopes.join(' '),
-      response_type: 'code',
-      code_challenge: await oidc.calculatePKCECodeChallenge(p.checks.pkceCodeVerifier),
-      code_challenge_method: 'S256',
-      state: p.checks.state,
+  async authorizationUrl(config: oidc.Configuration, idp: IdentityProvider, p: AuthorizationRequest): Promise<URL> {
+    return codeFlowUrl(config, idp, p, {
       nonce: p.checks.nonce,
       // Apple answers by POST when it is asked for the name or email.
       ...(idp.kind === 'apple' ? { response_mode: 'form_post' } : {}),
@@ -301,4 +291,29 @@ function defaultAlg(jwk: JWK): string {
   if (jwk.kty === 'RSA') return 'RS256';
   if (jwk.kty === 'EC') return jwk.crv === 'P-384' ? 'ES384' : jwk.crv === 'P-521' ? 'ES512' : 'ES256';
   return 'EdDSA';
+}
+
+/** What the start of a sign-in asks the upstream for. */
+export interface AuthorizationRequest {
+  redirectUri: string;
+  checks: FlowChecks;
+  loginHint?: string | undefined;
+}
+
+/** An authorization request of the code flow with PKCE S256 and state, and what the kind adds. */
+export async function codeFlowUrl(
+  config: oidc.Configuration,
+  idp: IdentityProvider,
+  p: AuthorizationRequest,
+  extra: Record<string, string> = {},
+): Promise<URL> {
+  return oidc.buildAuthorizationUrl(config, {
+    redirect_uri: p.redirectUri,
+    scope: idp.scopes.join(' '),
+    response_type: 'code',
+    code_challenge: await oidc.calculatePKCECodeChallenge(p.checks.pkceCodeVerifier),
+    code_challenge_method: 'S256',
+    state: p.checks.state,
+    ...extra,
+  });
 }

@@ -10,8 +10,8 @@
 import * as oidc from 'openid-client';
 import { TtlCache } from '../../cache.js';
 import { type OAuth2Kind, oauth2Configuration, oauth2Profile } from '../oauth2-profiles.js';
-import type { FlowChecks, ProviderSecrets, UpstreamUser } from '../relying-party.js';
-import { UpstreamUnavailable } from '../relying-party.js';
+import type { AuthorizationRequest, FlowChecks, ProviderSecrets, UpstreamUser } from '../relying-party.js';
+import { codeFlowUrl, UpstreamUnavailable } from '../relying-party.js';
 import type { IdentityProvider } from '../store.js';
 
 const CONFIG_TTL_MS = 3_600_000;
@@ -57,20 +57,9 @@ export class OAuth2RelyingParties {
   }
 
   /** Where the browser goes upstream: code flow, PKCE S256 and state. */
-  async authorizationUrl(
-    config: oidc.Configuration,
-    idp: IdentityProvider,
-    p: { redirectUri: string; checks: FlowChecks; loginHint?: string | undefined },
-  ): Promise<URL> {
-    return oidc.buildAuthorizationUrl(config, {
-      redirect_uri: p.redirectUri,
-      scope: idp.scopes.join(' '),
-      response_type: 'code',
-      code_challenge: await oidc.calculatePKCECodeChallenge(p.checks.pkceCodeVerifier),
-      code_challenge_method: 'S256',
-      state: p.checks.state,
-      // No login hint: GitHub's `login` is a user name, not the email home-realm discovery has.
-    });
+  async authorizationUrl(config: oidc.Configuration, idp: IdentityProvider, p: AuthorizationRequest): Promise<URL> {
+    // No nonce (no ID token), no login hint: GitHub's `login` is a user name, not an email.
+    return codeFlowUrl(config, idp, p);
   }
 
   /** Redeems the code (state and PKCE checked by openid-client), then asks the profile API who it is. */
