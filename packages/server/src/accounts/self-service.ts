@@ -229,7 +229,8 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
 
     /**
      * Deletes the account (the tenant must allow it, the password must be right), with its
-     * sessions and what they issued. 'wrong_password', 'not_allowed' (the setting is off, or it
+     * sessions and what they issued. 'wrong_password', 'stale' (no password, and the sign-in is
+     * not recent: proof), 'not_allowed' (the setting is off, or it
      * is the system tenant's last administrator), or 'deleted'.
      */
     async deleteAccount(tenant: Tenant, visit: AccountVisit, password: string, actor: AuditActor) {
