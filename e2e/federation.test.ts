@@ -126,6 +126,8 @@ describe.skipIf(!hasChromium)(
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { name: 'Ways to sign in' }).waitFor();
       up.signInAs = { sub: 'e2e-linked', email: 'someone-else@upstream.test', email_verified: true };
+      // The current password first: a borrowed browser must not add a way in.
+      await page.getByLabel('Your password, to link it').fill(password);
       await page.getByRole('button', { name: 'Link Acme SSO' }).click();
       await page.getByRole('status').filter({ hasText: 'The new way to sign in is linked.' }).waitFor();
       const methods = page.getByRole('list', { name: 'Ways to sign in' });

@@ -4,7 +4,10 @@
  * unlinking. Tries to break it: a link without the page's CSRF token, to a provider that does
  * not allow links, from a session signed in long ago (it must sign in again first), an identity
  * that is another account's, a flow started by one user and finished by another in the same
- * browser, unlinking where the provider does not allow it, and the last way to sign in.
+ * browser, unlinking where the provider does not allow it, and the last way to sign in; a
+ * borrowed browser whose upstream session is live (signing in again through it is no proof:
+ * only the password, or a re-authentication the upstream was asked for and whose auth_time
+ * says it happened).
  */
 import type * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,13 +84,14 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
     idp: string,
     who: UpstreamUser | null,
     stopAt?: (u: URL) => boolean,
+    password = PASSWORD,
   ) {
     up.signInAs = who;
-    const form = [...page.html.matchAll(/<form[^>]*identities\/link[^>]*>[\s\S]*?<\/form>/g)].find((f) =>
-      f[0].includes(`name="provider" value="${idp}"`),
-    );
-    expect(form, `no link form for ${idp}`).toBeTruthy();
-    return browser.submit({ ...page, html: String(form?.[0]) }, {}, { stopAt });
+    const form = /<form[^>]*identities\/link[^>]*>[\s\S]*?<\/form>/.exec(page.html)?.[0] ?? '';
+    expect(form, `no link button for ${idp}`).toContain(`name="provider" value="${idp}"`);
+    // The current password where the account has one (the form asks for it).
+    const fields = { provider: idp, ...(form.includes('name="password"') ? { password } : {}) };
+    return browser.submit({ ...page, html: form }, fields, { stopAt });
   }
   /** The user's sessions signed in ten minutes back, as stored. */
   async function ageSessions(userId: string) {
@@ -142,6 +146,7 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
     await provider('acme', { allowLink: true, allowUnlink: true, allowSignUp: true });
     await provider('strict', { allowLink: true, allowUnlink: false });
     await provider('closed', { allowLink: false, allowSignUp: true });
+    await provider('other', { allowLink: true, allowUnlink: true });
   });
   afterAll(async () => {
     await Promise.all([ts?.close(), up?.close()]);
@@ -220,25 +225,68 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
     expect(await identitiesOf(u.id)).toHaveLength(1);
   });
 
-  it('makes a session signed in long ago sign in again before it links anything', async () => {
+  it('asks for the current password to link, whatever the age of the session', async () => {
     const u = await user();
     const { browser, page } = await signedIn(u.email);
-    await ageSessions(u.id);
+    expect(page.html).toContain('Your password, to link it');
     const before = up.authorizations.length;
-    const asked = await link(browser, page, 'acme', someone());
-    // The tenant's sign-in page (prompt=login), not the upstream.
-    expect(asked.url.pathname, asked.html.slice(0, 300)).toContain('/interaction/');
-    expect(asked.html).toContain('autocomplete="current-password"');
+    // A wrong or missing password: nothing goes upstream, the page says why, the attempt is audited.
+    for (const password of ['not the password', '']) {
+      const wrong = await link(browser, page, 'acme', someone(), undefined, password);
+      expect(errorOf(wrong)).toBe('That is not your current password.');
+    }
     expect(up.authorizations.length).toBe(before);
-    const back = await browser.submit(asked, { email: u.email, password: PASSWORD });
-    expect(isAccountPage(back)).toBe(true);
-    expect(noticeOf(back)).toBe('You signed in again. You can make the change now.');
-    expect(await identitiesOf(u.id)).toEqual([]);
-    // Now recent: the link goes through.
+    const audit = await admin('GET', `/api/v1/tenants/${slug}/audit-events?target=${u.id}&action=user.reauthenticate`);
+    expect(audit.body.items.filter((e: { outcome: string }) => e.outcome === 'failure').length).toBeGreaterThan(0);
+    // A session signed in long ago links with the password, and with nothing less.
+    await ageSessions(u.id);
     const who = someone();
-    const linked = await link(browser, back, 'acme', who);
+    const linked = await link(browser, page, 'acme', who);
     expect(noticeOf(linked)).toBe('The new way to sign in is linked.');
     expect((await identitiesOf(u.id)).map((i) => i.subject)).toEqual([who.sub]);
+    // Audited as the user's own doing.
+    const events = await admin('GET', `/api/v1/tenants/${slug}/audit-events?target=${u.id}&action=user.identity.link`);
+    expect(events.body.items[0]?.actor).toMatchObject({ type: 'user', id: u.id });
+  });
+
+  it('a borrowed browser cannot link the attacker: signing in again through a live upstream session is no proof', async () => {
+    // The victim: a password account with acme linked, signed in on this browser long ago.
+    const u = await user();
+    const victimUpstream = someone();
+    const { browser, page } = await signedIn(u.email);
+    expect(noticeOf(await link(browser, page, 'acme', victimUpstream))).toBe('The new way to sign in is linked.');
+    await ageSessions(u.id);
+    // The attacker, without the password: nothing goes upstream.
+    const attacker = someone();
+    const before = up.authorizations.length;
+    const refused = await link(browser, await browser.go(accountUrl()), 'other', attacker, undefined, '');
+    expect(errorOf(refused)).toBe('That is not your current password.');
+    expect(up.authorizations.length).toBe(before);
+    // Signing in again through the acme button (its upstream session live here) changes nothing.
+    up.signInAs = victimUpstream;
+    const params = new URLSearchParams({
+      client_id: 'account',
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: `${accountUrl()}/callback`,
+      state: 'x',
+      code_challenge: 'a'.repeat(43),
+      code_challenge_method: 'S256',
+      prompt: 'login',
+    });
+    const signIn = await browser.go(`${ts.url}/t/${slug}/auth?${params}`);
+    const href = /href="([^"]*\/federated\/acme)"/.exec(signIn.html)?.[1];
+    expect(href, signIn.html.slice(0, 300)).toBeTruthy();
+    await browser.go(new URL(String(href).replace(/&amp;/g, '&'), signIn.url), {
+      stopAt: (url) => url.pathname.endsWith('/account/callback'),
+    });
+    const again = await link(browser, await browser.go(accountUrl()), 'other', attacker, undefined, '');
+    expect(errorOf(again)).toBe('That is not your current password.');
+    expect((await identitiesOf(u.id)).map((i) => i.subject)).toEqual([victimUpstream.sub]);
+    // From the attacker's own browser, `other` signs no one in as the victim.
+    up.signInAs = attacker;
+    const elsewhere = await signInVia({ config, redirectUri, atApp }, new Browser(), 'other');
+    expect(atApp(elsewhere.page.url), elsewhere.page.url.href).toBe(false);
   });
 
   it('never links an identity that is another account’s, nor one whose flow another user started', async () => {
@@ -333,7 +381,7 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
     expect(await identitiesOf(u.id)).toHaveLength(1);
   });
 
-  it('an account made through a provider sets a first password and changes its email after a recent sign-in only', async () => {
+  it('an account made through a provider re-authenticates there (prompt=login, auth_time) to set a first password', async () => {
     const { id, who, browser } = await federatedUser();
     const page = await browser.go(accountUrl());
     expect(isAccountPage(page), page.html.slice(0, 300)).toBe(true);
@@ -341,7 +389,39 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
     expect(page.html).not.toContain('name="current"');
     expect(page.html).not.toContain('id="email-password"');
     const password = 'a first password of my own';
-    const set = await browser.submit(page, { password, confirm: password }, { action: '/account/password' });
+    // Signed in a moment ago, but that is no proof (a provider's live session signs in with no
+    // credential): the sign-in again, where the provider is asked to authenticate afresh.
+    const atSignIn = (p: Page) => p.url.pathname.includes('/interaction/') && p.html.includes('Sign in with IdP acme');
+    const asked = await browser.submit(page, { password, confirm: password }, { action: '/account/password' });
+    expect(atSignIn(asked), asked.url.href).toBe(true);
+    const email = await browser.submit(page, { email: 'new-address@example.test' }, { action: '/account/email' });
+    expect(atSignIn(email), email.url.href).toBe(true);
+    expect((await admin('GET', `/api/v1/tenants/${slug}/users/${id}`)).body).toMatchObject({
+      hasPassword: false,
+      email: who.email,
+    });
+    const button = (p: Page) =>
+      new URL(String(/href="([^"]*\/federated\/acme)"/.exec(p.html)?.[1]).replace(/&amp;/g, '&'), p.url);
+
+    // An upstream that does not re-authenticate (its auth_time from an hour ago): signed in, no proof.
+    up.signInAs = who;
+    up.tamper = { key: 'own', claims: (c) => ({ ...c, auth_time: Math.floor(Date.now() / 1000) - 3600 }) };
+    const before = up.authorizations.length;
+    // (From the latest sign-in page: each redirect to sign in again replaces the one before.)
+    const notFresh = await browser.go(button(email));
+    up.tamper = undefined;
+    expect(up.authorizations[before]?.get('prompt')).toBe('login');
+    expect(up.authorizations[before]?.get('max_age')).toBe('0');
+    expect(isAccountPage(notFresh), notFresh.html.slice(0, 300)).toBe(true);
+    const still = await browser.submit(notFresh, { password, confirm: password }, { action: '/account/password' });
+    expect(atSignIn(still), still.url.href).toBe(true);
+    expect((await admin('GET', `/api/v1/tenants/${slug}/users/${id}`)).body.hasPassword).toBe(false);
+
+    // It does (auth_time now): back on the page, and the password is set.
+    const again = await browser.go(button(still));
+    expect(isAccountPage(again), again.html.slice(0, 300)).toBe(true);
+    expect(noticeOf(again)).toBe('You signed in again. You can make the change now.');
+    const set = await browser.submit(again, { password, confirm: password }, { action: '/account/password' });
     expect(noticeOf(set), set.html.slice(0, 300)).toBe('Your password is changed, and every other session signed out.');
     expect((await admin('GET', `/api/v1/tenants/${slug}/users/${id}`)).body.hasPassword).toBe(true);
     expect(set.html).toContain('<strong>Password</strong>');
@@ -350,29 +430,35 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
     const elsewhere = new Browser();
     const form = await elsewhere.go(accountUrl());
     expect(isAccountPage(await elsewhere.submit(form, { email: String(who.email), password }))).toBe(true);
+  });
 
-    // Another such account whose sign-in is ten minutes old: each change signs in again first.
-    const stale = await federatedUser();
-    const open = await stale.browser.go(accountUrl());
-    expect(isAccountPage(open)).toBe(true);
-    await ageSessions(stale.id);
-    const atSignIn = (p: Page) => p.url.pathname.includes('/interaction/') && p.html.includes('Sign in with IdP acme');
-    const tried = await stale.browser.submit(open, { password, confirm: password }, { action: '/account/password' });
-    expect(atSignIn(tried), tried.url.href).toBe(true);
-    const email = await stale.browser.submit(open, { email: 'new-address@example.test' }, { action: '/account/email' });
-    expect(atSignIn(email), email.url.href).toBe(true);
-    expect((await admin('GET', `/api/v1/tenants/${slug}/users/${stale.id}`)).body).toMatchObject({
-      hasPassword: false,
-      email: stale.who.email,
-    });
-    // Signed in again through the provider: back on the page, and the change goes through.
-    up.signInAs = stale.who;
-    const again = await stale.browser.go(
-      new URL(String(/href="([^"]*\/federated\/acme)"/.exec(email.html)?.[1]).replace(/&amp;/g, '&'), email.url),
+  it('an account whose providers cannot re-authenticate (OAuth 2, SAML) is told to ask an administrator', async () => {
+    // A provider left that cannot: only an identity at a disabled OpenID Connect one.
+    const { id, browser } = await federatedUser();
+    const acme = (await admin('GET', `/api/v1/tenants/${slug}/identity-providers`)).body.items.find(
+      (p: { slug: string }) => p.slug === 'acme',
     );
-    expect(isAccountPage(again), again.html.slice(0, 300)).toBe(true);
-    expect(noticeOf(again)).toBe('You signed in again. You can make the change now.');
-    const changed = await stale.browser.submit(again, { password, confirm: password }, { action: '/account/password' });
-    expect(noticeOf(changed)).toBe('Your password is changed, and every other session signed out.');
+    const page = await browser.go(accountUrl());
+    const disabled = await admin('PATCH', `/api/v1/tenants/${slug}/identity-providers/${acme.id}`, {
+      body: { enabled: false },
+      headers: { 'if-match': `"${acme.version}"` },
+    });
+    expect(disabled.status, disabled.text).toBe(200);
+    try {
+      const refused = await browser.submit(
+        page,
+        { password: 'x'.repeat(20), confirm: 'x'.repeat(20) },
+        { action: '/account/password' },
+      );
+      expect(refused.status).toBe(409);
+      expect(errorOf(refused)).toContain('none of its providers can confirm here that it is you');
+      expect((await admin('GET', `/api/v1/tenants/${slug}/users/${id}`)).body.hasPassword).toBe(false);
+    } finally {
+      const back = await admin('GET', `/api/v1/tenants/${slug}/identity-providers/${acme.id}`);
+      await admin('PATCH', `/api/v1/tenants/${slug}/identity-providers/${acme.id}`, {
+        body: { enabled: true },
+        headers: { 'if-match': `"${back.body.version}"` },
+      });
+    }
   });
 });

@@ -410,10 +410,9 @@ describe.each(dialects)('SAML sign-in (%s)', (dialect) => {
     const signIn = await browser.go(`${ts.url}/t/${slug}/account`);
     const page = await browser.submit(signIn, { email, password });
     expect(page.html).toContain('Link SAML linkable');
-    const form = [...page.html.matchAll(/<form[^>]*identities\/link[^>]*>[\s\S]*?<\/form>/g)].find((f) =>
-      f[0].includes('value="linkable"'),
-    );
-    const atSso = await browser.submit({ ...page, html: String(form?.[0]) }, {}, { stopAt: atIdp });
+    const form = /<form[^>]*identities\/link[^>]*>[\s\S]*?<\/form>/.exec(page.html)?.[0] ?? '';
+    expect(form).toContain('value="linkable"');
+    const atSso = await browser.submit({ ...page, html: form }, { provider: 'linkable', password }, { stopAt: atIdp });
     expect(atSso.url.pathname).toBe('/saml/sso');
     const xml = inflateRawSync(Buffer.from(atSso.url.searchParams.get('SAMLRequest') ?? '', 'base64')).toString();
     const requestId = String(parseStrictXml(xml, 100_000, (r) => new Error(r)).getAttribute('ID'));

@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
-import { signInMethods } from '../federation/account-links.js';
+import { canReauthenticateUpstream, signInMethods, visitorActor } from '../federation/account-links.js';
 import { AppError } from '../http/errors.js';
 import { type Messages, messagesFor, passwordProblem } from '../i18n/catalog.js';
 import type { Locale } from '../i18n/locales.js';
@@ -170,13 +170,27 @@ export function accountPageRoutes(ctx: AppContext) {
     const text = (value: unknown, max: number) => (typeof value === 'string' ? value.slice(0, max) : '');
     const done = (reply: FastifyReply, tenant: Tenant, what: Notice, lang: Language) =>
       seeOther(reply, withQuery(base(tenant), { done: what, ui_locales: lang.ui }));
-    /** An account without a password whose sign-in is not recent: the sign-in again, then the page. */
-    const signInAgain = (reply: FastifyReply, tenant: Tenant, visit: AccountVisit, lang: Language) =>
-      sessions.signIn(reply, tenant, withQuery(base(tenant), { done: 'signedInAgain', ui_locales: lang.ui }), {
+    /**
+     * An account without a password that has not re-authenticated: the sign-in again (its
+     * provider asked to authenticate afresh), then the page; or, where none of its providers
+     * can, the page saying so.
+     */
+    const signInAgain = async (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      tenant: Tenant,
+      visit: AccountVisit,
+      lang: Language,
+    ) => {
+      if (!(await canReauthenticateUpstream(ctx, tenant, visit.user))) {
+        return render(req, reply, tenant, visit, 409, { error: lang.t.account.problems.reauthUnsupported });
+      }
+      return sessions.signIn(reply, tenant, withQuery(base(tenant), { done: 'signedInAgain', ui_locales: lang.ui }), {
         uiLocales: lang.ui,
         prompt: 'login',
         loginHint: visit.user.email,
       });
+    };
 
     action('profile', async (tenant, visit, body, req, reply, lang) => {
       const saved = await self.setDisplayName(tenant, visit.user, text(body.name, 1000), actorOf(req));
@@ -202,7 +216,7 @@ export function accountPageRoutes(ctx: AppContext) {
       const limit = await ctx.emailLimits.perRecipient.takeFor(tenant.id, `to:${normalizeEmail(email)}`);
       if (!limit.allowed) return render(req, reply, tenant, visit, 429, { error: m.tooManyMessages });
       const proved = await self.proof(tenant, visit, text(body.password, 4096), actor);
-      if (proved === 'stale') return signInAgain(reply, tenant, visit, lang);
+      if (proved === 'stale') return signInAgain(req, reply, tenant, visit, lang);
       if (proved === 'wrong') return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
       await ctx.verifications.requestChange(tenant, visit.user, email, actor, lang.locale);
       return done(reply, tenant, 'email', lang);
@@ -214,7 +228,7 @@ export function accountPageRoutes(ctx: AppContext) {
       if (next !== body.confirm) return render(req, reply, tenant, visit, 400, { error: m.passwordsDiffer });
       const current = text(body.current, 4096);
       const changed = await self.changePassword(tenant, visit, current, next, actorOf(req), lang.locale);
-      if (changed === 'stale') return signInAgain(reply, tenant, visit, lang);
+      if (changed === 'stale') return signInAgain(req, reply, tenant, visit, lang);
       if (changed !== 'ok') return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
       return done(reply, tenant, 'password', lang);
     });
@@ -222,7 +236,7 @@ export function accountPageRoutes(ctx: AppContext) {
     action('identities/unlink', async (tenant, visit, body, req, reply, lang) => {
       const m = lang.t.account.problems;
       try {
-        await ctx.identities.unlink(tenant, visit.user.id, text(body.identity, 100), actorOf(req));
+        await ctx.identities.unlink(tenant, visit.user.id, text(body.identity, 100), visitorActor(req, visit));
       } catch (err) {
         const code = err instanceof AppError ? err.code : '';
         const error =
@@ -248,7 +262,7 @@ export function accountPageRoutes(ctx: AppContext) {
       if (!tenant.settings.selfDeletion) return reply.code(404).headers({ 'cache-control': 'no-store' }).send();
       if (body.confirm !== 'yes') return render(req, reply, tenant, visit, 400, { error: m.tickToDelete });
       const outcome = await self.deleteAccount(tenant, visit, text(body.password, 4096), actorOf(req));
-      if (outcome === 'stale') return signInAgain(reply, tenant, visit, lang);
+      if (outcome === 'stale') return signInAgain(req, reply, tenant, visit, lang);
       if (outcome === 'wrong_password') return render(req, reply, tenant, visit, 400, { error: m.wrongPassword });
       if (outcome === 'not_allowed') return render(req, reply, tenant, visit, 409, { error: m.lastAdmin });
       sessions.forget(reply, tenant);

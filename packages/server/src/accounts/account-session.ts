@@ -27,22 +27,25 @@ const START_COOKIE = 'lk_account_start';
 const SESSION_SECONDS = 12 * 3600;
 const START_SECONDS = 600;
 
-/**
- * How recent the sign-in of a page's session must be where the page asks for no password: to
- * link a provider, and, for an account without a password, to change the email, set a password
- * or delete the account. An older one signs in again first (prompt=login).
- */
-export const RECENT_SIGN_IN_SECONDS = 300;
+const REAUTH_COOKIE = 'lk_reauth';
 
-/** Whether the visit's session signed in within RECENT_SIGN_IN_SECONDS. */
-export const signedInRecently = (visit: AccountVisit) => Date.now() / 1000 - visit.signedInAt <= RECENT_SIGN_IN_SECONDS;
+/**
+ * How long an account without a password counts as having proved itself after signing in
+ * again through a provider that re-authenticated the user upstream (prompt=login, max_age=0,
+ * and its ID token's auth_time checked): what stands in for the current password there.
+ */
+export const REAUTH_SECONDS = 300;
 
 export interface AccountVisit {
   user: UserRow;
   /** The uid of the sign-in session it belongs to. */
   sessionUid: string;
-  /** When that session signed in (seconds since the epoch). */
-  signedInAt: number;
+  /**
+   * Whether this browser re-authenticated as this user upstream within REAUTH_SECONDS (the
+   * `lk_reauth` cookie): a sign-in time alone is no proof, since a provider's live session
+   * signs in again without any credential.
+   */
+  reauthenticated: boolean;
 }
 
 export function accountSessions(ctx: AppContext) {
@@ -142,8 +145,24 @@ export function accountSessions(ctx: AppContext) {
       const user = await activeUser(ctx.database.db, tenant.id, userId);
       if (!user) return undefined;
       // Sessions ended since (save the one kept) count for nothing, as in findAccount.
-      const signedInAt = session.loginTs ?? 0;
-      return signInEnded(user, signedInAt, sessionUid) ? undefined : { user, sessionUid, signedInAt };
+      if (signInEnded(user, session.loginTs ?? 0, sessionUid)) return undefined;
+      const [who, at, proof] = (readCookie(req, REAUTH_COOKIE) ?? '').split('.');
+      const reauthenticated =
+        who === user.id &&
+        !!at &&
+        /^[0-9]{1,12}$/.test(at) &&
+        Number(at) + REAUTH_SECONDS >= Date.now() / 1000 &&
+        sameText(mac(tenant, `reauth.${who}.${at}`), proof);
+      return { user, sessionUid, reauthenticated };
+    },
+
+    /**
+     * Marks this browser as having re-authenticated as `userId` upstream just now (federated
+     * sign-in, when the provider was made to and its auth_time says so), for REAUTH_SECONDS.
+     */
+    markReauthenticated(reply: FastifyReply, tenant: Tenant, userId: string) {
+      const at = String(Math.floor(Date.now() / 1000));
+      cookie(reply, tenant, REAUTH_COOKIE, `${userId}.${at}.${mac(tenant, `reauth.${userId}.${at}`)}`, REAUTH_SECONDS);
     },
 
     /** Forgets the page's cookie (signing out goes on at the tenant's end-session endpoint). */

@@ -210,12 +210,16 @@ ${
   methods.linkable.length > 0
     ? html`<h3>${m.linkTitle}</h3>
 <p class="muted">${m.linkIntro}</p>
-${methods.linkable.map((p) =>
-  form(
-    'identities/link',
-    html`<input type="hidden" name="provider" value="${p.slug}">
-<button type="submit" class="secondary">${m.linkWith(p.name)}</button>`,
-  ),
+${form(
+  'identities/link',
+  html`${
+    v.hasPassword
+      ? html`<input type="email" name="username" value="${v.email}" autocomplete="username" hidden>
+<label for="link-password">${m.linkPassword}</label>
+<input id="link-password" name="password" type="password" autocomplete="current-password" required>`
+      : ''
+  }
+${methods.linkable.map((p) => html`<button type="submit" class="secondary" name="provider" value="${p.slug}">${m.linkWith(p.name)}</button>`)}`,
 )}`
     : ''
 }

@@ -19,7 +19,7 @@ import { endUserSessions, listSessions } from '../sessions/service.js';
 import type { Tenant } from '../tenants/service.js';
 import { replacePassword } from '../users/password.js';
 import { displayNameSchema, nameSort } from '../users/service.js';
-import { type AccountVisit, signedInRecently } from './account-session.js';
+import type { AccountVisit } from './account-session.js';
 
 /** The audit actions the account page lists as the user's security activity. */
 export const securityActions = [
@@ -62,11 +62,11 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
 
   /**
    * That whoever is at the page holds the account now: its current password, or, for an account
-   * without one (made through an identity provider), a sign-in within RECENT_SIGN_IN_SECONDS
-   * (`stale`: sign in again first).
+   * without one (made through an identity provider), a re-authentication at a provider within
+   * REAUTH_SECONDS (account-session.ts; `stale`: sign in again first).
    */
   async function proof(tenant: Tenant, visit: AccountVisit, password: string, actor: AuditActor) {
-    if (visit.user.password_hash === null) return signedInRecently(visit) ? ('ok' as const) : ('stale' as const);
+    if (visit.user.password_hash === null) return visit.reauthenticated ? ('ok' as const) : ('stale' as const);
     return (await passwordIsRight(tenant, visit.user, password, actor)) ? ('ok' as const) : ('wrong' as const);
   }
 

@@ -2,11 +2,12 @@
  * The account page's ways to sign in (/t/{slug}/account, docs/federation.md): the password and
  * the user's identities at the tenant's providers, "link another way to sign in", "unlink".
  * - `POST /t/{slug}/account/identities/link` (the page's CSRF token; `provider`, a slug): a
- *   provider that is enabled, allows linking and has no identity of this user yet. A session
- *   signed in more than RECENT_SIGN_IN_SECONDS ago (account-session.ts) signs in again first
- *   (prompt=login): a
- *   borrowed browser must not add a way in that outlives the session. Then the browser leaves
- *   for the provider as a sign-in does, the flow's uid `account:{userId}` (flow-cookie.ts).
+ *   provider that is enabled, allows linking and has no identity of this user yet, and, since a
+ *   borrowed browser must not add a way in that outlives the session, the current password
+ *   (`password`), or for an account without one a re-authentication at one of its providers
+ *   within REAUTH_SECONDS (account-session.ts): else it signs in again first (prompt=login,
+ *   which such a provider is asked to honour and whose auth_time is checked). Then the browser
+ *   leaves for the provider as a sign-in does, the flow's uid `account:{userId}` (flow-cookie.ts).
  * - `GET /t/{slug}/account/identities/finish`: where the provider's checked answer lands (its
  *   sealed cookie, for this user only): the identity is linked, or the page says why not (the
  *   identity is another account's). The upstream's email need not be the account's: the user
@@ -14,8 +15,9 @@
  * Unlinking is the account page's own form (account-page.ts, UserIdentities.unlink's rules).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { accountSessions, signedInRecently } from '../accounts/account-session.js';
+import { type AccountVisit, accountSessions } from '../accounts/account-session.js';
 import { tenantForms, withQuery } from '../accounts/forms.js';
+import { selfService } from '../accounts/self-service.js';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
 import type { UserRow } from '../db/schema.js';
@@ -25,6 +27,7 @@ import type { Locale } from '../i18n/locales.js';
 import type { Tenant } from '../tenants/service.js';
 import type { FederatedAccounts } from './accounts.js';
 import { accountFlowUid, type FlowCookies } from './flow-cookie.js';
+import { canReauthenticate } from './relying-party.js';
 import type { IdentityProvider } from './store.js';
 
 /** Why the account page says a link did not happen (`?problem=`): a key of `account.problems`. */
@@ -45,7 +48,9 @@ export async function signInMethods(ctx: AppContext, tenant: Tenant, user: UserR
   ]);
   const byId = new Map(providers.map((p) => [p.id, p]));
   const password = user.password_hash !== null;
-  const others = password || identities.length > 1;
+  // What else signs in: the password, or an identity at an enabled provider.
+  const signsIn = identities.filter((i) => byId.get(i.providerId)?.enabled === true);
+  const othersThan = (id: string) => password || signsIn.some((i) => i.id !== id);
   const linked = new Set(identities.map((i) => i.providerId));
   return {
     password,
@@ -54,7 +59,7 @@ export async function signInMethods(ctx: AppContext, tenant: Tenant, user: UserR
       provider: i.providerName,
       email: i.email,
       linkedAt: i.createdAt,
-      canUnlink: others && byId.get(i.providerId)?.allowUnlink === true,
+      canUnlink: othersThan(i.id) && byId.get(i.providerId)?.allowUnlink === true,
     })),
     linkable: providers
       .filter((p) => p.enabled && p.allowLink && !linked.has(p.id))
@@ -71,12 +76,34 @@ type StartAt = (
   uid: string,
 ) => Promise<unknown>;
 
+/**
+ * Whether the user can re-authenticate at one of its providers (an enabled one whose kind can
+ * be asked to: relying-party.ts canReauthenticate): what an account without a password proves
+ * itself with on the account page.
+ */
+export async function canReauthenticateUpstream(ctx: AppContext, tenant: Tenant, user: UserRow): Promise<boolean> {
+  const [identities, providers] = await Promise.all([
+    ctx.identities.listForUser(tenant, user.id),
+    ctx.identityProviders.list(tenant),
+  ]);
+  const able = new Set(providers.filter((p) => p.enabled && canReauthenticate(p.kind)).map((p) => p.id));
+  return identities.some((i) => able.has(i.providerId));
+}
+
+/** The account page's user as the actor of what it does there. */
+export const visitorActor = (req: FastifyRequest, visit: AccountVisit) => ({
+  ...actorOf(req),
+  type: 'user' as const,
+  id: visit.user.id,
+});
+
 export function accountLinks(
   ctx: AppContext,
   deps: { cookies: FlowCookies; accounts: FederatedAccounts; startAt: StartAt },
 ) {
   const forms = tenantForms(ctx);
   const sessions = accountSessions(ctx);
+  const self = selfService(ctx, ctx.hasher);
   const base = (tenant: Tenant) => `/t/${tenant.slug}/account`;
   const back = (
     reply: FastifyReply,
@@ -106,7 +133,14 @@ export function accountLinks(
         if (!forms.csrfOk(req, tenant, body.csrf)) return back(reply, tenant, ui, { problem: 'sessionExpired' });
         const idp = await linkable(tenant, visit.user, typeof body.provider === 'string' ? body.provider : '');
         if (!idp) return back(reply, tenant, ui, { problem: 'linkNotAllowed' });
-        if (!signedInRecently(visit)) {
+        // A way in that outlives the session: the current password, or a re-authentication upstream.
+        const password = typeof body.password === 'string' ? body.password.slice(0, 4096) : '';
+        const proved = await self.proof(tenant, visit, password, visitorActor(req, visit));
+        if (proved === 'wrong') return back(reply, tenant, ui, { problem: 'wrongPassword' });
+        if (proved === 'stale') {
+          if (!(await canReauthenticateUpstream(ctx, tenant, visit.user))) {
+            return back(reply, tenant, ui, { problem: 'reauthUnsupported' });
+          }
           return sessions.signIn(reply, tenant, withQuery(base(tenant), { done: 'signedInAgain', ui_locales: ui }), {
             uiLocales: ui,
             prompt: 'login',
@@ -129,7 +163,7 @@ export function accountLinks(
         if (!user) return back(reply, tenant, ui, { problem: 'linkExpired' });
         const idp = await ctx.identityProviders.get(tenant, user.providerId).catch(() => undefined);
         if (!idp?.enabled || !idp.allowLink) return back(reply, tenant, ui, { problem: 'linkNotAllowed' });
-        const actor = actorOf(req);
+        const actor = visitorActor(req, visit);
         const existing = await ctx.identities.find(tenant, idp.id, user.subject);
         if (existing?.userId === visit.user.id) return back(reply, tenant, ui, { done: 'identityLinked' });
         if (!existing) {

@@ -47,6 +47,11 @@ export interface FlowStart {
   state: string;
   nonce: string;
   verifier: string;
+  /**
+   * The upstream was asked to authenticate the user afresh (prompt=login, max_age=0) at this
+   * time (seconds): an answer whose auth_time is later counts as a re-authentication.
+   */
+  reauthenticateAt?: number;
 }
 
 /** Whom the upstream vouched for, as the callback leaves it for the interaction's pages. */
@@ -60,6 +65,8 @@ export interface FlowUser {
   name: string | null;
   /** The upstream roles that the provider maps (the others are not kept). */
   roles: string[] | null;
+  /** The upstream authenticated the user afresh, its auth_time checked (FlowStart.reauthenticate). */
+  reauthenticated?: boolean;
 }
 
 export const callbackPath = (slug: string, idpSlug: string) => `/t/${slug}/federation/${idpSlug}/callback`;

@@ -154,10 +154,12 @@ export class RelyingParties {
     return config;
   }
 
-  /** Where the browser goes upstream: code flow, PKCE S256, state and nonce. */
+  /** Where the browser goes upstream: code flow, PKCE S256, state and nonce (and prompt=login, max_age=0 to re-authenticate). */
   async authorizationUrl(config: oidc.Configuration, idp: IdentityProvider, p: AuthorizationRequest): Promise<URL> {
     return codeFlowUrl(config, idp, p, {
       nonce: p.checks.nonce,
+      // Entra takes prompt=login but not max_age; the others both (auth_time is checked after).
+      ...(p.reauthenticate ? { prompt: 'login', ...(idp.kind === 'microsoft' ? {} : { max_age: '0' }) } : {}),
       // Apple answers by POST when it is asked for the name or email.
       ...(idp.kind === 'apple' ? { response_mode: 'form_post' } : {}),
       ...(p.loginHint ? { login_hint: p.loginHint } : {}),
@@ -298,6 +300,24 @@ export interface AuthorizationRequest {
   redirectUri: string;
   checks: FlowChecks;
   loginHint?: string | undefined;
+  /** Ask the upstream to authenticate the user afresh (kinds that can: canReauthenticate). */
+  reauthenticate?: boolean;
+}
+
+/**
+ * Whether a provider of `kind` can be asked to authenticate the user afresh and say when it
+ * did (prompt=login, max_age=0, the ID token's auth_time): the OpenID Connect kinds. Not
+ * GitHub's or Facebook's OAuth 2 (no such parameter, no auth_time), nor SAML here.
+ */
+export const canReauthenticate = (kind: string) => ['oidc', 'google', 'microsoft', 'apple', 'latchkey'].includes(kind);
+
+/** Seconds of clock difference allowed between the upstream's auth_time and our start of the flow. */
+const AUTH_TIME_SKEW_SECONDS = 60;
+
+/** Whether the upstream's `auth_time` claim says the user authenticated after `startedAt` (seconds). */
+export function authenticatedSince(claims: Record<string, unknown>, startedAt: number): boolean {
+  const at = claims.auth_time;
+  return typeof at === 'number' && Number.isFinite(at) && at >= startedAt - AUTH_TIME_SKEW_SECONDS;
 }
 
 /** An authorization request of the code flow with PKCE S256 and state, and what the kind adds. */

@@ -17,6 +17,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
+import { accountSessions } from '../accounts/account-session.js';
 import { deviceOf } from '../accounts/device.js';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
@@ -36,7 +37,7 @@ import { withAppleName } from './kinds/apple-sign-in.js';
 import { OAuth2RelyingParties } from './kinds/oauth2-sign-in.js';
 import { isOAuth2Kind } from './kinds/settings.js';
 import { choosePage, linkPage } from './pages.js';
-import { RelyingParties, UpstreamUnavailable } from './relying-party.js';
+import { authenticatedSince, canReauthenticate, RelyingParties, UpstreamUnavailable } from './relying-party.js';
 import { samlSignIn } from './saml/routes.js';
 import type { IdentityProvider } from './store.js';
 
@@ -50,6 +51,7 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
   const upstreamOf = (idp: IdentityProvider) => (isOAuth2Kind(idp.kind) ? oauth2 : rp);
   const cookies = new FlowCookies(ctx.secrets, ctx.config.publicUrl);
   const accounts = new FederatedAccounts(ctx);
+  const accountVisits = accountSessions(ctx);
   const saml = samlSignIn(ctx, h, cookies);
 
   const problem = (reply: FastifyReply, tenant: Tenant | undefined, locale: Locale, code: Problem, status = 400) => {
@@ -122,6 +124,8 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
     ctx.metrics?.federatedSignIn(flow.idp.kind, ok ? 'success' : 'refused');
     if (!ok) return problem(reply, tenant, locale, 'disabled');
     cookies.clearUser(reply, base);
+    // What stands in for a password on the account page of an account without one.
+    if (flow.user.reauthenticated) accountVisits.markReauthenticated(reply, tenant, signIn.userId);
     return h.finish(reply, tenant, details, await h.loginResult(provider, tenant, details, signIn.userId, 'fed'));
   }
 
@@ -145,7 +149,8 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
   /**
    * The browser leaves for the provider: 303 to its authorization endpoint (or a saml
    * provider's SSO URL) with the flow's sealed cookie; `uid` says where its answer goes
-   * (flowReturn).
+   * (flowReturn). `reauthenticate` (an interaction with prompt=login or max_age=0): the
+   * provider is asked to authenticate the user afresh, where its kind can be.
    */
   async function startAt(
     req: FastifyRequest,
@@ -154,9 +159,10 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
     locale: Locale,
     idp: IdentityProvider,
     uid: string,
-    loginHint?: string,
+    options: { loginHint?: string | undefined; reauthenticate?: boolean } = {},
   ) {
     if (idp.kind === 'saml') return saml.start(req, reply, tenant, locale, idp, uid);
+    const reauthenticate = options.reauthenticate === true && canReauthenticate(idp.kind);
     const checks = {
       state: oidc.randomState(),
       nonce: oidc.randomNonce(),
@@ -168,7 +174,8 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
       url = await upstreamOf(idp).authorizationUrl(config, idp, {
         redirectUri: `${ctx.config.publicUrl}${callbackPath(tenant.slug, idp.slug)}`,
         checks,
-        loginHint: loginHint?.slice(0, 320),
+        loginHint: options.loginHint?.slice(0, 320),
+        reauthenticate,
       });
     } catch (err) {
       req.log.warn({ err, provider: idp.slug }, 'identity provider unavailable');
@@ -185,6 +192,7 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
         state: checks.state,
         nonce: checks.nonce,
         verifier: checks.pkceCodeVerifier,
+        ...(reauthenticate ? { reauthenticateAt: Math.floor(Date.now() / 1000) } : {}),
       },
       idp.kind === 'apple',
     );
@@ -203,15 +211,14 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
       const idp = await enabledBySlug(tenant, idpSlug);
       if (!idp) return problem(reply, tenant, locale, 'notFound', 404);
       const loginHint = (req.query as { login_hint?: unknown }).login_hint;
-      return startAt(
-        req,
-        reply,
-        tenant,
-        locale,
-        idp,
-        details.uid,
-        typeof loginHint === 'string' ? loginHint : undefined,
-      );
+      const { prompt, max_age: maxAge } = details.params as { prompt?: unknown; max_age?: unknown };
+      return startAt(req, reply, tenant, locale, idp, details.uid, {
+        loginHint: typeof loginHint === 'string' ? loginHint : undefined,
+        reauthenticate:
+          String(prompt ?? '')
+            .split(' ')
+            .includes('login') || String(maxAge) === '0',
+      });
     });
 
     const callback = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -260,7 +267,12 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
       }
       const { base, next } = flowReturn(tenant.slug, start.uid);
       const claims = withAppleName(idp, upstream.claims, req.method === 'POST' ? req.body : undefined);
-      cookies.setUser(reply, base, flowUser(tenant, idp, start.uid, upstream.subject, claims));
+      const user = flowUser(tenant, idp, start.uid, upstream.subject, claims);
+      // Asked to authenticate afresh, and its auth_time says it did: a re-authentication.
+      if (start.reauthenticateAt !== undefined && authenticatedSince(upstream.claims, start.reauthenticateAt)) {
+        user.reauthenticated = true;
+      }
+      cookies.setUser(reply, base, user);
       return reply.code(303).header('cache-control', 'no-store').redirect(next, 303);
     };
     app.get('/t/:slug/federation/:idp/callback', callback);

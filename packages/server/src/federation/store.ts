@@ -851,8 +851,8 @@ export class UserIdentities {
 
   /**
    * Unlinks one of the user's identities (audited `user.identity.unlink`). Never the user's
-   * last way to sign in: 409 `last_sign_in_method` when no password and no other identity
-   * would be left. Where the provider does not allow unlinking, 409 `unlink_not_allowed`,
+   * last way to sign in: 409 `last_sign_in_method` when no password and no other identity at
+   * an enabled provider would be left. Where the provider does not allow unlinking, 409 `unlink_not_allowed`,
    * unless `options.admin` (an admin through the API may unlink regardless).
    */
   async unlink(
@@ -878,7 +878,9 @@ export class UserIdentities {
       if (!options.admin && target.allow_unlink !== 1) {
         throw conflict('unlink_not_allowed', `${target.display_name} does not allow unlinking its identities`);
       }
-      if (user.password_hash === null && identities.length <= 1) {
+      // Only identities at enabled providers still sign in.
+      const left = identities.filter((i) => i.id !== target.id && i.enabled === 1);
+      if (user.password_hash === null && left.length === 0) {
         throw conflict(
           'last_sign_in_method',
           'This is the only way the user can sign in: set a password or link another first',
@@ -904,6 +906,11 @@ export class UserIdentities {
       .selectFrom('user_identities')
       .innerJoin('identity_providers', 'identity_providers.id', 'user_identities.provider_id')
       .selectAll('user_identities')
-      .select(['identity_providers.slug', 'identity_providers.display_name', 'identity_providers.allow_unlink']);
+      .select([
+        'identity_providers.slug',
+        'identity_providers.display_name',
+        'identity_providers.allow_unlink',
+        'identity_providers.enabled',
+      ]);
   }
 }

@@ -191,7 +191,7 @@ export const de: Messages = {
     passwordTitle: 'Passwort',
     passwordIntro: 'Wenn Sie es ändern, werden Sie überall sonst abgemeldet.',
     noPasswordIntro:
-      'Sie haben hier kein Passwort: Sie melden sich über einen Anbieter an. Legen Sie eines fest, um sich auch damit anzumelden. Ohne Passwort verlangen Änderungen hier eine erneute Anmeldung, wenn Ihre Anmeldung länger als fünf Minuten zurückliegt.',
+      'Sie haben hier kein Passwort: Sie melden sich über einen Anbieter an. Legen Sie eines fest, um sich auch damit anzumelden. Ohne Passwort verlangen Änderungen hier, dass Sie sich bei Ihrem Anbieter erneut anmelden.',
     setPassword: 'Passwort festlegen',
     currentPassword: 'Aktuelles Passwort',
     sessionsTitle: 'Wo Sie angemeldet sind',
@@ -237,6 +237,7 @@ export const de: Messages = {
     unlinkLabel: (provider: string) => `${provider} trennen`,
     linkTitle: 'Einen weiteren Anmeldeweg verknüpfen',
     linkIntro: 'Sie melden sich dort einmal an; danach meldet er Sie auch hier an.',
+    linkPassword: 'Ihr Passwort, um ihn zu verknüpfen',
     linkWith: (provider: string) => `${provider} verknüpfen`,
     deleteTitle: 'Konto löschen',
     deleteIntro: 'Damit wird Ihr Konto hier endgültig gelöscht, und Sie werden überall abgemeldet.',
@@ -265,6 +266,9 @@ export const de: Messages = {
         'Diese Identität ist bereits mit einem anderen Konto verknüpft. Melden Sie sich damit an, um jenes Konto zu nutzen, oder trennen Sie sie dort zuerst.',
       lastMethod: 'Das ist Ihr einziger Anmeldeweg. Verknüpfen Sie zuerst einen weiteren.',
       unlinkNotAllowed: 'Dieser Anmeldeweg kann hier nicht getrennt werden.',
+      wrongPassword: 'Das ist nicht Ihr aktuelles Passwort.',
+      reauthUnsupported:
+        'Ihr Konto hat kein Passwort, und keiner seiner Anbieter kann hier bestätigen, dass Sie es sind. Bitten Sie einen Administrator, diese Änderung vorzunehmen.',
     },
     signInUnfinished:
       'Die Anmeldung wurde in diesem Browser nicht abgeschlossen. Öffnen Sie Ihre Kontoseite erneut, um sich anzumelden.',

@@ -200,7 +200,7 @@ export const en = {
     passwordTitle: 'Password',
     passwordIntro: 'Changing it signs you out everywhere else.',
     noPasswordIntro:
-      'You have no password here: you sign in through a provider. Set one to sign in with it too. Without a password, changes here ask you to sign in again if you signed in more than five minutes ago.',
+      'You have no password here: you sign in through a provider. Set one to sign in with it too. Without a password, changes here ask you to sign in at your provider again.',
     setPassword: 'Set the password',
     currentPassword: 'Current password',
     sessionsTitle: 'Where you are signed in',
@@ -237,6 +237,7 @@ export const en = {
     unlinkLabel: (provider: string) => `Unlink ${provider}`,
     linkTitle: 'Link another way to sign in',
     linkIntro: 'You sign in there once; from then on it signs you in here too.',
+    linkPassword: 'Your password, to link it',
     linkWith: (provider: string) => `Link ${provider}`,
     deleteTitle: 'Delete your account',
     deleteIntro: 'This deletes your account here for good, and signs you out everywhere.',
@@ -266,6 +267,9 @@ export const en = {
         'That identity is linked to another account already. Sign in with it to use that account, or unlink it there first.',
       lastMethod: 'This is your only way to sign in. Link another way first.',
       unlinkNotAllowed: 'This way to sign in cannot be unlinked here.',
+      wrongPassword: 'That is not your current password.',
+      reauthUnsupported:
+        'Your account has no password, and none of its providers can confirm here that it is you. Ask an administrator to make this change.',
     },
     signInUnfinished: 'The sign-in did not finish in this browser. Open your account page again to sign in.',
     nameTooLong: 'Enter a name of at most 200 characters.',
