@@ -461,4 +461,43 @@ describe.each(dialects)('the account page’s ways to sign in (%s)', (dialect) =
       });
     }
   });
+
+  it('counts only identities at enabled providers as ways to sign in: the last one is not unlinked', async () => {
+    // Made through acme (no password), with an identity at `strict` too, which is then disabled.
+    const { id, browser } = await federatedUser();
+    const tenant = await ts.server.ctx.tenants.findBySlug(slug);
+    const providers = (await admin('GET', `/api/v1/tenants/${slug}/identity-providers`)).body.items as {
+      id: string;
+      slug: string;
+      version: number;
+    }[];
+    const strict = providers.find((p) => p.slug === 'strict');
+    if (!tenant || !strict) throw new Error('set-up');
+    await ts.server.ctx.identities.link(
+      tenant,
+      { userId: id, providerId: strict.id, subject: `strict-${id}`, email: null },
+      { type: 'system', id: null, ip: null, requestId: null },
+    );
+    const off = await admin('PATCH', `/api/v1/tenants/${slug}/identity-providers/${strict.id}`, {
+      body: { enabled: false },
+      headers: { 'if-match': `"${strict.version}"` },
+    });
+    expect(off.status, off.text).toBe(200);
+    try {
+      const [acmeIdentity] = (await identitiesOf(id)).filter((i) => i.providerSlug === 'acme');
+      // The page offers no Unlink for acme; the admin API refuses it too.
+      const page = await browser.go(accountUrl());
+      expect(page.html).not.toContain('Unlink IdP acme');
+      const res = await admin('DELETE', `/api/v1/tenants/${slug}/users/${id}/identities/${acmeIdentity?.id}`);
+      expect(res.status, res.text).toBe(409);
+      expect(res.body.error.code).toBe('last_sign_in_method');
+      expect(await identitiesOf(id)).toHaveLength(2);
+    } finally {
+      const back = await admin('GET', `/api/v1/tenants/${slug}/identity-providers/${strict.id}`);
+      await admin('PATCH', `/api/v1/tenants/${slug}/identity-providers/${strict.id}`, {
+        body: { enabled: true },
+        headers: { 'if-match': `"${back.body.version}"` },
+      });
+    }
+  });
 });
