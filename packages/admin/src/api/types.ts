@@ -13,6 +13,8 @@ export interface Page<T> {
 
 export interface TenantSettings {
   selfRegistration: boolean;
+  /** Password sign-in on the sign-in page; off: through identity providers only (never in the system tenant). */
+  passwordSignIn: boolean;
   requireVerifiedEmail: boolean;
   /** Users may delete their own account on the account page (/t/{slug}/account). */
   selfDeletion: boolean;

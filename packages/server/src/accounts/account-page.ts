@@ -69,6 +69,7 @@ export function accountPageRoutes(ctx: AppContext) {
           email: visit.user.email,
           emailVerified: visit.user.email_verified === 1,
           hasPassword: visit.user.password_hash !== null,
+          passwordSignIn: tenant.settings.passwordSignIn,
           displayName: visit.user.display_name,
           minLength: tenant.settings.passwordMinLength,
           sessions: list,
@@ -224,6 +225,8 @@ export function accountPageRoutes(ctx: AppContext) {
 
     action('password', async (tenant, visit, body, req, reply, lang) => {
       const m = lang.t.account;
+      // A tenant that signs in through its providers only has no passwords to set.
+      if (!tenant.settings.passwordSignIn) return reply.code(404).headers({ 'cache-control': 'no-store' }).send();
       const next = text(body.password, 4096);
       if (next !== body.confirm) return render(req, reply, tenant, visit, 400, { error: m.passwordsDiffer });
       const current = text(body.current, 4096);

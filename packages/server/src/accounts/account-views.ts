@@ -23,6 +23,8 @@ export interface AccountView {
   emailVerified: boolean;
   /** Without one (an account made by a provider): no password fields; a recent sign-in instead. */
   hasPassword: boolean;
+  /** The tenant's setting: off, no password section (sign-in is through its providers only). */
+  passwordSignIn: boolean;
   displayName: string | null;
   minLength: number;
   sessions: SessionView[];
@@ -106,7 +108,9 @@ ${
 )}
 </section>
 
-<section aria-labelledby="password-h">
+${
+  v.passwordSignIn
+    ? html`<section aria-labelledby="password-h">
 <h2 id="password-h">${m.passwordTitle}</h2>
 <p class="muted">${v.hasPassword ? m.passwordIntro : m.noPasswordIntro}</p>
 ${form(
@@ -125,7 +129,9 @@ ${
 <input id="confirm" name="confirm" type="password" autocomplete="new-password" required>
 <button type="submit">${v.hasPassword ? t.reset.submit : m.setPassword}</button>`,
 )}
-</section>
+</section>`
+    : ''
+}
 
 ${methodsSection(v, form)}
 

@@ -15,7 +15,7 @@
  * which each form and redirect here keeps), then the browser's Accept-Language, then the
  * tenant's default; the messages these pages send are in it too.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
@@ -45,6 +45,17 @@ export function accountRoutes(ctx: AppContext) {
     const languageOf = forms.language;
 
     const base = (tenant: Tenant) => `/t/${tenant.slug}/account`;
+    /**
+     * The tenant of a password page (forgot, reset), or the 404 page where the tenant signs in
+     * through its providers only (settings.passwordSignIn off): no password to reset there.
+     */
+    const passwordTenantOf = async (req: FastifyRequest, reply: FastifyReply) => {
+      const tenant = await tenantOf(req, reply);
+      if (!tenant || tenant.settings.passwordSignIn) return tenant;
+      const { locale } = languageOf(req, tenant);
+      page(reply, 404, ctx.pages.error(tenant, locale, 'not_found', messagesFor(locale).login.noPasswords));
+      return undefined;
+    };
     /** The sign-in form to go back to: only an interaction of this tenant, by its id. */
     const backUrlOf = (tenant: Tenant, value: unknown) =>
       typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value)
@@ -57,7 +68,7 @@ export function accountRoutes(ctx: AppContext) {
       });
 
     app.get('/t/:slug/account/forgot', async (req, reply) => {
-      const tenant = await tenantOf(req, reply);
+      const tenant = await passwordTenantOf(req, reply);
       if (!tenant) return;
       const query = req.query as { return?: unknown; sent?: unknown };
       const { locale, ui } = languageOf(req, tenant);
@@ -75,7 +86,7 @@ export function accountRoutes(ctx: AppContext) {
     });
 
     app.post('/t/:slug/account/forgot', async (req, reply) => {
-      const tenant = await tenantOf(req, reply);
+      const tenant = await passwordTenantOf(req, reply);
       if (!tenant) return;
       const query = req.query as { return?: unknown };
       const body = (req.body ?? {}) as Record<string, unknown>;
@@ -188,7 +199,7 @@ export function accountRoutes(ctx: AppContext) {
     });
 
     app.get('/t/:slug/account/reset', async (req, reply) => {
-      const tenant = await tenantOf(req, reply);
+      const tenant = await passwordTenantOf(req, reply);
       if (!tenant) return;
       const query = req.query as { token?: unknown; done?: unknown };
       const { locale, ui } = languageOf(req, tenant);
@@ -218,7 +229,7 @@ export function accountRoutes(ctx: AppContext) {
     });
 
     app.post('/t/:slug/account/reset', async (req, reply) => {
-      const tenant = await tenantOf(req, reply);
+      const tenant = await passwordTenantOf(req, reply);
       if (!tenant) return;
       const body = (req.body ?? {}) as Record<string, unknown>;
       const token = typeof body.token === 'string' ? body.token : '';

@@ -370,14 +370,25 @@ export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
   return {
     register,
 
-    /** The sign-in page's buttons: one per enabled provider of the tenant. */
-    async buttons(tenant: Tenant, base: string, locale: Locale): Promise<ProviderButton[]> {
+    /**
+     * The sign-in page's buttons, one per enabled provider of the tenant, and whether an
+     * email's domain routes to one of them (home-realm discovery).
+     */
+    async choices(
+      tenant: Tenant,
+      base: string,
+      locale: Locale,
+    ): Promise<{ buttons: ProviderButton[]; emailRoutes: boolean }> {
       const m = messagesFor(locale);
-      return (await ctx.identityProviders.enabled(tenant)).map((p) => ({
-        url: `${base}/federated/${p.slug}`,
-        label: p.buttonText ?? m.federation.signInWith(p.displayName),
-        iconUrl: p.iconUrl,
-      }));
+      const enabled = await ctx.identityProviders.enabled(tenant);
+      return {
+        buttons: enabled.map((p) => ({
+          url: `${base}/federated/${p.slug}`,
+          label: p.buttonText ?? m.federation.signInWith(p.displayName),
+          iconUrl: p.iconUrl,
+        })),
+        emailRoutes: enabled.some((p) => p.domains.length > 0),
+      };
     },
 
     /**

@@ -279,7 +279,7 @@ export async function buildApp(ctx: AppContext) {
         title: 'Latchkey admin API',
         // The contract's own semver, not the package's: MAJOR is the /api/vN path, MINOR grows with
         // every addition; released as packages/server/api/v1.json (docs/api.md, "Versioning and the contract").
-        version: '1.2.0',
+        version: '1.3.0',
         description:
           'Tenants, users, roles, API keys and the audit log. Errors are `{"error": {"code", "message", "details"}}` with stable codes.',
       },

@@ -22,6 +22,12 @@ export const de: Messages = {
     noAccount: 'Noch kein Konto?',
     createOne: 'Jetzt anlegen',
     cancel: 'Abbrechen',
+    continue: 'Weiter',
+    noPasswords: 'Melden Sie sich auf einem der folgenden Wege an.',
+    noPasswordsEmail:
+      'Geben Sie Ihre geschäftliche E-Mail-Adresse ein, um zu ihrer Anmeldung zu gelangen, oder wählen Sie einen der folgenden Wege.',
+    noRouteForEmail:
+      'Für diese E-Mail-Adresse ist hier keine Anmeldung eingerichtet. Wählen Sie einen der folgenden Wege.',
     invalidCredentials: 'E-Mail-Adresse oder Passwort ist falsch.',
     registered:
       'Sehen Sie in Ihrem Posteingang nach: War diese E-Mail-Adresse hier neu, haben wir ihr einen Link geschickt, mit dem Sie das Konto fertig anlegen; melden Sie sich danach mit dem gewählten Passwort an. Gibt es bereits ein Konto dafür, melden Sie sich an.',

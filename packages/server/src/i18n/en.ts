@@ -32,6 +32,11 @@ export const en = {
     createOne: 'Create one',
     cancel: 'Cancel',
     invalidCredentials: 'Invalid email or password.',
+    continue: 'Continue',
+    /** The tenant signs in through identity providers only (settings.passwordSignIn off). */
+    noPasswords: 'Sign in with one of the ways below.',
+    noPasswordsEmail: 'Enter your work email to go to its sign-in, or choose one of the ways below.',
+    noRouteForEmail: 'No sign-in here is set up for that email address. Choose one of the ways below.',
     /** After a registration, new email or not: the same words either way. */
     registered:
       'Check your inbox: if this email was new here, we sent it a link that finishes creating the account; then sign in with the password you chose. If it has an account already, sign in.',

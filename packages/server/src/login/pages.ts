@@ -106,6 +106,11 @@ export interface LoginView {
   abortUrl: string;
   /** A button (a link) per enabled identity provider (federation/). */
   providers?: ProviderButton[];
+  /**
+   * What the form asks: `password` (email and password), `email` (the tenant signs in through
+   * providers only, and an email's domain routes to one: email and Continue), or `none`.
+   */
+  form?: 'password' | 'email' | 'none';
 }
 
 export interface ProviderButton {
@@ -164,15 +169,24 @@ ${message ? html`<p class="message">${message}</p>` : ''}
 ${v.clientName ? html`<p>${m.login.continueTo(html`<strong>${v.clientName}</strong>`)}</p>` : ''}
 ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 ${v.notice ? html`<p class="message" role="status">${v.notice}</p>` : ''}
+${
+  (v.form ?? 'password') === 'none'
+    ? html`<p>${m.login.noPasswords}</p>`
+    : html`${v.form === 'email' ? html`<p>${m.login.noPasswordsEmail}</p>` : ''}
 <form method="post" action="${v.action}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
 <label for="email">${m.fields.email}</label>
 <input id="email" name="email" type="email" autocomplete="username" required autofocus value="${v.email ?? ''}">
-<label for="password">${m.fields.password}</label>
+${
+  v.form === 'email'
+    ? html`<button type="submit">${m.login.continue}</button>`
+    : html`<label for="password">${m.fields.password}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">${m.login.submit}</button>
-</form>
-${v.providers?.length ? providerButtons(locale, v.providers) : ''}
+<button type="submit">${m.login.submit}</button>`
+}
+</form>`
+}
+${v.providers?.length ? providerButtons(locale, v.providers, (v.form ?? 'password') !== 'none') : ''}
 ${v.forgotUrl ? html`<p class="alt"><a href="${v.forgotUrl}">${m.login.forgot}</a></p>` : ''}
 ${v.registerUrl ? html`<p class="alt">${m.login.noAccount} <a href="${v.registerUrl}">${m.login.createOne}</a></p>` : ''}
 <p class="alt"><a href="${v.abortUrl}">${m.login.cancel}</a></p>`,
@@ -456,9 +470,9 @@ ${forgotUrl ? html`<p class="alt"><a href="${forgotUrl}">${m.linkInvalid.askAgai
 }
 
 /** The identity providers' buttons under the sign-in form: links, so they work without JavaScript. */
-function providerButtons(locale: Locale, providers: ProviderButton[]) {
+function providerButtons(locale: Locale, providers: ProviderButton[], afterForm = true) {
   return html`<div class="providers">
-<p>${messagesFor(locale).federation.or}</p>
+${afterForm ? html`<p>${messagesFor(locale).federation.or}</p>` : ''}
 ${providers.map(
   (p) =>
     html`<a class="provider" href="${p.url}">${p.iconUrl ? html`<img src="${p.iconUrl}" alt="">` : ''}${p.label}</a>`,

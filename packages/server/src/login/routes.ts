@@ -25,7 +25,11 @@ import { formPages } from './pages.js';
 
 /** The sign-in form's error, by its `?error=` code. */
 const loginError = (m: Messages, code: string) =>
-  code === 'csrf' ? m.problems.sessionExpired : m.login.invalidCredentials;
+  code === 'csrf'
+    ? m.problems.sessionExpired
+    : code === 'no_route'
+      ? m.login.noRouteForEmail
+      : m.login.invalidCredentials;
 
 /** `admission`: the sign-in form's place at the hash queue, shared with the app's server (http/app.ts). */
 export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
@@ -79,6 +83,10 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
         const email = readCookie(req, 'lk_email');
         // The application's choice of language goes on to the forgot-password pages.
         const uiLocales = details.params.ui_locales ? `&ui_locales=${locale}` : '';
+        const choices = await federation.choices(tenant, base, locale);
+        // Without password sign-in: no password form, registration or reset; an email form only
+        // where an email's domain routes to a provider.
+        const passwords = tenant.settings.passwordSignIn;
         return page(
           reply,
           query.error ? 401 : 200,
@@ -89,10 +97,11 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
             error: query.error ? loginError(m, query.error) : undefined,
             notice: query.registered ? m.login.registered : undefined,
             clientName: await clientName(provider, details),
-            registerUrl: tenant.settings.selfRegistration ? `${base}/register` : undefined,
-            forgotUrl: `/t/${tenant.slug}/account/forgot?return=${details.uid}${uiLocales}`,
+            registerUrl: tenant.settings.selfRegistration && passwords ? `${base}/register` : undefined,
+            forgotUrl: passwords ? `/t/${tenant.slug}/account/forgot?return=${details.uid}${uiLocales}` : undefined,
             abortUrl: `${base}/abort`,
-            providers: await federation.buttons(tenant, base, locale),
+            providers: choices.buttons,
+            form: passwords ? 'password' : choices.emailRoutes ? 'email' : 'none',
           }),
         );
       }
@@ -144,6 +153,12 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       // Home-realm discovery: an email whose domain routes to a provider goes there, unchecked here.
       const realm = await federation.homeRealm(tenant, base, email);
       if (realm) return reply.redirect(realm, 303);
+      // No password sign-in in this tenant: refused before any password is looked at.
+      if (!tenant.settings.passwordSignIn) {
+        ctx.metrics?.signIn('rejected');
+        rememberEmail(reply, base, email);
+        return reply.redirect(`${base}?error=no_route`, 303);
+      }
       const password = String(body.password ?? '').slice(0, 4096);
       const result = await ctx.signIn
         .signIn(tenant, email, password, actorOf(req), admission.of(req), {
@@ -229,7 +244,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
       const { tenant, details, base, locale, m } = loaded;
-      if (!tenant.settings.selfRegistration) return reply.redirect(base, 303);
+      if (!tenant.settings.selfRegistration || !tenant.settings.passwordSignIn) return reply.redirect(base, 303);
       const query = req.query as { error?: string };
       return page(
         reply,
@@ -248,7 +263,7 @@ export function interactionRoutes(ctx: AppContext, admission: SignInAdmission) {
       const loaded = await load(req, reply);
       if (!loaded) return reply;
       const { tenant, details, base, locale } = loaded;
-      if (!tenant.settings.selfRegistration) return reply.redirect(base, 303);
+      if (!tenant.settings.selfRegistration || !tenant.settings.passwordSignIn) return reply.redirect(base, 303);
       const body = (req.body ?? {}) as Record<string, string | undefined>;
       if (!csrfOk(tenant, details.uid, body.csrf)) return reply.redirect(`${base}/register?error=csrf`, 303);
       const actor = actorOf(req);

@@ -120,7 +120,7 @@ export function tenantView(t: Tenant): TenantView {
   };
 }
 
-function settingsOrThrow(current: TenantSettings | undefined, patch: TenantSettingsPatch | undefined) {
+function settingsOrThrow(current: TenantSettings | undefined, patch: TenantSettingsPatch | undefined, slug: string) {
   const result = applySettingsPatch(current, patch ?? {});
   if (!result.success) {
     throw badRequest(
@@ -128,6 +128,13 @@ function settingsOrThrow(current: TenantSettings | undefined, patch: TenantSetti
       result.error.issues.map((i) => `settings.${i.path.join('.')}: ${i.message}`).join('; '),
       result.error.issues.map((i) => ({ path: `/settings/${i.path.join('/')}`, message: i.message })),
     );
+  }
+  // Its administrators sign in to the console with a password: never locked out of it.
+  if (slug === SYSTEM_TENANT_SLUG && !result.data.passwordSignIn) {
+    const message = 'the system tenant keeps password sign-in';
+    throw badRequest('invalid_settings', `settings.passwordSignIn: ${message}`, [
+      { path: '/settings/passwordSignIn', message },
+    ]);
   }
   return result.data;
 }
@@ -200,7 +207,7 @@ export class TenantService {
   }
 
   async create(input: z.output<typeof createTenantSchema>, actor: AuditActor, actorTenantId: string): Promise<Tenant> {
-    const settings = settingsOrThrow(undefined, input.settings);
+    const settings = settingsOrThrow(undefined, input.settings, input.slug);
     try {
       return await this.db.transaction().execute(async (trx) => {
         const created = await insertTenant(trx, input.slug, input.displayName, settings, { publicUrl: this.publicUrl });
@@ -234,7 +241,7 @@ export class TenantService {
         if (!row) throw notFound('tenant_not_found', `No tenant "${tenant.slug}"`);
         if (ifMatch && !ifMatch.includes(row.version)) throw preconditionFailed();
         const current = toTenant(row);
-        const settings = settingsOrThrow(current.settings, input.settings);
+        const settings = settingsOrThrow(current.settings, input.settings, current.slug);
         const now = Date.now();
         const updated = await trx
           .updateTable('tenants')

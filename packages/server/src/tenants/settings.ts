@@ -57,6 +57,11 @@ const emailFields = {
 };
 const topFields = {
   selfRegistration: z.boolean(),
+  passwordSignIn: z
+    .boolean()
+    .describe(
+      'Users sign in with a password on the sign-in page; false: only through the identity providers (no password form, registration or password reset). The system tenant keeps it',
+    ),
   passwordMinLength: z.number().int().min(8).max(256),
   allowedOrigins: z.array(origin).max(100),
   keyRotationDays: z.number().int().min(1).max(3650).nullable(),
@@ -76,6 +81,7 @@ const topFields = {
 export const tenantSettingsSchema = z
   .strictObject({
     selfRegistration: topFields.selfRegistration.default(false),
+    passwordSignIn: topFields.passwordSignIn.default(true),
     passwordMinLength: topFields.passwordMinLength.default(8),
     lifetimes: z
       .strictObject({
@@ -135,6 +141,7 @@ export type TenantSettings = z.output<typeof tenantSettingsSchema>;
 /** What PATCH accepts: any subset; nested groups are merged into the current settings. */
 export const tenantSettingsPatchSchema = z.strictObject({
   selfRegistration: topFields.selfRegistration.optional(),
+  passwordSignIn: topFields.passwordSignIn.optional(),
   passwordMinLength: topFields.passwordMinLength.optional(),
   allowedOrigins: topFields.allowedOrigins.optional(),
   keyRotationDays: topFields.keyRotationDays.optional(),

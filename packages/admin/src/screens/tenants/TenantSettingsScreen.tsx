@@ -155,6 +155,16 @@ function SettingsEditor({ tenant, reload }: { tenant: Tenant; reload: () => Prom
 
           <Section title="Sign-in and passwords">
             <Switch
+              label="Password sign-in"
+              description={
+                tenant.slug === SYSTEM_TENANT
+                  ? 'The system tenant keeps it: its administrators sign in to this console with a password'
+                  : 'Off: people sign in only through the identity providers (no password form, registration or password reset)'
+              }
+              disabled={tenant.slug === SYSTEM_TENANT}
+              {...form.getInputProps('settings.passwordSignIn', { type: 'checkbox' })}
+            />
+            <Switch
               label="Self-registration"
               description="People can create their own account on the sign-in page"
               {...form.getInputProps('settings.selfRegistration', { type: 'checkbox' })}

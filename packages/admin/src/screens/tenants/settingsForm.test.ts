@@ -13,6 +13,7 @@ const tenant: Tenant = {
   updatedAt: '2026-01-01T00:00:00Z',
   settings: {
     selfRegistration: false,
+    passwordSignIn: true,
     requireVerifiedEmail: false,
     selfDeletion: true,
     defaultLocale: 'de',

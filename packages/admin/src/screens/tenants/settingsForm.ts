@@ -13,6 +13,7 @@ export interface TenantForm {
   autoRotateKeys: boolean;
   settings: {
     selfRegistration: boolean;
+    passwordSignIn: boolean;
     requireVerifiedEmail: boolean;
     selfDeletion: boolean;
     defaultLocale: Locale;
@@ -35,6 +36,7 @@ export interface TenantForm {
 export const TENANT_FORM_FIELDS = [
   'displayName',
   'settings.selfRegistration',
+  'settings.passwordSignIn',
   'settings.requireVerifiedEmail',
   'settings.selfDeletion',
   'settings.defaultLocale',
@@ -60,6 +62,7 @@ export function toForm(tenant: Tenant): TenantForm {
     autoRotateKeys: s.keyRotationDays !== null,
     settings: {
       selfRegistration: s.selfRegistration,
+      passwordSignIn: s.passwordSignIn,
       requireVerifiedEmail: s.requireVerifiedEmail,
       selfDeletion: s.selfDeletion,
       defaultLocale: s.defaultLocale,
@@ -86,6 +89,7 @@ export function toPatch(values: TenantForm): { displayName: string; settings: Te
     displayName: values.displayName.trim(),
     settings: {
       selfRegistration: s.selfRegistration,
+      passwordSignIn: s.passwordSignIn,
       requireVerifiedEmail: s.requireVerifiedEmail,
       selfDeletion: s.selfDeletion,
       defaultLocale: s.defaultLocale,
