@@ -306,10 +306,11 @@ export interface AuthorizationRequest {
 
 /**
  * Whether a provider of `kind` can be asked to authenticate the user afresh and say when it
- * did (prompt=login, max_age=0, the ID token's auth_time): the OpenID Connect kinds. Not
- * GitHub's or Facebook's OAuth 2 (no such parameter, no auth_time), nor SAML here.
+ * did (prompt=login, max_age=0, the ID token's auth_time): the OpenID Connect kinds, but not
+ * Apple (its authorization endpoint documents no `prompt`); not GitHub's or Facebook's OAuth 2
+ * (no such parameter, no auth_time), nor SAML here.
  */
-export const canReauthenticate = (kind: string) => ['oidc', 'google', 'microsoft', 'apple', 'latchkey'].includes(kind);
+export const canReauthenticate = (kind: string) => ['oidc', 'google', 'microsoft', 'latchkey'].includes(kind);
 
 /** Seconds of clock difference allowed between the upstream's auth_time and our start of the flow. */
 const AUTH_TIME_SKEW_SECONDS = 60;
