@@ -5,7 +5,8 @@
  * sign-in creates the account on the "finish signing in" page; the application gets a code
  * whose ID token says `amr: ["fed"]` and names the provider. A second round trip signs the
  * same user in with no page of ours on the way. On the account page, a user with a password
- * links the provider ("Link another way to sign in") and unlinks it.
+ * links the provider ("Link another way to sign in") and unlinks it. A tenant with password
+ * sign-in off shows the button alone, and it signs in.
  *
  * Screenshots: test-results/screenshots/federation-*.png.
  */
@@ -143,6 +144,40 @@ describe.skipIf(!hasChromium)(
       const after = await tenant.api('GET', `/api/v1/tenants/${tenant.slug}/users/${made.body.id}/identities`);
       expect(after.body.items).toEqual([]);
       await context.close();
+    });
+
+    it('signs in with the provider alone where the tenant turned password sign-in off', async () => {
+      const current = await tenant.api('GET', `/api/v1/tenants/${tenant.slug}`);
+      const off = await tenant.api('PATCH', `/api/v1/tenants/${tenant.slug}`, {
+        body: { settings: { passwordSignIn: false } },
+        headers: { 'if-match': `"${current.body.version}"` },
+      });
+      expect(off.status, off.text).toBe(200);
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      try {
+        const request = await authorizationRequest(config, redirectUri, { scope: 'openid email profile' });
+        await page.goto(request.url.href);
+        await page.getByText('Sign in with one of the ways below.').waitFor();
+        expect(await page.getByLabel('Password', { exact: true }).count()).toBe(0);
+        expect(await page.getByRole('link', { name: 'Forgot password?' }).count()).toBe(0);
+        await page.screenshot({ path: screenshotPath('federation-providers-only.png') });
+        up.signInAs = { sub: 'e2e-1', email: 'chromium-fed@upstream.test', email_verified: true, name: 'Fed Chrome' };
+        await page.getByRole('link', { name: 'Sign in with Acme SSO' }).click();
+        await page.waitForURL((u) => u.href.startsWith(redirectUri));
+        const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), {
+          pkceCodeVerifier: request.verifier,
+          expectedState: request.state,
+          expectedNonce: request.nonce,
+        });
+        expect(tokens.claims()?.amr).toEqual(['fed']);
+      } finally {
+        await context.close();
+        await tenant.api('PATCH', `/api/v1/tenants/${tenant.slug}`, {
+          body: { settings: { passwordSignIn: true } },
+          headers: { 'if-match': `"${off.body.version}"` },
+        });
+      }
     });
   },
 );
