@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { privateNetworksOf } from './federation/outbound.js';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -128,6 +129,11 @@ export const envSchema = z.object({
    * localhost or 127.0.0.1 (a stand-in provider for local tests). Refused with NODE_ENV=production.
    */
   FEDERATION_ALLOW_HTTP_ISSUERS: z.enum(['true', 'false']).default('false'),
+  /**
+   * Private networks (CIDRs, comma-separated: `10.0.0.0/8,fd00::/8`) that identity providers
+   * may be on: by default the server reaches only public addresses for them (federation/outbound.ts).
+   */
+  FEDERATION_PRIVATE_NETWORKS: optionalString,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -214,8 +220,11 @@ export interface Config {
    * set, else on the main port behind `token`; `token`, when set, is required either way.
    */
   metrics: { port: number | undefined; host: string; token: string | undefined } | undefined;
-  /** Federated sign-in: whether http issuers on localhost/127.0.0.1 may be reached (local tests only). */
-  federation: { allowHttpIssuers: boolean };
+  /**
+   * Federated sign-in: whether http issuers on localhost/127.0.0.1 may be reached (local tests
+   * only), and the private networks identity providers may be on (CIDRs).
+   */
+  federation: { allowHttpIssuers: boolean; privateNetworks: string[] };
   /** Problems worth a loud warning at start (insecure defaults). */
   warnings: string[];
 }
@@ -262,6 +271,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
   if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) {
     throw new ConfigError(`METRICS_PORT: must differ from PORT (got ${JSON.stringify(String(e.METRICS_PORT))})`);
+  }
+  const privateNetworks = (e.FEDERATION_PRIVATE_NETWORKS ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  try {
+    privateNetworksOf(privateNetworks);
+  } catch (err) {
+    throw new ConfigError(`FEDERATION_PRIVATE_NETWORKS: ${(err as Error).message}`);
   }
   // Secrets an operator chose: refused in production when plainly predictable, else a warning.
   const predictable = (
@@ -358,7 +376,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       e.METRICS_PORT === undefined && e.METRICS_TOKEN === undefined
         ? undefined
         : { port: e.METRICS_PORT, host: e.METRICS_HOST, token: e.METRICS_TOKEN },
-    federation: { allowHttpIssuers: e.FEDERATION_ALLOW_HTTP_ISSUERS === 'true' },
+    federation: { allowHttpIssuers: e.FEDERATION_ALLOW_HTTP_ISSUERS === 'true', privateNetworks },
     warnings,
   };
 }

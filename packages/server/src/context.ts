@@ -17,6 +17,7 @@ import type { Database } from './db/database.js';
 import { EmailOutbox } from './email/outbox.js';
 import { smtpTransport } from './email/transport.js';
 import { LatchkeyTenantClients } from './federation/kinds/latchkey.js';
+import { outboundFetch, outboundPolicyOf } from './federation/outbound.js';
 import { IdentityProviders, UserIdentities } from './federation/store.js';
 import { SecretBox } from './keys/crypto.js';
 import { KeyService } from './keys/service.js';
@@ -143,6 +144,7 @@ export function createContext(
     config.publicUrl,
     // Notices are made below; a provider is only ever saved once the context is built.
     new LatchkeyTenantClients(clients, tenants, config.publicUrl, (change) => notices.changed(change)),
+    outboundFetch(outboundPolicyOf(config)),
   );
   const identities = new UserIdentities(db, database.dialect, audit);
   const credentials = new CredentialService(apiKeys, { tenants, keys, roles, clients, db, config, adminApi });

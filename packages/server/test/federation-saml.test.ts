@@ -106,7 +106,8 @@ describe.each(dialects)('SAML sign-in (%s)', (dialect) => {
 
   beforeAll(async () => {
     [ts, idp, stranger] = await Promise.all([
-      startTestServer(dialect),
+      // The stand-in IdP is on loopback: reachable only with this (federation/outbound.ts).
+      startTestServer(dialect, { FEDERATION_ALLOW_HTTP_ISSUERS: 'true' }),
       SamlIdp.start(),
       generateSpCredentials('Not the IdP'),
     ]);
@@ -161,6 +162,25 @@ describe.each(dialects)('SAML sign-in (%s)', (dialect) => {
       .executeTakeFirstOrThrow();
     expect(row.sp_credentials_sealed).toBeTruthy();
     expect(JSON.stringify(row)).not.toContain('PRIVATE KEY');
+  });
+
+  it('fetches no metadata from a private address: loopback without the dev flag, or a private network not listed', async () => {
+    const strict = await startTestServer(dialect, { FEDERATION_PRIVATE_NETWORKS: '192.0.2.0/24' });
+    try {
+      const t = await tenantWithAdmin(strict);
+      const before = idp.metadataRequests;
+      for (const url of [idp.metadataUrl, 'https://10.1.2.3/metadata', 'https://[::ffff:127.0.0.1]/metadata']) {
+        const res = await t.api('POST', `/api/v1/tenants/${t.slug}/identity-providers`, {
+          body: { slug: 'private', kind: 'saml', displayName: 'Private', samlMetadataUrl: url },
+        });
+        expect(res.status, `${url} ${res.text}`).toBe(400);
+        expect(res.body.error.code).toBe('saml_metadata_unreachable');
+        expect(res.body.error.message).toContain('is not a public address');
+      }
+      expect(idp.metadataRequests).toBe(before);
+    } finally {
+      await strict.close();
+    }
   });
 
   it('makes one from metadata XML; refuses unusable metadata, both sources or none, and OpenID Connect fields', async () => {

@@ -5,6 +5,7 @@
  * the endpoints elsewhere (`endpoints`); the defaults are the public services.
  */
 import * as oidc from 'openid-client';
+import { asCustomFetch, type OutboundFetch } from './outbound.js';
 
 export type OAuth2Kind = 'github' | 'facebook';
 
@@ -104,7 +105,13 @@ export function oauth2Configuration(
   kind: OAuth2Kind,
   clientId: string,
   clientAuth: oidc.ClientAuth,
-  options: { endpoints?: Partial<OAuth2Endpoints> | undefined; allowHttp?: boolean; timeoutSeconds?: number } = {},
+  options: {
+    endpoints?: Partial<OAuth2Endpoints> | undefined;
+    allowHttp?: boolean;
+    timeoutSeconds?: number;
+    /** The token endpoint's and the profile API's requests (federation/outbound.ts). */
+    fetch?: OutboundFetch;
+  } = {},
 ): oidc.Configuration {
   const preset = oauth2Presets[kind];
   const endpoints = { ...preset.endpoints, ...options.endpoints };
@@ -123,6 +130,7 @@ export function oauth2Configuration(
   );
   config.timeout = options.timeoutSeconds ?? 10;
   if (options.allowHttp) oidc.allowInsecureRequests(config);
+  if (options.fetch) config[oidc.customFetch] = asCustomFetch(options.fetch);
   return config;
 }
 

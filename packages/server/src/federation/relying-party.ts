@@ -25,6 +25,7 @@ import * as oidc from 'openid-client';
 import { TtlCache } from '../cache.js';
 import type { AppleKey } from './apple.js';
 import { appleClientAuth } from './kinds/apple-sign-in.js';
+import { asCustomFetch, type OutboundFetch } from './outbound.js';
 import type { IdentityProvider } from './store.js';
 
 /** Seconds an upstream request (discovery, keys, token, userinfo) may take. */
@@ -74,7 +75,15 @@ export class RelyingParties {
   private readonly discovered = new TtlCache<string, Promise<Discovered>>(DISCOVERY_TTL_MS, 1000);
   private readonly configs = new TtlCache<string, Promise<oidc.Configuration>>(DISCOVERY_TTL_MS, 1000);
 
-  constructor(private readonly allowHttpIssuers: boolean) {}
+  /** Every request to a provider: discovery, JWKS, token, userinfo (federation/outbound.ts). */
+  private readonly fetchFn: OutboundFetch;
+
+  constructor(
+    private readonly allowHttpIssuers: boolean,
+    outbound?: OutboundFetch,
+  ) {
+    this.fetchFn = outbound ?? ((url, init) => fetch(url, init));
+  }
 
   /** Whether the issuer may be reached over plain http (a loopback stand-in, when the config allows it). */
   private insecure(issuer: string): boolean {
@@ -85,6 +94,7 @@ export class RelyingParties {
   private options(issuer: string): oidc.DiscoveryRequestOptions {
     return {
       timeout: UPSTREAM_TIMEOUT_SECONDS,
+      [oidc.customFetch]: asCustomFetch(this.fetchFn),
       ...(this.insecure(issuer) ? { execute: [oidc.allowInsecureRequests] } : {}),
     };
   }
@@ -150,7 +160,7 @@ export class RelyingParties {
     if (this.insecure(idp.issuer)) oidc.allowInsecureRequests(config);
     // The ID token's signature too, against the issuer's published keys: not only TLS's word.
     oidc.enableNonRepudiationChecks(config);
-    if (fetchFn) config[oidc.customFetch] = fetchFn;
+    config[oidc.customFetch] = fetchFn ?? asCustomFetch(this.fetchFn);
     return config;
   }
 
@@ -192,7 +202,7 @@ export class RelyingParties {
       used = this.build(idp, { ...metadata, issuer }, auth, (url, init) =>
         url === metadata.token_endpoint
           ? Promise.resolve(new Response(answer.body, { status: answer.status, headers: answer.headers }))
-          : fetch(url, init as RequestInit),
+          : this.fetchFn(url, init as RequestInit),
       );
       tokens = await oidc.authorizationCodeGrant(used, callback, grant);
     }
@@ -229,7 +239,7 @@ export class RelyingParties {
       { ...metadata, authorization_response_iss_parameter_supported: false },
       auth,
       async (url, init) => {
-        const res = await fetch(url, init as RequestInit);
+        const res = await this.fetchFn(url, init as RequestInit);
         if (url !== metadata.token_endpoint) return res;
         answer = { body: await res.text(), status: res.status, headers: res.headers };
         throw stop;

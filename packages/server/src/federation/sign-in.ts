@@ -36,6 +36,7 @@ import { callbackPath, FlowCookies, type FlowUser, flowReturn } from './flow-coo
 import { withAppleName } from './kinds/apple-sign-in.js';
 import { OAuth2RelyingParties } from './kinds/oauth2-sign-in.js';
 import { isOAuth2Kind } from './kinds/settings.js';
+import { outboundFetch, outboundPolicyOf } from './outbound.js';
 import { choosePage, linkPage } from './pages.js';
 import { authenticatedSince, canReauthenticate, RelyingParties, UpstreamUnavailable } from './relying-party.js';
 import { samlSignIn } from './saml/routes.js';
@@ -46,8 +47,10 @@ type Problem = keyof Messages['federation'];
 export type FederatedSignIn = ReturnType<typeof federatedSignIn>;
 
 export function federatedSignIn(ctx: AppContext, h: InteractionHelpers) {
-  const rp = new RelyingParties(ctx.config.federation.allowHttpIssuers);
-  const oauth2 = new OAuth2RelyingParties(ctx.config.federation.allowHttpIssuers);
+  // The provider's endpoints are an admin's choice: only public addresses (federation/outbound.ts).
+  const outbound = outboundFetch(outboundPolicyOf(ctx.config));
+  const rp = new RelyingParties(ctx.config.federation.allowHttpIssuers, outbound);
+  const oauth2 = new OAuth2RelyingParties(ctx.config.federation.allowHttpIssuers, outbound);
   const upstreamOf = (idp: IdentityProvider) => (isOAuth2Kind(idp.kind) ? oauth2 : rp);
   const cookies = new FlowCookies(ctx.secrets, ctx.config.publicUrl);
   const accounts = new FederatedAccounts(ctx);

@@ -39,6 +39,7 @@ import {
   openKindSecrets,
   sealKindSecrets,
 } from './kinds/settings.js';
+import type { OutboundFetch } from './outbound.js';
 import {
   namesMetadata,
   openSpCredentials,
@@ -174,6 +175,8 @@ export class IdentityProviders {
     private readonly publicUrl = '',
     /** Registers the clients of `latchkey` providers in their tenants. */
     private readonly latchkey?: LatchkeyTenantClients,
+    /** Fetches a `saml` provider's metadata URL (federation/outbound.ts: public addresses only). */
+    private readonly outbound?: OutboundFetch,
   ) {
     this.enabledCache = new TtlCache(cacheTtlMs, 10_000);
   }
@@ -549,7 +552,7 @@ export class IdentityProviders {
     principal: Principal,
   ): Promise<SamlColumns> {
     await this.assertMayCreate(tenant, input, principal);
-    const idp: SamlIdp = await readIdpMetadata(input);
+    const idp: SamlIdp = await readIdpMetadata(input, this.outbound);
     return {
       issuer: idp.entityId,
       saml_idp: JSON.stringify(idp),
@@ -579,7 +582,7 @@ export class IdentityProviders {
     if (input.roleMappings) await this.assertRolesExist(this.db, tenant, input.roleMappings);
     const roles = await this.mappedRoles(this.db, tenant, after);
     this.assertMayConfigure(principal, tenant, 'Changing this identity provider', roles, after);
-    return readIdpMetadata(input);
+    return readIdpMetadata(input, this.outbound);
   }
 
   /** The grant rule for a new provider, ahead of the work a refused caller must not cause. */

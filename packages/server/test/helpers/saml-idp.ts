@@ -76,6 +76,8 @@ export class SamlIdp {
   readonly entityId: string;
   readonly ssoUrl: string;
   readonly metadataUrl: string;
+  /** How many times its metadata was asked for. */
+  metadataRequests = 0;
   /** Whom `/saml/sso` signs in (null: no one, a 403 page). */
   signInAs: { nameId: string; attributes: Record<string, string[]> } | null = null;
 
@@ -100,6 +102,7 @@ export class SamlIdp {
     const server = createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];
       if (path === '/saml/metadata') {
+        if (idp) idp.metadataRequests++;
         res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(idp?.metadata());
       } else if (path === '/saml/redirect') {
         res.writeHead(302, { location: '/saml/metadata' }).end();

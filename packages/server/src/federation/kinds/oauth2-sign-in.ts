@@ -10,6 +10,7 @@
 import * as oidc from 'openid-client';
 import { TtlCache } from '../../cache.js';
 import { type OAuth2Kind, oauth2Configuration, oauth2Profile } from '../oauth2-profiles.js';
+import type { OutboundFetch } from '../outbound.js';
 import type { AuthorizationRequest, FlowChecks, ProviderSecrets, UpstreamUser } from '../relying-party.js';
 import { codeFlowUrl, UpstreamUnavailable } from '../relying-party.js';
 import type { IdentityProvider } from '../store.js';
@@ -19,7 +20,11 @@ const CONFIG_TTL_MS = 3_600_000;
 export class OAuth2RelyingParties {
   private readonly configs = new TtlCache<string, Promise<oidc.Configuration>>(CONFIG_TTL_MS, 1000);
 
-  constructor(private readonly allowHttpIssuers: boolean) {}
+  constructor(
+    private readonly allowHttpIssuers: boolean,
+    /** Every request to the provider (federation/outbound.ts). */
+    private readonly outbound?: OutboundFetch,
+  ) {}
 
   /** Plain http only to a loopback stand-in, when the config allows it (as for OpenID Connect issuers). */
   private insecure(idp: IdentityProvider): boolean {
@@ -49,6 +54,7 @@ export class OAuth2RelyingParties {
       return oauth2Configuration(this.kindOf(idp), idp.clientId, auth, {
         endpoints: idp.endpoints ?? undefined,
         allowHttp: this.insecure(idp),
+        ...(this.outbound ? { fetch: this.outbound } : {}),
       });
     })();
     this.configs.set(key, pending);

@@ -105,11 +105,16 @@ export const namesMetadata = (input: SamlMetadataInput) =>
  * The IdP from the metadata the body names (exactly one of URL and XML): 400
  * `saml_metadata_invalid` or `saml_metadata_unreachable` when it cannot be used.
  */
-export async function readIdpMetadata(input: SamlMetadataInput): Promise<SamlIdp> {
+export async function readIdpMetadata(
+  input: SamlMetadataInput,
+  fetchFn?: (url: string, init?: RequestInit) => Promise<Response>,
+): Promise<SamlIdp> {
   const { samlMetadataUrl: url, samlMetadataXml: xml } = input;
   if ((url === undefined) === (xml === undefined)) throw oneSource();
   const metadata: IdpMetadata =
-    url !== undefined ? (await fetchIdpMetadata(url)).metadata : parseIdpMetadata(xml ?? '');
+    url !== undefined
+      ? (await fetchIdpMetadata(url, fetchFn ? { fetch: fetchFn } : {})).metadata
+      : parseIdpMetadata(xml ?? '');
   // The AuthnRequest goes out by HTTP-Redirect (signed in the query), the only binding node-saml redirects with.
   if (!metadata.ssoRedirectUrl) {
     throw samlError(

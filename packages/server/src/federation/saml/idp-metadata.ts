@@ -120,6 +120,8 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
 export interface FetchMetadataOptions {
   timeoutMs?: number;
   maxBytes?: number;
+  /** The requests, each hop's (federation/outbound.ts: public addresses only); default fetch. */
+  fetch?: (url: string, init?: RequestInit) => Promise<Response>;
 }
 
 /**
@@ -129,7 +131,7 @@ export interface FetchMetadataOptions {
  */
 export async function fetchIdpMetadata(
   url: string,
-  { timeoutMs = fetchTimeoutMs, maxBytes = maxMetadataBytes }: FetchMetadataOptions = {},
+  { timeoutMs = fetchTimeoutMs, maxBytes = maxMetadataBytes, fetch: fetchFn = fetch }: FetchMetadataOptions = {},
 ): Promise<{ xml: string; metadata: IdpMetadata }> {
   const signal = AbortSignal.timeout(timeoutMs);
   let target = url;
@@ -137,7 +139,7 @@ export async function fetchIdpMetadata(
     if (!isAllowedIdpUrl(target)) throw invalid(`the metadata URL "${target}" is not an https URL`);
     let response: Response;
     try {
-      response = await fetch(target, {
+      response = await fetchFn(target, {
         redirect: 'manual',
         signal,
         headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' },
