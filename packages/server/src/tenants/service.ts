@@ -28,6 +28,7 @@ import { newId } from '../ids.js';
 import {
   applySettingsPatch,
   readSettings,
+  storedSettings,
   type TenantSettings,
   type TenantSettingsPatch,
   tenantSettingsPatchSchema,
@@ -247,7 +248,7 @@ export class TenantService {
           .updateTable('tenants')
           .set({
             display_name: input.displayName ?? current.displayName,
-            settings: JSON.stringify(settings),
+            settings: storedSettings(settings),
             version: row.version + 1,
             updated_at: now,
           })
@@ -313,7 +314,7 @@ export async function insertTenant(
     id: newId('tenant'),
     slug,
     display_name: displayName,
-    settings: JSON.stringify(settings),
+    settings: storedSettings(settings),
     created_at: now,
     updated_at: now,
   });

@@ -156,9 +156,35 @@ export const tenantSettingsPatchSchema = z.strictObject({
 
 export type TenantSettingsPatch = z.infer<typeof tenantSettingsPatchSchema>;
 
-/** Reads stored settings; fields added by later versions take their defaults. */
+/**
+ * Reads stored settings; fields added by later versions take their defaults, and fields this
+ * version does not know (written by a newer node beside it, in a blue/green deploy) are left
+ * out rather than refused.
+ */
 export function readSettings(json: string): TenantSettings {
-  return tenantSettingsSchema.parse(JSON.parse(json));
+  return tenantSettingsSchema.parse(knownFields(JSON.parse(json), tenantSettingsSchema.parse({})));
+}
+
+/** `value` with only the object keys `shape` has, at every level (groups are plain objects). */
+function knownFields(value: unknown, shape: unknown): unknown {
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isRecord(value) || !isRecord(shape)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => Object.hasOwn(shape, key))
+      .map(([key, v]) => [key, knownFields(v, shape[key])]),
+  );
+}
+
+/**
+ * The settings as stored: a field added since the previous release is left out while it has
+ * its default, so that a node of that release (beside this one in a blue/green deploy, its
+ * reading strict) can still read the tenant. `passwordSignIn` (1.3.0) is such a field.
+ */
+export function storedSettings(settings: TenantSettings): string {
+  const { passwordSignIn, ...earlier } = settings;
+  return JSON.stringify(passwordSignIn ? earlier : settings);
 }
 
 /** Settings after applying a patch (or creation input), validated as a whole. */
