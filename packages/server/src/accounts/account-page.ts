@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
-import { canReauthenticateUpstream, signInMethods, visitorActor } from '../federation/account-links.js';
+import { canReauthenticateUpstream, signInMethods } from '../federation/account-links.js';
 import { AppError } from '../http/errors.js';
 import { type Messages, messagesFor, passwordProblem } from '../i18n/catalog.js';
 import type { Locale } from '../i18n/locales.js';
@@ -22,7 +22,7 @@ import { asEmailAddress, EMAIL_MAX_LENGTH, normalizeEmail } from '../users/servi
 import { type AccountVisit, accountSessions } from './account-session.js';
 import { accountDeleted, accountPage } from './account-views.js';
 import { tenantForms, withQuery } from './forms.js';
-import { selfService } from './self-service.js';
+import { selfActor, selfService } from './self-service.js';
 
 /** What a change's 303 back to the page says there (`?done=`): a key of the catalog's `account.notices`. */
 type Notice = keyof Messages['account']['notices'];
@@ -239,7 +239,12 @@ export function accountPageRoutes(ctx: AppContext) {
     action('identities/unlink', async (tenant, visit, body, req, reply, lang) => {
       const m = lang.t.account.problems;
       try {
-        await ctx.identities.unlink(tenant, visit.user.id, text(body.identity, 100), visitorActor(req, visit));
+        await ctx.identities.unlink(
+          tenant,
+          visit.user.id,
+          text(body.identity, 100),
+          selfActor(actorOf(req), visit.user),
+        );
       } catch (err) {
         const code = err instanceof AppError ? err.code : '';
         const error =

@@ -48,9 +48,11 @@ export interface SessionView {
   applications: string[];
 }
 
+/** The request's actor as the user acting on their own account (the account page's changes). */
+export const selfActor = (actor: AuditActor, user: UserRow): AuditActor => ({ ...actor, type: 'user', id: user.id });
+
 export function selfService(ctx: AppContext, hasher: PasswordHasher) {
   const db = ctx.database.db;
-  const self = (actor: AuditActor, user: UserRow): AuditActor => ({ ...actor, type: 'user', id: user.id });
 
   /** The password typed again, checked as a sign-in is (lockout, the hash queue), audited apart. */
   async function passwordIsRight(tenant: Tenant, user: UserRow, password: string, actor: AuditActor) {
@@ -90,7 +92,7 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
           .where('tenant_id', '=', tenant.id)
           .where('id', '=', user.id)
           .execute();
-        await ctx.audit.record(trx, self(actor, user), {
+        await ctx.audit.record(trx, selfActor(actor, user), {
           tenantId: tenant.id,
           action: 'user.update',
           target: { type: 'user', id: user.id },
@@ -130,7 +132,7 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
           keepSession: visit.sessionUid,
         });
         if (ended === undefined) return false;
-        await ctx.audit.record(trx, self(actor, user), {
+        await ctx.audit.record(trx, selfActor(actor, user), {
           tenantId: tenant.id,
           action: 'user.password.change',
           target: { type: 'user', id: user.id },
@@ -148,7 +150,7 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
     async endOtherSessions(tenant: Tenant, visit: AccountVisit, actor: AuditActor) {
       return db.transaction().execute(async (trx) => {
         const ended = await endUserSessions(trx, tenant.id, visit.user.id, visit.sessionUid);
-        await ctx.audit.record(trx, self(actor, visit.user), {
+        await ctx.audit.record(trx, selfActor(actor, visit.user), {
           tenantId: tenant.id,
           action: 'user.sessions.end',
           target: { type: 'user', id: visit.user.id },
@@ -255,7 +257,7 @@ export function selfService(ctx: AppContext, hasher: PasswordHasher) {
         }
         await deleteAtVersion(trx, 'users', row.id, row.version);
         await endUserSessions(trx, tenant.id, row.id);
-        await ctx.audit.record(trx, self(actor, user), {
+        await ctx.audit.record(trx, selfActor(actor, user), {
           tenantId: tenant.id,
           action: 'user.delete',
           target: { type: 'user', id: row.id },

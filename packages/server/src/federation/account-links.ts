@@ -15,9 +15,9 @@
  * Unlinking is the account page's own form (account-page.ts, UserIdentities.unlink's rules).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type AccountVisit, accountSessions } from '../accounts/account-session.js';
+import { accountSessions } from '../accounts/account-session.js';
 import { tenantForms, withQuery } from '../accounts/forms.js';
-import { selfService } from '../accounts/self-service.js';
+import { selfActor, selfService } from '../accounts/self-service.js';
 import { actorOf } from '../audit/service.js';
 import type { AppContext } from '../context.js';
 import type { UserRow } from '../db/schema.js';
@@ -90,13 +90,6 @@ export async function canReauthenticateUpstream(ctx: AppContext, tenant: Tenant,
   return identities.some((i) => able.has(i.providerId));
 }
 
-/** The account page's user as the actor of what it does there. */
-export const visitorActor = (req: FastifyRequest, visit: AccountVisit) => ({
-  ...actorOf(req),
-  type: 'user' as const,
-  id: visit.user.id,
-});
-
 export function accountLinks(
   ctx: AppContext,
   deps: { cookies: FlowCookies; accounts: FederatedAccounts; startAt: StartAt },
@@ -135,7 +128,7 @@ export function accountLinks(
         if (!idp) return back(reply, tenant, ui, { problem: 'linkNotAllowed' });
         // A way in that outlives the session: the current password, or a re-authentication upstream.
         const password = typeof body.password === 'string' ? body.password.slice(0, 4096) : '';
-        const proved = await self.proof(tenant, visit, password, visitorActor(req, visit));
+        const proved = await self.proof(tenant, visit, password, selfActor(actorOf(req), visit.user));
         if (proved === 'wrong') return back(reply, tenant, ui, { problem: 'wrongPassword' });
         if (proved === 'stale') {
           if (!(await canReauthenticateUpstream(ctx, tenant, visit.user))) {
@@ -163,7 +156,7 @@ export function accountLinks(
         if (!user) return back(reply, tenant, ui, { problem: 'linkExpired' });
         const idp = await ctx.identityProviders.get(tenant, user.providerId).catch(() => undefined);
         if (!idp?.enabled || !idp.allowLink) return back(reply, tenant, ui, { problem: 'linkNotAllowed' });
-        const actor = visitorActor(req, visit);
+        const actor = selfActor(actorOf(req), visit.user);
         const existing = await ctx.identities.find(tenant, idp.id, user.subject);
         if (existing?.userId === visit.user.id) return back(reply, tenant, ui, { done: 'identityLinked' });
         if (!existing) {
